@@ -1,0 +1,117 @@
+//! The command line: clap definitions whose doc comments are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::SplitKind;
+
+/// leadscore: learn which leads convert, and score new ones 0–100 with the reasons why.
+///
+/// Typical flow: `train` a model on historical leads (with their outcome), `inspect` what it
+/// learned, then score new batches. `demo` runs the whole flow on synthetic leads.
+///
+/// Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 input data rejected.
+#[derive(Debug, Parser)]
+#[command(name = "leadscore", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate synthetic leads, train a model on them and print where everything is.
+    Demo(DemoArgs),
+    /// Write realistic synthetic leads (leads.csv, events.csv, truth.csv) with a planted truth.
+    Synth(SynthArgs),
+    /// Fit a conversion model on historical leads and save it as one model file.
+    Train(TrainArgs),
+    /// Show what a model file holds: data, features, coefficients, leakage warnings, metrics.
+    Inspect(InspectArgs),
+}
+
+/// `leadscore demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for the synthetic data and the model.
+    #[arg(long, default_value = "demo-output")]
+    pub out: PathBuf,
+    /// Number of synthetic leads.
+    #[arg(long, default_value_t = 20_000)]
+    pub leads: usize,
+    /// Seed for the synthetic data.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
+
+/// `leadscore synth`
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Number of leads to generate.
+    #[arg(long)]
+    pub leads: usize,
+    /// Seed: the same seed gives the same files.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Folder to write leads.csv, events.csv and truth.csv into.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `leadscore train`
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  leadscore train --data leads.csv --target converted --out models/model.lsm
+  leadscore train --data leads.csv --events events.csv --config leadscore.toml --out models/model.lsm
+  leadscore train --data Leads.csv --target Converted --id \"Prospect ID\" --exclude Tags --exclude \"Lead Quality\" --out x.lsm")]
+pub struct TrainArgs {
+    /// Historical leads (CSV with , ; or tab separators, or Parquet), one row per lead, with the outcome.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Activity events (lead_id, timestamp, event_type, …) aggregated per lead as engagement features.
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// leadscore.toml with [data], [features], [events] and [model] settings; flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Outcome column (1/0, true/false, yes/no, y/n). Found automatically when named like `converted`.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Lead id column. Without one, the row number is the id.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// A column never to use as a feature (repeatable), e.g. fields sales fills in after contact.
+    #[arg(long, value_name = "COLUMN")]
+    pub exclude: Vec<String>,
+    /// Cutoff date (YYYY-MM-DD): events after it are ignored and date ages are measured to it.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// How to hold out validation leads: stratified `random`, or `time` (newest leads, needs [data] time).
+    #[arg(long)]
+    pub split: Option<SplitKind>,
+    /// Seed for the split and the cross-validation folds.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Validate on this labelled lead file instead of holding out part of --data.
+    #[arg(long, value_name = "FILE")]
+    pub validation_data: Option<PathBuf>,
+    /// Where to write the model file.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `leadscore inspect`
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The model file.
+    pub model: PathBuf,
+    /// Print everything as JSON instead of a readable summary.
+    #[arg(long)]
+    pub json: bool,
+    /// How many top positive and negative factors to list.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+}

@@ -1,0 +1,72 @@
+//! One module per subcommand; [`run`] dispatches.
+
+pub mod demo;
+pub mod inspect;
+pub mod synth;
+pub mod train;
+
+use std::time::Instant;
+
+use crate::cli::Command;
+use crate::error::Result;
+
+/// Runs one subcommand.
+pub fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Demo(args) => demo::run(&args),
+        Command::Synth(args) => synth::run(&args),
+        Command::Train(args) => train::run(&args).map(|_| ()),
+        Command::Inspect(args) => inspect::run(&args),
+    }
+}
+
+/// Timed progress lines on standard error: `step … done (1.2 s)`.
+pub struct Steps {
+    started: Instant,
+    quiet: bool,
+}
+
+impl Steps {
+    /// Starts the clock.
+    pub fn new(quiet: bool) -> Self {
+        Steps { started: Instant::now(), quiet }
+    }
+
+    /// Runs `work`, printing what it is and how long it took.
+    pub fn step<T>(&self, what: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+        let begun = Instant::now();
+        let result = work()?;
+        if !self.quiet {
+            eprintln!("  {what:<44} {:>7.2} s", begun.elapsed().as_secs_f64());
+        }
+        Ok(result)
+    }
+
+    /// Seconds since the start.
+    pub fn elapsed(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+}
+
+/// A count with thousands separators: 1234567 → "1,234,567".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+    }
+}

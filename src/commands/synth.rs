@@ -1,0 +1,33 @@
+//! `leadscore synth`: synthetic leads with a planted truth.
+
+use crate::cli::SynthArgs;
+use crate::error::{Error, Result};
+
+/// Runs `synth`.
+pub fn run(args: &SynthArgs) -> Result<()> {
+    if args.leads == 0 {
+        return Err(Error::Usage("--leads must be at least 1".into()));
+    }
+    let started = std::time::Instant::now();
+    let summary = crate::synth::generate(args.leads, args.seed, &args.out, |done| {
+        if args.leads >= 200_000 {
+            eprint!("\r  generated {} of {} leads", super::thousands(done), super::thousands(args.leads));
+        }
+    })?;
+    if args.leads >= 200_000 {
+        eprintln!();
+    }
+    println!(
+        "wrote {} leads ({} converted, {:.1} %) and {} events to {} in {:.1} s",
+        super::thousands(summary.leads),
+        super::thousands(summary.conversions),
+        100.0 * summary.conversions as f64 / summary.leads as f64,
+        super::thousands(summary.events),
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    println!("  {}  one row per lead, outcome in `converted`, cutoff in `snapshot_at`", args.out.join("leads.csv").display());
+    println!("  {}  one row per activity", args.out.join("events.csv").display());
+    println!("  {}  the planted true conversion probability of each lead", args.out.join("truth.csv").display());
+    Ok(())
+}

@@ -1,0 +1,342 @@
+//! `leadscore train`: from a lead export to one self-contained model file.
+//!
+//! Order of work: settings are resolved and every input is checked first; then leads are read
+//! and typed, events aggregated as of each lead's cutoff, validation leads held out, the leakage
+//! audit run, the feature pipeline fitted on the training split, the L2 strength chosen by
+//! cross-validation, the final model fitted (warm-started) and measured on the held-out leads.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{thousands, Steps};
+use crate::cli::TrainArgs;
+use crate::config::{ColumnType, Config, LeakagePolicy, SplitKind};
+use crate::data::events::{EventCounts, EventFeatureSpec, EventLog};
+use crate::data::infer::MissingTokens;
+use crate::data::values::Values;
+use crate::data::{load_leads, parse_as_of, ColumnChoice, Derivation, FeatureColumn, LeadTable};
+use crate::error::{Error, Location, Result};
+use crate::features::leakage::{audit, LeakageCheck};
+use crate::features::FeaturePipeline;
+use crate::metrics::Summary;
+use crate::model::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingReport, FORMAT_VERSION};
+use crate::model::cv::{search, SearchSettings};
+use crate::model::logistic::{FitError, LogisticModel};
+use crate::model::split::{stratified_split, time_split};
+
+/// Leads below which a warning says the model will be noisy.
+const FEW_LEADS: usize = 1_000;
+/// Conversions below which a warning says the model will be noisy.
+const FEW_CONVERSIONS: usize = 100;
+
+/// Runs `train` and returns the saved model.
+pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
+    let steps = Steps::new(false);
+    let config = resolve_config(args)?;
+    for (path, what) in [(Some(&args.data), "--data"), (args.events.as_ref(), "--events"), (args.validation_data.as_ref(), "--validation-data")] {
+        if let Some(path) = path {
+            if !path.is_file() {
+                return Err(Error::rejected(Location::file(path), "no such file", format!("check the path given to {what}")));
+            }
+        }
+    }
+    if config.model.split == SplitKind::Time && config.data.time.is_none() && args.validation_data.is_none() {
+        return Err(Error::Usage("--split time needs the leads' creation time: set [data] time = \"COLUMN\" in the config".into()));
+    }
+    let as_of = config.data.as_of.as_deref().map(parse_as_of).transpose()?;
+    let choice = ColumnChoice { target: config.data.target.clone(), id: config.data.id.clone(), exclude: config.features.exclude.clone() };
+    let missing = MissingTokens::new(&config.data.missing_values);
+    let mut warnings = Vec::new();
+
+    eprintln!("training on {}", args.data.display());
+    let mut table = steps.step("reading and typing leads", || load_leads(&args.data, &choice, &config, true, as_of))?;
+    let events = match &args.events {
+        None => None,
+        Some(path) => {
+            if table.id_column.is_none() {
+                return Err(Error::Usage("--events needs lead ids to join on: name the lead id column with --id".into()));
+            }
+            let log = steps.step("reading events", || EventLog::load(path, &missing))?;
+            let spec = log.learn_spec(&config.events);
+            let counts = steps.step("aggregating events per lead", || add_event_features(&mut table, &log, &spec))?;
+            if counts.unmatched > 0 {
+                warnings.push(format!("{} events belong to no lead in {} and were ignored", thousands(counts.unmatched), args.data.display()));
+            }
+            Some((log, spec, counts))
+        }
+    };
+    let outcome = table.outcome.clone().unwrap_or_default();
+    let target = table.target_column.clone().unwrap_or_default();
+    let conversions = outcome.iter().filter(|&&y| y).count();
+    if conversions == 0 || conversions == outcome.len() {
+        return Err(Error::rejected(
+            Location::file(&args.data).column(&target),
+            format!("every lead has the same outcome ({})", if conversions == 0 { "none converted" } else { "all converted" }),
+            "training needs both converted and non-converted leads; check the outcome column and the export's filters",
+        ));
+    }
+    if outcome.len() < FEW_LEADS || conversions < FEW_CONVERSIONS {
+        warnings.push(format!(
+            "only {} leads and {} conversions: figures will be noisy (aim for 1,000+ leads and 100+ conversions)",
+            thousands(outcome.len()),
+            thousands(conversions)
+        ));
+    }
+
+    // Hold out validation leads.
+    let source_types = source_types(&table);
+    let (train_rows, validation) = match &args.validation_data {
+        Some(path) => {
+            let mut forced = config.clone();
+            forced.features.types.extend(source_types.clone());
+            forced.features.include.clear();
+            let mut held_out = steps.step("reading validation leads", || load_leads(path, &choice, &forced, true, as_of))?;
+            if let Some((log, spec, _)) = &events {
+                add_event_features(&mut held_out, log, spec)?;
+            }
+            let rows = (0..held_out.n_rows).collect();
+            ((0..table.n_rows).collect::<Vec<_>>(), Holdout { outcome: held_out.outcome.clone().unwrap_or_default(), columns: held_out.features, rows })
+        }
+        None => {
+            let split = match config.model.split {
+                SplitKind::Random => stratified_split(&outcome, config.model.validation_fraction, config.model.seed),
+                SplitKind::Time => {
+                    let created = table.created.as_deref().unwrap_or_default();
+                    let column = config.data.time.clone().unwrap_or_default();
+                    time_split(created, config.model.validation_fraction).map_err(|row| {
+                        Error::rejected(Location::file(&args.data).column(column).row(row + 1), "the lead has no creation time", "fill the time column or use --split random")
+                    })?
+                }
+            };
+            let held_out_outcome = split.validation.iter().map(|&i| outcome[i]).collect();
+            (split.train, Holdout { outcome: held_out_outcome, columns: Vec::new(), rows: split.validation })
+        }
+    };
+    let held_out_columns: &[FeatureColumn] = if validation.columns.is_empty() { &table.features } else { &validation.columns };
+
+    // Leakage audit on the training split.
+    let leakage = match config.features.leakage {
+        LeakagePolicy::Off => Vec::new(),
+        _ => steps.step("auditing columns for leakage", || Ok(audit(&table.features, &outcome, &train_rows, config.features.leakage_auc)))?,
+    };
+    let flagged: Vec<&LeakageCheck> = leakage.iter().filter(|c| c.flagged.is_some()).collect();
+    if !flagged.is_empty() && config.features.leakage == LeakagePolicy::Error {
+        return Err(Error::rejected(
+            Location::file(&args.data),
+            format!(
+                "possible leakage: {}",
+                flagged.iter().map(|c| format!("\"{}\" ({})", c.feature, c.flagged.as_deref().unwrap_or_default())).collect::<Vec<_>>().join("; ")
+            ),
+            format!(
+                "if these are filled in after contact, leave them out: {}",
+                flagged.iter().map(|c| format!("--exclude \"{}\"", source_of(&table, &c.feature))).collect::<Vec<_>>().join(" ")
+            ),
+        ));
+    }
+    for check in &flagged {
+        warnings.push(format!(
+            "possible leakage in \"{}\": {}; if sales fills it after contact, train with --exclude \"{}\"",
+            check.feature,
+            check.flagged.as_deref().unwrap_or_default(),
+            source_of(&table, &check.feature)
+        ));
+    }
+
+    let (pipeline, dropped) = steps.step("fitting the feature pipeline", || {
+        FeaturePipeline::fit(&table.features, &train_rows, &config.features).map_err(|all_missing| {
+            let source = source_of(&table, &all_missing.0);
+            Error::rejected(
+                Location::file(&args.data).column(&source),
+                "the column has no values at all",
+                format!("leave it out with --exclude \"{source}\" (or [features] exclude), or check the export"),
+            )
+        })
+    })?;
+    if pipeline.steps.is_empty() {
+        return Err(Error::rejected(Location::file(&args.data), "no usable feature columns are left", "check --exclude and [features] include"));
+    }
+    let encode = |columns: &[FeatureColumn], rows: &[usize]| {
+        pipeline.transform(columns, rows).map_err(|feature| Error::Runtime(format!("feature \"{feature}\" is missing from the validation leads")))
+    };
+    let x_train = steps.step("encoding training leads", || encode(&table.features, &train_rows))?;
+    let y_train: Vec<bool> = train_rows.iter().map(|&i| outcome[i]).collect();
+
+    let settings = SearchSettings {
+        grid: &config.model.c_grid,
+        folds: config.model.folds,
+        seed: config.model.seed,
+        max_iterations: config.model.max_iterations,
+        sample_max: config.model.grid_sample,
+    };
+    let fit_failed = |e: FitError| Error::Runtime(format!("model fit failed: {e}"));
+    let (grid, start) = steps.step(&format!("choosing C by {}-fold cross-validation", settings.folds), || search(&x_train, &y_train, &settings).map_err(fit_failed))?;
+    let model = steps.step("fitting the final model", || {
+        LogisticModel::fit(x_train.view(), &y_train, 1.0 / grid.best_c, config.model.max_iterations, Some(&start)).map_err(fit_failed)
+    })?;
+    let train_summary = Summary::of(&y_train, &model.predict(x_train.view()));
+    drop(x_train);
+    let x_validation = encode(held_out_columns, &validation.rows)?;
+    let validation_summary = Summary::of(&validation.outcome, &model.predict(x_validation.view()));
+
+    let schema = InputSchema {
+        id_column: table.id_column.clone(),
+        target_column: target,
+        columns: pipeline_sources(&pipeline, &source_types),
+        snapshot_column: config.data.snapshot.clone(),
+    };
+    let split_kind = config.model.split;
+    let artifact = ModelArtifact {
+        format_version: FORMAT_VERSION,
+        leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
+        trained_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        data: fingerprint(&args.data, table.n_rows, table.input_columns.clone())?,
+        input_names: pipeline.input_names(),
+        config,
+        schema,
+        events: events.as_ref().map(|(_, spec, _)| spec.clone()),
+        pipeline,
+        model,
+        training: TrainingReport {
+            split: match (&args.validation_data, split_kind) {
+                (Some(path), _) => format!("validation file {}", path.display()),
+                (None, SplitKind::Random) => "random (stratified)".into(),
+                (None, SplitKind::Time) => "time (newest leads held out)".into(),
+            },
+            train: train_summary,
+            validation: validation_summary,
+            grid,
+            dropped,
+            left_out: table.left_out.clone(),
+            leakage,
+            events: events.as_ref().map(|(_, _, counts)| counts.clone()),
+            warnings,
+            seconds: 0.0,
+        },
+    };
+    let mut artifact = artifact;
+    artifact.training.seconds = steps.elapsed();
+    steps.step("writing the model file", || artifact.save(&args.out))?;
+    print_summary(&artifact, &args.out);
+    Ok(artifact)
+}
+
+/// Validation leads: their encoded-columns source and outcome.
+struct Holdout {
+    outcome: Vec<bool>,
+    /// Columns of a separate validation file; empty when the rows are from the training file.
+    columns: Vec<FeatureColumn>,
+    rows: Vec<usize>,
+}
+
+/// The config file (or defaults) with the command-line flags applied.
+fn resolve_config(args: &TrainArgs) -> Result<Config> {
+    let mut config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if args.target.is_some() {
+        config.data.target = args.target.clone();
+    }
+    if args.id.is_some() {
+        config.data.id = args.id.clone();
+    }
+    if args.as_of.is_some() {
+        config.data.as_of = args.as_of.clone();
+    }
+    if let Some(split) = args.split {
+        config.model.split = split;
+    }
+    if let Some(seed) = args.seed {
+        config.model.seed = seed;
+    }
+    for column in &args.exclude {
+        if !config.features.exclude.contains(column) {
+            config.features.exclude.push(column.clone());
+        }
+    }
+    Ok(config)
+}
+
+fn add_event_features(table: &mut LeadTable, log: &EventLog, spec: &EventFeatureSpec) -> Result<EventCounts> {
+    let (columns, counts) = log.aggregate(spec, &table.ids, &table.cutoff)?;
+    table.features.extend(columns);
+    Ok(counts)
+}
+
+/// The input type of every source column behind the table's features.
+fn source_types(table: &LeadTable) -> BTreeMap<String, ColumnType> {
+    let mut types = BTreeMap::new();
+    for feature in &table.features {
+        let kind = match (feature.derivation, &feature.values) {
+            (Derivation::Events, _) => continue,
+            (Derivation::AgeDays | Derivation::Month | Derivation::Weekday, _) => ColumnType::Datetime,
+            (Derivation::Domain | Derivation::DomainType, _) => ColumnType::Categorical,
+            (Derivation::Direct, Values::Numeric(_)) => ColumnType::Numeric,
+            (Derivation::Direct, Values::Boolean(_)) => ColumnType::Boolean,
+            (Derivation::Direct, Values::Categorical(_)) => ColumnType::Categorical,
+            (Derivation::Direct, Values::Datetime(_)) => ColumnType::Datetime,
+        };
+        types.insert(feature.source.clone(), kind);
+    }
+    types
+}
+
+fn pipeline_sources(pipeline: &FeaturePipeline, types: &BTreeMap<String, ColumnType>) -> Vec<(String, String)> {
+    let mut sources: Vec<(String, String)> = Vec::new();
+    for step in &pipeline.steps {
+        if let Some(kind) = types.get(&step.source) {
+            if !sources.iter().any(|(s, _)| s == &step.source) {
+                let name = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                sources.push((step.source.clone(), name));
+            }
+        }
+    }
+    sources
+}
+
+fn source_of(table: &LeadTable, feature: &str) -> String {
+    table.features.iter().find(|f| f.name == feature).map_or_else(|| feature.to_string(), |f| f.source.clone())
+}
+
+fn print_summary(artifact: &ModelArtifact, out: &Path) {
+    let t = &artifact.training;
+    let total = t.train.leads + if t.split.starts_with("validation file") { 0 } else { t.validation.leads };
+    let conversions = t.train.conversions + t.validation.conversions;
+    println!();
+    println!("model saved to {}", out.display());
+    println!(
+        "  leads         {} ({} train, {} validation; {}); conversion rate {:.1} %",
+        thousands(total),
+        thousands(t.train.leads),
+        thousands(t.validation.leads),
+        t.split,
+        100.0 * conversions as f64 / (t.train.leads + t.validation.leads) as f64
+    );
+    println!(
+        "  features      {} columns → {} model inputs ({} left out, {} dropped)",
+        artifact.pipeline.steps.len(),
+        artifact.input_names.len(),
+        t.left_out.len(),
+        t.dropped.len()
+    );
+    for dropped in &t.dropped {
+        println!("                dropped \"{}\": {}", dropped.feature, dropped.reason);
+    }
+    println!(
+        "  C             {} (by {}-fold cross-validation on {} leads; held-out log loss {:.4})",
+        t.grid.best_c,
+        t.grid.folds,
+        thousands(t.grid.leads_searched),
+        t.grid.points.iter().find(|p| p.c == t.grid.best_c).map_or(f64::NAN, |p| p.log_loss)
+    );
+    let v = &t.validation;
+    println!(
+        "  validation    ROC AUC {:.4} · PR AUC {:.4} · log loss {:.4} · Brier {:.4} · ECE {:.4}",
+        v.roc_auc, v.pr_auc, v.log_loss, v.brier, v.ece
+    );
+    println!("  time          {:.1} s", t.seconds);
+    for warning in &t.warnings {
+        println!("warning: {warning}");
+    }
+    println!("next: leadscore inspect {}", out.display());
+}

@@ -1,0 +1,323 @@
+//! `leadscore.toml`: what the user can set, its defaults, and its validation.
+//!
+//! Unknown keys are rejected with their line and column, so a typo never silently falls back to
+//! a default. Command-line flags override the file (see `commands::train`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Location, Result};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Which columns hold the outcome, the id and the timestamps; what counts as missing.
+    pub data: DataConfig,
+    /// Which columns become features and how.
+    pub features: FeatureConfig,
+    /// How events become per-lead engagement features.
+    pub events: EventsConfig,
+    /// How the conversion model is fitted.
+    pub model: ModelConfig,
+}
+
+/// `[data]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    /// The outcome column (1/0, true/false, yes/no, y/n).
+    pub target: Option<String>,
+    /// The lead id column; without one, the row number is the id.
+    pub id: Option<String>,
+    /// Per-lead cutoff column: events and dates are taken as of this moment.
+    pub snapshot: Option<String>,
+    /// Creation time column, used by `split = "time"`.
+    pub time: Option<String>,
+    /// One cutoff for every lead (`YYYY-MM-DD` or RFC 3339), when there is no snapshot column.
+    pub as_of: Option<String>,
+    /// Cell values read as missing (compared after trimming, ignoring case).
+    pub missing_values: Vec<String>,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        DataConfig {
+            target: None,
+            id: None,
+            snapshot: None,
+            time: None,
+            as_of: None,
+            missing_values: ["", "NA", "N/A", "NaN", "null", "None", "Select", "-"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+/// How a column is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnType {
+    /// Numbers.
+    Numeric,
+    /// Labels (one-hot encoded).
+    Categorical,
+    /// Yes/no values.
+    Boolean,
+    /// Dates or timestamps (become age in days, month and weekday).
+    Datetime,
+}
+
+/// Whether a column says who the lead is or what the lead does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Who the lead is (fit).
+    Explicit,
+    /// What the lead does (engagement).
+    Implicit,
+}
+
+/// What to do when a column looks like it leaks the outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LeakagePolicy {
+    /// Print a warning and keep the column.
+    #[default]
+    Warn,
+    /// Stop training (exit 3).
+    Error,
+    /// Do not check.
+    Off,
+}
+
+/// Whether skewed counts get `log1p`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Log1p {
+    /// Non-negative columns with a long right tail.
+    #[default]
+    Auto,
+    /// Never.
+    Off,
+}
+
+/// `[features]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeatureConfig {
+    /// When non-empty, only these columns become features.
+    pub include: Vec<String>,
+    /// Columns never used as features.
+    pub exclude: Vec<String>,
+    /// Column type overrides.
+    pub types: BTreeMap<String, ColumnType>,
+    /// Column role overrides (otherwise engagement-like names are implicit, the rest explicit).
+    pub roles: BTreeMap<String, Role>,
+    /// Categories seen fewer times than this in training share the `other` bucket.
+    pub min_frequency: usize,
+    /// `log1p` for skewed non-negative counts.
+    pub log1p: Log1p,
+    /// What to do about columns that leak the outcome.
+    pub leakage: LeakagePolicy,
+    /// Single-feature ROC AUC at or above which a column is flagged as leakage.
+    pub leakage_auc: f64,
+    /// E-mail domains of competitors (their leads get their own domain type).
+    pub competitor_domains: Vec<String>,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        FeatureConfig {
+            include: Vec::new(),
+            exclude: Vec::new(),
+            types: BTreeMap::new(),
+            roles: BTreeMap::new(),
+            min_frequency: 20,
+            log1p: Log1p::Auto,
+            leakage: LeakagePolicy::Warn,
+            leakage_auc: 0.95,
+            competitor_domains: Vec::new(),
+        }
+    }
+}
+
+/// `[events]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// URL fragments of high-value pages (pricing, contact).
+    pub high_value_pages: Vec<String>,
+    /// Weight of an Apple Mail Privacy Protection or bot e-mail open (0 = ignored).
+    pub mpp_open_weight: f64,
+    /// Half-life in days of the recency-weighted activity feature.
+    pub recency_half_life_days: f64,
+    /// Form ids submitted fewer times than this in training share one `other forms` count.
+    pub min_form_count: usize,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            high_value_pages: vec!["/pricing".into(), "/contact".into(), "/demo".into()],
+            mpp_open_weight: 0.0,
+            recency_half_life_days: 30.0,
+            min_form_count: 20,
+        }
+    }
+}
+
+/// How the validation split is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitKind {
+    /// Stratified random split with the seed.
+    #[default]
+    Random,
+    /// Train on the oldest leads, validate on the newest (needs `[data] time`).
+    Time,
+}
+
+/// `[model]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelConfig {
+    /// Inverse L2 strengths tried by cross-validation, as scikit-learn's `C` on the training split.
+    pub c_grid: Vec<f64>,
+    /// Cross-validation folds.
+    pub folds: usize,
+    /// Validation split.
+    pub split: SplitKind,
+    /// Share of leads held out for validation.
+    pub validation_fraction: f64,
+    /// Seed for splits and folds.
+    pub seed: u64,
+    /// L-BFGS iterations at most.
+    pub max_iterations: u64,
+    /// Cross-validation runs on a stratified sample of at most this many training leads.
+    pub grid_sample: usize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            c_grid: vec![0.01, 0.1, 1.0, 10.0],
+            folds: 5,
+            split: SplitKind::Random,
+            validation_fraction: 0.2,
+            seed: 42,
+            max_iterations: 300,
+            grid_sample: 100_000,
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::rejected(
+                Location::file(path),
+                format!("cannot read the config file: {e}"),
+                "check the path given to --config",
+            )
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses config text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let mut location = Location::file(path);
+            if let Some(span) = e.span() {
+                let (line, column) = line_and_column(text, span.start);
+                location = location.line(line as u64);
+                location.column = Some(format!("character {column}"));
+            }
+            Error::rejected(
+                location,
+                e.message().trim().to_string(),
+                "see the configuration reference in README.md for the keys each section accepts",
+            )
+        })?;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    /// Checks values that TOML types alone cannot.
+    pub fn validate(&self, path: &Path) -> Result<()> {
+        let bad = |key: &str, problem: String, fix: &str| {
+            Err(Error::rejected(Location::file(path).column(key), problem, fix))
+        };
+        let m = &self.model;
+        if m.c_grid.is_empty() || m.c_grid.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
+            return bad("model.c_grid", format!("{:?} must be positive numbers", m.c_grid), "use e.g. c_grid = [0.1, 1.0, 10.0]");
+        }
+        if m.folds < 2 {
+            return bad("model.folds", format!("{} folds cannot cross-validate", m.folds), "use 2 or more (5 is usual)");
+        }
+        if !(m.validation_fraction > 0.0 && m.validation_fraction < 0.9) {
+            return bad(
+                "model.validation_fraction",
+                format!("{} is not a share between 0 and 0.9", m.validation_fraction),
+                "use e.g. 0.2",
+            );
+        }
+        if !(0.5..=1.0).contains(&self.features.leakage_auc) {
+            return bad("features.leakage_auc", format!("{} is not between 0.5 and 1", self.features.leakage_auc), "use e.g. 0.95");
+        }
+        if self.events.recency_half_life_days <= 0.0 || !self.events.recency_half_life_days.is_finite() {
+            return bad("events.recency_half_life_days", "must be a positive number of days".into(), "use e.g. 30");
+        }
+        if !(0.0..=1.0).contains(&self.events.mpp_open_weight) {
+            return bad("events.mpp_open_weight", "must be between 0 and 1".into(), "use 0 to ignore privacy-proxy opens");
+        }
+        if m.grid_sample < 100 {
+            return bad("model.grid_sample", "is too small to cross-validate".into(), "use at least 1000");
+        }
+        Ok(())
+    }
+}
+
+/// 1-based line and column of a byte offset in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_rejected_with_line_and_column() {
+        let text = "[data]\ntarget = \"converted\"\n\n[model]\nfolds = 5\nfoldz = 3\n";
+        let err = Config::parse(text, Path::new("leadscore.toml")).unwrap_err();
+        let message = err.to_string();
+        assert_eq!(err.exit_code(), 3);
+        assert!(message.contains("line 6"), "{message}");
+        assert!(message.contains("character 1"), "{message}");
+        assert!(message.contains("foldz"), "{message}");
+    }
+
+    #[test]
+    fn defaults_fill_missing_sections() {
+        let config = Config::parse("[data]\ntarget = \"won\"\n", Path::new("x.toml")).unwrap();
+        assert_eq!(config.data.target.as_deref(), Some("won"));
+        assert_eq!(config.model.folds, 5);
+        assert!(config.data.missing_values.iter().any(|m| m == "Select"));
+    }
+
+    #[test]
+    fn invalid_values_are_rejected() {
+        let err = Config::parse("[model]\nc_grid = [-1.0]\n", Path::new("x.toml")).unwrap_err();
+        assert!(err.to_string().contains("model.c_grid"));
+        let err = Config::parse("[model]\nfolds = 1\n", Path::new("x.toml")).unwrap_err();
+        assert!(err.to_string().contains("folds"));
+    }
+}

@@ -1,0 +1,310 @@
+//! Events (one row per activity) aggregated per lead into engagement features, as of a cutoff.
+//!
+//! Only events at or before each lead's cutoff count, so nothing that happened after the moment
+//! being predicted leaks into training. Apple Mail Privacy Protection and bot opens carry no
+//! intent and are weighted by `[events] mpp_open_weight` (0 by default).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use polars::prelude::{NewChunkedArray, StringChunked};
+use serde::{Deserialize, Serialize};
+
+use super::infer::{parse_bool, parse_timestamp, MissingTokens};
+use super::read::{read_frame, RawCells, RawFrame};
+use super::values::{Categorical, Values, MISSING};
+use super::FeatureColumn;
+use crate::config::{EventsConfig, Role};
+use crate::error::{Error, Result};
+
+/// Which engagement features events become; learned at training, stored in the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventFeatureSpec {
+    /// Event types counted (lower case), in output order.
+    pub event_types: Vec<String>,
+    /// Form ids counted one by one; other forms share one count.
+    pub form_ids: Vec<String>,
+    /// URL fragments of high-value pages.
+    pub high_value_pages: Vec<String>,
+    /// Weight of a privacy-proxy or bot e-mail open.
+    pub mpp_open_weight: f64,
+    /// Half-life of the recency-weighted activity, in days.
+    pub half_life_days: f64,
+}
+
+/// An events file, read and typed.
+pub struct EventLog {
+    frame_path: std::path::PathBuf,
+    lead_ids: StringChunked,
+    timestamps: Vec<i64>,
+    event_types: Categorical,
+    urls: Option<StringChunked>,
+    forms: Option<Categorical>,
+    emails: Option<Categorical>,
+    privacy_proxy: Vec<bool>,
+}
+
+/// What happened to the events during aggregation, for the summary line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventCounts {
+    /// Events read.
+    pub read: usize,
+    /// Events used (matched a lead, at or before its cutoff).
+    pub used: usize,
+    /// Events whose lead id is not in the lead file.
+    pub unmatched: usize,
+    /// Events after their lead's cutoff.
+    pub after_cutoff: usize,
+}
+
+const EVENT_TYPE: &str = "event_type";
+
+impl EventLog {
+    /// Reads an events file: `lead_id, timestamp, event_type` and optional `url`, `form_id`,
+    /// `email_id`, `user_agent`, `is_mpp`.
+    pub fn load(path: &Path, missing: &MissingTokens) -> Result<EventLog> {
+        let frame = read_frame(path)?;
+        let text = |name: &str, required: bool| -> Result<Option<StringChunked>> {
+            match frame.position(name) {
+                None if required => Err(Error::rejected(
+                    super::Location::file(path).column(name),
+                    "the events file has no such column",
+                    "events need the columns lead_id, timestamp and event_type (url, form_id, email_id, user_agent and is_mpp are optional)",
+                )),
+                None => Ok(None),
+                Some(i) => match &frame.columns[i].cells {
+                    RawCells::Text(t) => Ok(Some(t.clone())),
+                    RawCells::Typed(values) => Ok(Some(typed_as_text(name, values))),
+                },
+            }
+        };
+        let lead_ids = text("lead_id", true)?.unwrap_or_default();
+        let timestamps = parse_times(&frame, missing)?;
+        let categorical = |column: Option<StringChunked>| {
+            column.map(|c| Categorical::from_values(c.iter().map(|v| missing.clean(v).map(str::trim))))
+        };
+        let event_types = {
+            let raw = text(EVENT_TYPE, true)?.unwrap_or_default();
+            let lower: Vec<Option<String>> = raw.iter().map(|v| missing.clean(v).map(|v| v.to_lowercase())).collect();
+            if let Some(row) = lower.iter().position(Option::is_none) {
+                return Err(Error::rejected(frame.locate(EVENT_TYPE, Some(row)), "the event type is empty", "every event needs a type such as page_view or form_submit"));
+            }
+            Categorical::from_values(lower.iter().map(|v| v.as_deref()))
+        };
+        let user_agents = text("user_agent", false)?;
+        let flags = text("is_mpp", false)?;
+        let privacy_proxy = (0..frame.n_rows)
+            .map(|i| {
+                let flagged = flags.as_ref().and_then(|f| f.get(i)).and_then(parse_bool).unwrap_or(false);
+                let agent = user_agents.as_ref().and_then(|a| a.get(i)).map(|a| {
+                    let a = a.to_ascii_lowercase();
+                    a.contains("mpp") || a.contains("bot") || a.contains("privacy proxy")
+                });
+                flagged || agent.unwrap_or(false)
+            })
+            .collect();
+        Ok(EventLog {
+            frame_path: path.to_path_buf(),
+            lead_ids,
+            timestamps,
+            event_types,
+            urls: text("url", false)?,
+            forms: categorical(text("form_id", false)?),
+            emails: categorical(text("email_id", false)?),
+            privacy_proxy,
+        })
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.timestamps.len()
+    }
+
+    /// True when there are no events.
+    pub fn is_empty(&self) -> bool {
+        self.timestamps.is_empty()
+    }
+
+    /// The feature spec training learns from these events.
+    pub fn learn_spec(&self, config: &EventsConfig) -> EventFeatureSpec {
+        let mut event_types = self.event_types.levels.clone();
+        event_types.sort();
+        let mut form_ids = Vec::new();
+        if let Some(forms) = &self.forms {
+            let mut counts = vec![0usize; forms.levels.len()];
+            for &code in &forms.codes {
+                if code != MISSING {
+                    counts[code as usize] += 1;
+                }
+            }
+            form_ids = forms.levels.iter().zip(&counts).filter(|(_, &n)| n >= config.min_form_count).map(|(f, _)| f.clone()).collect();
+            form_ids.sort();
+        }
+        EventFeatureSpec {
+            event_types,
+            form_ids,
+            high_value_pages: config.high_value_pages.clone(),
+            mpp_open_weight: config.mpp_open_weight,
+            half_life_days: config.recency_half_life_days,
+        }
+    }
+
+    /// Per-lead engagement features for the leads `lead_ids`, each as of its `cutoff`.
+    pub fn aggregate(&self, spec: &EventFeatureSpec, lead_ids: &[String], cutoff: &[i64]) -> Result<(Vec<FeatureColumn>, EventCounts)> {
+        let n = lead_ids.len();
+        let mut index: HashMap<&str, u32> = HashMap::with_capacity(n);
+        for (i, id) in lead_ids.iter().enumerate() {
+            index.entry(id.as_str()).or_insert(i as u32);
+        }
+        let type_slot: Vec<Option<usize>> =
+            self.event_types.levels.iter().map(|t| spec.event_types.iter().position(|s| s == t)).collect();
+        let form_slot: Vec<Option<usize>> = self
+            .forms
+            .as_ref()
+            .map(|f| f.levels.iter().map(|l| spec.form_ids.iter().position(|s| s == l)).collect())
+            .unwrap_or_default();
+        let n_types = spec.event_types.len();
+        let n_forms = spec.form_ids.len();
+        // Slots: types…, high-value pages, distinct e-mails opened, forms…, other forms,
+        // recency-weighted activity; days since last activity is kept apart.
+        let high_value = n_types;
+        let distinct_opens = n_types + 1;
+        let first_form = n_types + 2;
+        let other_forms = first_form + n_forms;
+        let recency = other_forms + 1;
+        let width = recency + 1;
+        let mut sums = vec![0.0f64; n * width];
+        let mut last_activity: Vec<Option<i64>> = vec![None; n];
+        let mut opens: Vec<(u32, u32, f64)> = Vec::new();
+        let open_code = self.event_types.levels.iter().position(|t| t == "email_open");
+        let decay = std::f64::consts::LN_2 / spec.half_life_days;
+        let mut counts = EventCounts { read: self.len(), ..Default::default() };
+
+        for (row, lead) in self.lead_ids.iter().enumerate() {
+            let Some(&lead) = lead.and_then(|id| index.get(id.trim())) else {
+                counts.unmatched += 1;
+                continue;
+            };
+            let lead_row = lead as usize;
+            let time = self.timestamps[row];
+            if time > cutoff[lead_row] {
+                counts.after_cutoff += 1;
+                continue;
+            }
+            counts.used += 1;
+            let weight = if self.privacy_proxy[row] { spec.mpp_open_weight } else { 1.0 };
+            let code = self.event_types.codes[row] as usize;
+            let cells = &mut sums[lead_row * width..(lead_row + 1) * width];
+            if let Some(slot) = type_slot[code] {
+                cells[slot] += weight;
+            }
+            if weight > 0.0 {
+                let age_days = (cutoff[lead_row] - time) as f64 / 86_400.0;
+                cells[recency] += weight * (-decay * age_days).exp();
+                last_activity[lead_row] = Some(last_activity[lead_row].map_or(time, |t| t.max(time)));
+            }
+            if let Some(url) = self.urls.as_ref().and_then(|u| u.get(row)) {
+                if spec.high_value_pages.iter().any(|p| url.contains(p.as_str())) {
+                    cells[high_value] += weight;
+                }
+            }
+            if let Some(forms) = &self.forms {
+                let form = forms.codes[row];
+                if form != MISSING {
+                    match form_slot[form as usize] {
+                        Some(slot) => cells[first_form + slot] += weight,
+                        None => cells[other_forms] += weight,
+                    }
+                }
+            }
+            if Some(code) == open_code {
+                if let Some(emails) = &self.emails {
+                    if emails.codes[row] != MISSING {
+                        opens.push((lead, emails.codes[row], weight));
+                    }
+                }
+            }
+        }
+        // A distinct e-mail counts once, at the weight of its most human open.
+        opens.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(b.2.total_cmp(&a.2)));
+        opens.dedup_by_key(|o| (o.0, o.1));
+        for (lead, _, weight) in opens {
+            sums[lead as usize * width + distinct_opens] += weight;
+        }
+
+        let mut names: Vec<String> = spec.event_types.iter().map(|t| format!("events: {t}")).collect();
+        names.push("events: high-value page views".into());
+        names.push("events: distinct e-mails opened".into());
+        names.extend(spec.form_ids.iter().map(|f| format!("events: form {f}")));
+        names.push("events: other forms".into());
+        names.push("events: recency-weighted activity".into());
+        let mut columns: Vec<FeatureColumn> = names
+            .into_iter()
+            .enumerate()
+            .map(|(slot, name)| FeatureColumn {
+                source: name.clone(),
+                name,
+                derivation: super::Derivation::Events,
+                role: Role::Implicit,
+                values: Values::Numeric((0..n).map(|i| sums[i * width + slot]).collect()),
+            })
+            .collect();
+        columns.push(FeatureColumn {
+            name: "events: days since last activity".into(),
+            source: "events: days since last activity".into(),
+            derivation: super::Derivation::Events,
+            role: Role::Implicit,
+            values: Values::Numeric(
+                last_activity.iter().zip(cutoff).map(|(t, c)| t.map_or(f64::NAN, |t| (c - t) as f64 / 86_400.0)).collect(),
+            ),
+        });
+        if counts.used == 0 && counts.read > 0 {
+            return Err(Error::rejected(
+                super::Location::file(&self.frame_path).column("lead_id"),
+                format!("none of the {} events belongs to a lead in the lead file (before its cutoff)", counts.read),
+                "check that lead_id in the events matches the --id column of the leads, and the --as-of date",
+            ));
+        }
+        Ok((columns, counts))
+    }
+}
+
+fn typed_as_text(name: &str, values: &Values) -> StringChunked {
+    let cells: Vec<Option<String>> = match values {
+        Values::Numeric(v) | Values::Boolean(v) => v
+            .iter()
+            .map(|x| if x.is_nan() { None } else if x.fract() == 0.0 { Some(format!("{}", *x as i64)) } else { Some(x.to_string()) })
+            .collect(),
+        Values::Categorical(c) => (0..c.codes.len()).map(|i| c.get(i).map(str::to_string)).collect(),
+        Values::Datetime(t) => t.iter().map(|t| t.map(|t| t.to_string())).collect(),
+    };
+    StringChunked::from_slice_options(name.into(), &cells)
+}
+
+fn parse_times(frame: &RawFrame, missing: &MissingTokens) -> Result<Vec<i64>> {
+    let name = "timestamp";
+    let index = frame.position(name).ok_or_else(|| {
+        Error::rejected(
+            super::Location::file(&frame.path).column(name),
+            "the events file has no such column",
+            "events need the columns lead_id, timestamp and event_type",
+        )
+    })?;
+    let fix = "write event times as YYYY-MM-DD HH:MM:SS or RFC 3339";
+    match &frame.columns[index].cells {
+        RawCells::Text(text) => text
+            .iter()
+            .enumerate()
+            .map(|(row, cell)| match missing.clean(cell) {
+                None => Err(Error::rejected(frame.locate(name, Some(row)), "the event time is empty", fix)),
+                Some(cell) => parse_timestamp(cell).ok_or_else(|| Error::rejected(frame.locate(name, Some(row)), format!("\"{cell}\" is not a time"), fix)),
+            })
+            .collect(),
+        RawCells::Typed(Values::Datetime(t)) => t
+            .iter()
+            .enumerate()
+            .map(|(row, t)| t.ok_or_else(|| Error::rejected(frame.locate(name, Some(row)), "the event time is empty", fix)))
+            .collect(),
+        RawCells::Typed(other) => Err(Error::rejected(frame.locate(name, None), format!("event times are {} values", other.kind()), fix)),
+    }
+}

@@ -1,0 +1,213 @@
+//! Typing text columns: numeric, boolean, date/time or categorical, with missing-value tokens.
+//!
+//! Inference reads every cell, so a column whose first rows say `2` and later rows `2.5` is
+//! numeric, and a column that is numeric except for a few stray words is reported with the row
+//! of the first stray value instead of silently becoming a category.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use polars::prelude::StringChunked;
+
+use super::read::RawFrame;
+use super::values::{Categorical, Values};
+use crate::config::ColumnType;
+use crate::error::{Error, Result};
+
+/// Cell values that mean "missing", compared after trimming and ignoring case.
+#[derive(Debug, Clone)]
+pub struct MissingTokens(Vec<String>);
+
+impl MissingTokens {
+    /// From the configured list.
+    pub fn new(tokens: &[String]) -> Self {
+        MissingTokens(tokens.iter().map(|t| t.trim().to_string()).collect())
+    }
+
+    /// The cell with surrounding space removed, or `None` when it is missing.
+    pub fn clean<'a>(&self, cell: Option<&'a str>) -> Option<&'a str> {
+        let cell = cell?.trim();
+        if cell.is_empty() || self.0.iter().any(|t| t.eq_ignore_ascii_case(cell)) {
+            None
+        } else {
+            Some(cell)
+        }
+    }
+}
+
+/// Parses a yes/no cell: `1/0, true/false, yes/no, y/n`, ignoring case.
+pub fn parse_bool(cell: &str) -> Option<bool> {
+    const TRUE: [&str; 5] = ["1", "true", "yes", "y", "1.0"];
+    const FALSE: [&str; 5] = ["0", "false", "no", "n", "0.0"];
+    if TRUE.iter().any(|t| t.eq_ignore_ascii_case(cell)) {
+        Some(true)
+    } else if FALSE.iter().any(|t| t.eq_ignore_ascii_case(cell)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS[.f]]`, the same with `T`, or RFC 3339 with an
+/// offset, into seconds since 1970-01-01 UTC (times without an offset are taken as UTC).
+pub fn parse_timestamp(cell: &str) -> Option<i64> {
+    let bytes = cell.as_bytes();
+    if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    if bytes.len() == 10 {
+        return NaiveDate::parse_from_str(cell, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc().timestamp());
+    }
+    for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(cell, format) {
+            return Some(t.and_utc().timestamp());
+        }
+    }
+    DateTime::parse_from_rfc3339(cell).ok().map(|t| t.timestamp()).or_else(|| {
+        DateTime::parse_from_str(cell, "%Y-%m-%d %H:%M:%S%.f%#z").ok().map(|t| t.timestamp())
+    })
+}
+
+/// Turns a text column into typed values: the forced type when one is configured, otherwise
+/// the narrowest type every present cell fits.
+pub fn type_text_column(
+    frame: &RawFrame,
+    name: &str,
+    text: &StringChunked,
+    forced: Option<ColumnType>,
+    missing: &MissingTokens,
+) -> Result<Values> {
+    let cells = || text.iter().map(|cell| missing.clean(cell));
+    let kind = match forced {
+        Some(kind) => kind,
+        None => infer_kind(frame, name, cells())?,
+    };
+    let bad_value = |row: usize, value: &str, expected: &str| {
+        Error::rejected(
+            frame.locate(name, Some(row)),
+            format!("\"{value}\" is not {expected}"),
+            format!(
+                "correct the value, add it to [data] missing_values, or set [features.types] \"{name}\" = \"categorical\" in the config"
+            ),
+        )
+    };
+    Ok(match kind {
+        ColumnType::Numeric => {
+            let mut numbers = Vec::with_capacity(text.len());
+            for (row, cell) in cells().enumerate() {
+                numbers.push(match cell {
+                    None => f64::NAN,
+                    Some(cell) => match cell.parse::<f64>() {
+                        Ok(x) if x.is_finite() => x,
+                        Ok(_) => {
+                            return Err(Error::rejected(
+                                frame.locate(name, Some(row)),
+                                format!("\"{cell}\" is not a finite number"),
+                                "replace infinities and NaN with an empty cell (missing) or a real value",
+                            ))
+                        }
+                        Err(_) => return Err(bad_value(row, cell, "a number")),
+                    },
+                });
+            }
+            Values::Numeric(numbers)
+        }
+        ColumnType::Boolean => {
+            let mut flags = Vec::with_capacity(text.len());
+            for (row, cell) in cells().enumerate() {
+                flags.push(match cell {
+                    None => f64::NAN,
+                    Some(cell) => match parse_bool(cell) {
+                        Some(true) => 1.0,
+                        Some(false) => 0.0,
+                        None => return Err(bad_value(row, cell, "yes/no, true/false, y/n or 1/0")),
+                    },
+                });
+            }
+            Values::Boolean(flags)
+        }
+        ColumnType::Datetime => {
+            let mut times = Vec::with_capacity(text.len());
+            for (row, cell) in cells().enumerate() {
+                times.push(match cell {
+                    None => None,
+                    Some(cell) => Some(parse_timestamp(cell).ok_or_else(|| bad_value(row, cell, "a date (YYYY-MM-DD) or timestamp"))?),
+                });
+            }
+            Values::Datetime(times)
+        }
+        ColumnType::Categorical => Values::Categorical(Categorical::from_values(cells())),
+    })
+}
+
+fn infer_kind<'a>(frame: &RawFrame, name: &str, cells: impl Iterator<Item = Option<&'a str>>) -> Result<ColumnType> {
+    let (mut present, mut numeric, mut boolean_words, mut boolean, mut dates) = (0usize, 0usize, 0usize, 0usize, 0usize);
+    let mut first_non_numeric: Option<(usize, &str)> = None;
+    for (row, cell) in cells.enumerate() {
+        let Some(cell) = cell else { continue };
+        present += 1;
+        if cell.parse::<f64>().is_ok() {
+            numeric += 1;
+        } else if first_non_numeric.is_none() {
+            first_non_numeric = Some((row, cell));
+        }
+        if parse_bool(cell).is_some() {
+            boolean += 1;
+            if cell.bytes().any(|b| b.is_ascii_alphabetic()) {
+                boolean_words += 1;
+            }
+        }
+        if parse_timestamp(cell).is_some() {
+            dates += 1;
+        }
+    }
+    if present == 0 {
+        return Ok(ColumnType::Categorical);
+    }
+    if numeric == present {
+        return Ok(ColumnType::Numeric);
+    }
+    if boolean == present && boolean_words > 0 {
+        return Ok(ColumnType::Boolean);
+    }
+    if dates == present {
+        return Ok(ColumnType::Datetime);
+    }
+    // Mostly numbers with a few words is almost always a placeholder the config should name.
+    if numeric as f64 >= 0.95 * present as f64 {
+        if let Some((row, value)) = first_non_numeric {
+            return Err(Error::rejected(
+                frame.locate(name, Some(row)),
+                format!("the column is numeric except for values such as \"{value}\""),
+                format!(
+                    "add \"{value}\" to [data] missing_values if it means missing, or set [features.types] \"{name}\" = \"categorical\""
+                ),
+            ));
+        }
+    }
+    Ok(ColumnType::Categorical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans_and_timestamps_parse() {
+        assert_eq!(parse_bool("Yes"), Some(true));
+        assert_eq!(parse_bool("n"), Some(false));
+        assert_eq!(parse_bool("maybe"), None);
+        assert_eq!(parse_timestamp("1970-01-02"), Some(86_400));
+        assert_eq!(parse_timestamp("1970-01-01 00:01:00"), Some(60));
+        assert_eq!(parse_timestamp("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(parse_timestamp("2026-13-01"), None);
+        assert_eq!(parse_timestamp("Google"), None);
+    }
+
+    #[test]
+    fn missing_tokens_ignore_case_and_space() {
+        let tokens = MissingTokens::new(&["Select".to_string(), "NA".to_string()]);
+        assert_eq!(tokens.clean(Some(" select ")), None);
+        assert_eq!(tokens.clean(Some("")), None);
+        assert_eq!(tokens.clean(None), None);
+        assert_eq!(tokens.clean(Some(" Google ")), Some("Google"));
+    }
+}

@@ -1,0 +1,419 @@
+//! Lead data in: reading files, typing columns, the outcome, ids, dates and events.
+//!
+//! [`load_leads`] turns a CSV/Parquet export into a [`LeadTable`]: typed candidate feature
+//! columns (dates already expanded into age/month/weekday, e-mail addresses into domain types),
+//! the parsed outcome, the lead ids and each lead's cutoff moment.
+
+pub mod events;
+pub mod infer;
+pub mod read;
+pub mod values;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{ColumnType, Config, Role};
+use crate::error::{Error, Location, Result};
+use infer::{parse_bool, parse_timestamp, type_text_column, MissingTokens};
+use read::{RawCells, RawFrame};
+use values::{Categorical, Values};
+
+/// One candidate feature column.
+#[derive(Debug, Clone)]
+pub struct FeatureColumn {
+    /// Feature name as shown to people (`created_at: age in days`, `Lead Source`).
+    pub name: String,
+    /// The input column it comes from.
+    pub source: String,
+    /// How it is computed from its source.
+    pub derivation: Derivation,
+    /// Explicit (who the lead is) or implicit (what the lead does).
+    pub role: Role,
+    /// The typed values.
+    pub values: Values,
+}
+
+/// How a derived feature is computed from its source column; kept in the model so scoring
+/// derives the same features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Derivation {
+    /// The column itself.
+    Direct,
+    /// Days from a date column to the lead's cutoff.
+    AgeDays,
+    /// Month (1–12) of a date column.
+    Month,
+    /// Weekday of a date column.
+    Weekday,
+    /// Kind of e-mail domain: corporate, free-mail, student, competitor.
+    DomainType,
+    /// The e-mail domain itself.
+    Domain,
+    /// Aggregated from the events file.
+    Events,
+}
+
+impl Derivation {
+    /// Feature name for a source column.
+    pub fn feature_name(self, source: &str) -> String {
+        match self {
+            Derivation::Direct | Derivation::Events => source.to_string(),
+            Derivation::AgeDays => format!("{source}: age in days"),
+            Derivation::Month => format!("{source}: month"),
+            Derivation::Weekday => format!("{source}: weekday"),
+            Derivation::DomainType => format!("{source}: domain type"),
+            Derivation::Domain => format!("{source}: domain"),
+        }
+    }
+}
+
+/// Column choices resolved from flags and config.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnChoice {
+    /// The outcome column (required for training).
+    pub target: Option<String>,
+    /// The id column.
+    pub id: Option<String>,
+    /// Columns not to use.
+    pub exclude: Vec<String>,
+}
+
+/// A lead file, typed and ready for the feature pipeline.
+#[derive(Debug)]
+pub struct LeadTable {
+    /// The file.
+    pub path: PathBuf,
+    /// Rows.
+    pub n_rows: usize,
+    /// The id column's name, when there is one.
+    pub id_column: Option<String>,
+    /// One id per lead (the 1-based row number without an id column).
+    pub ids: Vec<String>,
+    /// The outcome column's name.
+    pub target_column: Option<String>,
+    /// The outcome per lead, when the file has one.
+    pub outcome: Option<Vec<bool>>,
+    /// Candidate feature columns.
+    pub features: Vec<FeatureColumn>,
+    /// Each lead's cutoff (seconds since 1970 UTC): nothing after it is used.
+    pub cutoff: Vec<i64>,
+    /// Creation time per lead, for time splits.
+    pub created: Option<Vec<Option<i64>>>,
+    /// Columns left out, with the reason.
+    pub left_out: Vec<(String, String)>,
+    /// Input columns present in the file (for schema checks).
+    pub input_columns: Vec<String>,
+}
+
+const TARGET_NAMES: [&str; 7] = ["converted", "is_converted", "conversion", "outcome", "target", "won", "y"];
+const ID_NAMES: [&str; 6] = ["leadid", "id", "prospectid", "contactid", "leadnumber", "email"];
+
+fn normalised(name: &str) -> String {
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// Free-mail domains: leads with these are people, not companies.
+const FREE_MAIL: [&str; 14] = [
+    "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com", "aol.com",
+    "icloud.com", "me.com", "gmx.de", "gmx.net", "web.de", "proton.me", "protonmail.com",
+];
+
+/// Kind of an e-mail domain.
+pub fn domain_type(domain: &str, competitors: &[String]) -> &'static str {
+    let domain = domain.to_ascii_lowercase();
+    if competitors.iter().any(|c| c.eq_ignore_ascii_case(&domain)) {
+        "competitor"
+    } else if FREE_MAIL.contains(&domain.as_str()) {
+        "free-mail"
+    } else if domain.ends_with(".edu") || domain.contains(".edu.") || domain.contains(".ac.") || domain.starts_with("student.") {
+        "student"
+    } else {
+        "corporate"
+    }
+}
+
+/// Whether a feature name reads like engagement (what the lead does).
+pub fn default_role(name: &str) -> Role {
+    const IMPLICIT: [&str; 16] = [
+        "visit", "view", "open", "click", "download", "time spent", "activity", "form", "webinar", "page",
+        "session", "event", "email_", "engag", "unsubscribe", "last",
+    ];
+    let lower = name.to_lowercase();
+    if IMPLICIT.iter().any(|word| lower.contains(word)) {
+        Role::Implicit
+    } else {
+        Role::Explicit
+    }
+}
+
+/// Reads and types a lead file. `need_target` makes a missing outcome column an error.
+pub fn load_leads(path: &Path, choice: &ColumnChoice, config: &Config, need_target: bool, as_of: Option<i64>) -> Result<LeadTable> {
+    let frame = read::read_frame(path)?;
+    let missing = MissingTokens::new(&config.data.missing_values);
+    let input_columns: Vec<String> = frame.columns.iter().map(|c| c.name.clone()).collect();
+
+    let find = |wanted: &[&str]| {
+        frame.columns.iter().find(|c| wanted.contains(&normalised(&c.name).as_str())).map(|c| c.name.clone())
+    };
+    let target_column = match &choice.target {
+        Some(name) => {
+            frame.require(name, "outcome (target)", "--target or [data] target")?;
+            Some(name.clone())
+        }
+        None => find(&TARGET_NAMES),
+    };
+    if need_target && target_column.is_none() {
+        return Err(Error::rejected(
+            Location::file(path),
+            "no outcome column: training needs to know which leads converted",
+            "name it with --target COLUMN (or [data] target in the config); values must be 1/0, true/false, yes/no or y/n",
+        ));
+    }
+    let id_column = match &choice.id {
+        Some(name) => {
+            frame.require(name, "id", "--id or [data] id")?;
+            Some(name.clone())
+        }
+        None => find(&ID_NAMES[..3]),
+    };
+    for name in choice.exclude.iter().chain(&config.features.include).chain(config.features.types.keys()) {
+        frame.require(name, "configured", "--exclude or the [features] section")?;
+    }
+    for name in [&config.data.snapshot, &config.data.time].into_iter().flatten() {
+        frame.require(name, "configured time", "[data] snapshot / [data] time")?;
+    }
+
+    let outcome = match &target_column {
+        Some(name) if need_target || choice.target.is_some() => Some(parse_outcome(&frame, name, &missing)?),
+        Some(name) => parse_outcome(&frame, name, &missing).ok(),
+        None => None,
+    };
+    let ids = match &id_column {
+        Some(name) => column_as_text(&frame, name)?,
+        None => (1..=frame.n_rows).map(|r| r.to_string()).collect(),
+    };
+
+    // Decide which columns become features before typing them.
+    let excluded: HashSet<&str> = choice.exclude.iter().chain(&config.features.exclude).map(String::as_str).collect();
+    let mut left_out = Vec::new();
+    let mut candidates = Vec::new();
+    for column in &frame.columns {
+        let name = column.name.as_str();
+        let reason = if Some(name) == target_column.as_deref() {
+            Some("the outcome")
+        } else if Some(name) == id_column.as_deref() {
+            Some("the lead id")
+        } else if excluded.contains(name) {
+            Some("excluded by --exclude or [features] exclude")
+        } else if !config.features.include.is_empty() && !config.features.include.iter().any(|i| i == name) {
+            Some("not in [features] include")
+        } else if Some(name) == config.data.snapshot.as_deref() {
+            Some("the snapshot (cutoff) column")
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => left_out.push((name.to_string(), reason.to_string())),
+            None => candidates.push(column),
+        }
+    }
+
+    let typed: Vec<(String, Values)> = candidates
+        .par_iter()
+        .map(|column| {
+            let forced = config.features.types.get(&column.name).copied();
+            let values = match &column.cells {
+                RawCells::Text(text) => type_text_column(&frame, &column.name, text, forced, &missing)?,
+                RawCells::Typed(values) => values.clone(),
+            };
+            Ok((column.name.clone(), values))
+        })
+        .collect::<Result<_>>()?;
+
+    let time_values = |name: &Option<String>| -> Result<Option<Vec<Option<i64>>>> {
+        let Some(name) = name else { return Ok(None) };
+        let index = frame.require(name, "time", "[data]")?;
+        let values = match &frame.columns[index].cells {
+            RawCells::Text(text) => type_text_column(&frame, name, text, Some(ColumnType::Datetime), &missing)?,
+            RawCells::Typed(values) => values.clone(),
+        };
+        match values {
+            Values::Datetime(times) => Ok(Some(times)),
+            other => Err(Error::rejected(
+                frame.locate(name, None),
+                format!("the time column holds {} values, not dates", other.kind()),
+                "name a date or timestamp column",
+            )),
+        }
+    };
+    let snapshot = time_values(&config.data.snapshot)?;
+    let created = time_values(&config.data.time)?;
+
+    // One cutoff per lead: its snapshot, else --as-of, else the latest date in the file.
+    let latest = typed
+        .iter()
+        .filter_map(|(_, v)| match v {
+            Values::Datetime(t) => t.iter().flatten().max().copied(),
+            _ => None,
+        })
+        .chain(created.iter().flat_map(|c| c.iter().flatten().max().copied()))
+        .max();
+    let fallback = as_of.or(latest).unwrap_or_else(|| chrono::Utc::now().timestamp());
+    let cutoff: Vec<i64> = match &snapshot {
+        Some(times) => times.iter().map(|t| t.unwrap_or(fallback)).collect(),
+        None => vec![fallback; frame.n_rows],
+    };
+
+    let mut features = Vec::new();
+    for (name, values) in typed {
+        let role = config.features.roles.get(&name).copied().unwrap_or_else(|| default_role(&name));
+        for (derivation, derived) in derive(values, &cutoff, config) {
+            let feature_name = derivation.feature_name(&name);
+            let role = config.features.roles.get(&feature_name).copied().unwrap_or(role);
+            features.push(FeatureColumn { name: feature_name, source: name.clone(), derivation, role, values: derived });
+        }
+    }
+    Ok(LeadTable {
+        path: path.to_path_buf(),
+        n_rows: frame.n_rows,
+        id_column,
+        ids,
+        target_column,
+        outcome,
+        features,
+        cutoff,
+        created,
+        left_out,
+        input_columns,
+    })
+}
+
+/// The features a typed column yields: dates → age/month/weekday, e-mail addresses → domain
+/// type and domain, everything else → itself.
+pub fn derive(values: Values, cutoff: &[i64], config: &Config) -> Vec<(Derivation, Values)> {
+    match values {
+        Values::Datetime(times) => vec![
+            (Derivation::AgeDays, Values::Numeric(times.iter().zip(cutoff).map(|(t, c)| t.map_or(f64::NAN, |t| (c - t) as f64 / 86_400.0)).collect())),
+            (Derivation::Month, Values::Categorical(Categorical::from_values(times.iter().map(|t| t.map(month_name))))),
+            (Derivation::Weekday, Values::Categorical(Categorical::from_values(times.iter().map(|t| t.map(weekday_name))))),
+        ],
+        Values::Categorical(c) if looks_like_email(&c) => {
+            let domains = c.codes.iter().map(|&code| c.levels.get(code as usize).map(|e| email_domain(e)));
+            let domains: Vec<Option<String>> = domains.collect();
+            let types = domains.iter().map(|d| d.as_deref().map(|d| domain_type(d, &config.features.competitor_domains)));
+            vec![
+                (Derivation::DomainType, Values::Categorical(Categorical::from_values(types))),
+                (Derivation::Domain, Values::Categorical(Categorical::from_values(domains.iter().map(|d| d.as_deref())))),
+            ]
+        }
+        values => vec![(Derivation::Direct, values)],
+    }
+}
+
+/// Whether most values of a text column are e-mail addresses.
+pub fn looks_like_email(c: &Categorical) -> bool {
+    let sample = c.levels.iter().take(200);
+    let (n, with_at) = sample.fold((0, 0), |(n, k), v| (n + 1, k + usize::from(v.contains('@') && !v.contains(' '))));
+    n > 0 && with_at * 10 >= n * 9
+}
+
+/// The lower-cased domain of an e-mail address.
+pub fn email_domain(email: &str) -> String {
+    email.rsplit('@').next().unwrap_or(email).trim().to_ascii_lowercase()
+}
+
+fn month_name(t: i64) -> &'static str {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let date = chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
+    MONTHS[chrono::Datelike::month0(&date) as usize]
+}
+
+fn weekday_name(t: i64) -> &'static str {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let date = chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
+    DAYS[chrono::Datelike::weekday(&date).num_days_from_monday() as usize]
+}
+
+/// Parses the outcome column: every row must be 1/0, true/false, yes/no or y/n.
+fn parse_outcome(frame: &RawFrame, name: &str, missing: &MissingTokens) -> Result<Vec<bool>> {
+    let index = frame.require(name, "outcome (target)", "--target")?;
+    let fix = "outcome values must be 1/0, true/false, yes/no or y/n; fix the row or drop leads whose outcome is unknown";
+    let outcome: Vec<bool> = match &frame.columns[index].cells {
+        RawCells::Text(text) => text
+            .iter()
+            .enumerate()
+            .map(|(row, cell)| match missing.clean(cell) {
+                None => Err(Error::rejected(frame.locate(name, Some(row)), "the outcome is missing", fix)),
+                Some(cell) => parse_bool(cell).ok_or_else(|| {
+                    Error::rejected(frame.locate(name, Some(row)), format!("outcome value \"{cell}\" is not binary"), fix)
+                }),
+            })
+            .collect::<Result<_>>()?,
+        RawCells::Typed(Values::Numeric(v) | Values::Boolean(v)) => v
+            .iter()
+            .enumerate()
+            .map(|(row, &x)| {
+                if x == 1.0 {
+                    Ok(true)
+                } else if x == 0.0 {
+                    Ok(false)
+                } else {
+                    Err(Error::rejected(frame.locate(name, Some(row)), format!("outcome value {x} is not binary"), fix))
+                }
+            })
+            .collect::<Result<_>>()?,
+        RawCells::Typed(other) => {
+            return Err(Error::rejected(frame.locate(name, None), format!("the outcome column holds {} values", other.kind()), fix))
+        }
+    };
+    Ok(outcome)
+}
+
+/// Any column as text (for ids).
+fn column_as_text(frame: &RawFrame, name: &str) -> Result<Vec<String>> {
+    let index = frame.require(name, "id", "--id")?;
+    Ok(match &frame.columns[index].cells {
+        RawCells::Text(text) => text.iter().map(|c| c.unwrap_or("").trim().to_string()).collect(),
+        RawCells::Typed(Values::Numeric(v) | Values::Boolean(v)) => v.iter().map(|x| if x.is_nan() { String::new() } else { x.to_string() }).collect(),
+        RawCells::Typed(Values::Categorical(c)) => (0..c.codes.len()).map(|i| c.get(i).unwrap_or("").to_string()).collect(),
+        RawCells::Typed(Values::Datetime(t)) => t.iter().map(|t| t.map(|t| t.to_string()).unwrap_or_default()).collect(),
+    })
+}
+
+/// Parses a user-given cutoff (`--as-of`).
+pub fn parse_as_of(text: &str) -> Result<i64> {
+    parse_timestamp(text.trim()).ok_or_else(|| Error::Usage(format!("--as-of \"{text}\" is not a date: use YYYY-MM-DD or an RFC 3339 timestamp")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_types() {
+        let competitors = vec!["rivalsoft.com".to_string()];
+        assert_eq!(domain_type("gmail.com", &competitors), "free-mail");
+        assert_eq!(domain_type("mit.edu", &competitors), "student");
+        assert_eq!(domain_type("ox.ac.uk", &competitors), "student");
+        assert_eq!(domain_type("RivalSoft.com", &competitors), "competitor");
+        assert_eq!(domain_type("acme.io", &competitors), "corporate");
+        assert_eq!(email_domain("Jane.Doe@Acme.IO"), "acme.io");
+    }
+
+    #[test]
+    fn dates_become_age_month_weekday() {
+        // 1970-01-05 was a Monday.
+        let day = 86_400;
+        let derived = derive(Values::Datetime(vec![Some(4 * day), None]), &[14 * day, 14 * day], &Config::default());
+        assert_eq!(derived.len(), 3);
+        let Values::Numeric(age) = &derived[0].1 else { panic!("age is numeric") };
+        assert_eq!(age[0], 10.0);
+        assert!(age[1].is_nan());
+        let Values::Categorical(weekday) = &derived[2].1 else { panic!("weekday is categorical") };
+        assert_eq!(weekday.get(0), Some("Mon"));
+        assert_eq!(weekday.get(1), None);
+    }
+}

@@ -1,0 +1,311 @@
+//! Reading a lead or event file (CSV or Parquet) with polars into raw columns.
+//!
+//! CSV cells are read as text and typed by `data::infer`, so that placeholders such as `Select`,
+//! numbers written as `2` and `2.5` in one column, and bad values are handled with messages that
+//! name the row. Parquet columns keep the types they were written with.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::values::Values;
+use crate::error::{Error, Location, Result};
+
+/// The file formats leadscore reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// Delimited text with a header line.
+    Csv {
+        /// The detected field separator.
+        separator: u8,
+    },
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// One column as read, before typing.
+pub enum RawCells {
+    /// Text cells (all CSV columns, Parquet string columns); `None` is an empty cell.
+    Text(StringChunked),
+    /// Cells that arrived typed (Parquet numbers, booleans, dates).
+    Typed(Values),
+}
+
+/// A named raw column.
+pub struct RawColumn {
+    /// Column name from the header.
+    pub name: String,
+    /// Its cells.
+    pub cells: RawCells,
+}
+
+/// A whole input file, read but not yet typed.
+pub struct RawFrame {
+    /// Where it came from.
+    pub path: PathBuf,
+    /// How it was read.
+    pub format: FileFormat,
+    /// Number of data rows.
+    pub n_rows: usize,
+    /// The columns in file order.
+    pub columns: Vec<RawColumn>,
+}
+
+impl RawFrame {
+    /// The location of `column` (and `row`, 0-based) in this file, for messages.
+    pub fn locate(&self, column: &str, row: Option<usize>) -> Location {
+        let mut location = Location::file(&self.path).column(column);
+        if let Some(row) = row {
+            location = location.row(row + 1);
+            if let FileFormat::Csv { .. } = self.format {
+                location = location.line(row as u64 + 2);
+            }
+        }
+        location
+    }
+
+    /// Index of the column called `name`.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// The column called `name`, or an error naming the columns that exist.
+    pub fn require(&self, name: &str, what: &str, flag: &str) -> Result<usize> {
+        self.position(name).ok_or_else(|| {
+            Error::rejected(
+                Location::file(&self.path).column(name),
+                format!("the {what} column is not in the file"),
+                format!(
+                    "pass the right name with {flag}; the file has: {}",
+                    self.columns.iter().map(|c| format!("\"{}\"", c.name)).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })
+    }
+}
+
+/// Reads a CSV or Parquet file (detected from its first bytes).
+pub fn read_frame(path: &Path) -> Result<RawFrame> {
+    let head = read_head(path)?;
+    if head.is_empty() {
+        return Err(Error::rejected(
+            Location::file(path),
+            "the file is empty",
+            "export the leads again with a header line and at least one row",
+        ));
+    }
+    let frame = if head.starts_with(b"PAR1") {
+        read_parquet(path)?
+    } else {
+        read_csv(path, &head)?
+    };
+    if frame.n_rows == 0 {
+        return Err(Error::rejected(
+            Location::file(path),
+            "the file has a header but no rows",
+            "check the export: it should hold one row per lead",
+        ));
+    }
+    Ok(frame)
+}
+
+fn read_head(path: &Path) -> Result<Vec<u8>> {
+    let mut file = File::open(path).map_err(|e| {
+        Error::rejected(Location::file(path), format!("cannot open the file: {e}"), "check the path and that the file is readable")
+    })?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(Error::rejected(Location::file(path), "is a directory, not a file", "name the CSV or Parquet file itself"));
+    }
+    let mut head = vec![0u8; 64 * 1024];
+    let mut filled = 0;
+    loop {
+        let n = file.read(&mut head[filled..]).map_err(|e| Error::io(path, "reading", e))?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+        if filled == head.len() {
+            break;
+        }
+    }
+    head.truncate(filled);
+    Ok(head)
+}
+
+/// The separator of the header line: the most frequent of `,` `;` tab `|` outside quotes.
+pub fn detect_separator(head: &[u8]) -> u8 {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
+    let mut quoted = false;
+    for &byte in head {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            _ if !quoted => {
+                if let Some(entry) = counts.iter_mut().find(|(c, _)| *c == byte) {
+                    entry.1 += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    counts.iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n > 0).map(|(c, _)| *c).unwrap_or(b',')
+}
+
+fn read_csv(path: &Path, head: &[u8]) -> Result<RawFrame> {
+    let separator = detect_separator(head);
+    let result = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .with_raise_if_empty(false)
+        .map_parse_options(|options| options.with_separator(separator).with_missing_is_null(true))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .and_then(|reader| reader.finish());
+    let df = match result {
+        Ok(df) => df,
+        Err(polars_error) => return Err(diagnose_csv(path, separator, &polars_error.to_string())),
+    };
+    // A header-only file can still list more names than a data row has fields, which polars
+    // accepts; check the structure whenever polars is lenient.
+    let n_rows = df.height();
+    let mut columns = Vec::with_capacity(df.width());
+    for (index, column) in df.into_columns().into_iter().enumerate() {
+        let mut name = column.name().to_string();
+        if index == 0 {
+            name = name.trim_start_matches('\u{feff}').to_string();
+        }
+        let text = column.str().map_err(|e| Error::Runtime(format!("{}: column \"{name}\": {e}", path.display())))?.clone();
+        columns.push(RawColumn { name, cells: RawCells::Text(text) });
+    }
+    check_header(path, &columns)?;
+    Ok(RawFrame { path: path.to_path_buf(), format: FileFormat::Csv { separator }, n_rows, columns })
+}
+
+fn check_header(path: &Path, columns: &[RawColumn]) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for (index, column) in columns.iter().enumerate() {
+        if column.name.trim().is_empty() {
+            // A trailing separator on every line makes an unnamed empty last column; say so plainly.
+            return Err(Error::rejected(
+                Location::file(path).line(1),
+                format!("column {} of the header has no name", index + 1),
+                "give every column a name in the header line (a trailing separator makes an unnamed last column)",
+            ));
+        }
+        if !seen.insert(column.name.as_str()) {
+            return Err(Error::rejected(
+                Location::file(path).column(&column.name).line(1),
+                "two columns have this name",
+                "rename one of them in the header line",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Finds the first malformed row of a CSV file that polars refused, for a message that names it.
+fn diagnose_csv(path: &Path, separator: u8, polars_message: &str) -> Error {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) => return Error::io(path, "reading", e),
+    };
+    let mut reader = csv::ReaderBuilder::new().delimiter(separator).has_headers(false).flexible(true).from_reader(file);
+    let mut record = csv::ByteRecord::new();
+    let mut expected_fields = None;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                if let Some(bad) = record.iter().position(|field| std::str::from_utf8(field).is_err()) {
+                    return Error::rejected(
+                        Location::file(path).line(line),
+                        format!("field {} is not valid UTF-8 text", bad + 1),
+                        "save the file as UTF-8 (in Excel: \"CSV UTF-8\"), or convert it with `iconv -f latin1 -t utf-8`",
+                    );
+                }
+                match expected_fields {
+                    None => expected_fields = Some(record.len()),
+                    Some(n) if n != record.len() => {
+                        return Error::rejected(
+                            Location::file(path).line(line),
+                            format!("this row has {} fields but the header has {n}", record.len()),
+                            "fix the row: a field holding the separator or a line break must be in double quotes",
+                        )
+                    }
+                    Some(_) => {}
+                }
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                return Error::rejected(Location::file(path).line(line), format!("malformed CSV: {e}"), "fix the row, or export the file again");
+            }
+        }
+    }
+    Error::rejected(Location::file(path), format!("cannot read the CSV file: {polars_message}"), "check that it is a CSV file with a header line")
+}
+
+fn read_parquet(path: &Path) -> Result<RawFrame> {
+    let file = File::open(path).map_err(|e| Error::io(path, "reading", e))?;
+    let df = ParquetReader::new(file).finish().map_err(|e| {
+        Error::rejected(Location::file(path), format!("cannot read the Parquet file: {e}"), "check that the file is complete and was written as Parquet")
+    })?;
+    let n_rows = df.height();
+    let mut columns = Vec::with_capacity(df.width());
+    for column in df.into_columns() {
+        let name = column.name().to_string();
+        let cells = typed_cells(&column).map_err(|e| {
+            Error::rejected(
+                Location::file(path).column(&name),
+                format!("unsupported Parquet column type {}: {e}", column.dtype()),
+                "write the column as a number, boolean, string, date or timestamp",
+            )
+        })?;
+        columns.push(RawColumn { name, cells });
+    }
+    check_header(path, &columns)?;
+    Ok(RawFrame { path: path.to_path_buf(), format: FileFormat::Parquet, n_rows, columns })
+}
+
+fn typed_cells(column: &Column) -> PolarsResult<RawCells> {
+    let dtype = column.dtype();
+    Ok(match dtype {
+        DataType::String => RawCells::Text(column.str()?.clone()),
+        DataType::Boolean => RawCells::Typed(Values::Boolean(
+            column.bool()?.iter().map(|v| v.map_or(f64::NAN, |b| if b { 1.0 } else { 0.0 })).collect(),
+        )),
+        DataType::Date => {
+            let days = column.cast(&DataType::Int32)?;
+            RawCells::Typed(Values::Datetime(days.i32()?.iter().map(|d| d.map(|d| d as i64 * 86_400)).collect()))
+        }
+        DataType::Datetime(unit, _) => {
+            let per_second = match unit {
+                TimeUnit::Nanoseconds => 1_000_000_000,
+                TimeUnit::Microseconds => 1_000_000,
+                TimeUnit::Milliseconds => 1_000,
+            };
+            let raw = column.cast(&DataType::Int64)?;
+            RawCells::Typed(Values::Datetime(raw.i64()?.iter().map(|t| t.map(|t| t.div_euclid(per_second))).collect()))
+        }
+        dtype if dtype.is_primitive_numeric() => {
+            let floats = column.cast(&DataType::Float64)?;
+            RawCells::Typed(Values::Numeric(floats.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect()))
+        }
+        other => polars_bail!(ComputeError: "{other} columns are not read"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separator_is_detected_outside_quotes() {
+        assert_eq!(detect_separator(b"a,b,c\n1,2,3"), b',');
+        assert_eq!(detect_separator(b"\"a,x\";\"b\";c\n"), b';');
+        assert_eq!(detect_separator(b"\xef\xbb\xbfid\tname\tscore\n"), b'\t');
+        assert_eq!(detect_separator(b"single\n1\n"), b',');
+    }
+}

@@ -1,0 +1,106 @@
+//! Typed column values: numbers, yes/no, categories and timestamps, with missing cells marked.
+
+/// Code of a missing category.
+pub const MISSING: u32 = u32::MAX;
+
+/// A dictionary-encoded text column: `codes[i]` indexes `levels`, or is [`MISSING`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Categorical {
+    /// One code per row.
+    pub codes: Vec<u32>,
+    /// Distinct values in order of first appearance.
+    pub levels: Vec<String>,
+}
+
+impl Categorical {
+    /// Builds the dictionary from optional text values.
+    pub fn from_values<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> Self {
+        let mut index: std::collections::HashMap<&'a str, u32> = std::collections::HashMap::new();
+        let mut levels = Vec::new();
+        let codes = values
+            .into_iter()
+            .map(|value| match value {
+                None => MISSING,
+                Some(text) => *index.entry(text).or_insert_with(|| {
+                    levels.push(text.to_string());
+                    (levels.len() - 1) as u32
+                }),
+            })
+            .collect();
+        Categorical { codes, levels }
+    }
+
+    /// The value of row `i`, if present.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        match self.codes[i] {
+            MISSING => None,
+            code => Some(&self.levels[code as usize]),
+        }
+    }
+}
+
+/// The cells of one typed column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    /// Numbers; NaN is missing.
+    Numeric(Vec<f64>),
+    /// Yes/no as 1/0; NaN is missing.
+    Boolean(Vec<f64>),
+    /// Labels.
+    Categorical(Categorical),
+    /// Seconds since 1970-01-01 UTC.
+    Datetime(Vec<Option<i64>>),
+}
+
+impl Values {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Numeric(v) | Values::Boolean(v) => v.len(),
+            Values::Categorical(c) => c.codes.len(),
+            Values::Datetime(v) => v.len(),
+        }
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether row `i` is missing.
+    pub fn is_missing(&self, i: usize) -> bool {
+        match self {
+            Values::Numeric(v) | Values::Boolean(v) => v[i].is_nan(),
+            Values::Categorical(c) => c.codes[i] == MISSING,
+            Values::Datetime(v) => v[i].is_none(),
+        }
+    }
+
+    /// Number of missing cells.
+    pub fn missing_count(&self) -> usize {
+        (0..self.len()).filter(|&i| self.is_missing(i)).count()
+    }
+
+    /// A short name of the type, for messages and `inspect`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Values::Numeric(_) => "numeric",
+            Values::Boolean(_) => "boolean",
+            Values::Categorical(_) => "categorical",
+            Values::Datetime(_) => "datetime",
+        }
+    }
+
+    /// Keeps only the given rows, in that order.
+    pub fn take(&self, rows: &[usize]) -> Values {
+        match self {
+            Values::Numeric(v) => Values::Numeric(rows.iter().map(|&i| v[i]).collect()),
+            Values::Boolean(v) => Values::Boolean(rows.iter().map(|&i| v[i]).collect()),
+            Values::Categorical(c) => Values::Categorical(Categorical {
+                codes: rows.iter().map(|&i| c.codes[i]).collect(),
+                levels: c.levels.clone(),
+            }),
+            Values::Datetime(v) => Values::Datetime(rows.iter().map(|&i| v[i]).collect()),
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! The fitted feature pipeline: impute, transform, scale and encode lead columns into the
+//! numeric matrix the model reads.
+//!
+//! Everything is fitted on the training split only and stored in the model file, so scoring a
+//! new batch applies exactly the same medians, scales and category vocabularies.
+
+pub mod leakage;
+
+use std::collections::HashMap;
+
+use ndarray::{Array2, ShapeBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{FeatureConfig, Log1p, Role};
+use crate::data::values::{Values, MISSING};
+use crate::data::{Derivation, FeatureColumn};
+
+/// Name of the bucket for missing categories.
+pub const MISSING_LEVEL: &str = "(missing)";
+/// Most rare categories remembered per column (to tell rare ones from never-seen ones).
+const RARE_LEVELS_KEPT: usize = 10_000;
+
+/// How one feature becomes model inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Encoding {
+    /// A number: missing → median (with a missing flag), optional `ln(1 + x)`, standardised.
+    Numeric {
+        /// Median of the training values (before the log).
+        median: f64,
+        /// Whether `ln(1 + x)` is applied.
+        log1p: bool,
+        /// Mean after impute and log.
+        mean: f64,
+        /// Standard deviation after impute and log.
+        std: f64,
+        /// Whether a 0/1 "was missing" input follows.
+        missing_flag: bool,
+    },
+    /// A category: one 0/1 input per frequent level, then `other` when rare levels exist.
+    /// Categories never seen in training (the unknown bucket) set no input.
+    Categorical {
+        /// Frequent levels, each with its own input (may include `(missing)`).
+        levels: Vec<String>,
+        /// Rare training levels (they go to `other`).
+        rare: Vec<String>,
+        /// Whether an `other` input exists.
+        other: bool,
+    },
+}
+
+/// One feature of the pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureStep {
+    /// Feature name.
+    pub feature: String,
+    /// Input column (or events aggregate) it comes from.
+    pub source: String,
+    /// How it is derived from the source.
+    pub derivation: Derivation,
+    /// Explicit or implicit.
+    pub role: Role,
+    /// How it is encoded.
+    pub encoding: Encoding,
+}
+
+impl FeatureStep {
+    /// Names of the model inputs this feature produces.
+    pub fn input_names(&self) -> Vec<String> {
+        match &self.encoding {
+            Encoding::Numeric { missing_flag, .. } => {
+                let mut names = vec![self.feature.clone()];
+                if *missing_flag {
+                    names.push(format!("{} is missing", self.feature));
+                }
+                names
+            }
+            Encoding::Categorical { levels, other, .. } => {
+                let mut names: Vec<String> = levels.iter().map(|l| format!("{} = {l}", self.feature)).collect();
+                if *other {
+                    names.push(format!("{} = other", self.feature));
+                }
+                names
+            }
+        }
+    }
+
+    /// Number of model inputs.
+    pub fn width(&self) -> usize {
+        match &self.encoding {
+            Encoding::Numeric { missing_flag, .. } => 1 + usize::from(*missing_flag),
+            Encoding::Categorical { levels, other, .. } => levels.len() + usize::from(*other),
+        }
+    }
+}
+
+/// A column the pipeline left out, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dropped {
+    /// Feature name.
+    pub feature: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The fitted pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeaturePipeline {
+    /// Steps in input order.
+    pub steps: Vec<FeatureStep>,
+}
+
+/// Fails fitting when a column has no values at all in training.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AllMissing(pub String);
+
+impl FeaturePipeline {
+    /// Fits the pipeline on the rows `train` of `columns`. Returns the pipeline and the columns
+    /// it left out (id-like, constant); a column with no value at all is an error.
+    pub fn fit(columns: &[FeatureColumn], train: &[usize], config: &FeatureConfig) -> Result<(FeaturePipeline, Vec<Dropped>), AllMissing> {
+        let mut steps = Vec::new();
+        let mut dropped = Vec::new();
+        for column in columns {
+            match fit_step(column, train, config) {
+                Fitted::Step(encoding) => steps.push(FeatureStep {
+                    feature: column.name.clone(),
+                    source: column.source.clone(),
+                    derivation: column.derivation,
+                    role: column.role,
+                    encoding,
+                }),
+                Fitted::Dropped(reason) => dropped.push(Dropped { feature: column.name.clone(), reason }),
+                Fitted::AllMissing => return Err(AllMissing(column.name.clone())),
+            }
+        }
+        Ok((FeaturePipeline { steps }, dropped))
+    }
+
+    /// Number of model inputs.
+    pub fn width(&self) -> usize {
+        self.steps.iter().map(FeatureStep::width).sum()
+    }
+
+    /// Names of all model inputs, in order.
+    pub fn input_names(&self) -> Vec<String> {
+        self.steps.iter().flat_map(FeatureStep::input_names).collect()
+    }
+
+    /// Which step each model input belongs to.
+    pub fn input_steps(&self) -> Vec<usize> {
+        self.steps.iter().enumerate().flat_map(|(i, s)| std::iter::repeat_n(i, s.width())).collect()
+    }
+
+    /// Encodes the given rows of `columns` (looked up by feature name) into a column-major
+    /// matrix (one contiguous column per model input, which keeps the model's products
+    /// cache-friendly). Every feature of the pipeline must be present in `columns`.
+    pub fn transform(&self, columns: &[FeatureColumn], rows: &[usize]) -> Result<Array2<f64>, String> {
+        let by_name: HashMap<&str, &FeatureColumn> = columns.iter().map(|c| (c.name.as_str(), c)).collect();
+        let width = self.width();
+        let mut matrix = Array2::<f64>::zeros((rows.len(), width).f());
+        let mut offset = 0;
+        for step in &self.steps {
+            let column = by_name.get(step.feature.as_str()).ok_or_else(|| step.feature.clone())?;
+            encode_into(step, &column.values, rows, &mut matrix, offset);
+            offset += step.width();
+        }
+        Ok(matrix)
+    }
+}
+
+enum Fitted {
+    Step(Encoding),
+    Dropped(String),
+    AllMissing,
+}
+
+fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> Fitted {
+    match &column.values {
+        Values::Numeric(v) | Values::Boolean(v) => {
+            let mut present: Vec<f64> = train.iter().map(|&i| v[i]).filter(|x| !x.is_nan()).collect();
+            if present.is_empty() {
+                return Fitted::AllMissing;
+            }
+            let missing_flag = present.len() < train.len();
+            present.sort_unstable_by(f64::total_cmp);
+            if present.first() == present.last() && !missing_flag {
+                return Fitted::Dropped(format!("constant (always {})", present[0]));
+            }
+            let is_boolean = matches!(column.values, Values::Boolean(_));
+            if !is_boolean && present.len() > 100 && present.iter().all(|x| x.fract() == 0.0) && present.windows(2).all(|w| w[0] != w[1]) {
+                return Fitted::Dropped("looks like an id (every value is a different whole number)".into());
+            }
+            let median = median_of_sorted(&present);
+            let log1p = !is_boolean && config.log1p == Log1p::Auto && present[0] >= 0.0 && skewness(&present) > 2.0;
+            let transformed = |x: f64| {
+                let x = if x.is_nan() { median } else { x };
+                if log1p {
+                    x.ln_1p()
+                } else {
+                    x
+                }
+            };
+            let n = train.len() as f64;
+            let mean = train.iter().map(|&i| transformed(v[i])).sum::<f64>() / n;
+            let var = train.iter().map(|&i| (transformed(v[i]) - mean).powi(2)).sum::<f64>() / n;
+            let std = if var > 0.0 { var.sqrt() } else { 1.0 };
+            Fitted::Step(Encoding::Numeric { median, log1p, mean, std, missing_flag })
+        }
+        Values::Categorical(c) => {
+            let mut counts = vec![0usize; c.levels.len()];
+            let mut missing = 0usize;
+            for &i in train {
+                match c.codes[i] {
+                    MISSING => missing += 1,
+                    code => counts[code as usize] += 1,
+                }
+            }
+            let seen = counts.iter().filter(|&&n| n > 0).count();
+            if seen == 0 {
+                return Fitted::AllMissing;
+            }
+            if seen + usize::from(missing > 0) == 1 {
+                return Fitted::Dropped("constant (one value only)".into());
+            }
+            if seen > 100 && seen * 2 > train.len() - missing {
+                return Fitted::Dropped(format!("looks like an id ({seen} different values in {} leads)", train.len()));
+            }
+            let mut ranked: Vec<(&str, usize)> = c.levels.iter().map(String::as_str).zip(counts.iter().copied()).filter(|(_, n)| *n > 0).collect();
+            if missing > 0 {
+                ranked.push((MISSING_LEVEL, missing));
+            }
+            ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let (levels, rare): (Vec<_>, Vec<_>) = ranked.into_iter().partition(|(_, n)| *n >= config.min_frequency.max(1));
+            let other = !rare.is_empty();
+            let levels = levels.into_iter().map(|(l, _)| l.to_string()).collect::<Vec<_>>();
+            if levels.is_empty() {
+                return Fitted::Dropped(format!("every value is rarer than min_frequency = {}", config.min_frequency));
+            }
+            let rare = rare.into_iter().take(RARE_LEVELS_KEPT).map(|(l, _)| l.to_string()).collect();
+            Fitted::Step(Encoding::Categorical { levels, rare, other })
+        }
+        Values::Datetime(_) => Fitted::Dropped("raw timestamps are not used (their age, month and weekday are)".into()),
+    }
+}
+
+/// Writes the encoded inputs of one feature into `matrix[.., offset..offset + width]`.
+fn encode_into(step: &FeatureStep, values: &Values, rows: &[usize], matrix: &mut Array2<f64>, offset: usize) {
+    match (&step.encoding, values) {
+        (Encoding::Numeric { median, log1p, mean, std, missing_flag }, Values::Numeric(v) | Values::Boolean(v)) => {
+            for (out, &i) in rows.iter().enumerate() {
+                let raw = v[i];
+                let x = if raw.is_nan() { *median } else { raw };
+                let x = if *log1p { x.max(0.0).ln_1p() } else { x };
+                matrix[[out, offset]] = (x - mean) / std;
+                if *missing_flag {
+                    matrix[[out, offset + 1]] = f64::from(u8::from(raw.is_nan()));
+                }
+            }
+        }
+        (Encoding::Categorical { levels, rare, other }, Values::Categorical(c)) => {
+            let slot_of = |level: &str| -> Option<usize> {
+                levels.iter().position(|l| l == level).or_else(|| (*other && rare.iter().any(|r| r == level)).then_some(levels.len()))
+            };
+            let slots: Vec<Option<usize>> = c.levels.iter().map(|l| slot_of(l)).collect();
+            let missing_slot = slot_of(MISSING_LEVEL);
+            for (out, &i) in rows.iter().enumerate() {
+                let slot = match c.codes[i] {
+                    MISSING => missing_slot,
+                    code => slots[code as usize],
+                };
+                if let Some(slot) = slot {
+                    matrix[[out, offset + slot]] = 1.0;
+                }
+            }
+        }
+        // A type mismatch between training and scoring is caught before encoding
+        // (`score` checks the schema); encode nothing rather than guess.
+        _ => {}
+    }
+}
+
+fn median_of_sorted(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+fn skewness(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let m2 = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    let m3 = values.iter().map(|x| (x - mean).powi(3)).sum::<f64>() / n;
+    if m2 <= 0.0 {
+        0.0
+    } else {
+        m3 / m2.powf(1.5)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::values::Categorical;
+
+    fn column(name: &str, values: Values) -> FeatureColumn {
+        FeatureColumn { name: name.into(), source: name.into(), derivation: Derivation::Direct, role: Role::Explicit, values }
+    }
+
+    #[test]
+    fn numeric_is_imputed_flagged_and_standardised() {
+        let columns = vec![column("visits", Values::Numeric(vec![1.0, f64::NAN, 3.0, 5.0]))];
+        let config = FeatureConfig { log1p: Log1p::Off, ..Default::default() };
+        let (pipeline, dropped) = FeaturePipeline::fit(&columns, &[0, 1, 2, 3], &config).unwrap();
+        assert!(dropped.is_empty());
+        // median 3; imputed values 1,3,3,5 → mean 3, population std 1.4142
+        let Encoding::Numeric { median, mean, std, missing_flag, .. } = pipeline.steps[0].encoding else { panic!() };
+        assert_eq!((median, mean, missing_flag), (3.0, 3.0, true));
+        assert!((std - 2f64.sqrt()).abs() < 1e-12);
+        let x = pipeline.transform(&columns, &[0, 1]).unwrap();
+        assert!((x[[0, 0]] + 2.0 / 2f64.sqrt()).abs() < 1e-12);
+        assert_eq!(x[[1, 0]], 0.0);
+        assert_eq!((x[[0, 1]], x[[1, 1]]), (0.0, 1.0));
+    }
+
+    #[test]
+    fn rare_categories_share_other_and_unknown_sets_nothing() {
+        let train = Categorical::from_values(["a", "a", "a", "b", "b", "b", "c"].map(Some));
+        let columns = vec![column("source", Values::Categorical(train))];
+        let config = FeatureConfig { min_frequency: 2, ..Default::default() };
+        let (pipeline, _) = FeaturePipeline::fit(&columns, &(0..7).collect::<Vec<_>>(), &config).unwrap();
+        assert_eq!(pipeline.input_names(), vec!["source = a", "source = b", "source = other"]);
+        let new = Categorical::from_values([Some("c"), Some("zzz"), None, Some("b")]);
+        let x = pipeline.transform(&[column("source", Values::Categorical(new))], &[0, 1, 2, 3]).unwrap();
+        assert_eq!(x.row(0).to_vec(), vec![0.0, 0.0, 1.0]);
+        assert_eq!(x.row(1).to_vec(), vec![0.0, 0.0, 0.0]);
+        assert_eq!(x.row(2).to_vec(), vec![0.0, 0.0, 0.0]);
+        assert_eq!(x.row(3).to_vec(), vec![0.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn ids_constants_and_empty_columns() {
+        let ids = Values::Numeric((0..200).map(f64::from).collect());
+        let constant = Values::Categorical(Categorical::from_values(vec![Some("x"); 200]));
+        let columns = vec![column("Lead Number", ids), column("Country", constant)];
+        let rows: Vec<usize> = (0..200).collect();
+        let (pipeline, dropped) = FeaturePipeline::fit(&columns, &rows, &FeatureConfig::default()).unwrap();
+        assert!(pipeline.steps.is_empty());
+        assert_eq!(dropped.len(), 2);
+        assert!(dropped[0].reason.contains("id"));
+        assert!(dropped[1].reason.contains("constant"));
+        let empty = vec![column("Fax", Values::Numeric(vec![f64::NAN; 10]))];
+        assert_eq!(FeaturePipeline::fit(&empty, &[0, 1, 2], &FeatureConfig::default()).unwrap_err(), AllMissing("Fax".into()));
+    }
+
+    #[test]
+    fn skewed_counts_get_log1p() {
+        let mut visits = vec![0.0; 90];
+        visits.extend([50.0, 80.0, 200.0, 1.0, 2.0, 1.0, 3.0, 0.0, 400.0, 1.0]);
+        let columns = vec![column("TotalVisits", Values::Numeric(visits))];
+        let (pipeline, _) = FeaturePipeline::fit(&columns, &(0..100).collect::<Vec<_>>(), &FeatureConfig::default()).unwrap();
+        assert!(matches!(pipeline.steps[0].encoding, Encoding::Numeric { log1p: true, .. }));
+    }
+}

@@ -1,0 +1,18 @@
+//! leadscore: lead scoring for marketing ops and data scientists.
+//!
+//! Data comes in through [`data`] (lead and event files), becomes model inputs in [`features`],
+//! is fitted in [`model`] and measured with [`metrics`]. [`commands`] holds one module per
+//! subcommand; [`cli`] the command-line definitions.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod features;
+pub mod metrics;
+pub mod model;
+pub mod output;
+pub mod synth;
+
+pub use error::{Error, Result};

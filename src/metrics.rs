@@ -1,0 +1,220 @@
+//! How well scores separate converters from non-converters, and how honest their probabilities
+//! are: pure functions on slices, tested against hand-computed values and scikit-learn.
+
+use serde::{Deserialize, Serialize};
+
+/// Area under the ROC curve: the chance that a random converter scores above a random
+/// non-converter (ties count half). `None` when only one class is present.
+pub fn roc_auc(outcome: &[bool], score: &[f64]) -> Option<f64> {
+    let order = sorted_order(score);
+    let (n_pos, n_neg) = class_counts(outcome);
+    if n_pos == 0 || n_neg == 0 {
+        return None;
+    }
+    // Mann–Whitney: sum of the (tie-averaged) ranks of the converters.
+    let mut rank_sum = 0.0;
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && score[order[end]] == score[order[start]] {
+            end += 1;
+        }
+        let average_rank = (start + end + 1) as f64 / 2.0;
+        let positives = order[start..end].iter().filter(|&&i| outcome[i]).count();
+        rank_sum += average_rank * positives as f64;
+        start = end;
+    }
+    let n_pos = n_pos as f64;
+    Some((rank_sum - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg as f64))
+}
+
+/// Average precision (area under the precision–recall curve as scikit-learn's
+/// `average_precision_score` computes it). `None` without converters.
+pub fn average_precision(outcome: &[bool], score: &[f64]) -> Option<f64> {
+    let (n_pos, _) = class_counts(outcome);
+    if n_pos == 0 {
+        return None;
+    }
+    let mut order = sorted_order(score);
+    order.reverse();
+    let (mut true_pos, mut seen, mut ap, mut last_recall) = (0usize, 0usize, 0.0, 0.0);
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && score[order[end]] == score[order[start]] {
+            end += 1;
+        }
+        true_pos += order[start..end].iter().filter(|&&i| outcome[i]).count();
+        seen += end - start;
+        let recall = true_pos as f64 / n_pos as f64;
+        ap += (recall - last_recall) * true_pos as f64 / seen as f64;
+        last_recall = recall;
+        start = end;
+    }
+    Some(ap)
+}
+
+/// Mean negative log-likelihood of the outcomes (probabilities clipped to `[ε, 1 − ε]`).
+pub fn log_loss(outcome: &[bool], probability: &[f64]) -> f64 {
+    let eps = f64::EPSILON;
+    let total: f64 = outcome
+        .iter()
+        .zip(probability)
+        .map(|(&y, &p)| {
+            let p = p.clamp(eps, 1.0 - eps);
+            if y {
+                -p.ln()
+            } else {
+                -(1.0 - p).ln()
+            }
+        })
+        .sum();
+    total / outcome.len() as f64
+}
+
+/// Brier score: mean squared difference between probability and outcome.
+pub fn brier(outcome: &[bool], probability: &[f64]) -> f64 {
+    let total: f64 = outcome.iter().zip(probability).map(|(&y, &p)| (p - f64::from(u8::from(y))).powi(2)).sum();
+    total / outcome.len() as f64
+}
+
+/// Expected calibration error over `bins` equal-count bins of the sorted probabilities:
+/// the count-weighted mean gap between predicted and observed conversion.
+pub fn expected_calibration_error(outcome: &[bool], probability: &[f64], bins: usize) -> f64 {
+    let order = sorted_order(probability);
+    let n = order.len();
+    let mut ece = 0.0;
+    for b in 0..bins {
+        let (start, end) = (b * n / bins, (b + 1) * n / bins);
+        if start == end {
+            continue;
+        }
+        let members = &order[start..end];
+        let predicted: f64 = members.iter().map(|&i| probability[i]).sum::<f64>() / members.len() as f64;
+        let observed = members.iter().filter(|&&i| outcome[i]).count() as f64 / members.len() as f64;
+        ece += (end - start) as f64 / n as f64 * (predicted - observed).abs();
+    }
+    ece
+}
+
+/// Kolmogorov–Smirnov statistic: the largest gap between the score distributions of
+/// converters and non-converters.
+pub fn ks_statistic(outcome: &[bool], score: &[f64]) -> Option<f64> {
+    let (n_pos, n_neg) = class_counts(outcome);
+    if n_pos == 0 || n_neg == 0 {
+        return None;
+    }
+    let order = sorted_order(score);
+    let (mut pos, mut neg, mut best) = (0usize, 0usize, 0.0f64);
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && score[order[end]] == score[order[start]] {
+            end += 1;
+        }
+        for &i in &order[start..end] {
+            if outcome[i] {
+                pos += 1
+            } else {
+                neg += 1
+            }
+        }
+        best = best.max((pos as f64 / n_pos as f64 - neg as f64 / n_neg as f64).abs());
+        start = end;
+    }
+    Some(best)
+}
+
+/// The headline figures for a set of probabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Leads.
+    pub leads: usize,
+    /// Converted leads.
+    pub conversions: usize,
+    /// ROC AUC.
+    pub roc_auc: f64,
+    /// Average precision (PR AUC).
+    pub pr_auc: f64,
+    /// Log loss.
+    pub log_loss: f64,
+    /// Brier score.
+    pub brier: f64,
+    /// Expected calibration error, 10 equal-count bins.
+    pub ece: f64,
+    /// KS statistic.
+    pub ks: f64,
+}
+
+impl Summary {
+    /// All figures at once (NaN where undefined, e.g. one class only).
+    pub fn of(outcome: &[bool], probability: &[f64]) -> Summary {
+        Summary {
+            leads: outcome.len(),
+            conversions: outcome.iter().filter(|&&y| y).count(),
+            roc_auc: roc_auc(outcome, probability).unwrap_or(f64::NAN),
+            pr_auc: average_precision(outcome, probability).unwrap_or(f64::NAN),
+            log_loss: log_loss(outcome, probability),
+            brier: brier(outcome, probability),
+            ece: expected_calibration_error(outcome, probability, 10),
+            ks: ks_statistic(outcome, probability).unwrap_or(f64::NAN),
+        }
+    }
+}
+
+fn class_counts(outcome: &[bool]) -> (usize, usize) {
+    let pos = outcome.iter().filter(|&&y| y).count();
+    (pos, outcome.len() - pos)
+}
+
+fn sorted_order(score: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..score.len()).collect();
+    order.sort_by(|&a, &b| score[a].total_cmp(&score[b]));
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const Y: [bool; 8] = [false, false, true, true, false, true, false, true];
+    const P: [f64; 8] = [0.1, 0.4, 0.35, 0.8, 0.4, 0.9, 0.2, 0.4];
+
+    #[test]
+    fn auc_counts_ties_half() {
+        // Pairs (pos, neg): 4 × 4 = 16. Positives 0.35, 0.8, 0.9, 0.4 against negatives
+        // 0.1, 0.4, 0.4, 0.2: 0.35 beats 2; 0.8 and 0.9 beat 4 each; 0.4 beats 2 and ties 2.
+        let expected = (2.0 + 4.0 + 4.0 + 2.0 + 1.0) / 16.0;
+        assert!((roc_auc(&Y, &P).unwrap() - expected).abs() < 1e-12);
+        assert_eq!(roc_auc(&[true, true], &[0.1, 0.2]), None);
+    }
+
+    #[test]
+    fn average_precision_matches_hand_computation() {
+        // Descending: 0.9(+) 0.8(+) 0.4(−,−,+) 0.35(+) 0.2(−) 0.1(−)
+        // recall steps: 1/4 @ P=1, 2/4 @ P=1, 3/4 @ P=3/5, 4/4 @ P=4/6
+        let expected = 0.25 * 1.0 + 0.25 * 1.0 + 0.25 * 0.6 + 0.25 * (4.0 / 6.0);
+        assert!((average_precision(&Y, &P).unwrap() - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn log_loss_brier_and_ks() {
+        let y = [true, false];
+        let p = [0.8, 0.3];
+        assert!((log_loss(&y, &p) - (-(0.8f64.ln()) - 0.7f64.ln()) / 2.0).abs() < 1e-12);
+        assert!((brier(&y, &p) - (0.04 + 0.09) / 2.0).abs() < 1e-12);
+        // Perfect separation gives KS 1; identical distributions give 0.
+        assert_eq!(ks_statistic(&[false, true], &[0.1, 0.9]), Some(1.0));
+        assert_eq!(ks_statistic(&[false, true], &[0.5, 0.5]), Some(0.0));
+    }
+
+    #[test]
+    fn ece_of_perfectly_calibrated_bins_is_zero() {
+        // Two bins: probabilities 0.25 with 1 of 4 converting, 0.75 with 3 of 4.
+        let y = [true, false, false, false, true, true, true, false];
+        let p = [0.25, 0.25, 0.25, 0.25, 0.75, 0.75, 0.75, 0.75];
+        assert!(expected_calibration_error(&y, &p, 2).abs() < 1e-12);
+        // Predicting 0.5 everywhere against a 1-of-4 / 3-of-4 split is off by 0.25 in each bin.
+        assert!((expected_calibration_error(&y, &[0.5; 8], 2) - 0.25).abs() < 1e-12);
+    }
+}

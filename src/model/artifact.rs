@@ -1,0 +1,203 @@
+//! The model file: one self-contained, versioned, checksummed artifact.
+//!
+//! Layout: the 8-byte magic `LEADSCOR`, the format version (u32, little endian), the payload
+//! length (u64), the SHA-256 of the payload (32 bytes), then the payload (bincode of
+//! [`ModelArtifact`]). The header is checked before anything is decoded, so a truncated,
+//! corrupted, foreign or newer file is refused with a clear message, and decoding is capped so
+//! a hostile length prefix cannot make it allocate gigabytes.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::cv::GridSearch;
+use super::logistic::LogisticModel;
+use crate::config::Config;
+use crate::data::events::{EventCounts, EventFeatureSpec};
+use crate::error::{Error, Location, Result};
+use crate::features::leakage::LeakageCheck;
+use crate::features::{Dropped, FeaturePipeline};
+use crate::metrics::Summary;
+
+/// The current format version; files with a larger one need a newer leadscore.
+pub const FORMAT_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"LEADSCOR";
+const HEADER_LEN: usize = 8 + 4 + 8 + 32;
+/// Largest payload decoded (model files are kilobytes to a few megabytes).
+const MAX_PAYLOAD: usize = 256 * 1024 * 1024;
+
+/// What identifies the training data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataFingerprint {
+    /// File name as given.
+    pub file: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Leads.
+    pub rows: usize,
+    /// Column names.
+    pub columns: Vec<String>,
+    /// SHA-256 over the size, the first and the last MiB of the file.
+    pub sample_sha256: String,
+}
+
+/// The input columns a lead file must have to be scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputSchema {
+    /// The id column, when training had one.
+    pub id_column: Option<String>,
+    /// The outcome column.
+    pub target_column: String,
+    /// Input columns the pipeline reads (before derivation), with their type.
+    pub columns: Vec<(String, String)>,
+    /// The snapshot (cutoff) column, when configured.
+    pub snapshot_column: Option<String>,
+}
+
+/// Figures from training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingReport {
+    /// "random" or "time".
+    pub split: String,
+    /// Leads the model was fitted on.
+    pub train: Summary,
+    /// Leads held out.
+    pub validation: Summary,
+    /// The regularisation search.
+    pub grid: GridSearch,
+    /// Columns the pipeline left out, and why.
+    pub dropped: Vec<Dropped>,
+    /// Columns left out before typing (id, outcome, excluded), and why.
+    pub left_out: Vec<(String, String)>,
+    /// Leakage figures of every column.
+    pub leakage: Vec<LeakageCheck>,
+    /// Events used, when there was an events file.
+    pub events: Option<EventCounts>,
+    /// Warnings printed during training.
+    pub warnings: Vec<String>,
+    /// Seconds spent training.
+    pub seconds: f64,
+}
+
+/// Everything scoring needs, and everything a reviewer wants to know about a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelArtifact {
+    /// File format version.
+    pub format_version: u32,
+    /// leadscore version that wrote the file.
+    pub leadscore_version: String,
+    /// When training finished (RFC 3339, UTC).
+    pub trained_at: String,
+    /// The training data.
+    pub data: DataFingerprint,
+    /// The configuration training ran with (flags applied).
+    pub config: Config,
+    /// Columns a lead file must have.
+    pub schema: InputSchema,
+    /// How events become features, when training used events.
+    pub events: Option<EventFeatureSpec>,
+    /// The fitted feature pipeline.
+    pub pipeline: FeaturePipeline,
+    /// Names of the model inputs.
+    pub input_names: Vec<String>,
+    /// The fitted model.
+    pub model: LogisticModel,
+    /// Training figures.
+    pub training: TrainingReport,
+}
+
+fn bincode_config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<MAX_PAYLOAD>()
+}
+
+impl ModelArtifact {
+    /// Serialises the artifact with its header.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let payload = bincode::serde::encode_to_vec(self, bincode_config()).map_err(|e| Error::Runtime(format!("cannot encode the model: {e}")))?;
+        let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&Sha256::digest(&payload));
+        bytes.extend_from_slice(&payload);
+        Ok(bytes)
+    }
+
+    /// Decodes an artifact, checking magic, version, length and checksum first.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<ModelArtifact> {
+        let reject = |problem: String, fix: &str| Error::rejected(Location::file(path), problem, fix);
+        let retrain = "train the model again with `leadscore train`, or use the original file";
+        if bytes.len() < 8 || &bytes[..8] != MAGIC {
+            return Err(reject("not a leadscore model file".into(), "pass the file written by `leadscore train --out`"));
+        }
+        if bytes.len() < HEADER_LEN {
+            return Err(reject("the model file is truncated (its header is incomplete)".into(), retrain));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or_default());
+        if version > FORMAT_VERSION {
+            return Err(reject(
+                format!("the model file has format version {version}; this leadscore {} reads up to version {FORMAT_VERSION}", env!("CARGO_PKG_VERSION")),
+                "upgrade leadscore to the version that trained the model",
+            ));
+        }
+        let declared = u64::from_le_bytes(bytes[12..20].try_into().unwrap_or_default());
+        let payload = &bytes[HEADER_LEN..];
+        if declared != payload.len() as u64 {
+            return Err(reject(format!("the model file is truncated or padded: {} payload bytes, header says {declared}", payload.len()), retrain));
+        }
+        if Sha256::digest(payload).as_slice() != &bytes[20..52] {
+            return Err(reject("the model file is corrupted (checksum mismatch)".into(), retrain));
+        }
+        let (artifact, used): (ModelArtifact, usize) = bincode::serde::decode_from_slice(payload, bincode_config())
+            .map_err(|e| reject(format!("the model file cannot be decoded: {e}"), retrain))?;
+        if used != payload.len() {
+            return Err(reject("the model file has trailing bytes".into(), retrain));
+        }
+        Ok(artifact)
+    }
+
+    /// Writes the model file atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::output::write_atomically(path, &self.to_bytes()?)
+    }
+
+    /// Reads a model file.
+    pub fn load(path: &Path) -> Result<ModelArtifact> {
+        let metadata = std::fs::metadata(path).map_err(|e| {
+            Error::rejected(Location::file(path), format!("cannot open the model file: {e}"), "pass the path written by `leadscore train --out`")
+        })?;
+        if metadata.len() > (MAX_PAYLOAD + HEADER_LEN) as u64 {
+            return Err(Error::rejected(Location::file(path), format!("{} bytes is far larger than any model file", metadata.len()), "pass the file written by `leadscore train --out`"));
+        }
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "reading", e))?;
+        ModelArtifact::from_bytes(&bytes, path)
+    }
+}
+
+/// A cheap fingerprint of a data file: size plus SHA-256 of its first and last MiB.
+pub fn fingerprint(path: &Path, rows: usize, columns: Vec<String>) -> Result<DataFingerprint> {
+    use std::io::{Read, Seek, SeekFrom};
+    const MIB: u64 = 1024 * 1024;
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, "reading", e))?;
+    let bytes = file.metadata().map_err(|e| Error::io(path, "reading", e))?.len();
+    let mut hasher = Sha256::new();
+    hasher.update(bytes.to_le_bytes());
+    let mut buffer = Vec::new();
+    file.by_ref().take(MIB).read_to_end(&mut buffer).map_err(|e| Error::io(path, "reading", e))?;
+    hasher.update(&buffer);
+    if bytes > 2 * MIB {
+        buffer.clear();
+        file.seek(SeekFrom::End(-(MIB as i64))).map_err(|e| Error::io(path, "reading", e))?;
+        file.read_to_end(&mut buffer).map_err(|e| Error::io(path, "reading", e))?;
+        hasher.update(&buffer);
+    }
+    let digest = hasher.finalize();
+    Ok(DataFingerprint {
+        file: path.display().to_string(),
+        bytes,
+        rows,
+        columns,
+        sample_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+    })
+}

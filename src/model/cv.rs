@@ -1,0 +1,119 @@
+//! Choosing the L2 strength by stratified k-fold cross-validation.
+//!
+//! Folds run in parallel; within a fold the grid is walked from strong to weak regularisation,
+//! each fit starting from the previous one (warm starts). On large data the search runs on a
+//! stratified sample, with the penalty scaled to the sample size so that `C` keeps its meaning.
+
+use ndarray::{Array2, ShapeBuilder};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::logistic::{FitError, LogisticModel};
+use super::split::{stratified_folds, stratified_sample};
+use crate::metrics;
+
+/// Cross-validated figures for one `C`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridPoint {
+    /// Inverse L2 strength (scikit-learn's `C`, on the whole training split).
+    pub c: f64,
+    /// Mean held-out log loss over the folds.
+    pub log_loss: f64,
+    /// Mean held-out ROC AUC over the folds.
+    pub roc_auc: f64,
+}
+
+/// Outcome of the search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridSearch {
+    /// One point per `C`, in grid order.
+    pub points: Vec<GridPoint>,
+    /// The `C` with the lowest mean held-out log loss.
+    pub best_c: f64,
+    /// Training leads the search ran on.
+    pub leads_searched: usize,
+    /// Folds.
+    pub folds: usize,
+}
+
+/// Settings of a search.
+#[derive(Debug, Clone)]
+pub struct SearchSettings<'a> {
+    /// `C` values to try.
+    pub grid: &'a [f64],
+    /// Number of folds.
+    pub folds: usize,
+    /// Seed for folds and sampling.
+    pub seed: u64,
+    /// Iterations per fit.
+    pub max_iterations: u64,
+    /// Largest sample searched on.
+    pub sample_max: usize,
+}
+
+/// Searches the grid on `x` (one row per training lead) and `outcome`. Returns the search and
+/// a starting point for the final fit (the mean of the fold models at the best `C`).
+pub fn search(x: &Array2<f64>, outcome: &[bool], settings: &SearchSettings) -> Result<(GridSearch, LogisticModel), FitError> {
+    let all_rows: Vec<usize> = (0..outcome.len()).collect();
+    let rows = stratified_sample(&all_rows, outcome, settings.sample_max, settings.seed);
+    let folds = stratified_folds(&rows, outcome, settings.folds, settings.seed);
+    let mut grid = settings.grid.to_vec();
+    grid.sort_by(f64::total_cmp);
+    let n_train = outcome.len() as f64;
+
+    let per_fold: Vec<Vec<(f64, f64, LogisticModel)>> = (0..settings.folds)
+        .into_par_iter()
+        .map(|fold| {
+            let fit_rows: Vec<usize> = rows.iter().zip(&folds).filter(|(_, &f)| f != fold).map(|(&r, _)| r).collect();
+            let test_rows: Vec<usize> = rows.iter().zip(&folds).filter(|(_, &f)| f == fold).map(|(&r, _)| r).collect();
+            let x_fit = select_rows(x, &fit_rows);
+            let y_fit: Vec<bool> = fit_rows.iter().map(|&r| outcome[r]).collect();
+            let x_test = select_rows(x, &test_rows);
+            let y_test: Vec<bool> = test_rows.iter().map(|&r| outcome[r]).collect();
+            let mut previous: Option<LogisticModel> = None;
+            let mut results = Vec::with_capacity(grid.len());
+            for &c in &grid {
+                let alpha = fit_rows.len() as f64 / (c * n_train);
+                let model = LogisticModel::fit(x_fit.view(), &y_fit, alpha, settings.max_iterations, previous.as_ref())?;
+                let p = model.predict(x_test.view());
+                let auc = metrics::roc_auc(&y_test, &p).unwrap_or(0.5);
+                results.push((metrics::log_loss(&y_test, &p), auc, model.clone()));
+                previous = Some(model);
+            }
+            Ok(results)
+        })
+        .collect::<Result<_, FitError>>()?;
+
+    let k = settings.folds as f64;
+    let points: Vec<GridPoint> = grid
+        .iter()
+        .enumerate()
+        .map(|(g, &c)| GridPoint {
+            c,
+            log_loss: per_fold.iter().map(|f| f[g].0).sum::<f64>() / k,
+            roc_auc: per_fold.iter().map(|f| f[g].1).sum::<f64>() / k,
+        })
+        .collect();
+    let best = points.iter().enumerate().min_by(|a, b| a.1.log_loss.total_cmp(&b.1.log_loss)).map_or(0, |(g, _)| g);
+    let width = x.ncols();
+    let mut start = LogisticModel { coefficients: vec![0.0; width], intercept: 0.0 };
+    for fold in &per_fold {
+        let model = &fold[best].2;
+        for (s, w) in start.coefficients.iter_mut().zip(&model.coefficients) {
+            *s += w / k;
+        }
+        start.intercept += model.intercept / k;
+    }
+    Ok((GridSearch { best_c: points[best].c, points, leads_searched: rows.len(), folds: settings.folds }, start))
+}
+
+/// The given rows of `x`, as a column-major matrix.
+pub fn select_rows(x: &Array2<f64>, rows: &[usize]) -> Array2<f64> {
+    let mut out = Array2::zeros((rows.len(), x.ncols()).f());
+    for (mut target, source) in out.columns_mut().into_iter().zip(x.columns()) {
+        for (t, &r) in target.iter_mut().zip(rows) {
+            *t = source[r];
+        }
+    }
+    out
+}

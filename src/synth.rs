@@ -1,0 +1,338 @@
+//! Synthetic leads with a planted truth, for demos, tests and accuracy checks.
+//!
+//! Every lead gets explicit attributes (industry, company size, job level, country, source,
+//! product line, e-mail address) and a stream of events over 90 days after creation. The true
+//! conversion probability is a logistic function of the explicit attributes and of engagement
+//! *before the lead's snapshot* (45 days after creation); converters also get activity after
+//! the snapshot, which a model must not see. Apple Mail Privacy Protection opens, newsletter
+//! forms and careers-page visits carry no signal. Output is deterministic for a seed,
+//! whatever the number of threads.
+
+use std::io::Write;
+use std::path::Path;
+
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Gamma, Poisson};
+use rand_pcg::Pcg64;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::model::logistic::sigmoid;
+
+/// Leads per generation chunk (each chunk has its own random stream).
+const CHUNK: usize = 5_000;
+/// 2025-01-01 00:00:00 UTC.
+const START: i64 = 1_735_689_600;
+const DAY: i64 = 86_400;
+/// Days from creation to snapshot (the moment the lead is scored).
+pub const SNAPSHOT_DAYS: i64 = 45;
+
+const INDUSTRIES: [(&str, f64); 8] = [
+    ("Software", 0.4), ("Finance", 0.2), ("Healthcare", 0.1), ("Retail", -0.1),
+    ("Manufacturing", 0.0), ("Education", -0.4), ("Government", -0.3), ("Media", 0.0),
+];
+const SIZES: [(&str, f64); 6] = [("1-10", -0.5), ("11-50", 0.0), ("51-200", 0.3), ("201-1000", 0.5), ("1001-5000", 0.4), ("5000+", 0.2)];
+const LEVELS: [(&str, f64); 6] = [
+    ("Student", -1.2), ("Individual Contributor", 0.0), ("Manager", 0.3), ("Director", 0.6), ("VP", 0.8), ("C-Level", 0.7),
+];
+const COUNTRIES: [(&str, f64); 10] = [
+    ("US", 0.2), ("UK", 0.1), ("DE", 0.1), ("FR", 0.0), ("IN", -0.3), ("BR", -0.2), ("CA", 0.1), ("AU", 0.0), ("NL", 0.1), ("ES", -0.1),
+];
+const SOURCES: [(&str, f64); 8] = [
+    ("Organic Search", 0.2), ("Paid Search", 0.1), ("Referral", 0.7), ("Webinar", 0.4),
+    ("Trade Show", 0.3), ("Email Campaign", 0.0), ("Social", -0.3), ("Partner", 0.5),
+];
+const PRODUCTS: [(&str, f64); 3] = [("Analytics", 0.0), ("CRM", 0.2), ("Marketing Cloud", -0.2)];
+const FREE_MAIL: [&str; 4] = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"];
+const STUDENT: [&str; 3] = ["mit.edu", "stanford.edu", "ox.ac.uk"];
+/// Competitor domains planted in the data (use them in `[features] competitor_domains`).
+pub const COMPETITORS: [&str; 2] = ["rivalsoft.com", "competico.io"];
+const PAGES: [&str; 7] = ["/blog/lead-scoring-101", "/product", "/docs/getting-started", "/careers", "/pricing", "/contact", "/blog/mql-vs-sql"];
+const ASSETS: [&str; 3] = ["whitepaper-roi", "ebook-scoring", "case-study-acme"];
+const CAMPAIGN_EMAILS: usize = 12;
+const BASE_LOG_ODDS: f64 = -3.6;
+
+/// Sizes of what was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SynthSummary {
+    /// Leads written.
+    pub leads: usize,
+    /// Events written.
+    pub events: usize,
+    /// Leads that converted.
+    pub conversions: usize,
+}
+
+struct Chunk {
+    leads: Vec<u8>,
+    events: Vec<u8>,
+    truth: Vec<u8>,
+    n_events: usize,
+    conversions: usize,
+}
+
+/// Writes `leads.csv`, `events.csv` and `truth.csv` (true probabilities) into `out`.
+pub fn generate(n_leads: usize, seed: u64, out: &Path, mut progress: impl FnMut(usize)) -> Result<SynthSummary> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, "creating the folder", e))?;
+    let temp = |name: &str| {
+        tempfile::Builder::new().prefix(&format!(".{name}.")).tempfile_in(out).map_err(|e| Error::io(out, "creating a temporary file in", e))
+    };
+    let (mut leads_file, mut events_file, mut truth_file) = (temp("leads.csv")?, temp("events.csv")?, temp("truth.csv")?);
+    let write = |file: &mut tempfile::NamedTempFile, bytes: &[u8], name: &str| {
+        file.as_file_mut().write_all(bytes).map_err(|e| Error::io(out.join(name), "writing", e))
+    };
+    write(&mut leads_file, b"lead_id,created_at,snapshot_at,email,industry,company_size,job_level,country,lead_source,product_line,converted\n", "leads.csv")?;
+    write(&mut events_file, b"lead_id,timestamp,event_type,url,asset,form_id,email_id,is_mpp\n", "events.csv")?;
+    write(&mut truth_file, b"lead_id,true_probability\n", "truth.csv")?;
+
+    let chunks = n_leads.div_ceil(CHUNK);
+    let mut summary = SynthSummary { leads: n_leads, events: 0, conversions: 0 };
+    // Generate a few chunks per core at a time, then write them in order.
+    let batch = rayon::current_num_threads() * 4;
+    for first in (0..chunks).step_by(batch) {
+        let generated: Vec<Chunk> = (first..(first + batch).min(chunks))
+            .into_par_iter()
+            .map(|c| generate_chunk(seed, c, c * CHUNK, ((c + 1) * CHUNK).min(n_leads)))
+            .collect();
+        for chunk in generated {
+            write(&mut leads_file, &chunk.leads, "leads.csv")?;
+            write(&mut events_file, &chunk.events, "events.csv")?;
+            write(&mut truth_file, &chunk.truth, "truth.csv")?;
+            summary.events += chunk.n_events;
+            summary.conversions += chunk.conversions;
+        }
+        progress(((first + batch).min(chunks) * CHUNK).min(n_leads));
+    }
+    for (file, name) in [(leads_file, "leads.csv"), (events_file, "events.csv"), (truth_file, "truth.csv")] {
+        file.persist(out.join(name)).map_err(|e| Error::io(out.join(name), "renaming the finished file to", e.error))?;
+    }
+    Ok(summary)
+}
+
+fn pick<'a, R: Rng>(rng: &mut R, options: &'a [(&'a str, f64)]) -> (&'a str, f64) {
+    options[rng.gen_range(0..options.len())]
+}
+
+/// Engagement of one lead before its snapshot, as the truth sees it.
+#[derive(Default)]
+struct Engagement {
+    high_value_views: f64,
+    demo_requests: f64,
+    human_email_opens: f64,
+    clicks: f64,
+    downloads: f64,
+    webinars: f64,
+    unsubscribed: bool,
+    last_activity: Option<i64>,
+}
+
+struct Event<'a> {
+    time: i64,
+    kind: &'a str,
+    url: &'a str,
+    asset: &'a str,
+    form: &'a str,
+    email: usize,
+    mpp: bool,
+}
+
+fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
+    let mut rng = Pcg64::seed_from_u64(seed ^ (chunk as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let interest = Gamma::new(1.1, 1.0).expect("valid gamma parameters");
+    let mut out = Chunk { leads: Vec::new(), events: Vec::new(), truth: Vec::new(), n_events: 0, conversions: 0 };
+    let mut events: Vec<Event> = Vec::new();
+    for lead in from..to {
+        let id = format!("L{:07}", lead + 1);
+        let created = START + rng.gen_range(0..545 * DAY);
+        let snapshot = created + SNAPSHOT_DAYS * DAY;
+        let (industry, industry_effect) = pick(&mut rng, &INDUSTRIES);
+        let (size, size_effect) = pick(&mut rng, &SIZES);
+        let (level, level_effect) = pick(&mut rng, &LEVELS);
+        let (country, country_effect) = pick(&mut rng, &COUNTRIES);
+        let (source, source_effect) = pick(&mut rng, &SOURCES);
+        let (product, product_effect) = pick(&mut rng, &PRODUCTS);
+        let domain_draw: f64 = rng.gen();
+        let (domain, domain_effect) = if level == "Student" && domain_draw < 0.7 || domain_draw < 0.04 {
+            (STUDENT[rng.gen_range(0..STUDENT.len())].to_string(), -1.0)
+        } else if domain_draw < 0.07 {
+            (COMPETITORS[rng.gen_range(0..COMPETITORS.len())].to_string(), -2.0)
+        } else if domain_draw < 0.30 {
+            (FREE_MAIL[rng.gen_range(0..FREE_MAIL.len())].to_string(), -0.4)
+        } else {
+            (format!("{}{}.com", industry.to_lowercase(), rng.gen_range(1..4000)), 0.0)
+        };
+
+        // Engagement: a latent interest drives every kind of activity.
+        let mut engaged: f64 = interest.sample(&mut rng);
+        if level == "Student" {
+            engaged *= 1.3;
+        }
+        let active_days = if rng.gen_bool(0.3) { 10 } else { 90 };
+        events.clear();
+        let time_in_window = |rng: &mut Pcg64| created + rng.gen_range(0..active_days * DAY);
+        let count = |rng: &mut Pcg64, mean: f64| Poisson::new(mean.max(1e-9)).map(|p| p.sample(rng) as usize).unwrap_or(0);
+        for _ in 0..count(&mut rng, 3.0 * engaged) {
+            let page = if rng.gen_bool((0.12 * engaged).min(0.6)) { PAGES[4 + rng.gen_range(0..2)] } else { PAGES[[0, 1, 2, 3, 6][rng.gen_range(0..5)]] };
+            events.push(Event { time: time_in_window(&mut rng), kind: "page_view", url: page, asset: "", form: "", email: 0, mpp: false });
+        }
+        let apple_mail = rng.gen_bool(0.25);
+        for email in 1..=CAMPAIGN_EMAILS {
+            let sent = created + (email as i64) * 7 * DAY + rng.gen_range(0..DAY);
+            if apple_mail {
+                events.push(Event { time: sent + 600, kind: "email_open", url: "", asset: "", form: "", email, mpp: true });
+            } else if sent < created + active_days * DAY && rng.gen_bool((0.25 * engaged).min(0.9)) {
+                events.push(Event { time: sent + rng.gen_range(0..2 * DAY), kind: "email_open", url: "", asset: "", form: "", email, mpp: false });
+            }
+        }
+        for _ in 0..count(&mut rng, 0.5 * engaged) {
+            events.push(Event { time: time_in_window(&mut rng), kind: "email_click", url: "", asset: "", form: "", email: rng.gen_range(1..=CAMPAIGN_EMAILS), mpp: false });
+        }
+        for _ in 0..count(&mut rng, 0.4 * engaged) {
+            events.push(Event { time: time_in_window(&mut rng), kind: "download", url: "", asset: ASSETS[rng.gen_range(0..ASSETS.len())], form: "", email: 0, mpp: false });
+        }
+        for _ in 0..count(&mut rng, 0.2 * engaged) {
+            events.push(Event { time: time_in_window(&mut rng), kind: "webinar", url: "", asset: "", form: "", email: 0, mpp: false });
+        }
+        if rng.gen_bool(0.25) {
+            events.push(Event { time: time_in_window(&mut rng), kind: "form_submit", url: "/newsletter", asset: "", form: "newsletter", email: 0, mpp: false });
+        }
+        if rng.gen_bool((0.06 * engaged).min(0.5)) {
+            events.push(Event { time: time_in_window(&mut rng), kind: "form_submit", url: "/demo", asset: "", form: "demo_request", email: 0, mpp: false });
+        }
+        if rng.gen_bool((0.04 * engaged).min(0.3)) {
+            events.push(Event { time: time_in_window(&mut rng), kind: "form_submit", url: "/contact", asset: "", form: "contact_us", email: 0, mpp: false });
+        }
+        if rng.gen_bool(0.05) {
+            events.push(Event { time: time_in_window(&mut rng), kind: "unsubscribe", url: "", asset: "", form: "", email: 0, mpp: false });
+        }
+
+        // The truth sees engagement before the snapshot only.
+        let mut seen = Engagement::default();
+        let mut opened = [false; CAMPAIGN_EMAILS + 1];
+        for event in events.iter().filter(|e| e.time <= snapshot) {
+            if event.mpp {
+                continue;
+            }
+            seen.last_activity = Some(seen.last_activity.map_or(event.time, |t: i64| t.max(event.time)));
+            match event.kind {
+                "page_view" | "form_submit" if event.url == "/pricing" || event.url == "/contact" || event.url == "/demo" => seen.high_value_views += 1.0,
+                _ => {}
+            }
+            match event.kind {
+                "form_submit" if event.form == "demo_request" => seen.demo_requests += 1.0,
+                "email_open" if !opened[event.email] => {
+                    opened[event.email] = true;
+                    seen.human_email_opens += 1.0;
+                }
+                "email_click" => seen.clicks += 1.0,
+                "download" => seen.downloads += 1.0,
+                "webinar" => seen.webinars += 1.0,
+                "unsubscribe" => seen.unsubscribed = true,
+                _ => {}
+            }
+        }
+        let days_inactive = seen.last_activity.map_or(SNAPSHOT_DAYS as f64, |t| (snapshot - t) as f64 / DAY as f64);
+        let log_odds = BASE_LOG_ODDS
+            + industry_effect + size_effect + level_effect + country_effect + source_effect + product_effect + domain_effect
+            + 0.9 * seen.high_value_views.ln_1p()
+            + 1.6 * seen.demo_requests.min(1.0)
+            + 0.35 * seen.human_email_opens.ln_1p()
+            + 0.3 * seen.clicks.ln_1p()
+            + 0.25 * seen.downloads.ln_1p()
+            + 0.5 * seen.webinars.ln_1p()
+            - 0.8 * f64::from(u8::from(seen.unsubscribed))
+            - 0.02 * days_inactive;
+        let probability = sigmoid(log_odds);
+        let converted = rng.gen_bool(probability);
+        if converted {
+            out.conversions += 1;
+            // After the snapshot, converters talk to sales: activity a model must not see.
+            for _ in 0..rng.gen_range(2..6) {
+                let time = snapshot + rng.gen_range(DAY..30 * DAY);
+                events.push(Event { time, kind: "page_view", url: PAGES[4], asset: "", form: "", email: 0, mpp: false });
+            }
+        }
+
+        // Placeholders and gaps as CRM exports have them.
+        let show = |rng: &mut Pcg64, value: &str, missing_rate: f64, placeholder: &str| -> String {
+            if rng.gen_bool(missing_rate) {
+                placeholder.to_string()
+            } else {
+                csv_field(value)
+            }
+        };
+        let first = ["ana", "ben", "chloe", "dev", "emma", "farid", "grace", "hugo"][rng.gen_range(0..8)];
+        let line = format!(
+            "{id},{},{},{first}.{}@{domain},{},{},{},{},{},{},{}\n",
+            format_time(created),
+            format_time(snapshot),
+            lead,
+            show(&mut rng, industry, 0.05, "Select"),
+            show(&mut rng, size, 0.08, ""),
+            show(&mut rng, level, 0.10, "Select"),
+            show(&mut rng, country, 0.03, ""),
+            csv_field(source),
+            csv_field(product),
+            u8::from(converted)
+        );
+        out.leads.extend_from_slice(line.as_bytes());
+        out.truth.extend_from_slice(format!("{id},{probability:.6}\n").as_bytes());
+        events.sort_by_key(|e| e.time);
+        for e in &events {
+            let email = if e.email > 0 { format!("campaign-{:02}", e.email) } else { String::new() };
+            out.events.extend_from_slice(
+                format!("{id},{},{},{},{},{},{email},{}\n", format_time(e.time), e.kind, e.url, e.asset, e.form, u8::from(e.mpp)).as_bytes(),
+            );
+        }
+        out.n_events += events.len();
+    }
+    out
+}
+
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` for seconds since 1970 (UTC), without a date library in the hot loop.
+pub fn format_time(t: i64) -> String {
+    let days = t.div_euclid(DAY);
+    let secs = t.rem_euclid(DAY);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_formatting_matches_chrono() {
+        for t in [0, START, START + 12_345_678, 1_709_210_096 /* 2024-02-29 */] {
+            let expected = chrono::DateTime::from_timestamp(t, 0).unwrap().format("%Y-%m-%d %H:%M:%S").to_string();
+            assert_eq!(format_time(t), expected);
+        }
+    }
+
+    #[test]
+    fn chunks_are_deterministic_for_a_seed() {
+        let a = generate_chunk(7, 3, 0, 50);
+        let b = generate_chunk(7, 3, 0, 50);
+        let c = generate_chunk(8, 3, 0, 50);
+        assert_eq!(a.leads, b.leads);
+        assert_eq!(a.events, b.events);
+        assert_ne!(a.leads, c.leads);
+    }
+}

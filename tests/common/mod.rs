@@ -1,0 +1,43 @@
+//! Helpers shared by the CLI tests: run the real binary on files in a temporary folder.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The `leadscore` binary.
+pub fn leadscore() -> Command {
+    Command::cargo_bin("leadscore").expect("the leadscore binary is built")
+}
+
+/// Writes `content` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, content).expect("write fixture");
+    path
+}
+
+/// A small lead file whose outcome depends on `visits` and `source`, `n` rows.
+pub fn small_leads_csv(n: usize) -> String {
+    let mut csv = String::from("lead_id,visits,source,job_level,converted\n");
+    for i in 0..n {
+        let visits = (i * 7) % 13;
+        let source = ["Referral", "Organic", "Paid"][i % 3];
+        let level = ["Manager", "Select", "Director", "Student"][i % 4];
+        // Deterministic but noisy outcome: more visits and referrals convert more.
+        let score = visits as i64 + if source == "Referral" { 4 } else { 0 } + ((i * 31) % 11) as i64;
+        let converted = u8::from(score > 14);
+        csv.push_str(&format!("L{i},{visits},{source},{level},{converted}\n"));
+    }
+    csv
+}
+
+/// Standard error of a finished command as text.
+pub fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Standard output of a finished command as text.
+pub fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

@@ -1,0 +1,57 @@
+//! The model file refuses truncated, corrupted, hostile and newer files without panicking.
+
+mod common;
+
+use common::{leadscore, small_leads_csv, stderr_of, write};
+
+fn trained_model(dir: &std::path::Path) -> Vec<u8> {
+    let data = write(dir, "leads.csv", small_leads_csv(300));
+    let model = dir.join("good.lsm");
+    leadscore().args(["train", "--data"]).arg(&data).arg("--out").arg(&model).assert().success();
+    std::fs::read(model).unwrap()
+}
+
+fn inspect_rejects(dir: &std::path::Path, name: &str, bytes: &[u8], expected: &str) {
+    let path = write(dir, name, bytes);
+    let output = leadscore().arg("inspect").arg(&path).output().unwrap();
+    let message = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{name}: {message}");
+    assert!(message.contains(expected), "{name}: {message}");
+    assert!(!message.contains("panicked"), "{message}");
+}
+
+#[test]
+fn damaged_model_files_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = trained_model(dir.path());
+    leadscore().arg("inspect").arg(dir.path().join("good.lsm")).assert().success();
+
+    inspect_rejects(dir.path(), "truncated.lsm", &good[..good.len() - 10], "truncated");
+    inspect_rejects(dir.path(), "header.lsm", &good[..20], "truncated");
+    let mut flipped = good.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x55;
+    inspect_rejects(dir.path(), "flipped.lsm", &flipped, "checksum");
+    inspect_rejects(dir.path(), "csv.lsm", b"lead_id,score\n1,2\n", "not a leadscore model file");
+
+    let mut newer = good.clone();
+    newer[8..12].copy_from_slice(&99u32.to_le_bytes());
+    inspect_rejects(dir.path(), "newer.lsm", &newer, "format version 99");
+}
+
+#[test]
+fn hostile_length_prefixes_do_not_allocate() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    // A payload whose first string claims to be ~2^62 bytes long, with a valid checksum.
+    let mut payload = vec![0u8; 64];
+    payload[0] = 1; // format_version = 1 (varint)
+    payload[1] = 253; // bincode varint tag for a u64 length
+    payload[2..10].copy_from_slice(&(1u64 << 62).to_le_bytes());
+    let mut bytes = b"LEADSCOR".to_vec();
+    bytes.extend_from_slice(&1u32.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&Sha256::digest(&payload));
+    bytes.extend_from_slice(&payload);
+    inspect_rejects(dir.path(), "hostile.lsm", &bytes, "cannot be decoded");
+}
