@@ -250,14 +250,26 @@ impl Config {
     /// Checks values that TOML types alone cannot.
     pub fn validate(&self, path: &Path) -> Result<()> {
         let bad = |key: &str, problem: String, fix: &str| {
-            Err(Error::rejected(Location::file(path).column(key), problem, fix))
+            Err(Error::rejected(
+                Location::file(path).column(key),
+                problem,
+                fix,
+            ))
         };
         let m = &self.model;
         if m.c_grid.is_empty() || m.c_grid.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
-            return bad("model.c_grid", format!("{:?} must be positive numbers", m.c_grid), "use e.g. c_grid = [0.1, 1.0, 10.0]");
+            return bad(
+                "model.c_grid",
+                format!("{:?} must be positive numbers", m.c_grid),
+                "use e.g. c_grid = [0.1, 1.0, 10.0]",
+            );
         }
         if m.folds < 2 {
-            return bad("model.folds", format!("{} folds cannot cross-validate", m.folds), "use 2 or more (5 is usual)");
+            return bad(
+                "model.folds",
+                format!("{} folds cannot cross-validate", m.folds),
+                "use 2 or more (5 is usual)",
+            );
         }
         if !(m.validation_fraction > 0.0 && m.validation_fraction < 0.9) {
             return bad(
@@ -267,16 +279,34 @@ impl Config {
             );
         }
         if !(0.5..=1.0).contains(&self.features.leakage_auc) {
-            return bad("features.leakage_auc", format!("{} is not between 0.5 and 1", self.features.leakage_auc), "use e.g. 0.95");
+            return bad(
+                "features.leakage_auc",
+                format!("{} is not between 0.5 and 1", self.features.leakage_auc),
+                "use e.g. 0.95",
+            );
         }
-        if self.events.recency_half_life_days <= 0.0 || !self.events.recency_half_life_days.is_finite() {
-            return bad("events.recency_half_life_days", "must be a positive number of days".into(), "use e.g. 30");
+        if self.events.recency_half_life_days <= 0.0
+            || !self.events.recency_half_life_days.is_finite()
+        {
+            return bad(
+                "events.recency_half_life_days",
+                "must be a positive number of days".into(),
+                "use e.g. 30",
+            );
         }
         if !(0.0..=1.0).contains(&self.events.mpp_open_weight) {
-            return bad("events.mpp_open_weight", "must be between 0 and 1".into(), "use 0 to ignore privacy-proxy opens");
+            return bad(
+                "events.mpp_open_weight",
+                "must be between 0 and 1".into(),
+                "use 0 to ignore privacy-proxy opens",
+            );
         }
         if m.grid_sample < 100 {
-            return bad("model.grid_sample", "is too small to cross-validate".into(), "use at least 1000");
+            return bad(
+                "model.grid_sample",
+                "is too small to cross-validate".into(),
+                "use at least 1000",
+            );
         }
         Ok(())
     }
@@ -286,7 +316,12 @@ impl Config {
 fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, column)
 }
 

@@ -25,7 +25,10 @@ pub struct Location {
 impl Location {
     /// A location in `file`.
     pub fn file(file: impl AsRef<Path>) -> Self {
-        Location { file: Some(file.as_ref().to_path_buf()), ..Default::default() }
+        Location {
+            file: Some(file.as_ref().to_path_buf()),
+            ..Default::default()
+        }
     }
     /// The same location narrowed to `column`.
     pub fn column(mut self, column: impl Into<String>) -> Self {
@@ -66,19 +69,24 @@ impl fmt::Display for Location {
     }
 }
 
+/// Why an input was rejected: where, what, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {problem}\n  fix: {fix}")]
+pub struct Rejection {
+    /// Where the problem is.
+    pub location: Location,
+    /// What is wrong.
+    pub problem: String,
+    /// What the user can do about it.
+    pub fix: String,
+}
+
 /// Everything that can go wrong in leadscore.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Input data (leads, events, config, model file) was rejected: exit code 3.
-    #[error("{location}: {problem}\n  fix: {fix}")]
-    Rejected {
-        /// Where the problem is.
-        location: Location,
-        /// What is wrong.
-        problem: String,
-        /// What the user can do about it.
-        fix: String,
-    },
+    #[error("{0}")]
+    Rejected(Box<Rejection>),
     /// The command line was wrong: exit code 2.
     #[error("{0}")]
     Usage(String),
@@ -99,19 +107,31 @@ pub enum Error {
 
 impl Error {
     /// Input rejected at `location`: `problem` says what is wrong, `fix` what to do.
-    pub fn rejected(location: Location, problem: impl Into<String>, fix: impl Into<String>) -> Self {
-        Error::Rejected { location, problem: problem.into(), fix: fix.into() }
+    pub fn rejected(
+        location: Location,
+        problem: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Error::Rejected(Box::new(Rejection {
+            location,
+            problem: problem.into(),
+            fix: fix.into(),
+        }))
     }
 
     /// An I/O failure on `path`.
     pub fn io(path: impl AsRef<Path>, action: &'static str, source: std::io::Error) -> Self {
-        Error::Io { path: path.as_ref().to_path_buf(), action, source }
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            action,
+            source,
+        }
     }
 
     /// The process exit code for this error: 1 runtime, 2 usage, 3 input rejected.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Rejected { .. } => 3,
+            Error::Rejected(_) => 3,
             Error::Usage(_) => 2,
             Error::Io { .. } | Error::Runtime(_) => 1,
         }

@@ -74,7 +74,11 @@ pub fn log_loss(outcome: &[bool], probability: &[f64]) -> f64 {
 
 /// Brier score: mean squared difference between probability and outcome.
 pub fn brier(outcome: &[bool], probability: &[f64]) -> f64 {
-    let total: f64 = outcome.iter().zip(probability).map(|(&y, &p)| (p - f64::from(u8::from(y))).powi(2)).sum();
+    let total: f64 = outcome
+        .iter()
+        .zip(probability)
+        .map(|(&y, &p)| (p - f64::from(u8::from(y))).powi(2))
+        .sum();
     total / outcome.len() as f64
 }
 
@@ -90,8 +94,10 @@ pub fn expected_calibration_error(outcome: &[bool], probability: &[f64], bins: u
             continue;
         }
         let members = &order[start..end];
-        let predicted: f64 = members.iter().map(|&i| probability[i]).sum::<f64>() / members.len() as f64;
-        let observed = members.iter().filter(|&&i| outcome[i]).count() as f64 / members.len() as f64;
+        let predicted: f64 =
+            members.iter().map(|&i| probability[i]).sum::<f64>() / members.len() as f64;
+        let observed =
+            members.iter().filter(|&&i| outcome[i]).count() as f64 / members.len() as f64;
         ece += (end - start) as f64 / n as f64 * (predicted - observed).abs();
     }
     ece

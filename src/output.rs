@@ -12,14 +12,22 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Streams into a temporary file beside `path` with `write`, then renames it into place; on
 /// any error the temporary file is removed and `path` is untouched.
-pub fn write_with(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+pub fn write_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "creating the folder", e))?;
     let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", path.file_name().and_then(|n| n.to_str()).unwrap_or("leadscore")))
+        .prefix(&format!(
+            ".{}.",
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("leadscore")
+        ))
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, "creating a temporary file in", e))?;
@@ -28,6 +36,7 @@ pub fn write_with(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Re
         write(&mut writer).map_err(|e| Error::io(path, "writing", e))?;
         writer.flush().map_err(|e| Error::io(path, "writing", e))?;
     }
-    temp.persist(path).map_err(|e| Error::io(path, "renaming the finished file to", e.error))?;
+    temp.persist(path)
+        .map_err(|e| Error::io(path, "renaming the finished file to", e.error))?;
     Ok(())
 }

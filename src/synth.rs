@@ -28,26 +28,67 @@ const DAY: i64 = 86_400;
 pub const SNAPSHOT_DAYS: i64 = 45;
 
 const INDUSTRIES: [(&str, f64); 8] = [
-    ("Software", 0.4), ("Finance", 0.2), ("Healthcare", 0.1), ("Retail", -0.1),
-    ("Manufacturing", 0.0), ("Education", -0.4), ("Government", -0.3), ("Media", 0.0),
+    ("Software", 0.4),
+    ("Finance", 0.2),
+    ("Healthcare", 0.1),
+    ("Retail", -0.1),
+    ("Manufacturing", 0.0),
+    ("Education", -0.4),
+    ("Government", -0.3),
+    ("Media", 0.0),
 ];
-const SIZES: [(&str, f64); 6] = [("1-10", -0.5), ("11-50", 0.0), ("51-200", 0.3), ("201-1000", 0.5), ("1001-5000", 0.4), ("5000+", 0.2)];
+const SIZES: [(&str, f64); 6] = [
+    ("1-10", -0.5),
+    ("11-50", 0.0),
+    ("51-200", 0.3),
+    ("201-1000", 0.5),
+    ("1001-5000", 0.4),
+    ("5000+", 0.2),
+];
 const LEVELS: [(&str, f64); 6] = [
-    ("Student", -1.2), ("Individual Contributor", 0.0), ("Manager", 0.3), ("Director", 0.6), ("VP", 0.8), ("C-Level", 0.7),
+    ("Student", -1.2),
+    ("Individual Contributor", 0.0),
+    ("Manager", 0.3),
+    ("Director", 0.6),
+    ("VP", 0.8),
+    ("C-Level", 0.7),
 ];
 const COUNTRIES: [(&str, f64); 10] = [
-    ("US", 0.2), ("UK", 0.1), ("DE", 0.1), ("FR", 0.0), ("IN", -0.3), ("BR", -0.2), ("CA", 0.1), ("AU", 0.0), ("NL", 0.1), ("ES", -0.1),
+    ("US", 0.2),
+    ("UK", 0.1),
+    ("DE", 0.1),
+    ("FR", 0.0),
+    ("IN", -0.3),
+    ("BR", -0.2),
+    ("CA", 0.1),
+    ("AU", 0.0),
+    ("NL", 0.1),
+    ("ES", -0.1),
 ];
 const SOURCES: [(&str, f64); 8] = [
-    ("Organic Search", 0.2), ("Paid Search", 0.1), ("Referral", 0.7), ("Webinar", 0.4),
-    ("Trade Show", 0.3), ("Email Campaign", 0.0), ("Social", -0.3), ("Partner", 0.5),
+    ("Organic Search", 0.2),
+    ("Paid Search", 0.1),
+    ("Referral", 0.7),
+    ("Webinar", 0.4),
+    ("Trade Show", 0.3),
+    ("Email Campaign", 0.0),
+    ("Social", -0.3),
+    ("Partner", 0.5),
 ];
 const PRODUCTS: [(&str, f64); 3] = [("Analytics", 0.0), ("CRM", 0.2), ("Marketing Cloud", -0.2)];
 const FREE_MAIL: [&str; 4] = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"];
 const STUDENT: [&str; 3] = ["mit.edu", "stanford.edu", "ox.ac.uk"];
 /// Competitor domains planted in the data (use them in `[features] competitor_domains`).
 pub const COMPETITORS: [&str; 2] = ["rivalsoft.com", "competico.io"];
-const PAGES: [&str; 7] = ["/blog/lead-scoring-101", "/product", "/docs/getting-started", "/careers", "/pricing", "/contact", "/blog/mql-vs-sql"];
+const PAGES: [&str; 7] = [
+    "/blog/lead-scoring-101",
+    "/product",
+    "/docs/getting-started",
+    "/careers",
+    "/pricing",
+    "/contact",
+    "/blog/mql-vs-sql",
+];
 const ASSETS: [&str; 3] = ["whitepaper-roi", "ebook-scoring", "case-study-acme"];
 const CAMPAIGN_EMAILS: usize = 12;
 const BASE_LOG_ODDS: f64 = -3.6;
@@ -72,21 +113,40 @@ struct Chunk {
 }
 
 /// Writes `leads.csv`, `events.csv` and `truth.csv` (true probabilities) into `out`.
-pub fn generate(n_leads: usize, seed: u64, out: &Path, mut progress: impl FnMut(usize)) -> Result<SynthSummary> {
+pub fn generate(
+    n_leads: usize,
+    seed: u64,
+    out: &Path,
+    mut progress: impl FnMut(usize),
+) -> Result<SynthSummary> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, "creating the folder", e))?;
     let temp = |name: &str| {
-        tempfile::Builder::new().prefix(&format!(".{name}.")).tempfile_in(out).map_err(|e| Error::io(out, "creating a temporary file in", e))
+        tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .tempfile_in(out)
+            .map_err(|e| Error::io(out, "creating a temporary file in", e))
     };
-    let (mut leads_file, mut events_file, mut truth_file) = (temp("leads.csv")?, temp("events.csv")?, temp("truth.csv")?);
+    let (mut leads_file, mut events_file, mut truth_file) =
+        (temp("leads.csv")?, temp("events.csv")?, temp("truth.csv")?);
     let write = |file: &mut tempfile::NamedTempFile, bytes: &[u8], name: &str| {
-        file.as_file_mut().write_all(bytes).map_err(|e| Error::io(out.join(name), "writing", e))
+        file.as_file_mut()
+            .write_all(bytes)
+            .map_err(|e| Error::io(out.join(name), "writing", e))
     };
     write(&mut leads_file, b"lead_id,created_at,snapshot_at,email,industry,company_size,job_level,country,lead_source,product_line,converted\n", "leads.csv")?;
-    write(&mut events_file, b"lead_id,timestamp,event_type,url,asset,form_id,email_id,is_mpp\n", "events.csv")?;
+    write(
+        &mut events_file,
+        b"lead_id,timestamp,event_type,url,asset,form_id,email_id,is_mpp\n",
+        "events.csv",
+    )?;
     write(&mut truth_file, b"lead_id,true_probability\n", "truth.csv")?;
 
     let chunks = n_leads.div_ceil(CHUNK);
-    let mut summary = SynthSummary { leads: n_leads, events: 0, conversions: 0 };
+    let mut summary = SynthSummary {
+        leads: n_leads,
+        events: 0,
+        conversions: 0,
+    };
     // Generate a few chunks per core at a time, then write them in order.
     let batch = rayon::current_num_threads() * 4;
     for first in (0..chunks).step_by(batch) {
@@ -103,8 +163,13 @@ pub fn generate(n_leads: usize, seed: u64, out: &Path, mut progress: impl FnMut(
         }
         progress(((first + batch).min(chunks) * CHUNK).min(n_leads));
     }
-    for (file, name) in [(leads_file, "leads.csv"), (events_file, "events.csv"), (truth_file, "truth.csv")] {
-        file.persist(out.join(name)).map_err(|e| Error::io(out.join(name), "renaming the finished file to", e.error))?;
+    for (file, name) in [
+        (leads_file, "leads.csv"),
+        (events_file, "events.csv"),
+        (truth_file, "truth.csv"),
+    ] {
+        file.persist(out.join(name))
+            .map_err(|e| Error::io(out.join(name), "renaming the finished file to", e.error))?;
     }
     Ok(summary)
 }
@@ -139,7 +204,13 @@ struct Event<'a> {
 fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
     let mut rng = Pcg64::seed_from_u64(seed ^ (chunk as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let interest = Gamma::new(1.1, 1.0).expect("valid gamma parameters");
-    let mut out = Chunk { leads: Vec::new(), events: Vec::new(), truth: Vec::new(), n_events: 0, conversions: 0 };
+    let mut out = Chunk {
+        leads: Vec::new(),
+        events: Vec::new(),
+        truth: Vec::new(),
+        n_events: 0,
+        conversions: 0,
+    };
     let mut events: Vec<Event> = Vec::new();
     for lead in from..to {
         let id = format!("L{:07}", lead + 1);
@@ -152,15 +223,25 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
         let (source, source_effect) = pick(&mut rng, &SOURCES);
         let (product, product_effect) = pick(&mut rng, &PRODUCTS);
         let domain_draw: f64 = rng.gen();
-        let (domain, domain_effect) = if level == "Student" && domain_draw < 0.7 || domain_draw < 0.04 {
-            (STUDENT[rng.gen_range(0..STUDENT.len())].to_string(), -1.0)
-        } else if domain_draw < 0.07 {
-            (COMPETITORS[rng.gen_range(0..COMPETITORS.len())].to_string(), -2.0)
-        } else if domain_draw < 0.30 {
-            (FREE_MAIL[rng.gen_range(0..FREE_MAIL.len())].to_string(), -0.4)
-        } else {
-            (format!("{}{}.com", industry.to_lowercase(), rng.gen_range(1..4000)), 0.0)
-        };
+        let (domain, domain_effect) =
+            if level == "Student" && domain_draw < 0.7 || domain_draw < 0.04 {
+                (STUDENT[rng.gen_range(0..STUDENT.len())].to_string(), -1.0)
+            } else if domain_draw < 0.07 {
+                (
+                    COMPETITORS[rng.gen_range(0..COMPETITORS.len())].to_string(),
+                    -2.0,
+                )
+            } else if domain_draw < 0.30 {
+                (
+                    FREE_MAIL[rng.gen_range(0..FREE_MAIL.len())].to_string(),
+                    -0.4,
+                )
+            } else {
+                (
+                    format!("{}{}.com", industry.to_lowercase(), rng.gen_range(1..4000)),
+                    0.0,
+                )
+            };
 
         // Engagement: a latent interest drives every kind of activity.
         let mut engaged: f64 = interest.sample(&mut rng);
@@ -170,40 +251,129 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
         let active_days = if rng.gen_bool(0.3) { 10 } else { 90 };
         events.clear();
         let time_in_window = |rng: &mut Pcg64| created + rng.gen_range(0..active_days * DAY);
-        let count = |rng: &mut Pcg64, mean: f64| Poisson::new(mean.max(1e-9)).map(|p| p.sample(rng) as usize).unwrap_or(0);
+        let count = |rng: &mut Pcg64, mean: f64| {
+            Poisson::new(mean.max(1e-9))
+                .map(|p| p.sample(rng) as usize)
+                .unwrap_or(0)
+        };
         for _ in 0..count(&mut rng, 3.0 * engaged) {
-            let page = if rng.gen_bool((0.12 * engaged).min(0.6)) { PAGES[4 + rng.gen_range(0..2)] } else { PAGES[[0, 1, 2, 3, 6][rng.gen_range(0..5)]] };
-            events.push(Event { time: time_in_window(&mut rng), kind: "page_view", url: page, asset: "", form: "", email: 0, mpp: false });
+            let page = if rng.gen_bool((0.12 * engaged).min(0.6)) {
+                PAGES[4 + rng.gen_range(0..2)]
+            } else {
+                PAGES[[0, 1, 2, 3, 6][rng.gen_range(0..5)]]
+            };
+            events.push(Event {
+                time: time_in_window(&mut rng),
+                kind: "page_view",
+                url: page,
+                asset: "",
+                form: "",
+                email: 0,
+                mpp: false,
+            });
         }
         let apple_mail = rng.gen_bool(0.25);
         for email in 1..=CAMPAIGN_EMAILS {
             let sent = created + (email as i64) * 7 * DAY + rng.gen_range(0..DAY);
             if apple_mail {
-                events.push(Event { time: sent + 600, kind: "email_open", url: "", asset: "", form: "", email, mpp: true });
-            } else if sent < created + active_days * DAY && rng.gen_bool((0.25 * engaged).min(0.9)) {
-                events.push(Event { time: sent + rng.gen_range(0..2 * DAY), kind: "email_open", url: "", asset: "", form: "", email, mpp: false });
+                events.push(Event {
+                    time: sent + 600,
+                    kind: "email_open",
+                    url: "",
+                    asset: "",
+                    form: "",
+                    email,
+                    mpp: true,
+                });
+            } else if sent < created + active_days * DAY && rng.gen_bool((0.25 * engaged).min(0.9))
+            {
+                events.push(Event {
+                    time: sent + rng.gen_range(0..2 * DAY),
+                    kind: "email_open",
+                    url: "",
+                    asset: "",
+                    form: "",
+                    email,
+                    mpp: false,
+                });
             }
         }
         for _ in 0..count(&mut rng, 0.5 * engaged) {
-            events.push(Event { time: time_in_window(&mut rng), kind: "email_click", url: "", asset: "", form: "", email: rng.gen_range(1..=CAMPAIGN_EMAILS), mpp: false });
+            events.push(Event {
+                time: time_in_window(&mut rng),
+                kind: "email_click",
+                url: "",
+                asset: "",
+                form: "",
+                email: rng.gen_range(1..=CAMPAIGN_EMAILS),
+                mpp: false,
+            });
         }
         for _ in 0..count(&mut rng, 0.4 * engaged) {
-            events.push(Event { time: time_in_window(&mut rng), kind: "download", url: "", asset: ASSETS[rng.gen_range(0..ASSETS.len())], form: "", email: 0, mpp: false });
+            events.push(Event {
+                time: time_in_window(&mut rng),
+                kind: "download",
+                url: "",
+                asset: ASSETS[rng.gen_range(0..ASSETS.len())],
+                form: "",
+                email: 0,
+                mpp: false,
+            });
         }
         for _ in 0..count(&mut rng, 0.2 * engaged) {
-            events.push(Event { time: time_in_window(&mut rng), kind: "webinar", url: "", asset: "", form: "", email: 0, mpp: false });
+            events.push(Event {
+                time: time_in_window(&mut rng),
+                kind: "webinar",
+                url: "",
+                asset: "",
+                form: "",
+                email: 0,
+                mpp: false,
+            });
         }
         if rng.gen_bool(0.25) {
-            events.push(Event { time: time_in_window(&mut rng), kind: "form_submit", url: "/newsletter", asset: "", form: "newsletter", email: 0, mpp: false });
+            events.push(Event {
+                time: time_in_window(&mut rng),
+                kind: "form_submit",
+                url: "/newsletter",
+                asset: "",
+                form: "newsletter",
+                email: 0,
+                mpp: false,
+            });
         }
         if rng.gen_bool((0.06 * engaged).min(0.5)) {
-            events.push(Event { time: time_in_window(&mut rng), kind: "form_submit", url: "/demo", asset: "", form: "demo_request", email: 0, mpp: false });
+            events.push(Event {
+                time: time_in_window(&mut rng),
+                kind: "form_submit",
+                url: "/demo",
+                asset: "",
+                form: "demo_request",
+                email: 0,
+                mpp: false,
+            });
         }
         if rng.gen_bool((0.04 * engaged).min(0.3)) {
-            events.push(Event { time: time_in_window(&mut rng), kind: "form_submit", url: "/contact", asset: "", form: "contact_us", email: 0, mpp: false });
+            events.push(Event {
+                time: time_in_window(&mut rng),
+                kind: "form_submit",
+                url: "/contact",
+                asset: "",
+                form: "contact_us",
+                email: 0,
+                mpp: false,
+            });
         }
         if rng.gen_bool(0.05) {
-            events.push(Event { time: time_in_window(&mut rng), kind: "unsubscribe", url: "", asset: "", form: "", email: 0, mpp: false });
+            events.push(Event {
+                time: time_in_window(&mut rng),
+                kind: "unsubscribe",
+                url: "",
+                asset: "",
+                form: "",
+                email: 0,
+                mpp: false,
+            });
         }
 
         // The truth sees engagement before the snapshot only.
@@ -213,9 +383,18 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
             if event.mpp {
                 continue;
             }
-            seen.last_activity = Some(seen.last_activity.map_or(event.time, |t: i64| t.max(event.time)));
+            seen.last_activity = Some(
+                seen.last_activity
+                    .map_or(event.time, |t: i64| t.max(event.time)),
+            );
             match event.kind {
-                "page_view" | "form_submit" if event.url == "/pricing" || event.url == "/contact" || event.url == "/demo" => seen.high_value_views += 1.0,
+                "page_view" | "form_submit"
+                    if event.url == "/pricing"
+                        || event.url == "/contact"
+                        || event.url == "/demo" =>
+                {
+                    seen.high_value_views += 1.0
+                }
                 _ => {}
             }
             match event.kind {
@@ -231,9 +410,17 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
                 _ => {}
             }
         }
-        let days_inactive = seen.last_activity.map_or(SNAPSHOT_DAYS as f64, |t| (snapshot - t) as f64 / DAY as f64);
+        let days_inactive = seen
+            .last_activity
+            .map_or(SNAPSHOT_DAYS as f64, |t| (snapshot - t) as f64 / DAY as f64);
         let log_odds = BASE_LOG_ODDS
-            + industry_effect + size_effect + level_effect + country_effect + source_effect + product_effect + domain_effect
+            + industry_effect
+            + size_effect
+            + level_effect
+            + country_effect
+            + source_effect
+            + product_effect
+            + domain_effect
             + 0.9 * seen.high_value_views.ln_1p()
             + 1.6 * seen.demo_requests.min(1.0)
             + 0.35 * seen.human_email_opens.ln_1p()
@@ -249,7 +436,15 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
             // After the snapshot, converters talk to sales: activity a model must not see.
             for _ in 0..rng.gen_range(2..6) {
                 let time = snapshot + rng.gen_range(DAY..30 * DAY);
-                events.push(Event { time, kind: "page_view", url: PAGES[4], asset: "", form: "", email: 0, mpp: false });
+                events.push(Event {
+                    time,
+                    kind: "page_view",
+                    url: PAGES[4],
+                    asset: "",
+                    form: "",
+                    email: 0,
+                    mpp: false,
+                });
             }
         }
 
@@ -261,7 +456,9 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
                 csv_field(value)
             }
         };
-        let first = ["ana", "ben", "chloe", "dev", "emma", "farid", "grace", "hugo"][rng.gen_range(0..8)];
+        let first = [
+            "ana", "ben", "chloe", "dev", "emma", "farid", "grace", "hugo",
+        ][rng.gen_range(0..8)];
         let line = format!(
             "{id},{},{},{first}.{}@{domain},{},{},{},{},{},{},{}\n",
             format_time(created),
@@ -276,12 +473,26 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
             u8::from(converted)
         );
         out.leads.extend_from_slice(line.as_bytes());
-        out.truth.extend_from_slice(format!("{id},{probability:.6}\n").as_bytes());
+        out.truth
+            .extend_from_slice(format!("{id},{probability:.6}\n").as_bytes());
         events.sort_by_key(|e| e.time);
         for e in &events {
-            let email = if e.email > 0 { format!("campaign-{:02}", e.email) } else { String::new() };
+            let email = if e.email > 0 {
+                format!("campaign-{:02}", e.email)
+            } else {
+                String::new()
+            };
             out.events.extend_from_slice(
-                format!("{id},{},{},{},{},{},{email},{}\n", format_time(e.time), e.kind, e.url, e.asset, e.form, u8::from(e.mpp)).as_bytes(),
+                format!(
+                    "{id},{},{},{},{},{},{email},{}\n",
+                    format_time(e.time),
+                    e.kind,
+                    e.url,
+                    e.asset,
+                    e.form,
+                    u8::from(e.mpp)
+                )
+                .as_bytes(),
             );
         }
         out.n_events += events.len();
@@ -311,7 +522,12 @@ pub fn format_time(t: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 #[cfg(test)]
@@ -320,8 +536,16 @@ mod tests {
 
     #[test]
     fn time_formatting_matches_chrono() {
-        for t in [0, START, START + 12_345_678, 1_709_210_096 /* 2024-02-29 */] {
-            let expected = chrono::DateTime::from_timestamp(t, 0).unwrap().format("%Y-%m-%d %H:%M:%S").to_string();
+        for t in [
+            0,
+            START,
+            START + 12_345_678,
+            1_709_210_096, /* 2024-02-29 */
+        ] {
+            let expected = chrono::DateTime::from_timestamp(t, 0)
+                .unwrap()
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string();
             assert_eq!(format_time(t), expected);
         }
     }

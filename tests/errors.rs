@@ -11,9 +11,21 @@ use common::{leadscore, small_leads_csv, stderr_of, write};
 /// 3 and that no model file was written.
 fn rejected(dir: &Path, data: &Path, extra: &[&str]) -> String {
     let model = dir.join("model.lsm");
-    let output = leadscore().args(["train", "--data"]).arg(data).args(extra).arg("--out").arg(&model).output().unwrap();
+    let output = leadscore()
+        .args(["train", "--data"])
+        .arg(data)
+        .args(extra)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
     let message = stderr_of(&output);
-    assert_eq!(output.status.code(), Some(3), "expected exit 3, got {:?}: {message}", output.status.code());
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "expected exit 3, got {:?}: {message}",
+        output.status.code()
+    );
     assert!(!model.exists(), "no model file after a rejected run");
     assert!(!message.contains("panicked"), "{message}");
     message
@@ -23,7 +35,10 @@ fn rejected(dir: &Path, data: &Path, extra: &[&str]) -> String {
 fn missing_and_empty_files() {
     let dir = tempfile::tempdir().unwrap();
     let message = rejected(dir.path(), &dir.path().join("nope.csv"), &[]);
-    assert!(message.contains("nope.csv") && message.contains("no such file"), "{message}");
+    assert!(
+        message.contains("nope.csv") && message.contains("no such file"),
+        "{message}"
+    );
     let empty = write(dir.path(), "empty.csv", "");
     assert!(rejected(dir.path(), &empty, &[]).contains("the file is empty"));
     let header_only = write(dir.path(), "header.csv", "lead_id,visits,converted\n");
@@ -35,20 +50,37 @@ fn outcome_problems_name_column_row_and_value() {
     let dir = tempfile::tempdir().unwrap();
     let data = write(dir.path(), "leads.csv", small_leads_csv(50));
     let message = rejected(dir.path(), &data, &["--target", "won"]);
-    assert!(message.contains("column \"won\"") && message.contains("converted"), "lists the columns: {message}");
+    assert!(
+        message.contains("column \"won\"") && message.contains("converted"),
+        "lists the columns: {message}"
+    );
 
     let no_target = write(dir.path(), "no_target.csv", "lead_id,visits\nL1,3\nL2,4\n");
     assert!(rejected(dir.path(), &no_target, &[]).contains("--target"));
 
-    let one_class = write(dir.path(), "one.csv", small_leads_csv(50).replace(",1\n", ",0\n"));
+    let one_class = write(
+        dir.path(),
+        "one.csv",
+        small_leads_csv(50).replace(",1\n", ",0\n"),
+    );
     assert!(rejected(dir.path(), &one_class, &[]).contains("same outcome"));
 
     let mut text = small_leads_csv(50);
     text = text.replacen(",0\n", ",maybe\n", 1);
     let bad = write(dir.path(), "bad.csv", &text);
     let message = rejected(dir.path(), &bad, &[]);
-    let row = text.lines().skip(1).position(|l| l.ends_with(",maybe")).unwrap() + 1;
-    assert!(message.contains(&format!("row {row}")) && message.contains("\"maybe\"") && message.contains("column \"converted\""), "{message}");
+    let row = text
+        .lines()
+        .skip(1)
+        .position(|l| l.ends_with(",maybe"))
+        .unwrap()
+        + 1;
+    assert!(
+        message.contains(&format!("row {row}"))
+            && message.contains("\"maybe\"")
+            && message.contains("column \"converted\""),
+        "{message}"
+    );
 }
 
 #[test]
@@ -60,26 +92,58 @@ fn column_problems() {
     }
     let all_missing = write(dir.path(), "fax.csv", &csv);
     let message = rejected(dir.path(), &all_missing, &[]);
-    assert!(message.contains("column \"fax\"") && message.contains("--exclude \"fax\""), "{message}");
+    assert!(
+        message.contains("column \"fax\"") && message.contains("--exclude \"fax\""),
+        "{message}"
+    );
 
-    let infinite = write(dir.path(), "inf.csv", csv.replace("L7,0,", "L7,inf,").replace(",,", ",1,"));
+    let infinite = write(
+        dir.path(),
+        "inf.csv",
+        csv.replace("L7,0,", "L7,inf,").replace(",,", ",1,"),
+    );
     let message = rejected(dir.path(), &infinite, &[]);
-    assert!(message.contains("column \"visits\"") && message.contains("row 8") && message.contains("finite"), "{message}");
+    assert!(
+        message.contains("column \"visits\"")
+            && message.contains("row 8")
+            && message.contains("finite"),
+        "{message}"
+    );
 
     let unknown = rejected(dir.path(), &all_missing, &["--exclude", "Faxx"]);
-    assert!(unknown.contains("column \"Faxx\"") && unknown.contains("\"fax\""), "{unknown}");
+    assert!(
+        unknown.contains("column \"Faxx\"") && unknown.contains("\"fax\""),
+        "{unknown}"
+    );
 }
 
 #[test]
 fn config_problems_name_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let data = write(dir.path(), "leads.csv", small_leads_csv(50));
-    let config = write(dir.path(), "leadscore.toml", "[data]\ntarget = \"converted\"\n\n[model]\nfoldz = 3\n");
+    let config = write(
+        dir.path(),
+        "leadscore.toml",
+        "[data]\ntarget = \"converted\"\n\n[model]\nfoldz = 3\n",
+    );
     let message = rejected(dir.path(), &data, &["--config", config.to_str().unwrap()]);
-    assert!(message.contains("leadscore.toml") && message.contains("line 5") && message.contains("foldz"), "{message}");
+    assert!(
+        message.contains("leadscore.toml")
+            && message.contains("line 5")
+            && message.contains("foldz"),
+        "{message}"
+    );
 
-    let unknown_column = write(dir.path(), "cols.toml", "[features]\nexclude = [\"Tagz\"]\n");
-    let message = rejected(dir.path(), &data, &["--config", unknown_column.to_str().unwrap()]);
+    let unknown_column = write(
+        dir.path(),
+        "cols.toml",
+        "[features]\nexclude = [\"Tagz\"]\n",
+    );
+    let message = rejected(
+        dir.path(),
+        &data,
+        &["--config", unknown_column.to_str().unwrap()],
+    );
     assert!(message.contains("Tagz"), "{message}");
 }
 
@@ -90,21 +154,33 @@ fn malformed_rows_and_bad_bytes_name_the_line() {
     text = text.replacen("L5,", "L5,1,extra,", 1);
     let ragged = write(dir.path(), "ragged.csv", &text);
     let message = rejected(dir.path(), &ragged, &[]);
-    assert!(message.contains("line 7") && message.contains("fields"), "{message}");
+    assert!(
+        message.contains("line 7") && message.contains("fields"),
+        "{message}"
+    );
 
     let mut bytes = small_leads_csv(40).into_bytes();
     let at = bytes.windows(3).position(|w| w == b"L9,").unwrap();
     bytes.splice(at..at + 2, [b'L', 0xff, 0xfe]);
     let latin = write(dir.path(), "latin.csv", &bytes);
     let message = rejected(dir.path(), &latin, &[]);
-    assert!(message.contains("UTF-8") && message.contains("line 11"), "{message}");
+    assert!(
+        message.contains("UTF-8") && message.contains("line 11"),
+        "{message}"
+    );
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    let output = leadscore().args(["train", "--data", "x.csv"]).output().unwrap();
+    let output = leadscore()
+        .args(["train", "--data", "x.csv"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr_of(&output).contains("--out"));
-    let output = leadscore().args(["synth", "--leads", "0", "--out", "x"]).output().unwrap();
+    let output = leadscore()
+        .args(["synth", "--leads", "0", "--out", "x"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }

@@ -7,7 +7,13 @@ use common::{leadscore, small_leads_csv, stderr_of, write};
 fn trained_model(dir: &std::path::Path) -> Vec<u8> {
     let data = write(dir, "leads.csv", small_leads_csv(300));
     let model = dir.join("good.lsm");
-    leadscore().args(["train", "--data"]).arg(&data).arg("--out").arg(&model).assert().success();
+    leadscore()
+        .args(["train", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&model)
+        .assert()
+        .success();
     std::fs::read(model).unwrap()
 }
 
@@ -24,15 +30,29 @@ fn inspect_rejects(dir: &std::path::Path, name: &str, bytes: &[u8], expected: &s
 fn damaged_model_files_are_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let good = trained_model(dir.path());
-    leadscore().arg("inspect").arg(dir.path().join("good.lsm")).assert().success();
+    leadscore()
+        .arg("inspect")
+        .arg(dir.path().join("good.lsm"))
+        .assert()
+        .success();
 
-    inspect_rejects(dir.path(), "truncated.lsm", &good[..good.len() - 10], "truncated");
+    inspect_rejects(
+        dir.path(),
+        "truncated.lsm",
+        &good[..good.len() - 10],
+        "truncated",
+    );
     inspect_rejects(dir.path(), "header.lsm", &good[..20], "truncated");
     let mut flipped = good.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x55;
     inspect_rejects(dir.path(), "flipped.lsm", &flipped, "checksum");
-    inspect_rejects(dir.path(), "csv.lsm", b"lead_id,score\n1,2\n", "not a leadscore model file");
+    inspect_rejects(
+        dir.path(),
+        "csv.lsm",
+        b"lead_id,score\n1,2\n",
+        "not a leadscore model file",
+    );
 
     let mut newer = good.clone();
     newer[8..12].copy_from_slice(&99u32.to_le_bytes());

@@ -9,11 +9,20 @@ use predicates::prelude::*;
 fn synth_then_train_with_events_then_inspect() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("synth");
-    leadscore().args(["synth", "--leads", "6000", "--seed", "3", "--out"]).arg(&data).assert().success().stdout(predicate::str::contains("wrote 6,000 leads"));
+    leadscore()
+        .args(["synth", "--leads", "6000", "--seed", "3", "--out"])
+        .arg(&data)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("wrote 6,000 leads"));
     for file in ["leads.csv", "events.csv", "truth.csv"] {
         assert!(data.join(file).is_file(), "{file} written");
     }
-    let config = write(dir.path(), "leadscore.toml", leadscore::commands::demo::demo_config());
+    let config = write(
+        dir.path(),
+        "leadscore.toml",
+        leadscore::commands::demo::demo_config(),
+    );
     let model = dir.path().join("model.lsm");
     let output = leadscore()
         .args(["train", "--data"])
@@ -34,20 +43,43 @@ fn synth_then_train_with_events_then_inspect() {
     let inspected = leadscore().arg("inspect").arg(&model).output().unwrap();
     let text = stdout_of(&inspected);
     assert!(text.contains("factors raising conversion"), "{text}");
-    assert!(text.contains("events: form demo_request"), "event features are in the model: {text}");
-    assert!(text.contains("email: domain type"), "e-mail addresses become domain types: {text}");
+    assert!(
+        text.contains("events: form demo_request"),
+        "event features are in the model: {text}"
+    );
+    assert!(
+        text.contains("email: domain type"),
+        "e-mail addresses become domain types: {text}"
+    );
 
-    let json = leadscore().arg("inspect").arg(&model).arg("--json").output().unwrap();
+    let json = leadscore()
+        .arg("inspect")
+        .arg(&model)
+        .arg("--json")
+        .output()
+        .unwrap();
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    let auc = value["artifact"]["training"]["validation"]["roc_auc"].as_f64().unwrap();
+    let auc = value["artifact"]["training"]["validation"]["roc_auc"]
+        .as_f64()
+        .unwrap();
     assert!(auc > 0.7 && auc < 1.0, "validation AUC {auc}");
     // The planted truth: a demo request raises conversion, a student domain lowers it.
     let factors = value["factors"].as_array().unwrap();
-    let weight = |input: &str| factors.iter().find(|f| f["input"] == input).and_then(|f| f["coefficient"].as_f64());
+    let weight = |input: &str| {
+        factors
+            .iter()
+            .find(|f| f["input"] == input)
+            .and_then(|f| f["coefficient"].as_f64())
+    };
     assert!(weight("events: form demo_request").unwrap() > 0.0);
     assert!(weight("email: domain type = student").unwrap() < 0.0);
     // Events after each lead's snapshot were left out.
-    assert!(value["artifact"]["training"]["events"]["after_cutoff"].as_u64().unwrap() > 0);
+    assert!(
+        value["artifact"]["training"]["events"]["after_cutoff"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
 }
 
 #[test]
@@ -55,33 +87,76 @@ fn train_without_config_infers_target_and_id_and_names_placeholders_missing() {
     let dir = tempfile::tempdir().unwrap();
     let data = write(dir.path(), "leads.csv", small_leads_csv(600));
     let model = dir.path().join("m.lsm");
-    let output = leadscore().args(["train", "--data"]).arg(&data).arg("--out").arg(&model).output().unwrap();
+    let output = leadscore()
+        .args(["train", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", common::stderr_of(&output));
     // Few leads: a warning says so.
     assert!(stdout_of(&output).contains("figures will be noisy"));
-    let json = leadscore().arg("inspect").arg(&model).arg("--json").output().unwrap();
+    let json = leadscore()
+        .arg("inspect")
+        .arg(&model)
+        .arg("--json")
+        .output()
+        .unwrap();
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(value["artifact"]["schema"]["target_column"], "converted");
     assert_eq!(value["artifact"]["schema"]["id_column"], "lead_id");
-    let inputs: Vec<String> = value["artifact"]["input_names"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    let inputs: Vec<String> = value["artifact"]["input_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
     // "Select" is a missing value, not a job level.
-    assert!(inputs.iter().any(|i| i == "job_level = (missing)"), "{inputs:?}");
+    assert!(
+        inputs.iter().any(|i| i == "job_level = (missing)"),
+        "{inputs:?}"
+    );
     assert!(!inputs.iter().any(|i| i.contains("Select")), "{inputs:?}");
 }
 
 #[test]
 fn semicolons_bom_quotes_and_crlf_are_read() {
     let dir = tempfile::tempdir().unwrap();
-    let mut csv = String::from("\u{feff}\"Lead Id\";\"Total Visits\";\"Lead Source\";Converted\r\n");
+    let mut csv =
+        String::from("\u{feff}\"Lead Id\";\"Total Visits\";\"Lead Source\";Converted\r\n");
     for i in 0..400 {
-        let source = if i % 2 == 0 { "\"Google; paid\"" } else { "Referral" };
-        csv.push_str(&format!("P{i};{};{source};{}\r\n", if i % 5 == 0 { "2.5".to_string() } else { (i % 9).to_string() }, if i % 3 == 0 { "Yes" } else { "no" }));
+        let source = if i % 2 == 0 {
+            "\"Google; paid\""
+        } else {
+            "Referral"
+        };
+        csv.push_str(&format!(
+            "P{i};{};{source};{}\r\n",
+            if i % 5 == 0 {
+                "2.5".to_string()
+            } else {
+                (i % 9).to_string()
+            },
+            if i % 3 == 0 { "Yes" } else { "no" }
+        ));
     }
     let data = write(dir.path(), "leads.csv", csv);
     let model = dir.path().join("m.lsm");
-    let output = leadscore().args(["train", "--data"]).arg(&data).args(["--target", "Converted", "--id", "Lead Id", "--out"]).arg(&model).output().unwrap();
+    let output = leadscore()
+        .args(["train", "--data"])
+        .arg(&data)
+        .args(["--target", "Converted", "--id", "Lead Id", "--out"])
+        .arg(&model)
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", common::stderr_of(&output));
-    let json = leadscore().arg("inspect").arg(&model).arg("--json").output().unwrap();
+    let json = leadscore()
+        .arg("inspect")
+        .arg(&model)
+        .arg("--json")
+        .output()
+        .unwrap();
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let inputs = value["artifact"]["input_names"].to_string();
     assert!(inputs.contains("Lead Source = Google; paid"), "{inputs}");
@@ -94,20 +169,40 @@ fn parquet_input_trains_like_csv() {
     let dir = tempfile::tempdir().unwrap();
     let n = 500;
     let visits: Vec<f64> = (0..n).map(|i| ((i * 7) % 13) as f64).collect();
-    let source: Vec<&str> = (0..n).map(|i| ["Referral", "Organic", "Paid"][i % 3]).collect();
-    let converted: Vec<bool> = (0..n).map(|i| visits[i] + ((i * 31) % 11) as f64 > 12.0).collect();
+    let source: Vec<&str> = (0..n)
+        .map(|i| ["Referral", "Organic", "Paid"][i % 3])
+        .collect();
+    let converted: Vec<bool> = (0..n)
+        .map(|i| visits[i] + ((i * 31) % 11) as f64 > 12.0)
+        .collect();
     let mut df = df!("visits" => visits, "source" => source, "converted" => converted).unwrap();
     let path = dir.path().join("leads.parquet");
     let file = std::fs::File::create(&path).unwrap();
     ParquetWriter::new(file).finish(&mut df).unwrap();
     let model = dir.path().join("m.lsm");
-    let output = leadscore().args(["train", "--data"]).arg(&path).arg("--out").arg(&model).output().unwrap();
+    let output = leadscore()
+        .args(["train", "--data"])
+        .arg(&path)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", common::stderr_of(&output));
-    let json = leadscore().arg("inspect").arg(&model).arg("--json").output().unwrap();
+    let json = leadscore()
+        .arg("inspect")
+        .arg(&model)
+        .arg("--json")
+        .output()
+        .unwrap();
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     // No id column: the row number is the id.
     assert!(value["artifact"]["schema"]["id_column"].is_null());
-    assert!(value["artifact"]["training"]["validation"]["roc_auc"].as_f64().unwrap() > 0.8);
+    assert!(
+        value["artifact"]["training"]["validation"]["roc_auc"]
+            .as_f64()
+            .unwrap()
+            > 0.8
+    );
 }
 
 #[test]
@@ -130,8 +225,19 @@ fn same_seed_same_model() {
     let data = write(dir.path(), "leads.csv", small_leads_csv(1500));
     let coefficients = |name: &str| {
         let model = dir.path().join(name);
-        leadscore().args(["train", "--data"]).arg(&data).arg("--out").arg(&model).assert().success();
-        let json = leadscore().arg("inspect").arg(&model).arg("--json").output().unwrap();
+        leadscore()
+            .args(["train", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&model)
+            .assert()
+            .success();
+        let json = leadscore()
+            .arg("inspect")
+            .arg(&model)
+            .arg("--json")
+            .output()
+            .unwrap();
         let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
         value["artifact"]["model"].to_string()
     };

@@ -16,8 +16,15 @@ pub fn demo_config() -> String {
 /// Runs `demo`.
 pub fn run(args: &DemoArgs) -> Result<()> {
     let data = args.out.join("data");
-    println!("1/2 generating {} synthetic leads", super::thousands(args.leads));
-    super::synth::run(&SynthArgs { leads: args.leads, seed: args.seed, out: data.clone() })?;
+    println!(
+        "1/2 generating {} synthetic leads",
+        super::thousands(args.leads)
+    );
+    super::synth::run(&SynthArgs {
+        leads: args.leads,
+        seed: args.seed,
+        out: data.clone(),
+    })?;
     let config = args.out.join("leadscore.toml");
     crate::output::write_atomically(&config, demo_config().as_bytes())?;
 
@@ -37,12 +44,27 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         out: model.clone(),
     })?;
     if !artifact.training.validation.roc_auc.is_finite() {
-        return Err(Error::Runtime("the demo model could not be validated".into()));
+        return Err(Error::Runtime(
+            "the demo model could not be validated".into(),
+        ));
     }
-    println!("\n{}", super::inspect::render(&artifact, &model.display().to_string(), 5));
+    println!(
+        "\n{}",
+        super::inspect::render(&artifact, &model.display().to_string(), 5)
+    );
     println!("everything is in {}:", args.out.display());
-    println!("  {}   synthetic leads, events and the planted truth", data.display());
-    println!("  {}   the config the model was trained with", config.display());
-    println!("  {}   the model file (see `leadscore inspect {}`)", model.display(), model.display());
+    println!(
+        "  {}   synthetic leads, events and the planted truth",
+        data.display()
+    );
+    println!(
+        "  {}   the config the model was trained with",
+        config.display()
+    );
+    println!(
+        "  {}   the model file (see `leadscore inspect {}`)",
+        model.display(),
+        model.display()
+    );
     Ok(())
 }

@@ -32,7 +32,12 @@ pub fn factors(artifact: &ModelArtifact) -> Vec<Factor> {
         .zip(steps)
         .map(|((input, &coefficient), step)| {
             let step = &artifact.pipeline.steps[step];
-            Factor { input: input.clone(), feature: step.feature.clone(), role: step.role, coefficient }
+            Factor {
+                input: input.clone(),
+                feature: step.feature.clone(),
+                role: step.role,
+                coefficient,
+            }
         })
         .collect()
 }
@@ -48,12 +53,20 @@ struct InspectJson<'a> {
 pub fn run(args: &InspectArgs) -> Result<()> {
     let artifact = ModelArtifact::load(&args.model)?;
     if args.json {
-        let json = InspectJson { model_file: args.model.display().to_string(), factors: factors(&artifact), artifact: &artifact };
-        let text = serde_json::to_string_pretty(&json).map_err(|e| Error::Runtime(format!("cannot write JSON: {e}")))?;
+        let json = InspectJson {
+            model_file: args.model.display().to_string(),
+            factors: factors(&artifact),
+            artifact: &artifact,
+        };
+        let text = serde_json::to_string_pretty(&json)
+            .map_err(|e| Error::Runtime(format!("cannot write JSON: {e}")))?;
         println!("{text}");
         return Ok(());
     }
-    print!("{}", render(&artifact, &args.model.display().to_string(), args.top));
+    print!(
+        "{}",
+        render(&artifact, &args.model.display().to_string(), args.top)
+    );
     Ok(())
 }
 
@@ -64,40 +77,103 @@ pub fn render(artifact: &ModelArtifact, file: &str, top: usize) -> String {
     let t = &artifact.training;
     let d = &artifact.data;
     let _ = writeln!(out, "leadscore model {file}");
-    let _ = writeln!(out, "  trained      {} with leadscore {} (file format {})", artifact.trained_at, artifact.leadscore_version, artifact.format_version);
-    let _ = writeln!(out, "  data         {}: {} leads, {} columns (fingerprint {})", d.file, thousands(d.rows), d.columns.len(), &d.sample_sha256[..12.min(d.sample_sha256.len())]);
+    let _ = writeln!(
+        out,
+        "  trained      {} with leadscore {} (file format {})",
+        artifact.trained_at, artifact.leadscore_version, artifact.format_version
+    );
+    let _ = writeln!(
+        out,
+        "  data         {}: {} leads, {} columns (fingerprint {})",
+        d.file,
+        thousands(d.rows),
+        d.columns.len(),
+        &d.sample_sha256[..12.min(d.sample_sha256.len())]
+    );
     let _ = writeln!(
         out,
         "  outcome      \"{}\"; lead id {}",
         artifact.schema.target_column,
-        artifact.schema.id_column.as_deref().map_or("row number".to_string(), |c| format!("\"{c}\""))
+        artifact
+            .schema
+            .id_column
+            .as_deref()
+            .map_or("row number".to_string(), |c| format!("\"{c}\""))
     );
     let v = &t.validation;
-    let _ = writeln!(out, "  split        {}: {} training leads, {} validation leads", t.split, thousands(t.train.leads), thousands(v.leads));
+    let _ = writeln!(
+        out,
+        "  split        {}: {} training leads, {} validation leads",
+        t.split,
+        thousands(t.train.leads),
+        thousands(v.leads)
+    );
     let _ = writeln!(
         out,
         "  validation   ROC AUC {:.4} · PR AUC {:.4} · log loss {:.4} · Brier {:.4} · ECE {:.4} · KS {:.4}",
         v.roc_auc, v.pr_auc, v.log_loss, v.brier, v.ece, v.ks
     );
-    let _ = writeln!(out, "  class balance {:.1} % converted in training, {:.1} % in validation", pct(t.train.conversions, t.train.leads), pct(v.conversions, v.leads));
-    let _ = writeln!(out, "  C            {} chosen by {}-fold cross-validation on {} leads", t.grid.best_c, t.grid.folds, thousands(t.grid.leads_searched));
+    let _ = writeln!(
+        out,
+        "  class balance {:.1} % converted in training, {:.1} % in validation",
+        pct(t.train.conversions, t.train.leads),
+        pct(v.conversions, v.leads)
+    );
+    let _ = writeln!(
+        out,
+        "  C            {} chosen by {}-fold cross-validation on {} leads",
+        t.grid.best_c,
+        t.grid.folds,
+        thousands(t.grid.leads_searched)
+    );
     for point in &t.grid.points {
-        let _ = writeln!(out, "                 C = {:<8} held-out log loss {:.4}, ROC AUC {:.4}", point.c, point.log_loss, point.roc_auc);
+        let _ = writeln!(
+            out,
+            "                 C = {:<8} held-out log loss {:.4}, ROC AUC {:.4}",
+            point.c, point.log_loss, point.roc_auc
+        );
     }
 
-    let _ = writeln!(out, "\nfeatures: {} columns → {} model inputs", artifact.pipeline.steps.len(), artifact.input_names.len());
+    let _ = writeln!(
+        out,
+        "\nfeatures: {} columns → {} model inputs",
+        artifact.pipeline.steps.len(),
+        artifact.input_names.len()
+    );
     for role in [Role::Explicit, Role::Implicit] {
-        let label = if role == Role::Explicit { "explicit (who the lead is)" } else { "implicit (what the lead does)" };
+        let label = if role == Role::Explicit {
+            "explicit (who the lead is)"
+        } else {
+            "implicit (what the lead does)"
+        };
         let steps: Vec<String> = artifact
             .pipeline
             .steps
             .iter()
             .filter(|s| s.role == role)
             .map(|s| match &s.encoding {
-                Encoding::Numeric { log1p, missing_flag, .. } => {
-                    format!("{}{}{}", s.feature, if *log1p { " [log]" } else { "" }, if *missing_flag { " [+missing flag]" } else { "" })
+                Encoding::Numeric {
+                    log1p,
+                    missing_flag,
+                    ..
+                } => {
+                    format!(
+                        "{}{}{}",
+                        s.feature,
+                        if *log1p { " [log]" } else { "" },
+                        if *missing_flag {
+                            " [+missing flag]"
+                        } else {
+                            ""
+                        }
+                    )
                 }
-                Encoding::Categorical { levels, other, .. } => format!("{} [{} levels{}]", s.feature, levels.len(), if *other { " + other" } else { "" }),
+                Encoding::Categorical { levels, other, .. } => format!(
+                    "{} [{} levels{}]",
+                    s.feature,
+                    levels.len(),
+                    if *other { " + other" } else { "" }
+                ),
             })
             .collect();
         if !steps.is_empty() {
@@ -113,12 +189,20 @@ pub fn render(artifact: &ModelArtifact, file: &str, top: usize) -> String {
 
     let mut ranked = factors(artifact);
     ranked.sort_by(|a, b| b.coefficient.total_cmp(&a.coefficient));
-    let _ = writeln!(out, "\nfactors raising conversion (log-odds; per standard deviation for numbers)");
+    let _ = writeln!(
+        out,
+        "\nfactors raising conversion (log-odds; per standard deviation for numbers)"
+    );
     for f in ranked.iter().filter(|f| f.coefficient > 0.0).take(top) {
         let _ = writeln!(out, "  {:+.3}  {}", f.coefficient, f.input);
     }
     let _ = writeln!(out, "factors lowering conversion");
-    for f in ranked.iter().rev().filter(|f| f.coefficient < 0.0).take(top) {
+    for f in ranked
+        .iter()
+        .rev()
+        .filter(|f| f.coefficient < 0.0)
+        .take(top)
+    {
         let _ = writeln!(out, "  {:+.3}  {}", f.coefficient, f.input);
     }
 
@@ -126,7 +210,12 @@ pub fn render(artifact: &ModelArtifact, file: &str, top: usize) -> String {
     if !flagged.is_empty() {
         let _ = writeln!(out, "\nleakage warnings");
         for check in flagged {
-            let _ = writeln!(out, "  \"{}\": {}", check.feature, check.flagged.as_deref().unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "  \"{}\": {}",
+                check.feature,
+                check.flagged.as_deref().unwrap_or_default()
+            );
         }
     }
     if let Some(events) = &t.events {

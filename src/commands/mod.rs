@@ -29,7 +29,10 @@ pub struct Steps {
 impl Steps {
     /// Starts the clock.
     pub fn new(quiet: bool) -> Self {
-        Steps { started: Instant::now(), quiet }
+        Steps {
+            started: Instant::now(),
+            quiet,
+        }
     }
 
     /// Runs `work`, printing what it is and how long it took.
@@ -53,7 +56,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

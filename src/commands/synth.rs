@@ -11,7 +11,11 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let summary = crate::synth::generate(args.leads, args.seed, &args.out, |done| {
         if args.leads >= 200_000 {
-            eprint!("\r  generated {} of {} leads", super::thousands(done), super::thousands(args.leads));
+            eprint!(
+                "\r  generated {} of {} leads",
+                super::thousands(done),
+                super::thousands(args.leads)
+            );
         }
     })?;
     if args.leads >= 200_000 {
@@ -26,8 +30,17 @@ pub fn run(args: &SynthArgs) -> Result<()> {
         args.out.display(),
         started.elapsed().as_secs_f64()
     );
-    println!("  {}  one row per lead, outcome in `converted`, cutoff in `snapshot_at`", args.out.join("leads.csv").display());
-    println!("  {}  one row per activity", args.out.join("events.csv").display());
-    println!("  {}  the planted true conversion probability of each lead", args.out.join("truth.csv").display());
+    println!(
+        "  {}  one row per lead, outcome in `converted`, cutoff in `snapshot_at`",
+        args.out.join("leads.csv").display()
+    );
+    println!(
+        "  {}  one row per activity",
+        args.out.join("events.csv").display()
+    );
+    println!(
+        "  {}  the planted true conversion probability of each lead",
+        args.out.join("truth.csv").display()
+    );
     Ok(())
 }

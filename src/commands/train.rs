@@ -19,7 +19,9 @@ use crate::error::{Error, Location, Result};
 use crate::features::leakage::{audit, LeakageCheck};
 use crate::features::FeaturePipeline;
 use crate::metrics::Summary;
-use crate::model::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingReport, FORMAT_VERSION};
+use crate::model::artifact::{
+    fingerprint, InputSchema, ModelArtifact, TrainingReport, FORMAT_VERSION,
+};
 use crate::model::cv::{search, SearchSettings};
 use crate::model::logistic::{FitError, LogisticModel};
 use crate::model::split::{stratified_split, time_split};
@@ -33,34 +35,59 @@ const FEW_CONVERSIONS: usize = 100;
 pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     let steps = Steps::new(false);
     let config = resolve_config(args)?;
-    for (path, what) in [(Some(&args.data), "--data"), (args.events.as_ref(), "--events"), (args.validation_data.as_ref(), "--validation-data")] {
+    for (path, what) in [
+        (Some(&args.data), "--data"),
+        (args.events.as_ref(), "--events"),
+        (args.validation_data.as_ref(), "--validation-data"),
+    ] {
         if let Some(path) = path {
             if !path.is_file() {
-                return Err(Error::rejected(Location::file(path), "no such file", format!("check the path given to {what}")));
+                return Err(Error::rejected(
+                    Location::file(path),
+                    "no such file",
+                    format!("check the path given to {what}"),
+                ));
             }
         }
     }
-    if config.model.split == SplitKind::Time && config.data.time.is_none() && args.validation_data.is_none() {
+    if config.model.split == SplitKind::Time
+        && config.data.time.is_none()
+        && args.validation_data.is_none()
+    {
         return Err(Error::Usage("--split time needs the leads' creation time: set [data] time = \"COLUMN\" in the config".into()));
     }
     let as_of = config.data.as_of.as_deref().map(parse_as_of).transpose()?;
-    let choice = ColumnChoice { target: config.data.target.clone(), id: config.data.id.clone(), exclude: config.features.exclude.clone() };
+    let choice = ColumnChoice {
+        target: config.data.target.clone(),
+        id: config.data.id.clone(),
+        exclude: config.features.exclude.clone(),
+    };
     let missing = MissingTokens::new(&config.data.missing_values);
     let mut warnings = Vec::new();
 
     eprintln!("training on {}", args.data.display());
-    let mut table = steps.step("reading and typing leads", || load_leads(&args.data, &choice, &config, true, as_of))?;
+    let mut table = steps.step("reading and typing leads", || {
+        load_leads(&args.data, &choice, &config, true, as_of)
+    })?;
     let events = match &args.events {
         None => None,
         Some(path) => {
             if table.id_column.is_none() {
-                return Err(Error::Usage("--events needs lead ids to join on: name the lead id column with --id".into()));
+                return Err(Error::Usage(
+                    "--events needs lead ids to join on: name the lead id column with --id".into(),
+                ));
             }
             let log = steps.step("reading events", || EventLog::load(path, &missing))?;
             let spec = log.learn_spec(&config.events);
-            let counts = steps.step("aggregating events per lead", || add_event_features(&mut table, &log, &spec))?;
+            let counts = steps.step("aggregating events per lead", || {
+                add_event_features(&mut table, &log, &spec)
+            })?;
             if counts.unmatched > 0 {
-                warnings.push(format!("{} events belong to no lead in {} and were ignored", thousands(counts.unmatched), args.data.display()));
+                warnings.push(format!(
+                    "{} events belong to no lead in {} and were ignored",
+                    thousands(counts.unmatched),
+                    args.data.display()
+                ));
             }
             Some((log, spec, counts))
         }
@@ -90,34 +117,69 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
             let mut forced = config.clone();
             forced.features.types.extend(source_types.clone());
             forced.features.include.clear();
-            let mut held_out = steps.step("reading validation leads", || load_leads(path, &choice, &forced, true, as_of))?;
+            let mut held_out = steps.step("reading validation leads", || {
+                load_leads(path, &choice, &forced, true, as_of)
+            })?;
             if let Some((log, spec, _)) = &events {
                 add_event_features(&mut held_out, log, spec)?;
             }
             let rows = (0..held_out.n_rows).collect();
-            ((0..table.n_rows).collect::<Vec<_>>(), Holdout { outcome: held_out.outcome.clone().unwrap_or_default(), columns: held_out.features, rows })
+            (
+                (0..table.n_rows).collect::<Vec<_>>(),
+                Holdout {
+                    outcome: held_out.outcome.clone().unwrap_or_default(),
+                    columns: held_out.features,
+                    rows,
+                },
+            )
         }
         None => {
             let split = match config.model.split {
-                SplitKind::Random => stratified_split(&outcome, config.model.validation_fraction, config.model.seed),
+                SplitKind::Random => stratified_split(
+                    &outcome,
+                    config.model.validation_fraction,
+                    config.model.seed,
+                ),
                 SplitKind::Time => {
                     let created = table.created.as_deref().unwrap_or_default();
                     let column = config.data.time.clone().unwrap_or_default();
                     time_split(created, config.model.validation_fraction).map_err(|row| {
-                        Error::rejected(Location::file(&args.data).column(column).row(row + 1), "the lead has no creation time", "fill the time column or use --split random")
+                        Error::rejected(
+                            Location::file(&args.data).column(column).row(row + 1),
+                            "the lead has no creation time",
+                            "fill the time column or use --split random",
+                        )
                     })?
                 }
             };
             let held_out_outcome = split.validation.iter().map(|&i| outcome[i]).collect();
-            (split.train, Holdout { outcome: held_out_outcome, columns: Vec::new(), rows: split.validation })
+            (
+                split.train,
+                Holdout {
+                    outcome: held_out_outcome,
+                    columns: Vec::new(),
+                    rows: split.validation,
+                },
+            )
         }
     };
-    let held_out_columns: &[FeatureColumn] = if validation.columns.is_empty() { &table.features } else { &validation.columns };
+    let held_out_columns: &[FeatureColumn] = if validation.columns.is_empty() {
+        &table.features
+    } else {
+        &validation.columns
+    };
 
     // Leakage audit on the training split.
     let leakage = match config.features.leakage {
         LeakagePolicy::Off => Vec::new(),
-        _ => steps.step("auditing columns for leakage", || Ok(audit(&table.features, &outcome, &train_rows, config.features.leakage_auc)))?,
+        _ => steps.step("auditing columns for leakage", || {
+            Ok(audit(
+                &table.features,
+                &outcome,
+                &train_rows,
+                config.features.leakage_auc,
+            ))
+        })?,
     };
     let flagged: Vec<&LeakageCheck> = leakage.iter().filter(|c| c.flagged.is_some()).collect();
     if !flagged.is_empty() && config.features.leakage == LeakagePolicy::Error {
@@ -125,11 +187,23 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
             Location::file(&args.data),
             format!(
                 "possible leakage: {}",
-                flagged.iter().map(|c| format!("\"{}\" ({})", c.feature, c.flagged.as_deref().unwrap_or_default())).collect::<Vec<_>>().join("; ")
+                flagged
+                    .iter()
+                    .map(|c| format!(
+                        "\"{}\" ({})",
+                        c.feature,
+                        c.flagged.as_deref().unwrap_or_default()
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
             format!(
                 "if these are filled in after contact, leave them out: {}",
-                flagged.iter().map(|c| format!("--exclude \"{}\"", source_of(&table, &c.feature))).collect::<Vec<_>>().join(" ")
+                flagged
+                    .iter()
+                    .map(|c| format!("--exclude \"{}\"", source_of(&table, &c.feature)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
             ),
         ));
     }
@@ -153,12 +227,22 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
         })
     })?;
     if pipeline.steps.is_empty() {
-        return Err(Error::rejected(Location::file(&args.data), "no usable feature columns are left", "check --exclude and [features] include"));
+        return Err(Error::rejected(
+            Location::file(&args.data),
+            "no usable feature columns are left",
+            "check --exclude and [features] include",
+        ));
     }
     let encode = |columns: &[FeatureColumn], rows: &[usize]| {
-        pipeline.transform(columns, rows).map_err(|feature| Error::Runtime(format!("feature \"{feature}\" is missing from the validation leads")))
+        pipeline.transform(columns, rows).map_err(|feature| {
+            Error::Runtime(format!(
+                "feature \"{feature}\" is missing from the validation leads"
+            ))
+        })
     };
-    let x_train = steps.step("encoding training leads", || encode(&table.features, &train_rows))?;
+    let x_train = steps.step("encoding training leads", || {
+        encode(&table.features, &train_rows)
+    })?;
     let y_train: Vec<bool> = train_rows.iter().map(|&i| outcome[i]).collect();
 
     let settings = SearchSettings {
@@ -169,9 +253,19 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
         sample_max: config.model.grid_sample,
     };
     let fit_failed = |e: FitError| Error::Runtime(format!("model fit failed: {e}"));
-    let (grid, start) = steps.step(&format!("choosing C by {}-fold cross-validation", settings.folds), || search(&x_train, &y_train, &settings).map_err(fit_failed))?;
+    let (grid, start) = steps.step(
+        &format!("choosing C by {}-fold cross-validation", settings.folds),
+        || search(&x_train, &y_train, &settings).map_err(fit_failed),
+    )?;
     let model = steps.step("fitting the final model", || {
-        LogisticModel::fit(x_train.view(), &y_train, 1.0 / grid.best_c, config.model.max_iterations, Some(&start)).map_err(fit_failed)
+        LogisticModel::fit(
+            x_train.view(),
+            &y_train,
+            1.0 / grid.best_c,
+            config.model.max_iterations,
+            Some(&start),
+        )
+        .map_err(fit_failed)
     })?;
     let train_summary = Summary::of(&y_train, &model.predict(x_train.view()));
     drop(x_train);
@@ -257,7 +351,11 @@ fn resolve_config(args: &TrainArgs) -> Result<Config> {
     Ok(config)
 }
 
-fn add_event_features(table: &mut LeadTable, log: &EventLog, spec: &EventFeatureSpec) -> Result<EventCounts> {
+fn add_event_features(
+    table: &mut LeadTable,
+    log: &EventLog,
+    spec: &EventFeatureSpec,
+) -> Result<EventCounts> {
     let (columns, counts) = log.aggregate(spec, &table.ids, &table.cutoff)?;
     table.features.extend(columns);
     Ok(counts)
@@ -269,7 +367,9 @@ fn source_types(table: &LeadTable) -> BTreeMap<String, ColumnType> {
     for feature in &table.features {
         let kind = match (feature.derivation, &feature.values) {
             (Derivation::Events, _) => continue,
-            (Derivation::AgeDays | Derivation::Month | Derivation::Weekday, _) => ColumnType::Datetime,
+            (Derivation::AgeDays | Derivation::Month | Derivation::Weekday, _) => {
+                ColumnType::Datetime
+            }
             (Derivation::Domain | Derivation::DomainType, _) => ColumnType::Categorical,
             (Derivation::Direct, Values::Numeric(_)) => ColumnType::Numeric,
             (Derivation::Direct, Values::Boolean(_)) => ColumnType::Boolean,
@@ -281,12 +381,18 @@ fn source_types(table: &LeadTable) -> BTreeMap<String, ColumnType> {
     types
 }
 
-fn pipeline_sources(pipeline: &FeaturePipeline, types: &BTreeMap<String, ColumnType>) -> Vec<(String, String)> {
+fn pipeline_sources(
+    pipeline: &FeaturePipeline,
+    types: &BTreeMap<String, ColumnType>,
+) -> Vec<(String, String)> {
     let mut sources: Vec<(String, String)> = Vec::new();
     for step in &pipeline.steps {
         if let Some(kind) = types.get(&step.source) {
             if !sources.iter().any(|(s, _)| s == &step.source) {
-                let name = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                let name = serde_json::to_value(kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
                 sources.push((step.source.clone(), name));
             }
         }
@@ -295,12 +401,21 @@ fn pipeline_sources(pipeline: &FeaturePipeline, types: &BTreeMap<String, ColumnT
 }
 
 fn source_of(table: &LeadTable, feature: &str) -> String {
-    table.features.iter().find(|f| f.name == feature).map_or_else(|| feature.to_string(), |f| f.source.clone())
+    table
+        .features
+        .iter()
+        .find(|f| f.name == feature)
+        .map_or_else(|| feature.to_string(), |f| f.source.clone())
 }
 
 fn print_summary(artifact: &ModelArtifact, out: &Path) {
     let t = &artifact.training;
-    let total = t.train.leads + if t.split.starts_with("validation file") { 0 } else { t.validation.leads };
+    let total = t.train.leads
+        + if t.split.starts_with("validation file") {
+            0
+        } else {
+            t.validation.leads
+        };
     let conversions = t.train.conversions + t.validation.conversions;
     println!();
     println!("model saved to {}", out.display());
@@ -320,14 +435,21 @@ fn print_summary(artifact: &ModelArtifact, out: &Path) {
         t.dropped.len()
     );
     for dropped in &t.dropped {
-        println!("                dropped \"{}\": {}", dropped.feature, dropped.reason);
+        println!(
+            "                dropped \"{}\": {}",
+            dropped.feature, dropped.reason
+        );
     }
     println!(
         "  C             {} (by {}-fold cross-validation on {} leads; held-out log loss {:.4})",
         t.grid.best_c,
         t.grid.folds,
         thousands(t.grid.leads_searched),
-        t.grid.points.iter().find(|p| p.c == t.grid.best_c).map_or(f64::NAN, |p| p.log_loss)
+        t.grid
+            .points
+            .iter()
+            .find(|p| p.c == t.grid.best_c)
+            .map_or(f64::NAN, |p| p.log_loss)
     );
     let v = &t.validation;
     println!(

@@ -81,13 +81,22 @@ impl EventLog {
         let lead_ids = text("lead_id", true)?.unwrap_or_default();
         let timestamps = parse_times(&frame, missing)?;
         let categorical = |column: Option<StringChunked>| {
-            column.map(|c| Categorical::from_values(c.iter().map(|v| missing.clean(v).map(str::trim))))
+            column.map(|c| {
+                Categorical::from_values(c.iter().map(|v| missing.clean(v).map(str::trim)))
+            })
         };
         let event_types = {
             let raw = text(EVENT_TYPE, true)?.unwrap_or_default();
-            let lower: Vec<Option<String>> = raw.iter().map(|v| missing.clean(v).map(|v| v.to_lowercase())).collect();
+            let lower: Vec<Option<String>> = raw
+                .iter()
+                .map(|v| missing.clean(v).map(|v| v.to_lowercase()))
+                .collect();
             if let Some(row) = lower.iter().position(Option::is_none) {
-                return Err(Error::rejected(frame.locate(EVENT_TYPE, Some(row)), "the event type is empty", "every event needs a type such as page_view or form_submit"));
+                return Err(Error::rejected(
+                    frame.locate(EVENT_TYPE, Some(row)),
+                    "the event type is empty",
+                    "every event needs a type such as page_view or form_submit",
+                ));
             }
             Categorical::from_values(lower.iter().map(|v| v.as_deref()))
         };
@@ -95,7 +104,11 @@ impl EventLog {
         let flags = text("is_mpp", false)?;
         let privacy_proxy = (0..frame.n_rows)
             .map(|i| {
-                let flagged = flags.as_ref().and_then(|f| f.get(i)).and_then(parse_bool).unwrap_or(false);
+                let flagged = flags
+                    .as_ref()
+                    .and_then(|f| f.get(i))
+                    .and_then(parse_bool)
+                    .unwrap_or(false);
                 let agent = user_agents.as_ref().and_then(|a| a.get(i)).map(|a| {
                     let a = a.to_ascii_lowercase();
                     a.contains("mpp") || a.contains("bot") || a.contains("privacy proxy")
@@ -137,7 +150,13 @@ impl EventLog {
                     counts[code as usize] += 1;
                 }
             }
-            form_ids = forms.levels.iter().zip(&counts).filter(|(_, &n)| n >= config.min_form_count).map(|(f, _)| f.clone()).collect();
+            form_ids = forms
+                .levels
+                .iter()
+                .zip(&counts)
+                .filter(|(_, &n)| n >= config.min_form_count)
+                .map(|(f, _)| f.clone())
+                .collect();
             form_ids.sort();
         }
         EventFeatureSpec {
@@ -150,18 +169,32 @@ impl EventLog {
     }
 
     /// Per-lead engagement features for the leads `lead_ids`, each as of its `cutoff`.
-    pub fn aggregate(&self, spec: &EventFeatureSpec, lead_ids: &[String], cutoff: &[i64]) -> Result<(Vec<FeatureColumn>, EventCounts)> {
+    pub fn aggregate(
+        &self,
+        spec: &EventFeatureSpec,
+        lead_ids: &[String],
+        cutoff: &[i64],
+    ) -> Result<(Vec<FeatureColumn>, EventCounts)> {
         let n = lead_ids.len();
         let mut index: HashMap<&str, u32> = HashMap::with_capacity(n);
         for (i, id) in lead_ids.iter().enumerate() {
             index.entry(id.as_str()).or_insert(i as u32);
         }
-        let type_slot: Vec<Option<usize>> =
-            self.event_types.levels.iter().map(|t| spec.event_types.iter().position(|s| s == t)).collect();
+        let type_slot: Vec<Option<usize>> = self
+            .event_types
+            .levels
+            .iter()
+            .map(|t| spec.event_types.iter().position(|s| s == t))
+            .collect();
         let form_slot: Vec<Option<usize>> = self
             .forms
             .as_ref()
-            .map(|f| f.levels.iter().map(|l| spec.form_ids.iter().position(|s| s == l)).collect())
+            .map(|f| {
+                f.levels
+                    .iter()
+                    .map(|l| spec.form_ids.iter().position(|s| s == l))
+                    .collect()
+            })
             .unwrap_or_default();
         let n_types = spec.event_types.len();
         let n_forms = spec.form_ids.len();
@@ -176,9 +209,16 @@ impl EventLog {
         let mut sums = vec![0.0f64; n * width];
         let mut last_activity: Vec<Option<i64>> = vec![None; n];
         let mut opens: Vec<(u32, u32, f64)> = Vec::new();
-        let open_code = self.event_types.levels.iter().position(|t| t == "email_open");
+        let open_code = self
+            .event_types
+            .levels
+            .iter()
+            .position(|t| t == "email_open");
         let decay = std::f64::consts::LN_2 / spec.half_life_days;
-        let mut counts = EventCounts { read: self.len(), ..Default::default() };
+        let mut counts = EventCounts {
+            read: self.len(),
+            ..Default::default()
+        };
 
         for (row, lead) in self.lead_ids.iter().enumerate() {
             let Some(&lead) = lead.and_then(|id| index.get(id.trim())) else {
@@ -192,7 +232,11 @@ impl EventLog {
                 continue;
             }
             counts.used += 1;
-            let weight = if self.privacy_proxy[row] { spec.mpp_open_weight } else { 1.0 };
+            let weight = if self.privacy_proxy[row] {
+                spec.mpp_open_weight
+            } else {
+                1.0
+            };
             let code = self.event_types.codes[row] as usize;
             let cells = &mut sums[lead_row * width..(lead_row + 1) * width];
             if let Some(slot) = type_slot[code] {
@@ -201,10 +245,15 @@ impl EventLog {
             if weight > 0.0 {
                 let age_days = (cutoff[lead_row] - time) as f64 / 86_400.0;
                 cells[recency] += weight * (-decay * age_days).exp();
-                last_activity[lead_row] = Some(last_activity[lead_row].map_or(time, |t| t.max(time)));
+                last_activity[lead_row] =
+                    Some(last_activity[lead_row].map_or(time, |t| t.max(time)));
             }
             if let Some(url) = self.urls.as_ref().and_then(|u| u.get(row)) {
-                if spec.high_value_pages.iter().any(|p| url.contains(p.as_str())) {
+                if spec
+                    .high_value_pages
+                    .iter()
+                    .any(|p| url.contains(p.as_str()))
+                {
                     cells[high_value] += weight;
                 }
             }
@@ -232,7 +281,11 @@ impl EventLog {
             sums[lead as usize * width + distinct_opens] += weight;
         }
 
-        let mut names: Vec<String> = spec.event_types.iter().map(|t| format!("events: {t}")).collect();
+        let mut names: Vec<String> = spec
+            .event_types
+            .iter()
+            .map(|t| format!("events: {t}"))
+            .collect();
         names.push("events: high-value page views".into());
         names.push("events: distinct e-mails opened".into());
         names.extend(spec.form_ids.iter().map(|f| format!("events: form {f}")));
@@ -255,7 +308,11 @@ impl EventLog {
             derivation: super::Derivation::Events,
             role: Role::Implicit,
             values: Values::Numeric(
-                last_activity.iter().zip(cutoff).map(|(t, c)| t.map_or(f64::NAN, |t| (c - t) as f64 / 86_400.0)).collect(),
+                last_activity
+                    .iter()
+                    .zip(cutoff)
+                    .map(|(t, c)| t.map_or(f64::NAN, |t| (c - t) as f64 / 86_400.0))
+                    .collect(),
             ),
         });
         if counts.used == 0 && counts.read > 0 {
@@ -273,9 +330,19 @@ fn typed_as_text(name: &str, values: &Values) -> StringChunked {
     let cells: Vec<Option<String>> = match values {
         Values::Numeric(v) | Values::Boolean(v) => v
             .iter()
-            .map(|x| if x.is_nan() { None } else if x.fract() == 0.0 { Some(format!("{}", *x as i64)) } else { Some(x.to_string()) })
+            .map(|x| {
+                if x.is_nan() {
+                    None
+                } else if x.fract() == 0.0 {
+                    Some(format!("{}", *x as i64))
+                } else {
+                    Some(x.to_string())
+                }
+            })
             .collect(),
-        Values::Categorical(c) => (0..c.codes.len()).map(|i| c.get(i).map(str::to_string)).collect(),
+        Values::Categorical(c) => (0..c.codes.len())
+            .map(|i| c.get(i).map(str::to_string))
+            .collect(),
         Values::Datetime(t) => t.iter().map(|t| t.map(|t| t.to_string())).collect(),
     };
     StringChunked::from_slice_options(name.into(), &cells)
@@ -296,15 +363,37 @@ fn parse_times(frame: &RawFrame, missing: &MissingTokens) -> Result<Vec<i64>> {
             .iter()
             .enumerate()
             .map(|(row, cell)| match missing.clean(cell) {
-                None => Err(Error::rejected(frame.locate(name, Some(row)), "the event time is empty", fix)),
-                Some(cell) => parse_timestamp(cell).ok_or_else(|| Error::rejected(frame.locate(name, Some(row)), format!("\"{cell}\" is not a time"), fix)),
+                None => Err(Error::rejected(
+                    frame.locate(name, Some(row)),
+                    "the event time is empty",
+                    fix,
+                )),
+                Some(cell) => parse_timestamp(cell).ok_or_else(|| {
+                    Error::rejected(
+                        frame.locate(name, Some(row)),
+                        format!("\"{cell}\" is not a time"),
+                        fix,
+                    )
+                }),
             })
             .collect(),
         RawCells::Typed(Values::Datetime(t)) => t
             .iter()
             .enumerate()
-            .map(|(row, t)| t.ok_or_else(|| Error::rejected(frame.locate(name, Some(row)), "the event time is empty", fix)))
+            .map(|(row, t)| {
+                t.ok_or_else(|| {
+                    Error::rejected(
+                        frame.locate(name, Some(row)),
+                        "the event time is empty",
+                        fix,
+                    )
+                })
+            })
             .collect(),
-        RawCells::Typed(other) => Err(Error::rejected(frame.locate(name, None), format!("event times are {} values", other.kind()), fix)),
+        RawCells::Typed(other) => Err(Error::rejected(
+            frame.locate(name, None),
+            format!("event times are {} values", other.kind()),
+            fix,
+        )),
     }
 }

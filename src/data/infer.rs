@@ -54,16 +54,29 @@ pub fn parse_timestamp(cell: &str) -> Option<i64> {
         return None;
     }
     if bytes.len() == 10 {
-        return NaiveDate::parse_from_str(cell, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc().timestamp());
+        return NaiveDate::parse_from_str(cell, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc().timestamp());
     }
-    for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for format in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(cell, format) {
             return Some(t.and_utc().timestamp());
         }
     }
-    DateTime::parse_from_rfc3339(cell).ok().map(|t| t.timestamp()).or_else(|| {
-        DateTime::parse_from_str(cell, "%Y-%m-%d %H:%M:%S%.f%#z").ok().map(|t| t.timestamp())
-    })
+    DateTime::parse_from_rfc3339(cell)
+        .ok()
+        .map(|t| t.timestamp())
+        .or_else(|| {
+            DateTime::parse_from_str(cell, "%Y-%m-%d %H:%M:%S%.f%#z")
+                .ok()
+                .map(|t| t.timestamp())
+        })
 }
 
 /// Turns a text column into typed values: the forced type when one is configured, otherwise
@@ -129,7 +142,11 @@ pub fn type_text_column(
             for (row, cell) in cells().enumerate() {
                 times.push(match cell {
                     None => None,
-                    Some(cell) => Some(parse_timestamp(cell).ok_or_else(|| bad_value(row, cell, "a date (YYYY-MM-DD) or timestamp"))?),
+                    Some(cell) => {
+                        Some(parse_timestamp(cell).ok_or_else(|| {
+                            bad_value(row, cell, "a date (YYYY-MM-DD) or timestamp")
+                        })?)
+                    }
                 });
             }
             Values::Datetime(times)
@@ -138,8 +155,13 @@ pub fn type_text_column(
     })
 }
 
-fn infer_kind<'a>(frame: &RawFrame, name: &str, cells: impl Iterator<Item = Option<&'a str>>) -> Result<ColumnType> {
-    let (mut present, mut numeric, mut boolean_words, mut boolean, mut dates) = (0usize, 0usize, 0usize, 0usize, 0usize);
+fn infer_kind<'a>(
+    frame: &RawFrame,
+    name: &str,
+    cells: impl Iterator<Item = Option<&'a str>>,
+) -> Result<ColumnType> {
+    let (mut present, mut numeric, mut boolean_words, mut boolean, mut dates) =
+        (0usize, 0usize, 0usize, 0usize, 0usize);
     let mut first_non_numeric: Option<(usize, &str)> = None;
     for (row, cell) in cells.enumerate() {
         let Some(cell) = cell else { continue };

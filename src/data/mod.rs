@@ -108,17 +108,47 @@ pub struct LeadTable {
     pub input_columns: Vec<String>,
 }
 
-const TARGET_NAMES: [&str; 7] = ["converted", "is_converted", "conversion", "outcome", "target", "won", "y"];
-const ID_NAMES: [&str; 6] = ["leadid", "id", "prospectid", "contactid", "leadnumber", "email"];
+const TARGET_NAMES: [&str; 7] = [
+    "converted",
+    "is_converted",
+    "conversion",
+    "outcome",
+    "target",
+    "won",
+    "y",
+];
+const ID_NAMES: [&str; 6] = [
+    "leadid",
+    "id",
+    "prospectid",
+    "contactid",
+    "leadnumber",
+    "email",
+];
 
 fn normalised(name: &str) -> String {
-    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Free-mail domains: leads with these are people, not companies.
 const FREE_MAIL: [&str; 14] = [
-    "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com", "aol.com",
-    "icloud.com", "me.com", "gmx.de", "gmx.net", "web.de", "proton.me", "protonmail.com",
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "live.com",
+    "aol.com",
+    "icloud.com",
+    "me.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "proton.me",
+    "protonmail.com",
 ];
 
 /// Kind of an e-mail domain.
@@ -128,7 +158,11 @@ pub fn domain_type(domain: &str, competitors: &[String]) -> &'static str {
         "competitor"
     } else if FREE_MAIL.contains(&domain.as_str()) {
         "free-mail"
-    } else if domain.ends_with(".edu") || domain.contains(".edu.") || domain.contains(".ac.") || domain.starts_with("student.") {
+    } else if domain.ends_with(".edu")
+        || domain.contains(".edu.")
+        || domain.contains(".ac.")
+        || domain.starts_with("student.")
+    {
         "student"
     } else {
         "corporate"
@@ -138,8 +172,22 @@ pub fn domain_type(domain: &str, competitors: &[String]) -> &'static str {
 /// Whether a feature name reads like engagement (what the lead does).
 pub fn default_role(name: &str) -> Role {
     const IMPLICIT: [&str; 16] = [
-        "visit", "view", "open", "click", "download", "time spent", "activity", "form", "webinar", "page",
-        "session", "event", "email_", "engag", "unsubscribe", "last",
+        "visit",
+        "view",
+        "open",
+        "click",
+        "download",
+        "time spent",
+        "activity",
+        "form",
+        "webinar",
+        "page",
+        "session",
+        "event",
+        "email_",
+        "engag",
+        "unsubscribe",
+        "last",
     ];
     let lower = name.to_lowercase();
     if IMPLICIT.iter().any(|word| lower.contains(word)) {
@@ -150,13 +198,23 @@ pub fn default_role(name: &str) -> Role {
 }
 
 /// Reads and types a lead file. `need_target` makes a missing outcome column an error.
-pub fn load_leads(path: &Path, choice: &ColumnChoice, config: &Config, need_target: bool, as_of: Option<i64>) -> Result<LeadTable> {
+pub fn load_leads(
+    path: &Path,
+    choice: &ColumnChoice,
+    config: &Config,
+    need_target: bool,
+    as_of: Option<i64>,
+) -> Result<LeadTable> {
     let frame = read::read_frame(path)?;
     let missing = MissingTokens::new(&config.data.missing_values);
     let input_columns: Vec<String> = frame.columns.iter().map(|c| c.name.clone()).collect();
 
     let find = |wanted: &[&str]| {
-        frame.columns.iter().find(|c| wanted.contains(&normalised(&c.name).as_str())).map(|c| c.name.clone())
+        frame
+            .columns
+            .iter()
+            .find(|c| wanted.contains(&normalised(&c.name).as_str()))
+            .map(|c| c.name.clone())
     };
     let target_column = match &choice.target {
         Some(name) => {
@@ -179,15 +237,25 @@ pub fn load_leads(path: &Path, choice: &ColumnChoice, config: &Config, need_targ
         }
         None => find(&ID_NAMES[..3]),
     };
-    for name in choice.exclude.iter().chain(&config.features.include).chain(config.features.types.keys()) {
+    for name in choice
+        .exclude
+        .iter()
+        .chain(&config.features.include)
+        .chain(config.features.types.keys())
+    {
         frame.require(name, "configured", "--exclude or the [features] section")?;
     }
-    for name in [&config.data.snapshot, &config.data.time].into_iter().flatten() {
+    for name in [&config.data.snapshot, &config.data.time]
+        .into_iter()
+        .flatten()
+    {
         frame.require(name, "configured time", "[data] snapshot / [data] time")?;
     }
 
     let outcome = match &target_column {
-        Some(name) if need_target || choice.target.is_some() => Some(parse_outcome(&frame, name, &missing)?),
+        Some(name) if need_target || choice.target.is_some() => {
+            Some(parse_outcome(&frame, name, &missing)?)
+        }
         Some(name) => parse_outcome(&frame, name, &missing).ok(),
         None => None,
     };
@@ -197,7 +265,12 @@ pub fn load_leads(path: &Path, choice: &ColumnChoice, config: &Config, need_targ
     };
 
     // Decide which columns become features before typing them.
-    let excluded: HashSet<&str> = choice.exclude.iter().chain(&config.features.exclude).map(String::as_str).collect();
+    let excluded: HashSet<&str> = choice
+        .exclude
+        .iter()
+        .chain(&config.features.exclude)
+        .map(String::as_str)
+        .collect();
     let mut left_out = Vec::new();
     let mut candidates = Vec::new();
     for column in &frame.columns {
@@ -208,7 +281,9 @@ pub fn load_leads(path: &Path, choice: &ColumnChoice, config: &Config, need_targ
             Some("the lead id")
         } else if excluded.contains(name) {
             Some("excluded by --exclude or [features] exclude")
-        } else if !config.features.include.is_empty() && !config.features.include.iter().any(|i| i == name) {
+        } else if !config.features.include.is_empty()
+            && !config.features.include.iter().any(|i| i == name)
+        {
             Some("not in [features] include")
         } else if Some(name) == config.data.snapshot.as_deref() {
             Some("the snapshot (cutoff) column")
@@ -226,7 +301,9 @@ pub fn load_leads(path: &Path, choice: &ColumnChoice, config: &Config, need_targ
         .map(|column| {
             let forced = config.features.types.get(&column.name).copied();
             let values = match &column.cells {
-                RawCells::Text(text) => type_text_column(&frame, &column.name, text, forced, &missing)?,
+                RawCells::Text(text) => {
+                    type_text_column(&frame, &column.name, text, forced, &missing)?
+                }
                 RawCells::Typed(values) => values.clone(),
             };
             Ok((column.name.clone(), values))
@@ -237,7 +314,9 @@ pub fn load_leads(path: &Path, choice: &ColumnChoice, config: &Config, need_targ
         let Some(name) = name else { return Ok(None) };
         let index = frame.require(name, "time", "[data]")?;
         let values = match &frame.columns[index].cells {
-            RawCells::Text(text) => type_text_column(&frame, name, text, Some(ColumnType::Datetime), &missing)?,
+            RawCells::Text(text) => {
+                type_text_column(&frame, name, text, Some(ColumnType::Datetime), &missing)?
+            }
             RawCells::Typed(values) => values.clone(),
         };
         match values {
@@ -259,9 +338,15 @@ pub fn load_leads(path: &Path, choice: &ColumnChoice, config: &Config, need_targ
             Values::Datetime(t) => t.iter().flatten().max().copied(),
             _ => None,
         })
-        .chain(created.iter().flat_map(|c| c.iter().flatten().max().copied()))
+        .chain(
+            created
+                .iter()
+                .flat_map(|c| c.iter().flatten().max().copied()),
+        )
         .max();
-    let fallback = as_of.or(latest).unwrap_or_else(|| chrono::Utc::now().timestamp());
+    let fallback = as_of
+        .or(latest)
+        .unwrap_or_else(|| chrono::Utc::now().timestamp());
     let cutoff: Vec<i64> = match &snapshot {
         Some(times) => times.iter().map(|t| t.unwrap_or(fallback)).collect(),
         None => vec![fallback; frame.n_rows],
@@ -269,11 +354,27 @@ pub fn load_leads(path: &Path, choice: &ColumnChoice, config: &Config, need_targ
 
     let mut features = Vec::new();
     for (name, values) in typed {
-        let role = config.features.roles.get(&name).copied().unwrap_or_else(|| default_role(&name));
+        let role = config
+            .features
+            .roles
+            .get(&name)
+            .copied()
+            .unwrap_or_else(|| default_role(&name));
         for (derivation, derived) in derive(values, &cutoff, config) {
             let feature_name = derivation.feature_name(&name);
-            let role = config.features.roles.get(&feature_name).copied().unwrap_or(role);
-            features.push(FeatureColumn { name: feature_name, source: name.clone(), derivation, role, values: derived });
+            let role = config
+                .features
+                .roles
+                .get(&feature_name)
+                .copied()
+                .unwrap_or(role);
+            features.push(FeatureColumn {
+                name: feature_name,
+                source: name.clone(),
+                derivation,
+                role,
+                values: derived,
+            });
         }
     }
     Ok(LeadTable {
@@ -296,17 +397,50 @@ pub fn load_leads(path: &Path, choice: &ColumnChoice, config: &Config, need_targ
 pub fn derive(values: Values, cutoff: &[i64], config: &Config) -> Vec<(Derivation, Values)> {
     match values {
         Values::Datetime(times) => vec![
-            (Derivation::AgeDays, Values::Numeric(times.iter().zip(cutoff).map(|(t, c)| t.map_or(f64::NAN, |t| (c - t) as f64 / 86_400.0)).collect())),
-            (Derivation::Month, Values::Categorical(Categorical::from_values(times.iter().map(|t| t.map(month_name))))),
-            (Derivation::Weekday, Values::Categorical(Categorical::from_values(times.iter().map(|t| t.map(weekday_name))))),
+            (
+                Derivation::AgeDays,
+                Values::Numeric(
+                    times
+                        .iter()
+                        .zip(cutoff)
+                        .map(|(t, c)| t.map_or(f64::NAN, |t| (c - t) as f64 / 86_400.0))
+                        .collect(),
+                ),
+            ),
+            (
+                Derivation::Month,
+                Values::Categorical(Categorical::from_values(
+                    times.iter().map(|t| t.map(month_name)),
+                )),
+            ),
+            (
+                Derivation::Weekday,
+                Values::Categorical(Categorical::from_values(
+                    times.iter().map(|t| t.map(weekday_name)),
+                )),
+            ),
         ],
         Values::Categorical(c) if looks_like_email(&c) => {
-            let domains = c.codes.iter().map(|&code| c.levels.get(code as usize).map(|e| email_domain(e)));
+            let domains = c
+                .codes
+                .iter()
+                .map(|&code| c.levels.get(code as usize).map(|e| email_domain(e)));
             let domains: Vec<Option<String>> = domains.collect();
-            let types = domains.iter().map(|d| d.as_deref().map(|d| domain_type(d, &config.features.competitor_domains)));
+            let types = domains.iter().map(|d| {
+                d.as_deref()
+                    .map(|d| domain_type(d, &config.features.competitor_domains))
+            });
             vec![
-                (Derivation::DomainType, Values::Categorical(Categorical::from_values(types))),
-                (Derivation::Domain, Values::Categorical(Categorical::from_values(domains.iter().map(|d| d.as_deref())))),
+                (
+                    Derivation::DomainType,
+                    Values::Categorical(Categorical::from_values(types)),
+                ),
+                (
+                    Derivation::Domain,
+                    Values::Categorical(Categorical::from_values(
+                        domains.iter().map(|d| d.as_deref()),
+                    )),
+                ),
             ]
         }
         values => vec![(Derivation::Direct, values)],
@@ -316,17 +450,26 @@ pub fn derive(values: Values, cutoff: &[i64], config: &Config) -> Vec<(Derivatio
 /// Whether most values of a text column are e-mail addresses.
 pub fn looks_like_email(c: &Categorical) -> bool {
     let sample = c.levels.iter().take(200);
-    let (n, with_at) = sample.fold((0, 0), |(n, k), v| (n + 1, k + usize::from(v.contains('@') && !v.contains(' '))));
+    let (n, with_at) = sample.fold((0, 0), |(n, k), v| {
+        (n + 1, k + usize::from(v.contains('@') && !v.contains(' ')))
+    });
     n > 0 && with_at * 10 >= n * 9
 }
 
 /// The lower-cased domain of an e-mail address.
 pub fn email_domain(email: &str) -> String {
-    email.rsplit('@').next().unwrap_or(email).trim().to_ascii_lowercase()
+    email
+        .rsplit('@')
+        .next()
+        .unwrap_or(email)
+        .trim()
+        .to_ascii_lowercase()
 }
 
 fn month_name(t: i64) -> &'static str {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let date = chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
     MONTHS[chrono::Datelike::month0(&date) as usize]
 }
@@ -346,9 +489,17 @@ fn parse_outcome(frame: &RawFrame, name: &str, missing: &MissingTokens) -> Resul
             .iter()
             .enumerate()
             .map(|(row, cell)| match missing.clean(cell) {
-                None => Err(Error::rejected(frame.locate(name, Some(row)), "the outcome is missing", fix)),
+                None => Err(Error::rejected(
+                    frame.locate(name, Some(row)),
+                    "the outcome is missing",
+                    fix,
+                )),
                 Some(cell) => parse_bool(cell).ok_or_else(|| {
-                    Error::rejected(frame.locate(name, Some(row)), format!("outcome value \"{cell}\" is not binary"), fix)
+                    Error::rejected(
+                        frame.locate(name, Some(row)),
+                        format!("outcome value \"{cell}\" is not binary"),
+                        fix,
+                    )
                 }),
             })
             .collect::<Result<_>>()?,
@@ -361,12 +512,20 @@ fn parse_outcome(frame: &RawFrame, name: &str, missing: &MissingTokens) -> Resul
                 } else if x == 0.0 {
                     Ok(false)
                 } else {
-                    Err(Error::rejected(frame.locate(name, Some(row)), format!("outcome value {x} is not binary"), fix))
+                    Err(Error::rejected(
+                        frame.locate(name, Some(row)),
+                        format!("outcome value {x} is not binary"),
+                        fix,
+                    ))
                 }
             })
             .collect::<Result<_>>()?,
         RawCells::Typed(other) => {
-            return Err(Error::rejected(frame.locate(name, None), format!("the outcome column holds {} values", other.kind()), fix))
+            return Err(Error::rejected(
+                frame.locate(name, None),
+                format!("the outcome column holds {} values", other.kind()),
+                fix,
+            ))
         }
     };
     Ok(outcome)
@@ -376,16 +535,37 @@ fn parse_outcome(frame: &RawFrame, name: &str, missing: &MissingTokens) -> Resul
 fn column_as_text(frame: &RawFrame, name: &str) -> Result<Vec<String>> {
     let index = frame.require(name, "id", "--id")?;
     Ok(match &frame.columns[index].cells {
-        RawCells::Text(text) => text.iter().map(|c| c.unwrap_or("").trim().to_string()).collect(),
-        RawCells::Typed(Values::Numeric(v) | Values::Boolean(v)) => v.iter().map(|x| if x.is_nan() { String::new() } else { x.to_string() }).collect(),
-        RawCells::Typed(Values::Categorical(c)) => (0..c.codes.len()).map(|i| c.get(i).unwrap_or("").to_string()).collect(),
-        RawCells::Typed(Values::Datetime(t)) => t.iter().map(|t| t.map(|t| t.to_string()).unwrap_or_default()).collect(),
+        RawCells::Text(text) => text
+            .iter()
+            .map(|c| c.unwrap_or("").trim().to_string())
+            .collect(),
+        RawCells::Typed(Values::Numeric(v) | Values::Boolean(v)) => v
+            .iter()
+            .map(|x| {
+                if x.is_nan() {
+                    String::new()
+                } else {
+                    x.to_string()
+                }
+            })
+            .collect(),
+        RawCells::Typed(Values::Categorical(c)) => (0..c.codes.len())
+            .map(|i| c.get(i).unwrap_or("").to_string())
+            .collect(),
+        RawCells::Typed(Values::Datetime(t)) => t
+            .iter()
+            .map(|t| t.map(|t| t.to_string()).unwrap_or_default())
+            .collect(),
     })
 }
 
 /// Parses a user-given cutoff (`--as-of`).
 pub fn parse_as_of(text: &str) -> Result<i64> {
-    parse_timestamp(text.trim()).ok_or_else(|| Error::Usage(format!("--as-of \"{text}\" is not a date: use YYYY-MM-DD or an RFC 3339 timestamp")))
+    parse_timestamp(text.trim()).ok_or_else(|| {
+        Error::Usage(format!(
+            "--as-of \"{text}\" is not a date: use YYYY-MM-DD or an RFC 3339 timestamp"
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -407,12 +587,20 @@ mod tests {
     fn dates_become_age_month_weekday() {
         // 1970-01-05 was a Monday.
         let day = 86_400;
-        let derived = derive(Values::Datetime(vec![Some(4 * day), None]), &[14 * day, 14 * day], &Config::default());
+        let derived = derive(
+            Values::Datetime(vec![Some(4 * day), None]),
+            &[14 * day, 14 * day],
+            &Config::default(),
+        );
         assert_eq!(derived.len(), 3);
-        let Values::Numeric(age) = &derived[0].1 else { panic!("age is numeric") };
+        let Values::Numeric(age) = &derived[0].1 else {
+            panic!("age is numeric")
+        };
         assert_eq!(age[0], 10.0);
         assert!(age[1].is_nan());
-        let Values::Categorical(weekday) = &derived[2].1 else { panic!("weekday is categorical") };
+        let Values::Categorical(weekday) = &derived[2].1 else {
+            panic!("weekday is categorical")
+        };
         assert_eq!(weekday.get(0), Some("Mon"));
         assert_eq!(weekday.get(1), None);
     }

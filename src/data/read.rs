@@ -79,7 +79,11 @@ impl RawFrame {
                 format!("the {what} column is not in the file"),
                 format!(
                     "pass the right name with {flag}; the file has: {}",
-                    self.columns.iter().map(|c| format!("\"{}\"", c.name)).collect::<Vec<_>>().join(", ")
+                    self.columns
+                        .iter()
+                        .map(|c| format!("\"{}\"", c.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })
@@ -113,15 +117,25 @@ pub fn read_frame(path: &Path) -> Result<RawFrame> {
 
 fn read_head(path: &Path) -> Result<Vec<u8>> {
     let mut file = File::open(path).map_err(|e| {
-        Error::rejected(Location::file(path), format!("cannot open the file: {e}"), "check the path and that the file is readable")
+        Error::rejected(
+            Location::file(path),
+            format!("cannot open the file: {e}"),
+            "check the path and that the file is readable",
+        )
     })?;
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(Error::rejected(Location::file(path), "is a directory, not a file", "name the CSV or Parquet file itself"));
+        return Err(Error::rejected(
+            Location::file(path),
+            "is a directory, not a file",
+            "name the CSV or Parquet file itself",
+        ));
     }
     let mut head = vec![0u8; 64 * 1024];
     let mut filled = 0;
     loop {
-        let n = file.read(&mut head[filled..]).map_err(|e| Error::io(path, "reading", e))?;
+        let n = file
+            .read(&mut head[filled..])
+            .map_err(|e| Error::io(path, "reading", e))?;
         if n == 0 {
             break;
         }
@@ -151,7 +165,12 @@ pub fn detect_separator(head: &[u8]) -> u8 {
             _ => {}
         }
     }
-    counts.iter().max_by_key(|(_, n)| *n).filter(|(_, n)| *n > 0).map(|(c, _)| *c).unwrap_or(b',')
+    counts
+        .iter()
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n > 0)
+        .map(|(c, _)| *c)
+        .unwrap_or(b',')
 }
 
 fn read_csv(path: &Path, head: &[u8]) -> Result<RawFrame> {
@@ -176,11 +195,22 @@ fn read_csv(path: &Path, head: &[u8]) -> Result<RawFrame> {
         if index == 0 {
             name = name.trim_start_matches('\u{feff}').to_string();
         }
-        let text = column.str().map_err(|e| Error::Runtime(format!("{}: column \"{name}\": {e}", path.display())))?.clone();
-        columns.push(RawColumn { name, cells: RawCells::Text(text) });
+        let text = column
+            .str()
+            .map_err(|e| Error::Runtime(format!("{}: column \"{name}\": {e}", path.display())))?
+            .clone();
+        columns.push(RawColumn {
+            name,
+            cells: RawCells::Text(text),
+        });
     }
     check_header(path, &columns)?;
-    Ok(RawFrame { path: path.to_path_buf(), format: FileFormat::Csv { separator }, n_rows, columns })
+    Ok(RawFrame {
+        path: path.to_path_buf(),
+        format: FileFormat::Csv { separator },
+        n_rows,
+        columns,
+    })
 }
 
 fn check_header(path: &Path, columns: &[RawColumn]) -> Result<()> {
@@ -211,7 +241,11 @@ fn diagnose_csv(path: &Path, separator: u8, polars_message: &str) -> Error {
         Ok(file) => file,
         Err(e) => return Error::io(path, "reading", e),
     };
-    let mut reader = csv::ReaderBuilder::new().delimiter(separator).has_headers(false).flexible(true).from_reader(file);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(separator)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(file);
     let mut record = csv::ByteRecord::new();
     let mut expected_fields = None;
     loop {
@@ -219,7 +253,10 @@ fn diagnose_csv(path: &Path, separator: u8, polars_message: &str) -> Error {
             Ok(false) => break,
             Ok(true) => {
                 let line = record.position().map(|p| p.line()).unwrap_or(0);
-                if let Some(bad) = record.iter().position(|field| std::str::from_utf8(field).is_err()) {
+                if let Some(bad) = record
+                    .iter()
+                    .position(|field| std::str::from_utf8(field).is_err())
+                {
                     return Error::rejected(
                         Location::file(path).line(line),
                         format!("field {} is not valid UTF-8 text", bad + 1),
@@ -240,17 +277,29 @@ fn diagnose_csv(path: &Path, separator: u8, polars_message: &str) -> Error {
             }
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                return Error::rejected(Location::file(path).line(line), format!("malformed CSV: {e}"), "fix the row, or export the file again");
+                return Error::rejected(
+                    Location::file(path).line(line),
+                    format!("malformed CSV: {e}"),
+                    "fix the row, or export the file again",
+                );
             }
         }
     }
-    Error::rejected(Location::file(path), format!("cannot read the CSV file: {polars_message}"), "check that it is a CSV file with a header line")
+    Error::rejected(
+        Location::file(path),
+        format!("cannot read the CSV file: {polars_message}"),
+        "check that it is a CSV file with a header line",
+    )
 }
 
 fn read_parquet(path: &Path) -> Result<RawFrame> {
     let file = File::open(path).map_err(|e| Error::io(path, "reading", e))?;
     let df = ParquetReader::new(file).finish().map_err(|e| {
-        Error::rejected(Location::file(path), format!("cannot read the Parquet file: {e}"), "check that the file is complete and was written as Parquet")
+        Error::rejected(
+            Location::file(path),
+            format!("cannot read the Parquet file: {e}"),
+            "check that the file is complete and was written as Parquet",
+        )
     })?;
     let n_rows = df.height();
     let mut columns = Vec::with_capacity(df.width());
@@ -266,7 +315,12 @@ fn read_parquet(path: &Path) -> Result<RawFrame> {
         columns.push(RawColumn { name, cells });
     }
     check_header(path, &columns)?;
-    Ok(RawFrame { path: path.to_path_buf(), format: FileFormat::Parquet, n_rows, columns })
+    Ok(RawFrame {
+        path: path.to_path_buf(),
+        format: FileFormat::Parquet,
+        n_rows,
+        columns,
+    })
 }
 
 fn typed_cells(column: &Column) -> PolarsResult<RawCells> {
@@ -274,11 +328,20 @@ fn typed_cells(column: &Column) -> PolarsResult<RawCells> {
     Ok(match dtype {
         DataType::String => RawCells::Text(column.str()?.clone()),
         DataType::Boolean => RawCells::Typed(Values::Boolean(
-            column.bool()?.iter().map(|v| v.map_or(f64::NAN, |b| if b { 1.0 } else { 0.0 })).collect(),
+            column
+                .bool()?
+                .iter()
+                .map(|v| v.map_or(f64::NAN, |b| if b { 1.0 } else { 0.0 }))
+                .collect(),
         )),
         DataType::Date => {
             let days = column.cast(&DataType::Int32)?;
-            RawCells::Typed(Values::Datetime(days.i32()?.iter().map(|d| d.map(|d| d as i64 * 86_400)).collect()))
+            RawCells::Typed(Values::Datetime(
+                days.i32()?
+                    .iter()
+                    .map(|d| d.map(|d| d as i64 * 86_400))
+                    .collect(),
+            ))
         }
         DataType::Datetime(unit, _) => {
             let per_second = match unit {
@@ -287,11 +350,22 @@ fn typed_cells(column: &Column) -> PolarsResult<RawCells> {
                 TimeUnit::Milliseconds => 1_000,
             };
             let raw = column.cast(&DataType::Int64)?;
-            RawCells::Typed(Values::Datetime(raw.i64()?.iter().map(|t| t.map(|t| t.div_euclid(per_second))).collect()))
+            RawCells::Typed(Values::Datetime(
+                raw.i64()?
+                    .iter()
+                    .map(|t| t.map(|t| t.div_euclid(per_second)))
+                    .collect(),
+            ))
         }
         dtype if dtype.is_primitive_numeric() => {
             let floats = column.cast(&DataType::Float64)?;
-            RawCells::Typed(Values::Numeric(floats.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect()))
+            RawCells::Typed(Values::Numeric(
+                floats
+                    .f64()?
+                    .iter()
+                    .map(|v| v.unwrap_or(f64::NAN))
+                    .collect(),
+            ))
         }
         other => polars_bail!(ComputeError: "{other} columns are not read"),
     })

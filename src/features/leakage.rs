@@ -41,11 +41,24 @@ const MIN_GROUP: usize = 20;
 
 /// Audits every column on the training rows. `auc_limit` is the single-feature AUC at or above
 /// which a column is flagged.
-pub fn audit(columns: &[FeatureColumn], outcome: &[bool], train: &[usize], auc_limit: f64) -> Vec<LeakageCheck> {
-    columns.iter().map(|column| check(column, outcome, train, auc_limit)).collect()
+pub fn audit(
+    columns: &[FeatureColumn],
+    outcome: &[bool],
+    train: &[usize],
+    auc_limit: f64,
+) -> Vec<LeakageCheck> {
+    columns
+        .iter()
+        .map(|column| check(column, outcome, train, auc_limit))
+        .collect()
 }
 
-fn check(column: &FeatureColumn, outcome: &[bool], train: &[usize], auc_limit: f64) -> LeakageCheck {
+fn check(
+    column: &FeatureColumn,
+    outcome: &[bool],
+    train: &[usize],
+    auc_limit: f64,
+) -> LeakageCheck {
     let groups = group_codes(&column.values, train);
     // Alternate rows: rates learned on even positions, AUC measured on odd ones.
     let n_groups = groups.iter().copied().max().map_or(0, |m| m as usize + 1);
@@ -58,7 +71,13 @@ fn check(column: &FeatureColumn, outcome: &[bool], train: &[usize], auc_limit: f
     }
     let overall = hits.iter().sum::<usize>() as f64 / totals.iter().sum::<usize>().max(1) as f64;
     let near_certain_share = near_certain_share(&groups, outcome, train, n_groups);
-    let rate = |g: usize| if totals[g] == 0 { overall } else { (hits[g] as f64 + overall) / (totals[g] as f64 + 1.0) };
+    let rate = |g: usize| {
+        if totals[g] == 0 {
+            overall
+        } else {
+            (hits[g] as f64 + overall) / (totals[g] as f64 + 1.0)
+        }
+    };
     let (mut scores, mut held_out) = (Vec::new(), Vec::new());
     for (k, (&group, &row)) in groups.iter().zip(train).enumerate() {
         if k % 2 == 1 {
@@ -81,13 +100,18 @@ fn check(column: &FeatureColumn, outcome: &[bool], train: &[usize], auc_limit: f
     // predictive power is audited, not how often it is filled.
     let fill_audited = column.derivation != Derivation::Events;
     let flagged = if auc >= auc_limit {
-        Some(format!("alone it separates converters with ROC AUC {auc:.3}"))
+        Some(format!(
+            "alone it separates converters with ROC AUC {auc:.3}"
+        ))
     } else if near_certain_share >= NEAR_CERTAIN_LIMIT {
         Some(format!(
             "{:.0} % of leads have a value whose outcome is all but certain (ROC AUC alone {auc:.3}): probably entered after the outcome was known",
             100.0 * near_certain_share
         ))
-    } else if fill_audited && filled_converted >= 0.2 && filled_converted >= FILL_RATIO_LIMIT * filled_not_converted {
+    } else if fill_audited
+        && filled_converted >= 0.2
+        && filled_converted >= FILL_RATIO_LIMIT * filled_not_converted
+    {
         Some(format!(
             "filled for {:.0} % of converted leads but only {:.0} % of the others (ROC AUC alone {auc:.3}): probably entered after contact",
             100.0 * filled_converted,
@@ -96,7 +120,14 @@ fn check(column: &FeatureColumn, outcome: &[bool], train: &[usize], auc_limit: f
     } else {
         None
     };
-    LeakageCheck { feature: column.name.clone(), single_feature_auc: auc, filled_converted, filled_not_converted, near_certain_share, flagged }
+    LeakageCheck {
+        feature: column.name.clone(),
+        single_feature_auc: auc,
+        filled_converted,
+        filled_not_converted,
+        near_certain_share,
+        flagged,
+    }
 }
 
 /// Share of training leads in groups (of 20+ leads) whose conversion rate is within a tenth of
@@ -127,10 +158,23 @@ fn group_codes(values: &Values, train: &[usize]) -> Vec<u32> {
     match values {
         Values::Categorical(c) => {
             let missing_group = c.levels.len() as u32;
-            train.iter().map(|&i| if c.codes[i] == MISSING { missing_group } else { c.codes[i] }).collect()
+            train
+                .iter()
+                .map(|&i| {
+                    if c.codes[i] == MISSING {
+                        missing_group
+                    } else {
+                        c.codes[i]
+                    }
+                })
+                .collect()
         }
         Values::Numeric(v) | Values::Boolean(v) => {
-            let mut present: Vec<f64> = train.iter().map(|&i| v[i]).filter(|x| !x.is_nan()).collect();
+            let mut present: Vec<f64> = train
+                .iter()
+                .map(|&i| v[i])
+                .filter(|x| !x.is_nan())
+                .collect();
             present.sort_unstable_by(f64::total_cmp);
             present.dedup();
             let edges: Vec<f64> = if present.len() <= 10 {
@@ -161,7 +205,13 @@ mod tests {
     use crate::data::values::Categorical;
 
     fn column(name: &str, values: Values) -> FeatureColumn {
-        FeatureColumn { name: name.into(), source: name.into(), derivation: Derivation::Direct, role: Role::Explicit, values }
+        FeatureColumn {
+            name: name.into(),
+            source: name.into(),
+            derivation: Derivation::Direct,
+            role: Role::Explicit,
+            values,
+        }
     }
 
     #[test]
@@ -169,9 +219,20 @@ mod tests {
         let n = 2000;
         let outcome: Vec<bool> = (0..n).map(|i| i % 3 == 0).collect();
         // "Tags" says "Will revert" for converters and is mostly empty otherwise.
-        let tags = Categorical::from_values((0..n).map(|i| if i % 3 == 0 { Some("Will revert") } else if i % 7 == 0 { Some("Ringing") } else { None }));
+        let tags = Categorical::from_values((0..n).map(|i| {
+            if i % 3 == 0 {
+                Some("Will revert")
+            } else if i % 7 == 0 {
+                Some("Ringing")
+            } else {
+                None
+            }
+        }));
         let noise = Values::Numeric((0..n).map(|i| ((i * 7919) % 101) as f64).collect());
-        let columns = vec![column("Tags", Values::Categorical(tags)), column("Noise", noise)];
+        let columns = vec![
+            column("Tags", Values::Categorical(tags)),
+            column("Noise", noise),
+        ];
         let rows: Vec<usize> = (0..n).collect();
         let checks = audit(&columns, &outcome, &rows, 0.95);
         assert!(checks[0].flagged.is_some(), "{:?}", checks[0]);
@@ -186,14 +247,45 @@ mod tests {
         let n = 3000;
         let outcome: Vec<bool> = (0..n).map(|i| i % 5 < 2).collect();
         // Three in ten leads carry "Lost to rival" and never convert.
-        let status = Categorical::from_values((0..n).map(|i| if i % 2 == 1 && !outcome[i] { Some("Lost to rival") } else { Some(["a", "b"][i % 2]) }));
+        let status = Categorical::from_values((0..n).map(|i| {
+            if i % 2 == 1 && !outcome[i] {
+                Some("Lost to rival")
+            } else {
+                Some(["a", "b"][i % 2])
+            }
+        }));
         // Filled for 60 % of converters and 20 % of the others.
-        let quality = Categorical::from_values((0..n).map(|i| if (outcome[i] && i % 5 < 2 && i % 10 < 6) || (!outcome[i] && i % 5 == 4) { Some("High") } else { None }));
-        let columns = vec![column("Status", Values::Categorical(status)), column("Quality", Values::Categorical(quality))];
+        let quality = Categorical::from_values((0..n).map(|i| {
+            if (outcome[i] && i % 5 < 2 && i % 10 < 6) || (!outcome[i] && i % 5 == 4) {
+                Some("High")
+            } else {
+                None
+            }
+        }));
+        let columns = vec![
+            column("Status", Values::Categorical(status)),
+            column("Quality", Values::Categorical(quality)),
+        ];
         let rows: Vec<usize> = (0..n).collect();
         let checks = audit(&columns, &outcome, &rows, 0.95);
         assert!(checks[0].near_certain_share >= 0.2, "{:?}", checks[0]);
-        assert!(checks[0].flagged.as_deref().unwrap_or_default().contains("all but certain"), "{:?}", checks[0]);
-        assert!(checks[1].flagged.as_deref().unwrap_or_default().contains("filled for"), "{:?}", checks[1]);
+        assert!(
+            checks[0]
+                .flagged
+                .as_deref()
+                .unwrap_or_default()
+                .contains("all but certain"),
+            "{:?}",
+            checks[0]
+        );
+        assert!(
+            checks[1]
+                .flagged
+                .as_deref()
+                .unwrap_or_default()
+                .contains("filled for"),
+            "{:?}",
+            checks[1]
+        );
     }
 }

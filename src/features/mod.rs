@@ -75,7 +75,10 @@ impl FeatureStep {
                 names
             }
             Encoding::Categorical { levels, other, .. } => {
-                let mut names: Vec<String> = levels.iter().map(|l| format!("{} = {l}", self.feature)).collect();
+                let mut names: Vec<String> = levels
+                    .iter()
+                    .map(|l| format!("{} = {l}", self.feature))
+                    .collect();
                 if *other {
                     names.push(format!("{} = other", self.feature));
                 }
@@ -116,7 +119,11 @@ pub struct AllMissing(pub String);
 impl FeaturePipeline {
     /// Fits the pipeline on the rows `train` of `columns`. Returns the pipeline and the columns
     /// it left out (id-like, constant); a column with no value at all is an error.
-    pub fn fit(columns: &[FeatureColumn], train: &[usize], config: &FeatureConfig) -> Result<(FeaturePipeline, Vec<Dropped>), AllMissing> {
+    pub fn fit(
+        columns: &[FeatureColumn],
+        train: &[usize],
+        config: &FeatureConfig,
+    ) -> Result<(FeaturePipeline, Vec<Dropped>), AllMissing> {
         let mut steps = Vec::new();
         let mut dropped = Vec::new();
         for column in columns {
@@ -128,7 +135,10 @@ impl FeaturePipeline {
                     role: column.role,
                     encoding,
                 }),
-                Fitted::Dropped(reason) => dropped.push(Dropped { feature: column.name.clone(), reason }),
+                Fitted::Dropped(reason) => dropped.push(Dropped {
+                    feature: column.name.clone(),
+                    reason,
+                }),
                 Fitted::AllMissing => return Err(AllMissing(column.name.clone())),
             }
         }
@@ -142,24 +152,38 @@ impl FeaturePipeline {
 
     /// Names of all model inputs, in order.
     pub fn input_names(&self) -> Vec<String> {
-        self.steps.iter().flat_map(FeatureStep::input_names).collect()
+        self.steps
+            .iter()
+            .flat_map(FeatureStep::input_names)
+            .collect()
     }
 
     /// Which step each model input belongs to.
     pub fn input_steps(&self) -> Vec<usize> {
-        self.steps.iter().enumerate().flat_map(|(i, s)| std::iter::repeat_n(i, s.width())).collect()
+        self.steps
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| std::iter::repeat_n(i, s.width()))
+            .collect()
     }
 
     /// Encodes the given rows of `columns` (looked up by feature name) into a column-major
     /// matrix (one contiguous column per model input, which keeps the model's products
     /// cache-friendly). Every feature of the pipeline must be present in `columns`.
-    pub fn transform(&self, columns: &[FeatureColumn], rows: &[usize]) -> Result<Array2<f64>, String> {
-        let by_name: HashMap<&str, &FeatureColumn> = columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    pub fn transform(
+        &self,
+        columns: &[FeatureColumn],
+        rows: &[usize],
+    ) -> Result<Array2<f64>, String> {
+        let by_name: HashMap<&str, &FeatureColumn> =
+            columns.iter().map(|c| (c.name.as_str(), c)).collect();
         let width = self.width();
         let mut matrix = Array2::<f64>::zeros((rows.len(), width).f());
         let mut offset = 0;
         for step in &self.steps {
-            let column = by_name.get(step.feature.as_str()).ok_or_else(|| step.feature.clone())?;
+            let column = by_name
+                .get(step.feature.as_str())
+                .ok_or_else(|| step.feature.clone())?;
             encode_into(step, &column.values, rows, &mut matrix, offset);
             offset += step.width();
         }
@@ -176,7 +200,11 @@ enum Fitted {
 fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> Fitted {
     match &column.values {
         Values::Numeric(v) | Values::Boolean(v) => {
-            let mut present: Vec<f64> = train.iter().map(|&i| v[i]).filter(|x| !x.is_nan()).collect();
+            let mut present: Vec<f64> = train
+                .iter()
+                .map(|&i| v[i])
+                .filter(|x| !x.is_nan())
+                .collect();
             if present.is_empty() {
                 return Fitted::AllMissing;
             }
@@ -186,11 +214,20 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
                 return Fitted::Dropped(format!("constant (always {})", present[0]));
             }
             let is_boolean = matches!(column.values, Values::Boolean(_));
-            if !is_boolean && present.len() > 100 && present.iter().all(|x| x.fract() == 0.0) && present.windows(2).all(|w| w[0] != w[1]) {
-                return Fitted::Dropped("looks like an id (every value is a different whole number)".into());
+            if !is_boolean
+                && present.len() > 100
+                && present.iter().all(|x| x.fract() == 0.0)
+                && present.windows(2).all(|w| w[0] != w[1])
+            {
+                return Fitted::Dropped(
+                    "looks like an id (every value is a different whole number)".into(),
+                );
             }
             let median = median_of_sorted(&present);
-            let log1p = !is_boolean && config.log1p == Log1p::Auto && present[0] >= 0.0 && skewness(&present) > 2.0;
+            let log1p = !is_boolean
+                && config.log1p == Log1p::Auto
+                && present[0] >= 0.0
+                && skewness(&present) > 2.0;
             let transformed = |x: f64| {
                 let x = if x.is_nan() { median } else { x };
                 if log1p {
@@ -201,9 +238,19 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
             };
             let n = train.len() as f64;
             let mean = train.iter().map(|&i| transformed(v[i])).sum::<f64>() / n;
-            let var = train.iter().map(|&i| (transformed(v[i]) - mean).powi(2)).sum::<f64>() / n;
+            let var = train
+                .iter()
+                .map(|&i| (transformed(v[i]) - mean).powi(2))
+                .sum::<f64>()
+                / n;
             let std = if var > 0.0 { var.sqrt() } else { 1.0 };
-            Fitted::Step(Encoding::Numeric { median, log1p, mean, std, missing_flag })
+            Fitted::Step(Encoding::Numeric {
+                median,
+                log1p,
+                mean,
+                std,
+                missing_flag,
+            })
         }
         Values::Categorical(c) => {
             let mut counts = vec![0usize; c.levels.len()];
@@ -222,30 +269,72 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
                 return Fitted::Dropped("constant (one value only)".into());
             }
             if seen > 100 && seen * 2 > train.len() - missing {
-                return Fitted::Dropped(format!("looks like an id ({seen} different values in {} leads)", train.len()));
+                return Fitted::Dropped(format!(
+                    "looks like an id ({seen} different values in {} leads)",
+                    train.len()
+                ));
             }
-            let mut ranked: Vec<(&str, usize)> = c.levels.iter().map(String::as_str).zip(counts.iter().copied()).filter(|(_, n)| *n > 0).collect();
+            let mut ranked: Vec<(&str, usize)> = c
+                .levels
+                .iter()
+                .map(String::as_str)
+                .zip(counts.iter().copied())
+                .filter(|(_, n)| *n > 0)
+                .collect();
             if missing > 0 {
                 ranked.push((MISSING_LEVEL, missing));
             }
             ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            let (levels, rare): (Vec<_>, Vec<_>) = ranked.into_iter().partition(|(_, n)| *n >= config.min_frequency.max(1));
+            let (levels, rare): (Vec<_>, Vec<_>) = ranked
+                .into_iter()
+                .partition(|(_, n)| *n >= config.min_frequency.max(1));
             let other = !rare.is_empty();
-            let levels = levels.into_iter().map(|(l, _)| l.to_string()).collect::<Vec<_>>();
+            let levels = levels
+                .into_iter()
+                .map(|(l, _)| l.to_string())
+                .collect::<Vec<_>>();
             if levels.is_empty() {
-                return Fitted::Dropped(format!("every value is rarer than min_frequency = {}", config.min_frequency));
+                return Fitted::Dropped(format!(
+                    "every value is rarer than min_frequency = {}",
+                    config.min_frequency
+                ));
             }
-            let rare = rare.into_iter().take(RARE_LEVELS_KEPT).map(|(l, _)| l.to_string()).collect();
-            Fitted::Step(Encoding::Categorical { levels, rare, other })
+            let rare = rare
+                .into_iter()
+                .take(RARE_LEVELS_KEPT)
+                .map(|(l, _)| l.to_string())
+                .collect();
+            Fitted::Step(Encoding::Categorical {
+                levels,
+                rare,
+                other,
+            })
         }
-        Values::Datetime(_) => Fitted::Dropped("raw timestamps are not used (their age, month and weekday are)".into()),
+        Values::Datetime(_) => {
+            Fitted::Dropped("raw timestamps are not used (their age, month and weekday are)".into())
+        }
     }
 }
 
 /// Writes the encoded inputs of one feature into `matrix[.., offset..offset + width]`.
-fn encode_into(step: &FeatureStep, values: &Values, rows: &[usize], matrix: &mut Array2<f64>, offset: usize) {
+fn encode_into(
+    step: &FeatureStep,
+    values: &Values,
+    rows: &[usize],
+    matrix: &mut Array2<f64>,
+    offset: usize,
+) {
     match (&step.encoding, values) {
-        (Encoding::Numeric { median, log1p, mean, std, missing_flag }, Values::Numeric(v) | Values::Boolean(v)) => {
+        (
+            Encoding::Numeric {
+                median,
+                log1p,
+                mean,
+                std,
+                missing_flag,
+            },
+            Values::Numeric(v) | Values::Boolean(v),
+        ) => {
             for (out, &i) in rows.iter().enumerate() {
                 let raw = v[i];
                 let x = if raw.is_nan() { *median } else { raw };
@@ -256,9 +345,19 @@ fn encode_into(step: &FeatureStep, values: &Values, rows: &[usize], matrix: &mut
                 }
             }
         }
-        (Encoding::Categorical { levels, rare, other }, Values::Categorical(c)) => {
+        (
+            Encoding::Categorical {
+                levels,
+                rare,
+                other,
+            },
+            Values::Categorical(c),
+        ) => {
             let slot_of = |level: &str| -> Option<usize> {
-                levels.iter().position(|l| l == level).or_else(|| (*other && rare.iter().any(|r| r == level)).then_some(levels.len()))
+                levels
+                    .iter()
+                    .position(|l| l == level)
+                    .or_else(|| (*other && rare.iter().any(|r| r == level)).then_some(levels.len()))
             };
             let slots: Vec<Option<usize>> = c.levels.iter().map(|l| slot_of(l)).collect();
             let missing_slot = slot_of(MISSING_LEVEL);
@@ -305,17 +404,38 @@ mod tests {
     use crate::data::values::Categorical;
 
     fn column(name: &str, values: Values) -> FeatureColumn {
-        FeatureColumn { name: name.into(), source: name.into(), derivation: Derivation::Direct, role: Role::Explicit, values }
+        FeatureColumn {
+            name: name.into(),
+            source: name.into(),
+            derivation: Derivation::Direct,
+            role: Role::Explicit,
+            values,
+        }
     }
 
     #[test]
     fn numeric_is_imputed_flagged_and_standardised() {
-        let columns = vec![column("visits", Values::Numeric(vec![1.0, f64::NAN, 3.0, 5.0]))];
-        let config = FeatureConfig { log1p: Log1p::Off, ..Default::default() };
+        let columns = vec![column(
+            "visits",
+            Values::Numeric(vec![1.0, f64::NAN, 3.0, 5.0]),
+        )];
+        let config = FeatureConfig {
+            log1p: Log1p::Off,
+            ..Default::default()
+        };
         let (pipeline, dropped) = FeaturePipeline::fit(&columns, &[0, 1, 2, 3], &config).unwrap();
         assert!(dropped.is_empty());
         // median 3; imputed values 1,3,3,5 → mean 3, population std 1.4142
-        let Encoding::Numeric { median, mean, std, missing_flag, .. } = pipeline.steps[0].encoding else { panic!() };
+        let Encoding::Numeric {
+            median,
+            mean,
+            std,
+            missing_flag,
+            ..
+        } = pipeline.steps[0].encoding
+        else {
+            panic!()
+        };
         assert_eq!((median, mean, missing_flag), (3.0, 3.0, true));
         assert!((std - 2f64.sqrt()).abs() < 1e-12);
         let x = pipeline.transform(&columns, &[0, 1]).unwrap();
@@ -328,11 +448,20 @@ mod tests {
     fn rare_categories_share_other_and_unknown_sets_nothing() {
         let train = Categorical::from_values(["a", "a", "a", "b", "b", "b", "c"].map(Some));
         let columns = vec![column("source", Values::Categorical(train))];
-        let config = FeatureConfig { min_frequency: 2, ..Default::default() };
-        let (pipeline, _) = FeaturePipeline::fit(&columns, &(0..7).collect::<Vec<_>>(), &config).unwrap();
-        assert_eq!(pipeline.input_names(), vec!["source = a", "source = b", "source = other"]);
+        let config = FeatureConfig {
+            min_frequency: 2,
+            ..Default::default()
+        };
+        let (pipeline, _) =
+            FeaturePipeline::fit(&columns, &(0..7).collect::<Vec<_>>(), &config).unwrap();
+        assert_eq!(
+            pipeline.input_names(),
+            vec!["source = a", "source = b", "source = other"]
+        );
         let new = Categorical::from_values([Some("c"), Some("zzz"), None, Some("b")]);
-        let x = pipeline.transform(&[column("source", Values::Categorical(new))], &[0, 1, 2, 3]).unwrap();
+        let x = pipeline
+            .transform(&[column("source", Values::Categorical(new))], &[0, 1, 2, 3])
+            .unwrap();
         assert_eq!(x.row(0).to_vec(), vec![0.0, 0.0, 1.0]);
         assert_eq!(x.row(1).to_vec(), vec![0.0, 0.0, 0.0]);
         assert_eq!(x.row(2).to_vec(), vec![0.0, 0.0, 0.0]);
@@ -345,13 +474,17 @@ mod tests {
         let constant = Values::Categorical(Categorical::from_values(vec![Some("x"); 200]));
         let columns = vec![column("Lead Number", ids), column("Country", constant)];
         let rows: Vec<usize> = (0..200).collect();
-        let (pipeline, dropped) = FeaturePipeline::fit(&columns, &rows, &FeatureConfig::default()).unwrap();
+        let (pipeline, dropped) =
+            FeaturePipeline::fit(&columns, &rows, &FeatureConfig::default()).unwrap();
         assert!(pipeline.steps.is_empty());
         assert_eq!(dropped.len(), 2);
         assert!(dropped[0].reason.contains("id"));
         assert!(dropped[1].reason.contains("constant"));
         let empty = vec![column("Fax", Values::Numeric(vec![f64::NAN; 10]))];
-        assert_eq!(FeaturePipeline::fit(&empty, &[0, 1, 2], &FeatureConfig::default()).unwrap_err(), AllMissing("Fax".into()));
+        assert_eq!(
+            FeaturePipeline::fit(&empty, &[0, 1, 2], &FeatureConfig::default()).unwrap_err(),
+            AllMissing("Fax".into())
+        );
     }
 
     #[test]
@@ -359,7 +492,15 @@ mod tests {
         let mut visits = vec![0.0; 90];
         visits.extend([50.0, 80.0, 200.0, 1.0, 2.0, 1.0, 3.0, 0.0, 400.0, 1.0]);
         let columns = vec![column("TotalVisits", Values::Numeric(visits))];
-        let (pipeline, _) = FeaturePipeline::fit(&columns, &(0..100).collect::<Vec<_>>(), &FeatureConfig::default()).unwrap();
-        assert!(matches!(pipeline.steps[0].encoding, Encoding::Numeric { log1p: true, .. }));
+        let (pipeline, _) = FeaturePipeline::fit(
+            &columns,
+            &(0..100).collect::<Vec<_>>(),
+            &FeatureConfig::default(),
+        )
+        .unwrap();
+        assert!(matches!(
+            pipeline.steps[0].encoding,
+            Encoding::Numeric { log1p: true, .. }
+        ));
     }
 }

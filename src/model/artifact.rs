@@ -114,7 +114,8 @@ fn bincode_config() -> impl bincode::config::Config {
 impl ModelArtifact {
     /// Serialises the artifact with its header.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let payload = bincode::serde::encode_to_vec(self, bincode_config()).map_err(|e| Error::Runtime(format!("cannot encode the model: {e}")))?;
+        let payload = bincode::serde::encode_to_vec(self, bincode_config())
+            .map_err(|e| Error::Runtime(format!("cannot encode the model: {e}")))?;
         let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -126,13 +127,20 @@ impl ModelArtifact {
 
     /// Decodes an artifact, checking magic, version, length and checksum first.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<ModelArtifact> {
-        let reject = |problem: String, fix: &str| Error::rejected(Location::file(path), problem, fix);
+        let reject =
+            |problem: String, fix: &str| Error::rejected(Location::file(path), problem, fix);
         let retrain = "train the model again with `leadscore train`, or use the original file";
         if bytes.len() < 8 || &bytes[..8] != MAGIC {
-            return Err(reject("not a leadscore model file".into(), "pass the file written by `leadscore train --out`"));
+            return Err(reject(
+                "not a leadscore model file".into(),
+                "pass the file written by `leadscore train --out`",
+            ));
         }
         if bytes.len() < HEADER_LEN {
-            return Err(reject("the model file is truncated (its header is incomplete)".into(), retrain));
+            return Err(reject(
+                "the model file is truncated (its header is incomplete)".into(),
+                retrain,
+            ));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or_default());
         if version > FORMAT_VERSION {
@@ -147,10 +155,14 @@ impl ModelArtifact {
             return Err(reject(format!("the model file is truncated or padded: {} payload bytes, header says {declared}", payload.len()), retrain));
         }
         if Sha256::digest(payload).as_slice() != &bytes[20..52] {
-            return Err(reject("the model file is corrupted (checksum mismatch)".into(), retrain));
+            return Err(reject(
+                "the model file is corrupted (checksum mismatch)".into(),
+                retrain,
+            ));
         }
-        let (artifact, used): (ModelArtifact, usize) = bincode::serde::decode_from_slice(payload, bincode_config())
-            .map_err(|e| reject(format!("the model file cannot be decoded: {e}"), retrain))?;
+        let (artifact, used): (ModelArtifact, usize) =
+            bincode::serde::decode_from_slice(payload, bincode_config())
+                .map_err(|e| reject(format!("the model file cannot be decoded: {e}"), retrain))?;
         if used != payload.len() {
             return Err(reject("the model file has trailing bytes".into(), retrain));
         }
@@ -165,10 +177,18 @@ impl ModelArtifact {
     /// Reads a model file.
     pub fn load(path: &Path) -> Result<ModelArtifact> {
         let metadata = std::fs::metadata(path).map_err(|e| {
-            Error::rejected(Location::file(path), format!("cannot open the model file: {e}"), "pass the path written by `leadscore train --out`")
+            Error::rejected(
+                Location::file(path),
+                format!("cannot open the model file: {e}"),
+                "pass the path written by `leadscore train --out`",
+            )
         })?;
         if metadata.len() > (MAX_PAYLOAD + HEADER_LEN) as u64 {
-            return Err(Error::rejected(Location::file(path), format!("{} bytes is far larger than any model file", metadata.len()), "pass the file written by `leadscore train --out`"));
+            return Err(Error::rejected(
+                Location::file(path),
+                format!("{} bytes is far larger than any model file", metadata.len()),
+                "pass the file written by `leadscore train --out`",
+            ));
         }
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, "reading", e))?;
         ModelArtifact::from_bytes(&bytes, path)
@@ -180,16 +200,24 @@ pub fn fingerprint(path: &Path, rows: usize, columns: Vec<String>) -> Result<Dat
     use std::io::{Read, Seek, SeekFrom};
     const MIB: u64 = 1024 * 1024;
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, "reading", e))?;
-    let bytes = file.metadata().map_err(|e| Error::io(path, "reading", e))?.len();
+    let bytes = file
+        .metadata()
+        .map_err(|e| Error::io(path, "reading", e))?
+        .len();
     let mut hasher = Sha256::new();
     hasher.update(bytes.to_le_bytes());
     let mut buffer = Vec::new();
-    file.by_ref().take(MIB).read_to_end(&mut buffer).map_err(|e| Error::io(path, "reading", e))?;
+    file.by_ref()
+        .take(MIB)
+        .read_to_end(&mut buffer)
+        .map_err(|e| Error::io(path, "reading", e))?;
     hasher.update(&buffer);
     if bytes > 2 * MIB {
         buffer.clear();
-        file.seek(SeekFrom::End(-(MIB as i64))).map_err(|e| Error::io(path, "reading", e))?;
-        file.read_to_end(&mut buffer).map_err(|e| Error::io(path, "reading", e))?;
+        file.seek(SeekFrom::End(-(MIB as i64)))
+            .map_err(|e| Error::io(path, "reading", e))?;
+        file.read_to_end(&mut buffer)
+            .map_err(|e| Error::io(path, "reading", e))?;
         hasher.update(&buffer);
     }
     let digest = hasher.finalize();

@@ -53,7 +53,11 @@ pub struct SearchSettings<'a> {
 
 /// Searches the grid on `x` (one row per training lead) and `outcome`. Returns the search and
 /// a starting point for the final fit (the mean of the fold models at the best `C`).
-pub fn search(x: &Array2<f64>, outcome: &[bool], settings: &SearchSettings) -> Result<(GridSearch, LogisticModel), FitError> {
+pub fn search(
+    x: &Array2<f64>,
+    outcome: &[bool],
+    settings: &SearchSettings,
+) -> Result<(GridSearch, LogisticModel), FitError> {
     let all_rows: Vec<usize> = (0..outcome.len()).collect();
     let rows = stratified_sample(&all_rows, outcome, settings.sample_max, settings.seed);
     let folds = stratified_folds(&rows, outcome, settings.folds, settings.seed);
@@ -64,8 +68,18 @@ pub fn search(x: &Array2<f64>, outcome: &[bool], settings: &SearchSettings) -> R
     let per_fold: Vec<Vec<(f64, f64, LogisticModel)>> = (0..settings.folds)
         .into_par_iter()
         .map(|fold| {
-            let fit_rows: Vec<usize> = rows.iter().zip(&folds).filter(|(_, &f)| f != fold).map(|(&r, _)| r).collect();
-            let test_rows: Vec<usize> = rows.iter().zip(&folds).filter(|(_, &f)| f == fold).map(|(&r, _)| r).collect();
+            let fit_rows: Vec<usize> = rows
+                .iter()
+                .zip(&folds)
+                .filter(|(_, &f)| f != fold)
+                .map(|(&r, _)| r)
+                .collect();
+            let test_rows: Vec<usize> = rows
+                .iter()
+                .zip(&folds)
+                .filter(|(_, &f)| f == fold)
+                .map(|(&r, _)| r)
+                .collect();
             let x_fit = select_rows(x, &fit_rows);
             let y_fit: Vec<bool> = fit_rows.iter().map(|&r| outcome[r]).collect();
             let x_test = select_rows(x, &test_rows);
@@ -74,7 +88,13 @@ pub fn search(x: &Array2<f64>, outcome: &[bool], settings: &SearchSettings) -> R
             let mut results = Vec::with_capacity(grid.len());
             for &c in &grid {
                 let alpha = fit_rows.len() as f64 / (c * n_train);
-                let model = LogisticModel::fit(x_fit.view(), &y_fit, alpha, settings.max_iterations, previous.as_ref())?;
+                let model = LogisticModel::fit(
+                    x_fit.view(),
+                    &y_fit,
+                    alpha,
+                    settings.max_iterations,
+                    previous.as_ref(),
+                )?;
                 let p = model.predict(x_test.view());
                 let auc = metrics::roc_auc(&y_test, &p).unwrap_or(0.5);
                 results.push((metrics::log_loss(&y_test, &p), auc, model.clone()));
@@ -94,9 +114,16 @@ pub fn search(x: &Array2<f64>, outcome: &[bool], settings: &SearchSettings) -> R
             roc_auc: per_fold.iter().map(|f| f[g].1).sum::<f64>() / k,
         })
         .collect();
-    let best = points.iter().enumerate().min_by(|a, b| a.1.log_loss.total_cmp(&b.1.log_loss)).map_or(0, |(g, _)| g);
+    let best = points
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.log_loss.total_cmp(&b.1.log_loss))
+        .map_or(0, |(g, _)| g);
     let width = x.ncols();
-    let mut start = LogisticModel { coefficients: vec![0.0; width], intercept: 0.0 };
+    let mut start = LogisticModel {
+        coefficients: vec![0.0; width],
+        intercept: 0.0,
+    };
     for fold in &per_fold {
         let model = &fold[best].2;
         for (s, w) in start.coefficients.iter_mut().zip(&model.coefficients) {
@@ -104,7 +131,15 @@ pub fn search(x: &Array2<f64>, outcome: &[bool], settings: &SearchSettings) -> R
         }
         start.intercept += model.intercept / k;
     }
-    Ok((GridSearch { best_c: points[best].c, points, leads_searched: rows.len(), folds: settings.folds }, start))
+    Ok((
+        GridSearch {
+            best_c: points[best].c,
+            points,
+            leads_searched: rows.len(),
+            folds: settings.folds,
+        },
+        start,
+    ))
 }
 
 /// The given rows of `x`, as a column-major matrix.

@@ -45,7 +45,13 @@ pub fn logit(p: f64) -> f64 {
 impl LogisticModel {
     /// Fits on `x` (rows = leads) and `outcome` with L2 strength `alpha` on the summed log loss
     /// (scikit-learn's `1 / C`), optionally starting from `start`.
-    pub fn fit(x: ArrayView2<f64>, outcome: &[bool], alpha: f64, max_iterations: u64, start: Option<&LogisticModel>) -> Result<LogisticModel, FitError> {
+    pub fn fit(
+        x: ArrayView2<f64>,
+        outcome: &[bool],
+        alpha: f64,
+        max_iterations: u64,
+        start: Option<&LogisticModel>,
+    ) -> Result<LogisticModel, FitError> {
         let positives = outcome.iter().filter(|&&y| y).count();
         if positives == 0 || positives == outcome.len() {
             return Err(FitError::OneClass);
@@ -55,20 +61,30 @@ impl LogisticModel {
         // The loss is a sum over leads; stop when the gradient is small per lead, as
         // scikit-learn's lbfgs does with its averaged loss.
         let tolerance = 1e-5 * outcome.len() as f64;
-        let mut params = LogisticRegression::default().alpha(alpha).max_iterations(max_iterations).gradient_tolerance(tolerance);
+        let mut params = LogisticRegression::default()
+            .alpha(alpha)
+            .max_iterations(max_iterations)
+            .gradient_tolerance(tolerance);
         if let Some(start) = start {
             if start.coefficients.len() == x.ncols() {
                 // linfa models the larger class (ties: the first row's class) as positive;
                 // turn the start into that orientation.
                 let negatives = outcome.len() - positives;
-                let linfa_positive_is_converted = positives > negatives || (positives == negatives && outcome[0]);
-                let sign = if linfa_positive_is_converted { 1.0 } else { -1.0 };
+                let linfa_positive_is_converted =
+                    positives > negatives || (positives == negatives && outcome[0]);
+                let sign = if linfa_positive_is_converted {
+                    1.0
+                } else {
+                    -1.0
+                };
                 let mut init: Vec<f64> = start.coefficients.iter().map(|w| sign * w).collect();
                 init.push(sign * start.intercept);
                 params = params.initial_params(Array1::from(init));
             }
         }
-        let fitted = params.fit(&dataset).map_err(|e| FitError::Linfa(e.to_string()))?;
+        let fitted = params
+            .fit(&dataset)
+            .map_err(|e| FitError::Linfa(e.to_string()))?;
         // linfa's positive class is whichever label it decides; orient so that the model
         // always gives P(converted).
         let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
@@ -102,7 +118,10 @@ mod tests {
     #[test]
     fn probabilities_are_for_the_converted_class_whatever_the_majority() {
         // Converters are the minority and have x = 1 more often: the coefficient must be positive.
-        let xs: Vec<f64> = (0..200).map(|i| if i % 10 < 2 { 1.0 } else if i % 10 == 2 { 1.0 } else { 0.0 }).collect();
+        // x = 1 for rows 0, 1, 2 of every ten; rows 0 and 1 convert (and a few others).
+        let xs: Vec<f64> = (0..200)
+            .map(|i| if i % 10 < 3 { 1.0 } else { 0.0 })
+            .collect();
         let outcome: Vec<bool> = (0..200).map(|i| i % 10 < 2 || i % 50 == 5).collect();
         let x = Array2::from_shape_vec((200, 1), xs).unwrap();
         let model = LogisticModel::fit(x.view(), &outcome, 1.0, 100, None).unwrap();
@@ -130,13 +149,22 @@ mod tests {
         let model = LogisticModel::fit(x.view(), &outcome, 1e-6, 500, None).unwrap();
         let expected_intercept = (0.1f64 / 0.9).ln();
         let expected_slope = (0.6f64 / 0.4).ln() - expected_intercept;
-        assert!((model.intercept - expected_intercept).abs() < 1e-3, "{model:?}");
-        assert!((model.coefficients[0] - expected_slope).abs() < 1e-3, "{model:?}");
+        assert!(
+            (model.intercept - expected_intercept).abs() < 1e-3,
+            "{model:?}"
+        );
+        assert!(
+            (model.coefficients[0] - expected_slope).abs() < 1e-3,
+            "{model:?}"
+        );
     }
 
     #[test]
     fn one_class_is_an_error() {
         let x = Array2::zeros((3, 1));
-        assert!(matches!(LogisticModel::fit(x.view(), &[true, true, true], 1.0, 10, None), Err(FitError::OneClass)));
+        assert!(matches!(
+            LogisticModel::fit(x.view(), &[true, true, true], 1.0, 10, None),
+            Err(FitError::OneClass)
+        ));
     }
 }
