@@ -13,12 +13,7 @@ use crate::config::SplitKind;
 ///
 /// Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 input data rejected.
 #[derive(Debug, Parser)]
-#[command(
-    name = "leadscore",
-    version,
-    propagate_version = true,
-    max_term_width = 100
-)]
+#[command(name = "leadscore", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

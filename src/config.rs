@@ -250,11 +250,7 @@ impl Config {
     /// Checks values that TOML types alone cannot.
     pub fn validate(&self, path: &Path) -> Result<()> {
         let bad = |key: &str, problem: String, fix: &str| {
-            Err(Error::rejected(
-                Location::file(path).column(key),
-                problem,
-                fix,
-            ))
+            Err(Error::rejected(Location::file(path).column(key), problem, fix))
         };
         let m = &self.model;
         if m.c_grid.is_empty() || m.c_grid.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
@@ -285,9 +281,7 @@ impl Config {
                 "use e.g. 0.95",
             );
         }
-        if self.events.recency_half_life_days <= 0.0
-            || !self.events.recency_half_life_days.is_finite()
-        {
+        if self.events.recency_half_life_days <= 0.0 || !self.events.recency_half_life_days.is_finite() {
             return bad(
                 "events.recency_half_life_days",
                 "must be a positive number of days".into(),
@@ -316,12 +310,7 @@ impl Config {
 fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
     (line, column)
 }
 

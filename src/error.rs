@@ -107,11 +107,7 @@ pub enum Error {
 
 impl Error {
     /// Input rejected at `location`: `problem` says what is wrong, `fix` what to do.
-    pub fn rejected(
-        location: Location,
-        problem: impl Into<String>,
-        fix: impl Into<String>,
-    ) -> Self {
+    pub fn rejected(location: Location, problem: impl Into<String>, fix: impl Into<String>) -> Self {
         Error::Rejected(Box::new(Rejection {
             location,
             problem: problem.into(),

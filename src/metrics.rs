@@ -94,10 +94,8 @@ pub fn expected_calibration_error(outcome: &[bool], probability: &[f64], bins: u
             continue;
         }
         let members = &order[start..end];
-        let predicted: f64 =
-            members.iter().map(|&i| probability[i]).sum::<f64>() / members.len() as f64;
-        let observed =
-            members.iter().filter(|&&i| outcome[i]).count() as f64 / members.len() as f64;
+        let predicted: f64 = members.iter().map(|&i| probability[i]).sum::<f64>() / members.len() as f64;
+        let observed = members.iter().filter(|&&i| outcome[i]).count() as f64 / members.len() as f64;
         ece += (end - start) as f64 / n as f64 * (predicted - observed).abs();
     }
     ece

@@ -12,10 +12,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Streams into a temporary file beside `path` with `write`, then renames it into place; on
 /// any error the temporary file is removed and `path` is untouched.
-pub fn write_with(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<()> {
+pub fn write_with(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -24,9 +21,7 @@ pub fn write_with(
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(
             ".{}.",
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("leadscore")
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("leadscore")
         ))
         .suffix(".tmp")
         .tempfile_in(dir)
@@ -35,6 +30,19 @@ pub fn write_with(
         let mut writer = std::io::BufWriter::new(temp.as_file_mut());
         write(&mut writer).map_err(|e| Error::io(path, "writing", e))?;
         writer.flush().map_err(|e| Error::io(path, "writing", e))?;
+    }
+    publish(temp, path)
+}
+
+/// Gives a finished temporary file ordinary permissions (temporary files are private) and
+/// renames it to `path`.
+pub fn publish(temp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| Error::io(path, "setting permissions of", e))?;
     }
     temp.persist(path)
         .map_err(|e| Error::io(path, "renaming the finished file to", e.error))?;

@@ -113,12 +113,7 @@ struct Chunk {
 }
 
 /// Writes `leads.csv`, `events.csv` and `truth.csv` (true probabilities) into `out`.
-pub fn generate(
-    n_leads: usize,
-    seed: u64,
-    out: &Path,
-    mut progress: impl FnMut(usize),
-) -> Result<SynthSummary> {
+pub fn generate(n_leads: usize, seed: u64, out: &Path, mut progress: impl FnMut(usize)) -> Result<SynthSummary> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, "creating the folder", e))?;
     let temp = |name: &str| {
         tempfile::Builder::new()
@@ -168,8 +163,7 @@ pub fn generate(
         (events_file, "events.csv"),
         (truth_file, "truth.csv"),
     ] {
-        file.persist(out.join(name))
-            .map_err(|e| Error::io(out.join(name), "renaming the finished file to", e.error))?;
+        crate::output::publish(file, &out.join(name))?;
     }
     Ok(summary)
 }
@@ -223,25 +217,18 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
         let (source, source_effect) = pick(&mut rng, &SOURCES);
         let (product, product_effect) = pick(&mut rng, &PRODUCTS);
         let domain_draw: f64 = rng.gen();
-        let (domain, domain_effect) =
-            if level == "Student" && domain_draw < 0.7 || domain_draw < 0.04 {
-                (STUDENT[rng.gen_range(0..STUDENT.len())].to_string(), -1.0)
-            } else if domain_draw < 0.07 {
-                (
-                    COMPETITORS[rng.gen_range(0..COMPETITORS.len())].to_string(),
-                    -2.0,
-                )
-            } else if domain_draw < 0.30 {
-                (
-                    FREE_MAIL[rng.gen_range(0..FREE_MAIL.len())].to_string(),
-                    -0.4,
-                )
-            } else {
-                (
-                    format!("{}{}.com", industry.to_lowercase(), rng.gen_range(1..4000)),
-                    0.0,
-                )
-            };
+        let (domain, domain_effect) = if level == "Student" && domain_draw < 0.7 || domain_draw < 0.04 {
+            (STUDENT[rng.gen_range(0..STUDENT.len())].to_string(), -1.0)
+        } else if domain_draw < 0.07 {
+            (COMPETITORS[rng.gen_range(0..COMPETITORS.len())].to_string(), -2.0)
+        } else if domain_draw < 0.30 {
+            (FREE_MAIL[rng.gen_range(0..FREE_MAIL.len())].to_string(), -0.4)
+        } else {
+            (
+                format!("{}{}.com", industry.to_lowercase(), rng.gen_range(1..4000)),
+                0.0,
+            )
+        };
 
         // Engagement: a latent interest drives every kind of activity.
         let mut engaged: f64 = interest.sample(&mut rng);
@@ -285,8 +272,7 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
                     email,
                     mpp: true,
                 });
-            } else if sent < created + active_days * DAY && rng.gen_bool((0.25 * engaged).min(0.9))
-            {
+            } else if sent < created + active_days * DAY && rng.gen_bool((0.25 * engaged).min(0.9)) {
                 events.push(Event {
                     time: sent + rng.gen_range(0..2 * DAY),
                     kind: "email_open",
@@ -383,15 +369,10 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
             if event.mpp {
                 continue;
             }
-            seen.last_activity = Some(
-                seen.last_activity
-                    .map_or(event.time, |t: i64| t.max(event.time)),
-            );
+            seen.last_activity = Some(seen.last_activity.map_or(event.time, |t: i64| t.max(event.time)));
             match event.kind {
                 "page_view" | "form_submit"
-                    if event.url == "/pricing"
-                        || event.url == "/contact"
-                        || event.url == "/demo" =>
+                    if event.url == "/pricing" || event.url == "/contact" || event.url == "/demo" =>
                 {
                     seen.high_value_views += 1.0
                 }
@@ -456,9 +437,7 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
                 csv_field(value)
             }
         };
-        let first = [
-            "ana", "ben", "chloe", "dev", "emma", "farid", "grace", "hugo",
-        ][rng.gen_range(0..8)];
+        let first = ["ana", "ben", "chloe", "dev", "emma", "farid", "grace", "hugo"][rng.gen_range(0..8)];
         let line = format!(
             "{id},{},{},{first}.{}@{domain},{},{},{},{},{},{},{}\n",
             format_time(created),
@@ -536,12 +515,7 @@ mod tests {
 
     #[test]
     fn time_formatting_matches_chrono() {
-        for t in [
-            0,
-            START,
-            START + 12_345_678,
-            1_709_210_096, /* 2024-02-29 */
-        ] {
+        for t in [0, START, START + 12_345_678, 1_709_210_096 /* 2024-02-29 */] {
             let expected = chrono::DateTime::from_timestamp(t, 0)
                 .unwrap()
                 .format("%Y-%m-%d %H:%M:%S")

@@ -58,23 +58,14 @@ fn outcome_problems_name_column_row_and_value() {
     let no_target = write(dir.path(), "no_target.csv", "lead_id,visits\nL1,3\nL2,4\n");
     assert!(rejected(dir.path(), &no_target, &[]).contains("--target"));
 
-    let one_class = write(
-        dir.path(),
-        "one.csv",
-        small_leads_csv(50).replace(",1\n", ",0\n"),
-    );
+    let one_class = write(dir.path(), "one.csv", small_leads_csv(50).replace(",1\n", ",0\n"));
     assert!(rejected(dir.path(), &one_class, &[]).contains("same outcome"));
 
     let mut text = small_leads_csv(50);
     text = text.replacen(",0\n", ",maybe\n", 1);
     let bad = write(dir.path(), "bad.csv", &text);
     let message = rejected(dir.path(), &bad, &[]);
-    let row = text
-        .lines()
-        .skip(1)
-        .position(|l| l.ends_with(",maybe"))
-        .unwrap()
-        + 1;
+    let row = text.lines().skip(1).position(|l| l.ends_with(",maybe")).unwrap() + 1;
     assert!(
         message.contains(&format!("row {row}"))
             && message.contains("\"maybe\"")
@@ -104,9 +95,7 @@ fn column_problems() {
     );
     let message = rejected(dir.path(), &infinite, &[]);
     assert!(
-        message.contains("column \"visits\"")
-            && message.contains("row 8")
-            && message.contains("finite"),
+        message.contains("column \"visits\"") && message.contains("row 8") && message.contains("finite"),
         "{message}"
     );
 
@@ -128,22 +117,12 @@ fn config_problems_name_line_and_column() {
     );
     let message = rejected(dir.path(), &data, &["--config", config.to_str().unwrap()]);
     assert!(
-        message.contains("leadscore.toml")
-            && message.contains("line 5")
-            && message.contains("foldz"),
+        message.contains("leadscore.toml") && message.contains("line 5") && message.contains("foldz"),
         "{message}"
     );
 
-    let unknown_column = write(
-        dir.path(),
-        "cols.toml",
-        "[features]\nexclude = [\"Tagz\"]\n",
-    );
-    let message = rejected(
-        dir.path(),
-        &data,
-        &["--config", unknown_column.to_str().unwrap()],
-    );
+    let unknown_column = write(dir.path(), "cols.toml", "[features]\nexclude = [\"Tagz\"]\n");
+    let message = rejected(dir.path(), &data, &["--config", unknown_column.to_str().unwrap()]);
     assert!(message.contains("Tagz"), "{message}");
 }
 
@@ -154,28 +133,19 @@ fn malformed_rows_and_bad_bytes_name_the_line() {
     text = text.replacen("L5,", "L5,1,extra,", 1);
     let ragged = write(dir.path(), "ragged.csv", &text);
     let message = rejected(dir.path(), &ragged, &[]);
-    assert!(
-        message.contains("line 7") && message.contains("fields"),
-        "{message}"
-    );
+    assert!(message.contains("line 7") && message.contains("fields"), "{message}");
 
     let mut bytes = small_leads_csv(40).into_bytes();
     let at = bytes.windows(3).position(|w| w == b"L9,").unwrap();
     bytes.splice(at..at + 2, [b'L', 0xff, 0xfe]);
     let latin = write(dir.path(), "latin.csv", &bytes);
     let message = rejected(dir.path(), &latin, &[]);
-    assert!(
-        message.contains("UTF-8") && message.contains("line 11"),
-        "{message}"
-    );
+    assert!(message.contains("UTF-8") && message.contains("line 11"), "{message}");
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    let output = leadscore()
-        .args(["train", "--data", "x.csv"])
-        .output()
-        .unwrap();
+    let output = leadscore().args(["train", "--data", "x.csv"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr_of(&output).contains("--out"));
     let output = leadscore()

@@ -36,12 +36,7 @@ fn damaged_model_files_are_refused_clearly() {
         .assert()
         .success();
 
-    inspect_rejects(
-        dir.path(),
-        "truncated.lsm",
-        &good[..good.len() - 10],
-        "truncated",
-    );
+    inspect_rejects(dir.path(), "truncated.lsm", &good[..good.len() - 10], "truncated");
     inspect_rejects(dir.path(), "header.lsm", &good[..20], "truncated");
     let mut flipped = good.clone();
     let middle = flipped.len() / 2;

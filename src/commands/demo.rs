@@ -9,17 +9,18 @@ pub fn demo_config() -> String {
         "# leadscore config for `leadscore synth` data\n\
          [data]\ntarget = \"converted\"\nid = \"lead_id\"\nsnapshot = \"snapshot_at\"\ntime = \"created_at\"\n\n\
          [features]\ncompetitor_domains = [{}]\n",
-        crate::synth::COMPETITORS.iter().map(|d| format!("\"{d}\"")).collect::<Vec<_>>().join(", ")
+        crate::synth::COMPETITORS
+            .iter()
+            .map(|d| format!("\"{d}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 
 /// Runs `demo`.
 pub fn run(args: &DemoArgs) -> Result<()> {
     let data = args.out.join("data");
-    println!(
-        "1/2 generating {} synthetic leads",
-        super::thousands(args.leads)
-    );
+    println!("1/2 generating {} synthetic leads", super::thousands(args.leads));
     super::synth::run(&SynthArgs {
         leads: args.leads,
         seed: args.seed,
@@ -44,23 +45,15 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         out: model.clone(),
     })?;
     if !artifact.training.validation.roc_auc.is_finite() {
-        return Err(Error::Runtime(
-            "the demo model could not be validated".into(),
-        ));
+        return Err(Error::Runtime("the demo model could not be validated".into()));
     }
     println!(
         "\n{}",
         super::inspect::render(&artifact, &model.display().to_string(), 5)
     );
     println!("everything is in {}:", args.out.display());
-    println!(
-        "  {}   synthetic leads, events and the planted truth",
-        data.display()
-    );
-    println!(
-        "  {}   the config the model was trained with",
-        config.display()
-    );
+    println!("  {}   synthetic leads, events and the planted truth", data.display());
+    println!("  {}   the config the model was trained with", config.display());
     println!(
         "  {}   the model file (see `leadscore inspect {}`)",
         model.display(),

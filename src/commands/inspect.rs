@@ -58,15 +58,12 @@ pub fn run(args: &InspectArgs) -> Result<()> {
             factors: factors(&artifact),
             artifact: &artifact,
         };
-        let text = serde_json::to_string_pretty(&json)
-            .map_err(|e| Error::Runtime(format!("cannot write JSON: {e}")))?;
+        let text =
+            serde_json::to_string_pretty(&json).map_err(|e| Error::Runtime(format!("cannot write JSON: {e}")))?;
         println!("{text}");
         return Ok(());
     }
-    print!(
-        "{}",
-        render(&artifact, &args.model.display().to_string(), args.top)
-    );
+    print!("{}", render(&artifact, &args.model.display().to_string(), args.top));
     Ok(())
 }
 
@@ -153,19 +150,13 @@ pub fn render(artifact: &ModelArtifact, file: &str, top: usize) -> String {
             .filter(|s| s.role == role)
             .map(|s| match &s.encoding {
                 Encoding::Numeric {
-                    log1p,
-                    missing_flag,
-                    ..
+                    log1p, missing_flag, ..
                 } => {
                     format!(
                         "{}{}{}",
                         s.feature,
                         if *log1p { " [log]" } else { "" },
-                        if *missing_flag {
-                            " [+missing flag]"
-                        } else {
-                            ""
-                        }
+                        if *missing_flag { " [+missing flag]" } else { "" }
                     )
                 }
                 Encoding::Categorical { levels, other, .. } => format!(
@@ -197,12 +188,7 @@ pub fn render(artifact: &ModelArtifact, file: &str, top: usize) -> String {
         let _ = writeln!(out, "  {:+.3}  {}", f.coefficient, f.input);
     }
     let _ = writeln!(out, "factors lowering conversion");
-    for f in ranked
-        .iter()
-        .rev()
-        .filter(|f| f.coefficient < 0.0)
-        .take(top)
-    {
+    for f in ranked.iter().rev().filter(|f| f.coefficient < 0.0).take(top) {
         let _ = writeln!(out, "  {:+.3}  {}", f.coefficient, f.input);
     }
 

@@ -34,10 +34,7 @@ pub fn run(args: &SynthArgs) -> Result<()> {
         "  {}  one row per lead, outcome in `converted`, cutoff in `snapshot_at`",
         args.out.join("leads.csv").display()
     );
-    println!(
-        "  {}  one row per activity",
-        args.out.join("events.csv").display()
-    );
+    println!("  {}  one row per activity", args.out.join("events.csv").display());
     println!(
         "  {}  the planted true conversion probability of each lead",
         args.out.join("truth.csv").display()

@@ -19,9 +19,7 @@ use crate::error::{Error, Location, Result};
 use crate::features::leakage::{audit, LeakageCheck};
 use crate::features::FeaturePipeline;
 use crate::metrics::Summary;
-use crate::model::artifact::{
-    fingerprint, InputSchema, ModelArtifact, TrainingReport, FORMAT_VERSION,
-};
+use crate::model::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingReport, FORMAT_VERSION};
 use crate::model::cv::{search, SearchSettings};
 use crate::model::logistic::{FitError, LogisticModel};
 use crate::model::split::{stratified_split, time_split};
@@ -50,11 +48,10 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
             }
         }
     }
-    if config.model.split == SplitKind::Time
-        && config.data.time.is_none()
-        && args.validation_data.is_none()
-    {
-        return Err(Error::Usage("--split time needs the leads' creation time: set [data] time = \"COLUMN\" in the config".into()));
+    if config.model.split == SplitKind::Time && config.data.time.is_none() && args.validation_data.is_none() {
+        return Err(Error::Usage(
+            "--split time needs the leads' creation time: set [data] time = \"COLUMN\" in the config".into(),
+        ));
     }
     let as_of = config.data.as_of.as_deref().map(parse_as_of).transpose()?;
     let choice = ColumnChoice {
@@ -98,7 +95,14 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     if conversions == 0 || conversions == outcome.len() {
         return Err(Error::rejected(
             Location::file(&args.data).column(&target),
-            format!("every lead has the same outcome ({})", if conversions == 0 { "none converted" } else { "all converted" }),
+            format!(
+                "every lead has the same outcome ({})",
+                if conversions == 0 {
+                    "none converted"
+                } else {
+                    "all converted"
+                }
+            ),
             "training needs both converted and non-converted leads; check the outcome column and the export's filters",
         ));
     }
@@ -135,11 +139,7 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
         }
         None => {
             let split = match config.model.split {
-                SplitKind::Random => stratified_split(
-                    &outcome,
-                    config.model.validation_fraction,
-                    config.model.seed,
-                ),
+                SplitKind::Random => stratified_split(&outcome, config.model.validation_fraction, config.model.seed),
                 SplitKind::Time => {
                     let created = table.created.as_deref().unwrap_or_default();
                     let column = config.data.time.clone().unwrap_or_default();
@@ -189,11 +189,7 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
                 "possible leakage: {}",
                 flagged
                     .iter()
-                    .map(|c| format!(
-                        "\"{}\" ({})",
-                        c.feature,
-                        c.flagged.as_deref().unwrap_or_default()
-                    ))
+                    .map(|c| format!("\"{}\" ({})", c.feature, c.flagged.as_deref().unwrap_or_default()))
                     .collect::<Vec<_>>()
                     .join("; ")
             ),
@@ -234,15 +230,11 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
         ));
     }
     let encode = |columns: &[FeatureColumn], rows: &[usize]| {
-        pipeline.transform(columns, rows).map_err(|feature| {
-            Error::Runtime(format!(
-                "feature \"{feature}\" is missing from the validation leads"
-            ))
-        })
+        pipeline
+            .transform(columns, rows)
+            .map_err(|feature| Error::Runtime(format!("feature \"{feature}\" is missing from the validation leads")))
     };
-    let x_train = steps.step("encoding training leads", || {
-        encode(&table.features, &train_rows)
-    })?;
+    let x_train = steps.step("encoding training leads", || encode(&table.features, &train_rows))?;
     let y_train: Vec<bool> = train_rows.iter().map(|&i| outcome[i]).collect();
 
     let settings = SearchSettings {
@@ -351,11 +343,7 @@ fn resolve_config(args: &TrainArgs) -> Result<Config> {
     Ok(config)
 }
 
-fn add_event_features(
-    table: &mut LeadTable,
-    log: &EventLog,
-    spec: &EventFeatureSpec,
-) -> Result<EventCounts> {
+fn add_event_features(table: &mut LeadTable, log: &EventLog, spec: &EventFeatureSpec) -> Result<EventCounts> {
     let (columns, counts) = log.aggregate(spec, &table.ids, &table.cutoff)?;
     table.features.extend(columns);
     Ok(counts)
@@ -367,9 +355,7 @@ fn source_types(table: &LeadTable) -> BTreeMap<String, ColumnType> {
     for feature in &table.features {
         let kind = match (feature.derivation, &feature.values) {
             (Derivation::Events, _) => continue,
-            (Derivation::AgeDays | Derivation::Month | Derivation::Weekday, _) => {
-                ColumnType::Datetime
-            }
+            (Derivation::AgeDays | Derivation::Month | Derivation::Weekday, _) => ColumnType::Datetime,
             (Derivation::Domain | Derivation::DomainType, _) => ColumnType::Categorical,
             (Derivation::Direct, Values::Numeric(_)) => ColumnType::Numeric,
             (Derivation::Direct, Values::Boolean(_)) => ColumnType::Boolean,
@@ -381,10 +367,7 @@ fn source_types(table: &LeadTable) -> BTreeMap<String, ColumnType> {
     types
 }
 
-fn pipeline_sources(
-    pipeline: &FeaturePipeline,
-    types: &BTreeMap<String, ColumnType>,
-) -> Vec<(String, String)> {
+fn pipeline_sources(pipeline: &FeaturePipeline, types: &BTreeMap<String, ColumnType>) -> Vec<(String, String)> {
     let mut sources: Vec<(String, String)> = Vec::new();
     for step in &pipeline.steps {
         if let Some(kind) = types.get(&step.source) {
@@ -435,10 +418,7 @@ fn print_summary(artifact: &ModelArtifact, out: &Path) {
         t.dropped.len()
     );
     for dropped in &t.dropped {
-        println!(
-            "                dropped \"{}\": {}",
-            dropped.feature, dropped.reason
-        );
+        println!("                dropped \"{}\": {}", dropped.feature, dropped.reason);
     }
     println!(
         "  C             {} (by {}-fold cross-validation on {} leads; held-out log loss {:.4})",

@@ -81,16 +81,11 @@ impl EventLog {
         let lead_ids = text("lead_id", true)?.unwrap_or_default();
         let timestamps = parse_times(&frame, missing)?;
         let categorical = |column: Option<StringChunked>| {
-            column.map(|c| {
-                Categorical::from_values(c.iter().map(|v| missing.clean(v).map(str::trim)))
-            })
+            column.map(|c| Categorical::from_values(c.iter().map(|v| missing.clean(v).map(str::trim))))
         };
         let event_types = {
             let raw = text(EVENT_TYPE, true)?.unwrap_or_default();
-            let lower: Vec<Option<String>> = raw
-                .iter()
-                .map(|v| missing.clean(v).map(|v| v.to_lowercase()))
-                .collect();
+            let lower: Vec<Option<String>> = raw.iter().map(|v| missing.clean(v).map(|v| v.to_lowercase())).collect();
             if let Some(row) = lower.iter().position(Option::is_none) {
                 return Err(Error::rejected(
                     frame.locate(EVENT_TYPE, Some(row)),
@@ -209,11 +204,7 @@ impl EventLog {
         let mut sums = vec![0.0f64; n * width];
         let mut last_activity: Vec<Option<i64>> = vec![None; n];
         let mut opens: Vec<(u32, u32, f64)> = Vec::new();
-        let open_code = self
-            .event_types
-            .levels
-            .iter()
-            .position(|t| t == "email_open");
+        let open_code = self.event_types.levels.iter().position(|t| t == "email_open");
         let decay = std::f64::consts::LN_2 / spec.half_life_days;
         let mut counts = EventCounts {
             read: self.len(),
@@ -245,15 +236,10 @@ impl EventLog {
             if weight > 0.0 {
                 let age_days = (cutoff[lead_row] - time) as f64 / 86_400.0;
                 cells[recency] += weight * (-decay * age_days).exp();
-                last_activity[lead_row] =
-                    Some(last_activity[lead_row].map_or(time, |t| t.max(time)));
+                last_activity[lead_row] = Some(last_activity[lead_row].map_or(time, |t| t.max(time)));
             }
             if let Some(url) = self.urls.as_ref().and_then(|u| u.get(row)) {
-                if spec
-                    .high_value_pages
-                    .iter()
-                    .any(|p| url.contains(p.as_str()))
-                {
+                if spec.high_value_pages.iter().any(|p| url.contains(p.as_str())) {
                     cells[high_value] += weight;
                 }
             }
@@ -281,11 +267,7 @@ impl EventLog {
             sums[lead as usize * width + distinct_opens] += weight;
         }
 
-        let mut names: Vec<String> = spec
-            .event_types
-            .iter()
-            .map(|t| format!("events: {t}"))
-            .collect();
+        let mut names: Vec<String> = spec.event_types.iter().map(|t| format!("events: {t}")).collect();
         names.push("events: high-value page views".into());
         names.push("events: distinct e-mails opened".into());
         names.extend(spec.form_ids.iter().map(|f| format!("events: form {f}")));
@@ -318,7 +300,10 @@ impl EventLog {
         if counts.used == 0 && counts.read > 0 {
             return Err(Error::rejected(
                 super::Location::file(&self.frame_path).column("lead_id"),
-                format!("none of the {} events belongs to a lead in the lead file (before its cutoff)", counts.read),
+                format!(
+                    "none of the {} events belongs to a lead in the lead file (before its cutoff)",
+                    counts.read
+                ),
                 "check that lead_id in the events matches the --id column of the leads, and the --as-of date",
             ));
         }
@@ -340,9 +325,7 @@ fn typed_as_text(name: &str, values: &Values) -> StringChunked {
                 }
             })
             .collect(),
-        Values::Categorical(c) => (0..c.codes.len())
-            .map(|i| c.get(i).map(str::to_string))
-            .collect(),
+        Values::Categorical(c) => (0..c.codes.len()).map(|i| c.get(i).map(str::to_string)).collect(),
         Values::Datetime(t) => t.iter().map(|t| t.map(|t| t.to_string())).collect(),
     };
     StringChunked::from_slice_options(name.into(), &cells)
@@ -369,11 +352,7 @@ fn parse_times(frame: &RawFrame, missing: &MissingTokens) -> Result<Vec<i64>> {
                     fix,
                 )),
                 Some(cell) => parse_timestamp(cell).ok_or_else(|| {
-                    Error::rejected(
-                        frame.locate(name, Some(row)),
-                        format!("\"{cell}\" is not a time"),
-                        fix,
-                    )
+                    Error::rejected(frame.locate(name, Some(row)), format!("\"{cell}\" is not a time"), fix)
                 }),
             })
             .collect(),
@@ -381,13 +360,7 @@ fn parse_times(frame: &RawFrame, missing: &MissingTokens) -> Result<Vec<i64>> {
             .iter()
             .enumerate()
             .map(|(row, t)| {
-                t.ok_or_else(|| {
-                    Error::rejected(
-                        frame.locate(name, Some(row)),
-                        "the event time is empty",
-                        fix,
-                    )
-                })
+                t.ok_or_else(|| Error::rejected(frame.locate(name, Some(row)), "the event time is empty", fix))
             })
             .collect(),
         RawCells::Typed(other) => Err(Error::rejected(

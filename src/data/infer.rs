@@ -142,11 +142,10 @@ pub fn type_text_column(
             for (row, cell) in cells().enumerate() {
                 times.push(match cell {
                     None => None,
-                    Some(cell) => {
-                        Some(parse_timestamp(cell).ok_or_else(|| {
-                            bad_value(row, cell, "a date (YYYY-MM-DD) or timestamp")
-                        })?)
-                    }
+                    Some(cell) => Some(
+                        parse_timestamp(cell)
+                            .ok_or_else(|| bad_value(row, cell, "a date (YYYY-MM-DD) or timestamp"))?,
+                    ),
                 });
             }
             Values::Datetime(times)
@@ -155,11 +154,7 @@ pub fn type_text_column(
     })
 }
 
-fn infer_kind<'a>(
-    frame: &RawFrame,
-    name: &str,
-    cells: impl Iterator<Item = Option<&'a str>>,
-) -> Result<ColumnType> {
+fn infer_kind<'a>(frame: &RawFrame, name: &str, cells: impl Iterator<Item = Option<&'a str>>) -> Result<ColumnType> {
     let (mut present, mut numeric, mut boolean_words, mut boolean, mut dates) =
         (0usize, 0usize, 0usize, 0usize, 0usize);
     let mut first_non_numeric: Option<(usize, &str)> = None;

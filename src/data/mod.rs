@@ -117,14 +117,7 @@ const TARGET_NAMES: [&str; 7] = [
     "won",
     "y",
 ];
-const ID_NAMES: [&str; 6] = [
-    "leadid",
-    "id",
-    "prospectid",
-    "contactid",
-    "leadnumber",
-    "email",
-];
+const ID_NAMES: [&str; 6] = ["leadid", "id", "prospectid", "contactid", "leadnumber", "email"];
 
 fn normalised(name: &str) -> String {
     name.chars()
@@ -245,17 +238,12 @@ pub fn load_leads(
     {
         frame.require(name, "configured", "--exclude or the [features] section")?;
     }
-    for name in [&config.data.snapshot, &config.data.time]
-        .into_iter()
-        .flatten()
-    {
+    for name in [&config.data.snapshot, &config.data.time].into_iter().flatten() {
         frame.require(name, "configured time", "[data] snapshot / [data] time")?;
     }
 
     let outcome = match &target_column {
-        Some(name) if need_target || choice.target.is_some() => {
-            Some(parse_outcome(&frame, name, &missing)?)
-        }
+        Some(name) if need_target || choice.target.is_some() => Some(parse_outcome(&frame, name, &missing)?),
         Some(name) => parse_outcome(&frame, name, &missing).ok(),
         None => None,
     };
@@ -281,9 +269,7 @@ pub fn load_leads(
             Some("the lead id")
         } else if excluded.contains(name) {
             Some("excluded by --exclude or [features] exclude")
-        } else if !config.features.include.is_empty()
-            && !config.features.include.iter().any(|i| i == name)
-        {
+        } else if !config.features.include.is_empty() && !config.features.include.iter().any(|i| i == name) {
             Some("not in [features] include")
         } else if Some(name) == config.data.snapshot.as_deref() {
             Some("the snapshot (cutoff) column")
@@ -301,9 +287,7 @@ pub fn load_leads(
         .map(|column| {
             let forced = config.features.types.get(&column.name).copied();
             let values = match &column.cells {
-                RawCells::Text(text) => {
-                    type_text_column(&frame, &column.name, text, forced, &missing)?
-                }
+                RawCells::Text(text) => type_text_column(&frame, &column.name, text, forced, &missing)?,
                 RawCells::Typed(values) => values.clone(),
             };
             Ok((column.name.clone(), values))
@@ -314,9 +298,7 @@ pub fn load_leads(
         let Some(name) = name else { return Ok(None) };
         let index = frame.require(name, "time", "[data]")?;
         let values = match &frame.columns[index].cells {
-            RawCells::Text(text) => {
-                type_text_column(&frame, name, text, Some(ColumnType::Datetime), &missing)?
-            }
+            RawCells::Text(text) => type_text_column(&frame, name, text, Some(ColumnType::Datetime), &missing)?,
             RawCells::Typed(values) => values.clone(),
         };
         match values {
@@ -338,15 +320,9 @@ pub fn load_leads(
             Values::Datetime(t) => t.iter().flatten().max().copied(),
             _ => None,
         })
-        .chain(
-            created
-                .iter()
-                .flat_map(|c| c.iter().flatten().max().copied()),
-        )
+        .chain(created.iter().flat_map(|c| c.iter().flatten().max().copied()))
         .max();
-    let fallback = as_of
-        .or(latest)
-        .unwrap_or_else(|| chrono::Utc::now().timestamp());
+    let fallback = as_of.or(latest).unwrap_or_else(|| chrono::Utc::now().timestamp());
     let cutoff: Vec<i64> = match &snapshot {
         Some(times) => times.iter().map(|t| t.unwrap_or(fallback)).collect(),
         None => vec![fallback; frame.n_rows],
@@ -362,12 +338,7 @@ pub fn load_leads(
             .unwrap_or_else(|| default_role(&name));
         for (derivation, derived) in derive(values, &cutoff, config) {
             let feature_name = derivation.feature_name(&name);
-            let role = config
-                .features
-                .roles
-                .get(&feature_name)
-                .copied()
-                .unwrap_or(role);
+            let role = config.features.roles.get(&feature_name).copied().unwrap_or(role);
             features.push(FeatureColumn {
                 name: feature_name,
                 source: name.clone(),
@@ -409,15 +380,11 @@ pub fn derive(values: Values, cutoff: &[i64], config: &Config) -> Vec<(Derivatio
             ),
             (
                 Derivation::Month,
-                Values::Categorical(Categorical::from_values(
-                    times.iter().map(|t| t.map(month_name)),
-                )),
+                Values::Categorical(Categorical::from_values(times.iter().map(|t| t.map(month_name)))),
             ),
             (
                 Derivation::Weekday,
-                Values::Categorical(Categorical::from_values(
-                    times.iter().map(|t| t.map(weekday_name)),
-                )),
+                Values::Categorical(Categorical::from_values(times.iter().map(|t| t.map(weekday_name)))),
             ),
         ],
         Values::Categorical(c) if looks_like_email(&c) => {
@@ -437,9 +404,7 @@ pub fn derive(values: Values, cutoff: &[i64], config: &Config) -> Vec<(Derivatio
                 ),
                 (
                     Derivation::Domain,
-                    Values::Categorical(Categorical::from_values(
-                        domains.iter().map(|d| d.as_deref()),
-                    )),
+                    Values::Categorical(Categorical::from_values(domains.iter().map(|d| d.as_deref()))),
                 ),
             ]
         }
@@ -458,12 +423,7 @@ pub fn looks_like_email(c: &Categorical) -> bool {
 
 /// The lower-cased domain of an e-mail address.
 pub fn email_domain(email: &str) -> String {
-    email
-        .rsplit('@')
-        .next()
-        .unwrap_or(email)
-        .trim()
-        .to_ascii_lowercase()
+    email.rsplit('@').next().unwrap_or(email).trim().to_ascii_lowercase()
 }
 
 fn month_name(t: i64) -> &'static str {
@@ -483,7 +443,8 @@ fn weekday_name(t: i64) -> &'static str {
 /// Parses the outcome column: every row must be 1/0, true/false, yes/no or y/n.
 fn parse_outcome(frame: &RawFrame, name: &str, missing: &MissingTokens) -> Result<Vec<bool>> {
     let index = frame.require(name, "outcome (target)", "--target")?;
-    let fix = "outcome values must be 1/0, true/false, yes/no or y/n; fix the row or drop leads whose outcome is unknown";
+    let fix =
+        "outcome values must be 1/0, true/false, yes/no or y/n; fix the row or drop leads whose outcome is unknown";
     let outcome: Vec<bool> = match &frame.columns[index].cells {
         RawCells::Text(text) => text
             .iter()
@@ -535,27 +496,17 @@ fn parse_outcome(frame: &RawFrame, name: &str, missing: &MissingTokens) -> Resul
 fn column_as_text(frame: &RawFrame, name: &str) -> Result<Vec<String>> {
     let index = frame.require(name, "id", "--id")?;
     Ok(match &frame.columns[index].cells {
-        RawCells::Text(text) => text
-            .iter()
-            .map(|c| c.unwrap_or("").trim().to_string())
-            .collect(),
+        RawCells::Text(text) => text.iter().map(|c| c.unwrap_or("").trim().to_string()).collect(),
         RawCells::Typed(Values::Numeric(v) | Values::Boolean(v)) => v
             .iter()
-            .map(|x| {
-                if x.is_nan() {
-                    String::new()
-                } else {
-                    x.to_string()
-                }
-            })
+            .map(|x| if x.is_nan() { String::new() } else { x.to_string() })
             .collect(),
-        RawCells::Typed(Values::Categorical(c)) => (0..c.codes.len())
-            .map(|i| c.get(i).unwrap_or("").to_string())
-            .collect(),
-        RawCells::Typed(Values::Datetime(t)) => t
-            .iter()
-            .map(|t| t.map(|t| t.to_string()).unwrap_or_default())
-            .collect(),
+        RawCells::Typed(Values::Categorical(c)) => {
+            (0..c.codes.len()).map(|i| c.get(i).unwrap_or("").to_string()).collect()
+        }
+        RawCells::Typed(Values::Datetime(t)) => {
+            t.iter().map(|t| t.map(|t| t.to_string()).unwrap_or_default()).collect()
+        }
     })
 }
 

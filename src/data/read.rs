@@ -253,10 +253,7 @@ fn diagnose_csv(path: &Path, separator: u8, polars_message: &str) -> Error {
             Ok(false) => break,
             Ok(true) => {
                 let line = record.position().map(|p| p.line()).unwrap_or(0);
-                if let Some(bad) = record
-                    .iter()
-                    .position(|field| std::str::from_utf8(field).is_err())
-                {
+                if let Some(bad) = record.iter().position(|field| std::str::from_utf8(field).is_err()) {
                     return Error::rejected(
                         Location::file(path).line(line),
                         format!("field {} is not valid UTF-8 text", bad + 1),
@@ -337,10 +334,7 @@ fn typed_cells(column: &Column) -> PolarsResult<RawCells> {
         DataType::Date => {
             let days = column.cast(&DataType::Int32)?;
             RawCells::Typed(Values::Datetime(
-                days.i32()?
-                    .iter()
-                    .map(|d| d.map(|d| d as i64 * 86_400))
-                    .collect(),
+                days.i32()?.iter().map(|d| d.map(|d| d as i64 * 86_400)).collect(),
             ))
         }
         DataType::Datetime(unit, _) => {
@@ -351,20 +345,13 @@ fn typed_cells(column: &Column) -> PolarsResult<RawCells> {
             };
             let raw = column.cast(&DataType::Int64)?;
             RawCells::Typed(Values::Datetime(
-                raw.i64()?
-                    .iter()
-                    .map(|t| t.map(|t| t.div_euclid(per_second)))
-                    .collect(),
+                raw.i64()?.iter().map(|t| t.map(|t| t.div_euclid(per_second))).collect(),
             ))
         }
         dtype if dtype.is_primitive_numeric() => {
             let floats = column.cast(&DataType::Float64)?;
             RawCells::Typed(Values::Numeric(
-                floats
-                    .f64()?
-                    .iter()
-                    .map(|v| v.unwrap_or(f64::NAN))
-                    .collect(),
+                floats.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
             ))
         }
         other => polars_bail!(ComputeError: "{other} columns are not read"),

@@ -41,24 +41,14 @@ const MIN_GROUP: usize = 20;
 
 /// Audits every column on the training rows. `auc_limit` is the single-feature AUC at or above
 /// which a column is flagged.
-pub fn audit(
-    columns: &[FeatureColumn],
-    outcome: &[bool],
-    train: &[usize],
-    auc_limit: f64,
-) -> Vec<LeakageCheck> {
+pub fn audit(columns: &[FeatureColumn], outcome: &[bool], train: &[usize], auc_limit: f64) -> Vec<LeakageCheck> {
     columns
         .iter()
         .map(|column| check(column, outcome, train, auc_limit))
         .collect()
 }
 
-fn check(
-    column: &FeatureColumn,
-    outcome: &[bool],
-    train: &[usize],
-    auc_limit: f64,
-) -> LeakageCheck {
+fn check(column: &FeatureColumn, outcome: &[bool], train: &[usize], auc_limit: f64) -> LeakageCheck {
     let groups = group_codes(&column.values, train);
     // Alternate rows: rates learned on even positions, AUC measured on odd ones.
     let n_groups = groups.iter().copied().max().map_or(0, |m| m as usize + 1);
@@ -100,18 +90,13 @@ fn check(
     // predictive power is audited, not how often it is filled.
     let fill_audited = column.derivation != Derivation::Events;
     let flagged = if auc >= auc_limit {
-        Some(format!(
-            "alone it separates converters with ROC AUC {auc:.3}"
-        ))
+        Some(format!("alone it separates converters with ROC AUC {auc:.3}"))
     } else if near_certain_share >= NEAR_CERTAIN_LIMIT {
         Some(format!(
             "{:.0} % of leads have a value whose outcome is all but certain (ROC AUC alone {auc:.3}): probably entered after the outcome was known",
             100.0 * near_certain_share
         ))
-    } else if fill_audited
-        && filled_converted >= 0.2
-        && filled_converted >= FILL_RATIO_LIMIT * filled_not_converted
-    {
+    } else if fill_audited && filled_converted >= 0.2 && filled_converted >= FILL_RATIO_LIMIT * filled_not_converted {
         Some(format!(
             "filled for {:.0} % of converted leads but only {:.0} % of the others (ROC AUC alone {auc:.3}): probably entered after contact",
             100.0 * filled_converted,
@@ -170,11 +155,7 @@ fn group_codes(values: &Values, train: &[usize]) -> Vec<u32> {
                 .collect()
         }
         Values::Numeric(v) | Values::Boolean(v) => {
-            let mut present: Vec<f64> = train
-                .iter()
-                .map(|&i| v[i])
-                .filter(|x| !x.is_nan())
-                .collect();
+            let mut present: Vec<f64> = train.iter().map(|&i| v[i]).filter(|x| !x.is_nan()).collect();
             present.sort_unstable_by(f64::total_cmp);
             present.dedup();
             let edges: Vec<f64> = if present.len() <= 10 {
@@ -229,10 +210,7 @@ mod tests {
             }
         }));
         let noise = Values::Numeric((0..n).map(|i| ((i * 7919) % 101) as f64).collect());
-        let columns = vec![
-            column("Tags", Values::Categorical(tags)),
-            column("Noise", noise),
-        ];
+        let columns = vec![column("Tags", Values::Categorical(tags)), column("Noise", noise)];
         let rows: Vec<usize> = (0..n).collect();
         let checks = audit(&columns, &outcome, &rows, 0.95);
         assert!(checks[0].flagged.is_some(), "{:?}", checks[0]);
@@ -279,11 +257,7 @@ mod tests {
             checks[0]
         );
         assert!(
-            checks[1]
-                .flagged
-                .as_deref()
-                .unwrap_or_default()
-                .contains("filled for"),
+            checks[1].flagged.as_deref().unwrap_or_default().contains("filled for"),
             "{:?}",
             checks[1]
         );

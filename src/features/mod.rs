@@ -75,10 +75,7 @@ impl FeatureStep {
                 names
             }
             Encoding::Categorical { levels, other, .. } => {
-                let mut names: Vec<String> = levels
-                    .iter()
-                    .map(|l| format!("{} = {l}", self.feature))
-                    .collect();
+                let mut names: Vec<String> = levels.iter().map(|l| format!("{} = {l}", self.feature)).collect();
                 if *other {
                     names.push(format!("{} = other", self.feature));
                 }
@@ -152,10 +149,7 @@ impl FeaturePipeline {
 
     /// Names of all model inputs, in order.
     pub fn input_names(&self) -> Vec<String> {
-        self.steps
-            .iter()
-            .flat_map(FeatureStep::input_names)
-            .collect()
+        self.steps.iter().flat_map(FeatureStep::input_names).collect()
     }
 
     /// Which step each model input belongs to.
@@ -170,20 +164,13 @@ impl FeaturePipeline {
     /// Encodes the given rows of `columns` (looked up by feature name) into a column-major
     /// matrix (one contiguous column per model input, which keeps the model's products
     /// cache-friendly). Every feature of the pipeline must be present in `columns`.
-    pub fn transform(
-        &self,
-        columns: &[FeatureColumn],
-        rows: &[usize],
-    ) -> Result<Array2<f64>, String> {
-        let by_name: HashMap<&str, &FeatureColumn> =
-            columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    pub fn transform(&self, columns: &[FeatureColumn], rows: &[usize]) -> Result<Array2<f64>, String> {
+        let by_name: HashMap<&str, &FeatureColumn> = columns.iter().map(|c| (c.name.as_str(), c)).collect();
         let width = self.width();
         let mut matrix = Array2::<f64>::zeros((rows.len(), width).f());
         let mut offset = 0;
         for step in &self.steps {
-            let column = by_name
-                .get(step.feature.as_str())
-                .ok_or_else(|| step.feature.clone())?;
+            let column = by_name.get(step.feature.as_str()).ok_or_else(|| step.feature.clone())?;
             encode_into(step, &column.values, rows, &mut matrix, offset);
             offset += step.width();
         }
@@ -200,11 +187,7 @@ enum Fitted {
 fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> Fitted {
     match &column.values {
         Values::Numeric(v) | Values::Boolean(v) => {
-            let mut present: Vec<f64> = train
-                .iter()
-                .map(|&i| v[i])
-                .filter(|x| !x.is_nan())
-                .collect();
+            let mut present: Vec<f64> = train.iter().map(|&i| v[i]).filter(|x| !x.is_nan()).collect();
             if present.is_empty() {
                 return Fitted::AllMissing;
             }
@@ -219,15 +202,10 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
                 && present.iter().all(|x| x.fract() == 0.0)
                 && present.windows(2).all(|w| w[0] != w[1])
             {
-                return Fitted::Dropped(
-                    "looks like an id (every value is a different whole number)".into(),
-                );
+                return Fitted::Dropped("looks like an id (every value is a different whole number)".into());
             }
             let median = median_of_sorted(&present);
-            let log1p = !is_boolean
-                && config.log1p == Log1p::Auto
-                && present[0] >= 0.0
-                && skewness(&present) > 2.0;
+            let log1p = !is_boolean && config.log1p == Log1p::Auto && present[0] >= 0.0 && skewness(&present) > 2.0;
             let transformed = |x: f64| {
                 let x = if x.is_nan() { median } else { x };
                 if log1p {
@@ -238,11 +216,7 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
             };
             let n = train.len() as f64;
             let mean = train.iter().map(|&i| transformed(v[i])).sum::<f64>() / n;
-            let var = train
-                .iter()
-                .map(|&i| (transformed(v[i]) - mean).powi(2))
-                .sum::<f64>()
-                / n;
+            let var = train.iter().map(|&i| (transformed(v[i]) - mean).powi(2)).sum::<f64>() / n;
             let std = if var > 0.0 { var.sqrt() } else { 1.0 };
             Fitted::Step(Encoding::Numeric {
                 median,
@@ -285,14 +259,10 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
                 ranked.push((MISSING_LEVEL, missing));
             }
             ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            let (levels, rare): (Vec<_>, Vec<_>) = ranked
-                .into_iter()
-                .partition(|(_, n)| *n >= config.min_frequency.max(1));
+            let (levels, rare): (Vec<_>, Vec<_>) =
+                ranked.into_iter().partition(|(_, n)| *n >= config.min_frequency.max(1));
             let other = !rare.is_empty();
-            let levels = levels
-                .into_iter()
-                .map(|(l, _)| l.to_string())
-                .collect::<Vec<_>>();
+            let levels = levels.into_iter().map(|(l, _)| l.to_string()).collect::<Vec<_>>();
             if levels.is_empty() {
                 return Fitted::Dropped(format!(
                     "every value is rarer than min_frequency = {}",
@@ -304,26 +274,14 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
                 .take(RARE_LEVELS_KEPT)
                 .map(|(l, _)| l.to_string())
                 .collect();
-            Fitted::Step(Encoding::Categorical {
-                levels,
-                rare,
-                other,
-            })
+            Fitted::Step(Encoding::Categorical { levels, rare, other })
         }
-        Values::Datetime(_) => {
-            Fitted::Dropped("raw timestamps are not used (their age, month and weekday are)".into())
-        }
+        Values::Datetime(_) => Fitted::Dropped("raw timestamps are not used (their age, month and weekday are)".into()),
     }
 }
 
 /// Writes the encoded inputs of one feature into `matrix[.., offset..offset + width]`.
-fn encode_into(
-    step: &FeatureStep,
-    values: &Values,
-    rows: &[usize],
-    matrix: &mut Array2<f64>,
-    offset: usize,
-) {
+fn encode_into(step: &FeatureStep, values: &Values, rows: &[usize], matrix: &mut Array2<f64>, offset: usize) {
     match (&step.encoding, values) {
         (
             Encoding::Numeric {
@@ -345,14 +303,7 @@ fn encode_into(
                 }
             }
         }
-        (
-            Encoding::Categorical {
-                levels,
-                rare,
-                other,
-            },
-            Values::Categorical(c),
-        ) => {
+        (Encoding::Categorical { levels, rare, other }, Values::Categorical(c)) => {
             let slot_of = |level: &str| -> Option<usize> {
                 levels
                     .iter()
@@ -415,10 +366,7 @@ mod tests {
 
     #[test]
     fn numeric_is_imputed_flagged_and_standardised() {
-        let columns = vec![column(
-            "visits",
-            Values::Numeric(vec![1.0, f64::NAN, 3.0, 5.0]),
-        )];
+        let columns = vec![column("visits", Values::Numeric(vec![1.0, f64::NAN, 3.0, 5.0]))];
         let config = FeatureConfig {
             log1p: Log1p::Off,
             ..Default::default()
@@ -452,8 +400,7 @@ mod tests {
             min_frequency: 2,
             ..Default::default()
         };
-        let (pipeline, _) =
-            FeaturePipeline::fit(&columns, &(0..7).collect::<Vec<_>>(), &config).unwrap();
+        let (pipeline, _) = FeaturePipeline::fit(&columns, &(0..7).collect::<Vec<_>>(), &config).unwrap();
         assert_eq!(
             pipeline.input_names(),
             vec!["source = a", "source = b", "source = other"]
@@ -474,8 +421,7 @@ mod tests {
         let constant = Values::Categorical(Categorical::from_values(vec![Some("x"); 200]));
         let columns = vec![column("Lead Number", ids), column("Country", constant)];
         let rows: Vec<usize> = (0..200).collect();
-        let (pipeline, dropped) =
-            FeaturePipeline::fit(&columns, &rows, &FeatureConfig::default()).unwrap();
+        let (pipeline, dropped) = FeaturePipeline::fit(&columns, &rows, &FeatureConfig::default()).unwrap();
         assert!(pipeline.steps.is_empty());
         assert_eq!(dropped.len(), 2);
         assert!(dropped[0].reason.contains("id"));
@@ -492,12 +438,8 @@ mod tests {
         let mut visits = vec![0.0; 90];
         visits.extend([50.0, 80.0, 200.0, 1.0, 2.0, 1.0, 3.0, 0.0, 400.0, 1.0]);
         let columns = vec![column("TotalVisits", Values::Numeric(visits))];
-        let (pipeline, _) = FeaturePipeline::fit(
-            &columns,
-            &(0..100).collect::<Vec<_>>(),
-            &FeatureConfig::default(),
-        )
-        .unwrap();
+        let (pipeline, _) =
+            FeaturePipeline::fit(&columns, &(0..100).collect::<Vec<_>>(), &FeatureConfig::default()).unwrap();
         assert!(matches!(
             pipeline.steps[0].encoding,
             Encoding::Numeric { log1p: true, .. }

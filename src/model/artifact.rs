@@ -127,8 +127,7 @@ impl ModelArtifact {
 
     /// Decodes an artifact, checking magic, version, length and checksum first.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<ModelArtifact> {
-        let reject =
-            |problem: String, fix: &str| Error::rejected(Location::file(path), problem, fix);
+        let reject = |problem: String, fix: &str| Error::rejected(Location::file(path), problem, fix);
         let retrain = "train the model again with `leadscore train`, or use the original file";
         if bytes.len() < 8 || &bytes[..8] != MAGIC {
             return Err(reject(
@@ -152,7 +151,13 @@ impl ModelArtifact {
         let declared = u64::from_le_bytes(bytes[12..20].try_into().unwrap_or_default());
         let payload = &bytes[HEADER_LEN..];
         if declared != payload.len() as u64 {
-            return Err(reject(format!("the model file is truncated or padded: {} payload bytes, header says {declared}", payload.len()), retrain));
+            return Err(reject(
+                format!(
+                    "the model file is truncated or padded: {} payload bytes, header says {declared}",
+                    payload.len()
+                ),
+                retrain,
+            ));
         }
         if Sha256::digest(payload).as_slice() != &bytes[20..52] {
             return Err(reject(
@@ -160,9 +165,8 @@ impl ModelArtifact {
                 retrain,
             ));
         }
-        let (artifact, used): (ModelArtifact, usize) =
-            bincode::serde::decode_from_slice(payload, bincode_config())
-                .map_err(|e| reject(format!("the model file cannot be decoded: {e}"), retrain))?;
+        let (artifact, used): (ModelArtifact, usize) = bincode::serde::decode_from_slice(payload, bincode_config())
+            .map_err(|e| reject(format!("the model file cannot be decoded: {e}"), retrain))?;
         if used != payload.len() {
             return Err(reject("the model file has trailing bytes".into(), retrain));
         }
@@ -200,10 +204,7 @@ pub fn fingerprint(path: &Path, rows: usize, columns: Vec<String>) -> Result<Dat
     use std::io::{Read, Seek, SeekFrom};
     const MIB: u64 = 1024 * 1024;
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, "reading", e))?;
-    let bytes = file
-        .metadata()
-        .map_err(|e| Error::io(path, "reading", e))?
-        .len();
+    let bytes = file.metadata().map_err(|e| Error::io(path, "reading", e))?.len();
     let mut hasher = Sha256::new();
     hasher.update(bytes.to_le_bytes());
     let mut buffer = Vec::new();

@@ -88,13 +88,8 @@ pub fn search(
             let mut results = Vec::with_capacity(grid.len());
             for &c in &grid {
                 let alpha = fit_rows.len() as f64 / (c * n_train);
-                let model = LogisticModel::fit(
-                    x_fit.view(),
-                    &y_fit,
-                    alpha,
-                    settings.max_iterations,
-                    previous.as_ref(),
-                )?;
+                let model =
+                    LogisticModel::fit(x_fit.view(), &y_fit, alpha, settings.max_iterations, previous.as_ref())?;
                 let p = model.predict(x_test.view());
                 let auc = metrics::roc_auc(&y_test, &p).unwrap_or(0.5);
                 results.push((metrics::log_loss(&y_test, &p), auc, model.clone()));

@@ -70,21 +70,14 @@ impl LogisticModel {
                 // linfa models the larger class (ties: the first row's class) as positive;
                 // turn the start into that orientation.
                 let negatives = outcome.len() - positives;
-                let linfa_positive_is_converted =
-                    positives > negatives || (positives == negatives && outcome[0]);
-                let sign = if linfa_positive_is_converted {
-                    1.0
-                } else {
-                    -1.0
-                };
+                let linfa_positive_is_converted = positives > negatives || (positives == negatives && outcome[0]);
+                let sign = if linfa_positive_is_converted { 1.0 } else { -1.0 };
                 let mut init: Vec<f64> = start.coefficients.iter().map(|w| sign * w).collect();
                 init.push(sign * start.intercept);
                 params = params.initial_params(Array1::from(init));
             }
         }
-        let fitted = params
-            .fit(&dataset)
-            .map_err(|e| FitError::Linfa(e.to_string()))?;
+        let fitted = params.fit(&dataset).map_err(|e| FitError::Linfa(e.to_string()))?;
         // linfa's positive class is whichever label it decides; orient so that the model
         // always gives P(converted).
         let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
@@ -119,9 +112,7 @@ mod tests {
     fn probabilities_are_for_the_converted_class_whatever_the_majority() {
         // Converters are the minority and have x = 1 more often: the coefficient must be positive.
         // x = 1 for rows 0, 1, 2 of every ten; rows 0 and 1 convert (and a few others).
-        let xs: Vec<f64> = (0..200)
-            .map(|i| if i % 10 < 3 { 1.0 } else { 0.0 })
-            .collect();
+        let xs: Vec<f64> = (0..200).map(|i| if i % 10 < 3 { 1.0 } else { 0.0 }).collect();
         let outcome: Vec<bool> = (0..200).map(|i| i % 10 < 2 || i % 50 == 5).collect();
         let x = Array2::from_shape_vec((200, 1), xs).unwrap();
         let model = LogisticModel::fit(x.view(), &outcome, 1.0, 100, None).unwrap();
@@ -149,14 +140,8 @@ mod tests {
         let model = LogisticModel::fit(x.view(), &outcome, 1e-6, 500, None).unwrap();
         let expected_intercept = (0.1f64 / 0.9).ln();
         let expected_slope = (0.6f64 / 0.4).ln() - expected_intercept;
-        assert!(
-            (model.intercept - expected_intercept).abs() < 1e-3,
-            "{model:?}"
-        );
-        assert!(
-            (model.coefficients[0] - expected_slope).abs() < 1e-3,
-            "{model:?}"
-        );
+        assert!((model.intercept - expected_intercept).abs() < 1e-3, "{model:?}");
+        assert!((model.coefficients[0] - expected_slope).abs() < 1e-3, "{model:?}");
     }
 
     #[test]

@@ -59,8 +59,7 @@ pub fn time_split(created: &[Option<i64>], fraction: f64) -> Result<Split, usize
 
 /// Fold number (0..k) for each of `rows`, each fold holding about the same share of converters.
 pub fn stratified_folds(rows: &[usize], outcome: &[bool], k: usize, seed: u64) -> Vec<usize> {
-    let position: std::collections::HashMap<usize, usize> =
-        rows.iter().enumerate().map(|(p, &r)| (r, p)).collect();
+    let position: std::collections::HashMap<usize, usize> = rows.iter().enumerate().map(|(p, &r)| (r, p)).collect();
     let mut folds = vec![0; rows.len()];
     for class in shuffled_by_class(rows, outcome, seed) {
         for (k_th, row) in class.into_iter().enumerate() {
@@ -95,11 +94,7 @@ mod tests {
         let split = stratified_split(&outcome, 0.2, 7);
         assert_eq!(split.validation.len(), 200);
         assert_eq!(split.validation.iter().filter(|&&i| outcome[i]).count(), 20);
-        assert_eq!(
-            split,
-            stratified_split(&outcome, 0.2, 7),
-            "same seed, same split"
-        );
+        assert_eq!(split, stratified_split(&outcome, 0.2, 7), "same seed, same split");
         assert_ne!(split, stratified_split(&outcome, 0.2, 8));
     }
 

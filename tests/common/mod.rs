@@ -25,8 +25,7 @@ pub fn small_leads_csv(n: usize) -> String {
         let source = ["Referral", "Organic", "Paid"][i % 3];
         let level = ["Manager", "Select", "Director", "Student"][i % 4];
         // Deterministic but noisy outcome: more visits and referrals convert more.
-        let score =
-            visits as i64 + if source == "Referral" { 4 } else { 0 } + ((i * 31) % 11) as i64;
+        let score = visits as i64 + if source == "Referral" { 4 } else { 0 } + ((i * 31) % 11) as i64;
         let converted = u8::from(score > 14);
         csv.push_str(&format!("L{i},{visits},{source},{level},{converted}\n"));
     }
