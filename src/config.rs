@@ -210,7 +210,7 @@ impl Default for ModelConfig {
             validation_fraction: 0.2,
             seed: 42,
             max_iterations: 300,
-            grid_sample: 100_000,
+            grid_sample: 50_000,
         }
     }
 }

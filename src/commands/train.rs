@@ -251,7 +251,7 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     )?;
     let model = steps.step("fitting the final model", || {
         LogisticModel::fit(
-            x_train.view(),
+            &x_train,
             &y_train,
             1.0 / grid.best_c,
             config.model.max_iterations,
@@ -259,10 +259,10 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
         )
         .map_err(fit_failed)
     })?;
-    let train_summary = Summary::of(&y_train, &model.predict(x_train.view()));
+    let train_summary = Summary::of(&y_train, &model.predict(&x_train));
     drop(x_train);
     let x_validation = encode(held_out_columns, &validation.rows)?;
-    let validation_summary = Summary::of(&validation.outcome, &model.predict(x_validation.view()));
+    let validation_summary = Summary::of(&validation.outcome, &model.predict(&x_validation));
 
     let schema = InputSchema {
         id_column: table.id_column.clone(),

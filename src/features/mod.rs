@@ -4,16 +4,17 @@
 //! Everything is fitted on the training split only and stored in the model file, so scoring a
 //! new batch applies exactly the same medians, scales and category vocabularies.
 
+pub mod encoded;
 pub mod leakage;
 
 use std::collections::HashMap;
 
-use ndarray::{Array2, ShapeBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{FeatureConfig, Log1p, Role};
 use crate::data::values::{Values, MISSING};
 use crate::data::{Derivation, FeatureColumn};
+use encoded::{EncodedLeads, NumericInput, OneHotGroup, NONE};
 
 /// Name of the bucket for missing categories.
 pub const MISSING_LEVEL: &str = "(missing)";
@@ -161,20 +162,23 @@ impl FeaturePipeline {
             .collect()
     }
 
-    /// Encodes the given rows of `columns` (looked up by feature name) into a column-major
-    /// matrix (one contiguous column per model input, which keeps the model's products
-    /// cache-friendly). Every feature of the pipeline must be present in `columns`.
-    pub fn transform(&self, columns: &[FeatureColumn], rows: &[usize]) -> Result<Array2<f64>, String> {
+    /// Encodes the given rows of `columns` (looked up by feature name) into model inputs.
+    /// Every feature of the pipeline must be present in `columns`; the error names a missing one.
+    pub fn transform(&self, columns: &[FeatureColumn], rows: &[usize]) -> Result<EncodedLeads, String> {
         let by_name: HashMap<&str, &FeatureColumn> = columns.iter().map(|c| (c.name.as_str(), c)).collect();
-        let width = self.width();
-        let mut matrix = Array2::<f64>::zeros((rows.len(), width).f());
+        let mut encoded = EncodedLeads {
+            n_rows: rows.len(),
+            width: self.width(),
+            numeric: Vec::new(),
+            groups: Vec::new(),
+        };
         let mut offset = 0;
         for step in &self.steps {
             let column = by_name.get(step.feature.as_str()).ok_or_else(|| step.feature.clone())?;
-            encode_into(step, &column.values, rows, &mut matrix, offset);
+            encode_into(step, &column.values, rows, &mut encoded, offset);
             offset += step.width();
         }
-        Ok(matrix)
+        Ok(encoded)
     }
 }
 
@@ -280,8 +284,8 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
     }
 }
 
-/// Writes the encoded inputs of one feature into `matrix[.., offset..offset + width]`.
-fn encode_into(step: &FeatureStep, values: &Values, rows: &[usize], matrix: &mut Array2<f64>, offset: usize) {
+/// Adds the inputs of one feature, starting at input `offset`, to `encoded`.
+fn encode_into(step: &FeatureStep, values: &Values, rows: &[usize], encoded: &mut EncodedLeads, offset: usize) {
     match (&step.encoding, values) {
         (
             Encoding::Numeric {
@@ -293,37 +297,53 @@ fn encode_into(step: &FeatureStep, values: &Values, rows: &[usize], matrix: &mut
             },
             Values::Numeric(v) | Values::Boolean(v),
         ) => {
-            for (out, &i) in rows.iter().enumerate() {
-                let raw = v[i];
-                let x = if raw.is_nan() { *median } else { raw };
-                let x = if *log1p { x.max(0.0).ln_1p() } else { x };
-                matrix[[out, offset]] = (x - mean) / std;
-                if *missing_flag {
-                    matrix[[out, offset + 1]] = f64::from(u8::from(raw.is_nan()));
-                }
+            let scaled = rows
+                .iter()
+                .map(|&i| {
+                    let x = if v[i].is_nan() { *median } else { v[i] };
+                    let x = if *log1p { x.max(0.0).ln_1p() } else { x };
+                    (x - mean) / std
+                })
+                .collect();
+            encoded.numeric.push(NumericInput {
+                input: offset,
+                values: scaled,
+            });
+            if *missing_flag {
+                let codes = rows.iter().map(|&i| if v[i].is_nan() { 0 } else { NONE }).collect();
+                encoded.groups.push(OneHotGroup {
+                    first: offset + 1,
+                    width: 1,
+                    codes,
+                });
             }
         }
         (Encoding::Categorical { levels, rare, other }, Values::Categorical(c)) => {
-            let slot_of = |level: &str| -> Option<usize> {
-                levels
+            let slot_of = |level: &str| -> Option<u32> {
+                let slot = levels
                     .iter()
                     .position(|l| l == level)
-                    .or_else(|| (*other && rare.iter().any(|r| r == level)).then_some(levels.len()))
+                    .or_else(|| (*other && rare.iter().any(|r| r == level)).then_some(levels.len()));
+                slot.map(|s| s as u32)
             };
-            let slots: Vec<Option<usize>> = c.levels.iter().map(|l| slot_of(l)).collect();
+            let slots: Vec<Option<u32>> = c.levels.iter().map(|l| slot_of(l)).collect();
             let missing_slot = slot_of(MISSING_LEVEL);
-            for (out, &i) in rows.iter().enumerate() {
-                let slot = match c.codes[i] {
+            let codes = rows
+                .iter()
+                .map(|&i| match c.codes[i] {
                     MISSING => missing_slot,
                     code => slots[code as usize],
-                };
-                if let Some(slot) = slot {
-                    matrix[[out, offset + slot]] = 1.0;
-                }
-            }
+                })
+                .map(|slot| slot.unwrap_or(NONE))
+                .collect();
+            encoded.groups.push(OneHotGroup {
+                first: offset,
+                width: step.width(),
+                codes,
+            });
         }
-        // A type mismatch between training and scoring is caught before encoding
-        // (`score` checks the schema); encode nothing rather than guess.
+        // A type mismatch between training and scoring is caught before encoding (scoring
+        // checks the schema); such a feature sets no input rather than a guessed one.
         _ => {}
     }
 }
@@ -386,7 +406,7 @@ mod tests {
         };
         assert_eq!((median, mean, missing_flag), (3.0, 3.0, true));
         assert!((std - 2f64.sqrt()).abs() < 1e-12);
-        let x = pipeline.transform(&columns, &[0, 1]).unwrap();
+        let x = pipeline.transform(&columns, &[0, 1]).unwrap().to_dense();
         assert!((x[[0, 0]] + 2.0 / 2f64.sqrt()).abs() < 1e-12);
         assert_eq!(x[[1, 0]], 0.0);
         assert_eq!((x[[0, 1]], x[[1, 1]]), (0.0, 1.0));
@@ -408,7 +428,8 @@ mod tests {
         let new = Categorical::from_values([Some("c"), Some("zzz"), None, Some("b")]);
         let x = pipeline
             .transform(&[column("source", Values::Categorical(new))], &[0, 1, 2, 3])
-            .unwrap();
+            .unwrap()
+            .to_dense();
         assert_eq!(x.row(0).to_vec(), vec![0.0, 0.0, 1.0]);
         assert_eq!(x.row(1).to_vec(), vec![0.0, 0.0, 0.0]);
         assert_eq!(x.row(2).to_vec(), vec![0.0, 0.0, 0.0]);

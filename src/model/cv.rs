@@ -4,12 +4,12 @@
 //! each fit starting from the previous one (warm starts). On large data the search runs on a
 //! stratified sample, with the penalty scaled to the sample size so that `C` keeps its meaning.
 
-use ndarray::{Array2, ShapeBuilder};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::logistic::{FitError, LogisticModel};
 use super::split::{stratified_folds, stratified_sample};
+use crate::features::encoded::EncodedLeads;
 use crate::metrics;
 
 /// Cross-validated figures for one `C`.
@@ -54,7 +54,7 @@ pub struct SearchSettings<'a> {
 /// Searches the grid on `x` (one row per training lead) and `outcome`. Returns the search and
 /// a starting point for the final fit (the mean of the fold models at the best `C`).
 pub fn search(
-    x: &Array2<f64>,
+    x: &EncodedLeads,
     outcome: &[bool],
     settings: &SearchSettings,
 ) -> Result<(GridSearch, LogisticModel), FitError> {
@@ -80,17 +80,16 @@ pub fn search(
                 .filter(|(_, &f)| f == fold)
                 .map(|(&r, _)| r)
                 .collect();
-            let x_fit = select_rows(x, &fit_rows);
+            let x_fit = x.select_rows(&fit_rows);
             let y_fit: Vec<bool> = fit_rows.iter().map(|&r| outcome[r]).collect();
-            let x_test = select_rows(x, &test_rows);
+            let x_test = x.select_rows(&test_rows);
             let y_test: Vec<bool> = test_rows.iter().map(|&r| outcome[r]).collect();
             let mut previous: Option<LogisticModel> = None;
             let mut results = Vec::with_capacity(grid.len());
             for &c in &grid {
                 let alpha = fit_rows.len() as f64 / (c * n_train);
-                let model =
-                    LogisticModel::fit(x_fit.view(), &y_fit, alpha, settings.max_iterations, previous.as_ref())?;
-                let p = model.predict(x_test.view());
+                let model = LogisticModel::fit(&x_fit, &y_fit, alpha, settings.max_iterations, previous.as_ref())?;
+                let p = model.predict(&x_test);
                 let auc = metrics::roc_auc(&y_test, &p).unwrap_or(0.5);
                 results.push((metrics::log_loss(&y_test, &p), auc, model.clone()));
                 previous = Some(model);
@@ -114,7 +113,7 @@ pub fn search(
         .enumerate()
         .min_by(|a, b| a.1.log_loss.total_cmp(&b.1.log_loss))
         .map_or(0, |(g, _)| g);
-    let width = x.ncols();
+    let width = x.width;
     let mut start = LogisticModel {
         coefficients: vec![0.0; width],
         intercept: 0.0,
@@ -135,15 +134,4 @@ pub fn search(
         },
         start,
     ))
-}
-
-/// The given rows of `x`, as a column-major matrix.
-pub fn select_rows(x: &Array2<f64>, rows: &[usize]) -> Array2<f64> {
-    let mut out = Array2::zeros((rows.len(), x.ncols()).f());
-    for (mut target, source) in out.columns_mut().into_iter().zip(x.columns()) {
-        for (t, &r) in target.iter_mut().zip(rows) {
-            *t = source[r];
-        }
-    }
-    out
 }

@@ -1,0 +1,246 @@
+//! Model inputs of a batch of leads, stored the way lead data is shaped.
+//!
+//! Most inputs are one-hot: a category sets exactly one of its inputs (or none, for the unknown
+//! bucket), and a missing flag is one 0/1 input. Storing one code per lead for each such group,
+//! and only the true numbers as columns, makes a lead cost one multiply-add per *feature*
+//! instead of per *input* and keeps 1 M leads × 170 inputs in tens of megabytes instead of a
+//! gigabyte — the model's products are memory-bound, so this is what makes fitting fast.
+
+use ndarray::{Array2, ShapeBuilder};
+use rayon::prelude::*;
+
+/// Code of "no input set" in a one-hot group.
+pub const NONE: u32 = u32::MAX;
+
+/// A numeric model input: its index and one value per lead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumericInput {
+    /// Index of the input among all model inputs.
+    pub input: usize,
+    /// Value per lead.
+    pub values: Vec<f64>,
+}
+
+/// A one-hot group: inputs `first..first + width`, of which each lead sets at most one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneHotGroup {
+    /// Index of the group's first input among all model inputs.
+    pub first: usize,
+    /// Number of inputs in the group.
+    pub width: usize,
+    /// Per lead: which input of the group is 1 (0-based within the group), or [`NONE`].
+    pub codes: Vec<u32>,
+}
+
+/// Encoded leads: numeric columns plus one-hot groups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedLeads {
+    /// Number of leads.
+    pub n_rows: usize,
+    /// Number of model inputs.
+    pub width: usize,
+    /// Numeric inputs.
+    pub numeric: Vec<NumericInput>,
+    /// One-hot groups.
+    pub groups: Vec<OneHotGroup>,
+}
+
+/// Leads per parallel work unit.
+const CHUNK: usize = 8192;
+
+impl EncodedLeads {
+    /// The given leads only, in that order.
+    pub fn select_rows(&self, rows: &[usize]) -> EncodedLeads {
+        EncodedLeads {
+            n_rows: rows.len(),
+            width: self.width,
+            numeric: self
+                .numeric
+                .iter()
+                .map(|c| NumericInput {
+                    input: c.input,
+                    values: rows.iter().map(|&r| c.values[r]).collect(),
+                })
+                .collect(),
+            groups: self
+                .groups
+                .iter()
+                .map(|g| OneHotGroup {
+                    first: g.first,
+                    width: g.width,
+                    codes: rows.iter().map(|&r| g.codes[r]).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The same inputs as an ordinary dense matrix (one row per lead).
+    pub fn to_dense(&self) -> Array2<f64> {
+        let mut dense = Array2::zeros((self.n_rows, self.width).f());
+        for column in &self.numeric {
+            dense
+                .column_mut(column.input)
+                .iter_mut()
+                .zip(&column.values)
+                .for_each(|(d, v)| *d = *v);
+        }
+        for group in &self.groups {
+            for (row, &code) in group.codes.iter().enumerate() {
+                if code != NONE {
+                    dense[[row, group.first + code as usize]] = 1.0;
+                }
+            }
+        }
+        dense
+    }
+
+    /// `intercept + weights · inputs` for leads `start..end`, added into `z`.
+    fn linear_into(&self, weights: &[f64], intercept: f64, start: usize, z: &mut [f64]) {
+        z.fill(intercept);
+        let end = start + z.len();
+        for column in &self.numeric {
+            let w = weights[column.input];
+            for (z, x) in z.iter_mut().zip(&column.values[start..end]) {
+                *z += w * x;
+            }
+        }
+        for group in &self.groups {
+            let w = &weights[group.first..group.first + group.width];
+            for (z, &code) in z.iter_mut().zip(&group.codes[start..end]) {
+                if code != NONE {
+                    *z += w[code as usize];
+                }
+            }
+        }
+    }
+
+    /// Log-odds of every lead under `weights` and `intercept`.
+    pub fn log_odds(&self, weights: &[f64], intercept: f64) -> Vec<f64> {
+        let mut z = vec![0.0; self.n_rows];
+        z.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(k, chunk)| self.linear_into(weights, intercept, k * CHUNK, chunk));
+        z
+    }
+
+    /// Summed log loss of `outcome` under `weights`/`intercept`, and its gradient (one entry
+    /// per input, then the intercept), in one parallel pass.
+    pub fn log_loss_and_gradient(&self, outcome: &[bool], weights: &[f64], intercept: f64) -> (f64, Vec<f64>) {
+        let width = self.width;
+        let partials: Vec<(f64, Vec<f64>)> = (0..self.n_rows.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|k| {
+                let start = k * CHUNK;
+                let end = (start + CHUNK).min(self.n_rows);
+                let mut z = vec![0.0; end - start];
+                self.linear_into(weights, intercept, start, &mut z);
+                let mut loss = 0.0;
+                // z becomes the residual σ(z) − y.
+                for (z, &y) in z.iter_mut().zip(&outcome[start..end]) {
+                    let signed = if y { -*z } else { *z };
+                    loss += softplus(signed);
+                    *z = crate::model::logistic::sigmoid(*z) - f64::from(u8::from(y));
+                }
+                let mut gradient = vec![0.0; width + 1];
+                for column in &self.numeric {
+                    gradient[column.input] = z.iter().zip(&column.values[start..end]).map(|(r, x)| r * x).sum();
+                }
+                for group in &self.groups {
+                    let g = &mut gradient[group.first..group.first + group.width];
+                    for (r, &code) in z.iter().zip(&group.codes[start..end]) {
+                        if code != NONE {
+                            g[code as usize] += r;
+                        }
+                    }
+                }
+                gradient[width] = z.iter().sum();
+                (loss, gradient)
+            })
+            .collect();
+        let mut total = 0.0;
+        let mut gradient = vec![0.0; width + 1];
+        for (loss, partial) in partials {
+            total += loss;
+            gradient.iter_mut().zip(partial).for_each(|(g, p)| *g += p);
+        }
+        (total, gradient)
+    }
+}
+
+/// `ln(1 + e^t)` without overflow.
+pub fn softplus(t: f64) -> f64 {
+    t.max(0.0) + (-t.abs()).exp().ln_1p()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> EncodedLeads {
+        EncodedLeads {
+            n_rows: 3,
+            width: 4,
+            numeric: vec![NumericInput {
+                input: 0,
+                values: vec![1.0, -2.0, 0.5],
+            }],
+            groups: vec![OneHotGroup {
+                first: 1,
+                width: 3,
+                codes: vec![0, NONE, 2],
+            }],
+        }
+    }
+
+    #[test]
+    fn dense_view_and_log_odds_agree() {
+        let leads = example();
+        let dense = leads.to_dense();
+        assert_eq!(dense.row(0).to_vec(), vec![1.0, 1.0, 0.0, 0.0]);
+        assert_eq!(dense.row(1).to_vec(), vec![-2.0, 0.0, 0.0, 0.0]);
+        assert_eq!(dense.row(2).to_vec(), vec![0.5, 0.0, 0.0, 1.0]);
+        let w = [0.5, 1.0, 2.0, 3.0];
+        let z = leads.log_odds(&w, -1.0);
+        let expected: Vec<f64> = dense
+            .rows()
+            .into_iter()
+            .map(|r| -1.0 + r.iter().zip(&w).map(|(x, w)| x * w).sum::<f64>())
+            .collect();
+        assert_eq!(z, expected);
+        assert_eq!(
+            leads.select_rows(&[2, 0]).to_dense().row(0).to_vec(),
+            vec![0.5, 0.0, 0.0, 1.0]
+        );
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let leads = example();
+        let outcome = [true, false, true];
+        let w = vec![0.3, -0.2, 0.1, 0.4];
+        let b = 0.2;
+        let (loss, gradient) = leads.log_loss_and_gradient(&outcome, &w, b);
+        let z = leads.log_odds(&w, b);
+        let direct: f64 = z
+            .iter()
+            .zip(&outcome)
+            .map(|(z, &y)| if y { softplus(-z) } else { softplus(*z) })
+            .sum();
+        assert!((loss - direct).abs() < 1e-12);
+        let h = 1e-6;
+        for k in 0..5 {
+            let (mut w2, mut b2) = (w.clone(), b);
+            if k < 4 {
+                w2[k] += h;
+            } else {
+                b2 += h;
+            }
+            let numeric = (leads.log_loss_and_gradient(&outcome, &w2, b2).0 - loss) / h;
+            assert!(
+                (numeric - gradient[k]).abs() < 1e-5,
+                "input {k}: {numeric} vs {}",
+                gradient[k]
+            );
+        }
+    }
+}
