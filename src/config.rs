@@ -119,6 +119,8 @@ pub struct FeatureConfig {
     pub roles: BTreeMap<String, Role>,
     /// Categories seen fewer times than this in training share the `other` bucket.
     pub min_frequency: usize,
+    /// At most this many categories per column get their own input; the rest share `other`.
+    pub max_categories: usize,
     /// `log1p` for skewed non-negative counts.
     pub log1p: Log1p,
     /// What to do about columns that leak the outcome.
@@ -137,6 +139,7 @@ impl Default for FeatureConfig {
             types: BTreeMap::new(),
             roles: BTreeMap::new(),
             min_frequency: 20,
+            max_categories: 100,
             log1p: Log1p::Auto,
             leakage: LeakagePolicy::Warn,
             leakage_auc: 0.95,

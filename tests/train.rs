@@ -199,3 +199,36 @@ fn same_seed_same_model() {
     };
     assert_eq!(coefficients("a.lsm"), coefficients("b.lsm"));
 }
+
+#[test]
+fn time_split_validates_on_the_newest_leads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("synth");
+    assert!(leadscore()
+        .args(["synth", "--leads", "3000", "--out"])
+        .arg(&data)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let config = write(dir.path(), "leadscore.toml", leadscore::commands::demo::demo_config());
+    let model = dir.path().join("m.lsm");
+    let output = leadscore()
+        .args(["train", "--data"])
+        .arg(data.join("leads.csv"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--split", "time", "--out"])
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr_of(&output));
+    assert!(
+        stdout_of(&output).contains("time (newest leads held out)"),
+        "{}",
+        stdout_of(&output)
+    );
+    let json = leadscore().arg("inspect").arg(&model).arg("--json").output().unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["artifact"]["training"]["validation"]["leads"], 600);
+}

@@ -9,8 +9,9 @@ pub fn run(args: &SynthArgs) -> Result<()> {
         return Err(Error::Usage("--leads must be at least 1".into()));
     }
     let started = std::time::Instant::now();
+    let show_progress = args.leads >= 200_000 && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let summary = crate::synth::generate(args.leads, args.seed, &args.out, |done| {
-        if args.leads >= 200_000 {
+        if show_progress {
             eprint!(
                 "\r  generated {} of {} leads",
                 super::thousands(done),
@@ -18,7 +19,7 @@ pub fn run(args: &SynthArgs) -> Result<()> {
             );
         }
     })?;
-    if args.leads >= 200_000 {
+    if show_progress {
         eprintln!();
     }
     println!(

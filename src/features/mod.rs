@@ -263,13 +263,19 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
                 ranked.push((MISSING_LEVEL, missing));
             }
             ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            let (levels, rare): (Vec<_>, Vec<_>) =
-                ranked.into_iter().partition(|(_, n)| *n >= config.min_frequency.max(1));
+            // The most frequent levels get their own input, up to max_categories of them.
+            let kept = ranked
+                .iter()
+                .take(config.max_categories.max(1))
+                .filter(|(_, n)| *n >= config.min_frequency.max(1))
+                .count();
+            let rare = ranked.split_off(kept);
+            let levels = ranked;
             let other = !rare.is_empty();
             let levels = levels.into_iter().map(|(l, _)| l.to_string()).collect::<Vec<_>>();
             if levels.is_empty() {
                 return Fitted::Dropped(format!(
-                    "every value is rarer than min_frequency = {}",
+                    "every value is rarer than min_frequency = {} (or max_categories is 0)",
                     config.min_frequency
                 ));
             }
@@ -434,6 +440,25 @@ mod tests {
         assert_eq!(x.row(1).to_vec(), vec![0.0, 0.0, 0.0]);
         assert_eq!(x.row(2).to_vec(), vec![0.0, 0.0, 0.0]);
         assert_eq!(x.row(3).to_vec(), vec![0.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn only_the_most_frequent_categories_get_inputs() {
+        let values: Vec<String> = (0..300).map(|i| format!("domain{}", i % 30)).collect();
+        let domains = Categorical::from_values(values.iter().map(|v| Some(v.as_str())));
+        let columns = vec![column("email: domain", Values::Categorical(domains))];
+        let config = FeatureConfig {
+            min_frequency: 5,
+            max_categories: 4,
+            ..Default::default()
+        };
+        let (pipeline, _) = FeaturePipeline::fit(&columns, &(0..300).collect::<Vec<_>>(), &config).unwrap();
+        assert_eq!(
+            pipeline.steps[0].width(),
+            5,
+            "4 categories and other: {:?}",
+            pipeline.input_names()
+        );
     }
 
     #[test]
