@@ -185,6 +185,7 @@ struct Engagement {
     last_activity: Option<i64>,
 }
 
+#[derive(Default)]
 struct Event<'a> {
     time: i64,
     kind: &'a str,
@@ -253,10 +254,7 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
                 time: time_in_window(&mut rng),
                 kind: "page_view",
                 url: page,
-                asset: "",
-                form: "",
-                email: 0,
-                mpp: false,
+                ..Default::default()
             });
         }
         let apple_mail = rng.gen_bool(0.25);
@@ -266,21 +264,17 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
                 events.push(Event {
                     time: sent + 600,
                     kind: "email_open",
-                    url: "",
-                    asset: "",
-                    form: "",
                     email,
                     mpp: true,
+                    ..Default::default()
                 });
             } else if sent < created + active_days * DAY && rng.gen_bool((0.25 * engaged).min(0.9)) {
+                let time = sent + rng.gen_range(0..2 * DAY);
                 events.push(Event {
-                    time: sent + rng.gen_range(0..2 * DAY),
+                    time,
                     kind: "email_open",
-                    url: "",
-                    asset: "",
-                    form: "",
                     email,
-                    mpp: false,
+                    ..Default::default()
                 });
             }
         }
@@ -288,77 +282,47 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
             events.push(Event {
                 time: time_in_window(&mut rng),
                 kind: "email_click",
-                url: "",
-                asset: "",
-                form: "",
                 email: rng.gen_range(1..=CAMPAIGN_EMAILS),
-                mpp: false,
+                ..Default::default()
             });
         }
         for _ in 0..count(&mut rng, 0.4 * engaged) {
             events.push(Event {
                 time: time_in_window(&mut rng),
                 kind: "download",
-                url: "",
                 asset: ASSETS[rng.gen_range(0..ASSETS.len())],
-                form: "",
-                email: 0,
-                mpp: false,
+                ..Default::default()
             });
         }
         for _ in 0..count(&mut rng, 0.2 * engaged) {
             events.push(Event {
                 time: time_in_window(&mut rng),
                 kind: "webinar",
-                url: "",
-                asset: "",
-                form: "",
-                email: 0,
-                mpp: false,
+                ..Default::default()
             });
         }
-        if rng.gen_bool(0.25) {
-            events.push(Event {
-                time: time_in_window(&mut rng),
-                kind: "form_submit",
-                url: "/newsletter",
-                asset: "",
-                form: "newsletter",
-                email: 0,
-                mpp: false,
-            });
-        }
-        if rng.gen_bool((0.06 * engaged).min(0.5)) {
-            events.push(Event {
-                time: time_in_window(&mut rng),
-                kind: "form_submit",
-                url: "/demo",
-                asset: "",
-                form: "demo_request",
-                email: 0,
-                mpp: false,
-            });
-        }
-        if rng.gen_bool((0.04 * engaged).min(0.3)) {
-            events.push(Event {
-                time: time_in_window(&mut rng),
-                kind: "form_submit",
-                url: "/contact",
-                asset: "",
-                form: "contact_us",
-                email: 0,
-                mpp: false,
-            });
+        // The newsletter form is filled by the curious, the demo and contact forms by buyers.
+        let forms = [
+            (0.25, "/newsletter", "newsletter"),
+            ((0.06 * engaged).min(0.5), "/demo", "demo_request"),
+            ((0.04 * engaged).min(0.3), "/contact", "contact_us"),
+        ];
+        for (rate, url, form) in forms {
+            if rng.gen_bool(rate) {
+                events.push(Event {
+                    time: time_in_window(&mut rng),
+                    kind: "form_submit",
+                    url,
+                    form,
+                    ..Default::default()
+                });
+            }
         }
         if rng.gen_bool(0.05) {
             events.push(Event {
                 time: time_in_window(&mut rng),
                 kind: "unsubscribe",
-                url: "",
-                asset: "",
-                form: "",
-                email: 0,
-                mpp: false,
+                ..Default::default()
             });
         }
 

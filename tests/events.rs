@@ -96,13 +96,7 @@ fn training_with_events_ignores_those_after_as_of() {
     };
     let output = run("2026-01-03");
     assert!(output.status.success(), "{}", common::stderr_of(&output));
-    let json = common::leadscore()
-        .arg("inspect")
-        .arg(&model)
-        .arg("--json")
-        .output()
-        .unwrap();
-    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let value = common::inspect_json(&model);
     // Events on Jan 1–3 count (cutoff at midnight Jan 3 keeps Jan 1, 2 and 3 00:00), Jan 4–5 do not.
     assert_eq!(value["artifact"]["training"]["events"]["after_cutoff"], 120);
     // Before every event: nothing matches, and the message says why.

@@ -7,13 +7,7 @@ use common::{leadscore, small_leads_csv, stderr_of, write};
 fn trained_model(dir: &std::path::Path) -> Vec<u8> {
     let data = write(dir, "leads.csv", small_leads_csv(300));
     let model = dir.join("good.lsm");
-    leadscore()
-        .args(["train", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&model)
-        .assert()
-        .success();
+    common::train(&data, &model);
     std::fs::read(model).unwrap()
 }
 

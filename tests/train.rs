@@ -48,8 +48,7 @@ fn synth_then_train_with_events_then_inspect() {
         "e-mail addresses become domain types: {text}"
     );
 
-    let json = leadscore().arg("inspect").arg(&model).arg("--json").output().unwrap();
-    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let value = common::inspect_json(&model);
     let auc = value["artifact"]["training"]["validation"]["roc_auc"].as_f64().unwrap();
     assert!(auc > 0.7 && auc < 1.0, "validation AUC {auc}");
     // The planted truth: a demo request raises conversion, a student domain lowers it.
@@ -86,8 +85,7 @@ fn train_without_config_infers_target_and_id_and_names_placeholders_missing() {
     assert!(output.status.success(), "{}", common::stderr_of(&output));
     // Few leads: a warning says so.
     assert!(stdout_of(&output).contains("figures will be noisy"));
-    let json = leadscore().arg("inspect").arg(&model).arg("--json").output().unwrap();
-    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let value = common::inspect_json(&model);
     assert_eq!(value["artifact"]["schema"]["target_column"], "converted");
     assert_eq!(value["artifact"]["schema"]["id_column"], "lead_id");
     let inputs: Vec<String> = value["artifact"]["input_names"]
@@ -127,8 +125,7 @@ fn semicolons_bom_quotes_and_crlf_are_read() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", common::stderr_of(&output));
-    let json = leadscore().arg("inspect").arg(&model).arg("--json").output().unwrap();
-    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let value = common::inspect_json(&model);
     let inputs = value["artifact"]["input_names"].to_string();
     assert!(inputs.contains("Lead Source = Google; paid"), "{inputs}");
     assert!(inputs.contains("Total Visits"), "{inputs}");
@@ -155,8 +152,7 @@ fn parquet_input_trains_like_csv() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", common::stderr_of(&output));
-    let json = leadscore().arg("inspect").arg(&model).arg("--json").output().unwrap();
-    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let value = common::inspect_json(&model);
     // No id column: the row number is the id.
     assert!(value["artifact"]["schema"]["id_column"].is_null());
     assert!(value["artifact"]["training"]["validation"]["roc_auc"].as_f64().unwrap() > 0.8);
@@ -186,15 +182,8 @@ fn same_seed_same_model() {
     let data = write(dir.path(), "leads.csv", small_leads_csv(1500));
     let coefficients = |name: &str| {
         let model = dir.path().join(name);
-        leadscore()
-            .args(["train", "--data"])
-            .arg(&data)
-            .arg("--out")
-            .arg(&model)
-            .assert()
-            .success();
-        let json = leadscore().arg("inspect").arg(&model).arg("--json").output().unwrap();
-        let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        common::train(&data, &model);
+        let value = common::inspect_json(&model);
         value["artifact"]["model"].to_string()
     };
     assert_eq!(coefficients("a.lsm"), coefficients("b.lsm"));
@@ -228,7 +217,6 @@ fn time_split_validates_on_the_newest_leads() {
         "{}",
         stdout_of(&output)
     );
-    let json = leadscore().arg("inspect").arg(&model).arg("--json").output().unwrap();
-    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let value = common::inspect_json(&model);
     assert_eq!(value["artifact"]["training"]["validation"]["leads"], 600);
 }

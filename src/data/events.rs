@@ -10,7 +10,7 @@ use std::path::Path;
 use polars::prelude::{NewChunkedArray, StringChunked};
 use serde::{Deserialize, Serialize};
 
-use super::infer::{parse_bool, parse_timestamp, MissingTokens};
+use super::infer::{parse_bool, parse_required_cells, parse_timestamp, MissingTokens};
 use super::read::{read_frame, RawCells, RawFrame};
 use super::values::{Categorical, Values, MISSING};
 use super::FeatureColumn;
@@ -342,25 +342,19 @@ fn parse_times(frame: &RawFrame, missing: &MissingTokens) -> Result<Vec<i64>> {
     })?;
     let fix = "write event times as YYYY-MM-DD HH:MM:SS or RFC 3339";
     match &frame.columns[index].cells {
-        RawCells::Text(text) => text
-            .iter()
-            .enumerate()
-            .map(|(row, cell)| match missing.clean(cell) {
-                None => Err(Error::rejected(
-                    frame.locate(name, Some(row)),
-                    "the event time is empty",
-                    fix,
-                )),
-                Some(cell) => parse_timestamp(cell).ok_or_else(|| {
-                    Error::rejected(frame.locate(name, Some(row)), format!("\"{cell}\" is not a time"), fix)
-                }),
-            })
-            .collect(),
+        RawCells::Text(text) => parse_required_cells(
+            frame,
+            name,
+            text,
+            missing,
+            ("event time", "a time", fix),
+            parse_timestamp,
+        ),
         RawCells::Typed(Values::Datetime(t)) => t
             .iter()
             .enumerate()
             .map(|(row, t)| {
-                t.ok_or_else(|| Error::rejected(frame.locate(name, Some(row)), "the event time is empty", fix))
+                t.ok_or_else(|| Error::rejected(frame.locate(name, Some(row)), "the event time is missing", fix))
             })
             .collect(),
         RawCells::Typed(other) => Err(Error::rejected(

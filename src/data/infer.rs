@@ -79,6 +79,36 @@ pub fn parse_timestamp(cell: &str) -> Option<i64> {
         })
 }
 
+/// Parses every cell of a text column that must be filled: a missing cell is rejected as
+/// "the {what} is missing", one `parse` refuses as "{what} "x" is not {expected}", each with
+/// its row and the `fix`.
+pub fn parse_required_cells<T>(
+    frame: &RawFrame,
+    name: &str,
+    text: &StringChunked,
+    missing: &MissingTokens,
+    (what, expected, fix): (&str, &str, &str),
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<T>> {
+    text.iter()
+        .enumerate()
+        .map(|(row, cell)| match missing.clean(cell) {
+            None => Err(Error::rejected(
+                frame.locate(name, Some(row)),
+                format!("the {what} is missing"),
+                fix,
+            )),
+            Some(cell) => parse(cell).ok_or_else(|| {
+                Error::rejected(
+                    frame.locate(name, Some(row)),
+                    format!("{what} \"{cell}\" is not {expected}"),
+                    fix,
+                )
+            }),
+        })
+        .collect()
+}
+
 /// Turns a text column into typed values: the forced type when one is configured, otherwise
 /// the narrowest type every present cell fits.
 pub fn type_text_column(

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{ColumnType, Config, Role};
 use crate::error::{Error, Location, Result};
-use infer::{parse_bool, parse_timestamp, type_text_column, MissingTokens};
+use infer::{parse_bool, parse_required_cells, parse_timestamp, type_text_column, MissingTokens};
 use read::{RawCells, RawFrame};
 use values::{Categorical, Values};
 
@@ -34,6 +34,19 @@ pub struct FeatureColumn {
     pub role: Role,
     /// The typed values.
     pub values: Values,
+}
+
+impl FeatureColumn {
+    /// A feature that is an input column as it is.
+    pub fn direct(name: &str, role: Role, values: Values) -> Self {
+        FeatureColumn {
+            name: name.to_string(),
+            source: name.to_string(),
+            derivation: Derivation::Direct,
+            role,
+            values,
+        }
+    }
 }
 
 /// How a derived feature is computed from its source column; kept in the model so scoring
@@ -446,24 +459,9 @@ fn parse_outcome(frame: &RawFrame, name: &str, missing: &MissingTokens) -> Resul
     let fix =
         "outcome values must be 1/0, true/false, yes/no or y/n; fix the row or drop leads whose outcome is unknown";
     let outcome: Vec<bool> = match &frame.columns[index].cells {
-        RawCells::Text(text) => text
-            .iter()
-            .enumerate()
-            .map(|(row, cell)| match missing.clean(cell) {
-                None => Err(Error::rejected(
-                    frame.locate(name, Some(row)),
-                    "the outcome is missing",
-                    fix,
-                )),
-                Some(cell) => parse_bool(cell).ok_or_else(|| {
-                    Error::rejected(
-                        frame.locate(name, Some(row)),
-                        format!("outcome value \"{cell}\" is not binary"),
-                        fix,
-                    )
-                }),
-            })
-            .collect::<Result<_>>()?,
+        RawCells::Text(text) => {
+            parse_required_cells(frame, name, text, missing, ("outcome", "binary", fix), parse_bool)?
+        }
         RawCells::Typed(Values::Numeric(v) | Values::Boolean(v)) => v
             .iter()
             .enumerate()

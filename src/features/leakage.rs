@@ -186,13 +186,7 @@ mod tests {
     use crate::data::values::Categorical;
 
     fn column(name: &str, values: Values) -> FeatureColumn {
-        FeatureColumn {
-            name: name.into(),
-            source: name.into(),
-            derivation: Derivation::Direct,
-            role: Role::Explicit,
-            values,
-        }
+        FeatureColumn::direct(name, Role::Explicit, values)
     }
 
     #[test]

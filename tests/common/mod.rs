@@ -41,3 +41,27 @@ pub fn stderr_of(output: &std::process::Output) -> String {
 pub fn stdout_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// `leadscore inspect MODEL --json`, parsed.
+pub fn inspect_json(model: &Path) -> serde_json::Value {
+    let output = leadscore()
+        .arg("inspect")
+        .arg(model)
+        .arg("--json")
+        .output()
+        .expect("run inspect");
+    assert!(output.status.success(), "inspect failed: {}", stderr_of(&output));
+    serde_json::from_slice(&output.stdout).expect("inspect --json prints JSON")
+}
+
+/// `leadscore train --data DATA --out MODEL`, which must succeed.
+pub fn train(data: &Path, model: &Path) {
+    let output = leadscore()
+        .args(["train", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(model)
+        .output()
+        .expect("run train");
+    assert!(output.status.success(), "train failed: {}", stderr_of(&output));
+}
