@@ -31,6 +31,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Show what a model file holds: data, features, coefficients, leakage warnings, metrics.
     Inspect(InspectArgs),
+    /// Compute the marketing team's rule points per lead, with band, MQL flag and the rules that fired.
+    Points(PointsArgs),
 }
 
 /// `leadscore demo`
@@ -114,4 +116,35 @@ pub struct InspectArgs {
     /// How many top positive and negative factors to list.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+}
+
+/// `leadscore points`
+#[derive(Debug, Args)]
+#[command(after_help = "Example:
+  leadscore points --rules data/rules/example.toml --data leads.csv --events events.csv --out points.csv
+
+The rules file holds [[rules]] (column or event criteria with points), [bands], [decay] and
+optional min_total / max_total / segment_by; data/rules/example.toml shows every kind.")]
+pub struct PointsArgs {
+    /// The rules file (TOML).
+    #[arg(long)]
+    pub rules: PathBuf,
+    /// Leads (CSV or Parquet), one row per lead.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Activity events, needed by event rules and inactivity decay.
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// leadscore.toml for the [data] section (id, snapshot, time, missing values).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Lead id column (found automatically when named like `lead_id`).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Cutoff date (YYYY-MM-DD) when the leads have no snapshot column: later events are ignored.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Where to write the points (CSV): id, points, band, mql, rules.
+    #[arg(long)]
+    pub out: PathBuf,
 }

@@ -233,19 +233,11 @@ impl Config {
 
     /// Parses config text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        let config: Config = toml::from_str(text).map_err(|e| {
-            let mut location = Location::file(path);
-            if let Some(span) = e.span() {
-                let (line, column) = line_and_column(text, span.start);
-                location = location.line(line as u64);
-                location.column = Some(format!("character {column}"));
-            }
-            Error::rejected(
-                location,
-                e.message().trim().to_string(),
-                "see the configuration reference in README.md for the keys each section accepts",
-            )
-        })?;
+        let config: Config = parse_toml(
+            text,
+            path,
+            "see the configuration reference in README.md for the keys each section accepts",
+        )?;
         config.validate(path)?;
         Ok(config)
     }
@@ -307,6 +299,20 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Deserialises TOML text; a syntax error, a wrong type or an unknown key is rejected with the
+/// file, line and character where it is, and `fix`.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, path: &Path, fix: &str) -> Result<T> {
+    toml::from_str(text).map_err(|e| {
+        let mut location = Location::file(path);
+        if let Some(span) = e.span() {
+            let (line, column) = line_and_column(text, span.start);
+            location = location.line(line as u64);
+            location.column = Some(format!("character {column}"));
+        }
+        Error::rejected(location, e.message().trim().to_string(), fix)
+    })
 }
 
 /// 1-based line and column of a byte offset in `text`.

@@ -1,7 +1,7 @@
 //! leadscore: lead scoring for marketing ops and data scientists.
 //!
 //! Data comes in through [`data`] (lead and event files), becomes model inputs in [`features`],
-//! is fitted in [`model`] and measured with [`metrics`]. [`commands`] holds one module per
+//! is fitted in [`model`] and measured with [`metrics`]; [`rules`] runs the marketing team's points. [`commands`] holds one module per
 //! subcommand; [`cli`] the command-line definitions.
 
 pub mod cli;
@@ -13,6 +13,7 @@ pub mod features;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod rules;
 pub mod synth;
 
 pub use error::{Error, Result};

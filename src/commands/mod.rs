@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod inspect;
+pub mod points;
 pub mod synth;
 pub mod train;
 
@@ -17,6 +18,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Synth(args) => synth::run(&args),
         Command::Train(args) => train::run(&args).map(|_| ()),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Points(args) => points::run(&args).map(|_| ()),
     }
 }
 

@@ -41,6 +41,7 @@ pub struct EventLog {
     urls: Option<StringChunked>,
     forms: Option<Categorical>,
     emails: Option<Categorical>,
+    assets: Option<Categorical>,
     privacy_proxy: Vec<bool>,
 }
 
@@ -119,6 +120,7 @@ impl EventLog {
             urls: text("url", false)?,
             forms: categorical(text("form_id", false)?),
             emails: categorical(text("email_id", false)?),
+            assets: categorical(text("asset", false)?),
             privacy_proxy,
         })
     }
@@ -163,6 +165,77 @@ impl EventLog {
         }
     }
 
+    /// Calls `visit(lead, row)` for every event of a lead in `lead_ids` at or before that lead's
+    /// cutoff, and counts what was used and why the rest was not.
+    pub fn visit(&self, lead_ids: &[String], cutoff: &[i64], mut visit: impl FnMut(usize, usize)) -> EventCounts {
+        let mut index: HashMap<&str, u32> = HashMap::with_capacity(lead_ids.len());
+        for (i, id) in lead_ids.iter().enumerate() {
+            index.entry(id.as_str()).or_insert(i as u32);
+        }
+        let mut counts = EventCounts {
+            read: self.len(),
+            ..Default::default()
+        };
+        for (row, lead) in self.lead_ids.iter().enumerate() {
+            let Some(&lead) = lead.and_then(|id| index.get(id.trim())) else {
+                counts.unmatched += 1;
+                continue;
+            };
+            if self.timestamps[row] > cutoff[lead as usize] {
+                counts.after_cutoff += 1;
+                continue;
+            }
+            counts.used += 1;
+            visit(lead as usize, row);
+        }
+        counts
+    }
+
+    /// Distinct event types, lower case.
+    pub fn event_types(&self) -> &[String] {
+        &self.event_types.levels
+    }
+
+    /// Index into [`EventLog::event_types`] of event `row`.
+    pub fn event_type_code(&self, row: usize) -> usize {
+        self.event_types.codes[row] as usize
+    }
+
+    /// Time of event `row` (seconds since 1970 UTC).
+    pub fn time(&self, row: usize) -> i64 {
+        self.timestamps[row]
+    }
+
+    /// URL of event `row`, when there is one.
+    pub fn url(&self, row: usize) -> Option<&str> {
+        self.urls.as_ref().and_then(|u| u.get(row))
+    }
+
+    /// Form id of event `row`.
+    pub fn form(&self, row: usize) -> Option<&str> {
+        self.forms.as_ref().and_then(|f| f.get(row))
+    }
+
+    /// E-mail id of event `row`.
+    pub fn email(&self, row: usize) -> Option<&str> {
+        self.emails.as_ref().and_then(|e| e.get(row))
+    }
+
+    /// Asset of event `row`.
+    pub fn asset(&self, row: usize) -> Option<&str> {
+        self.assets.as_ref().and_then(|a| a.get(row))
+    }
+
+    /// Whether event `row` is an Apple Mail Privacy Protection or bot open.
+    pub fn is_privacy_proxy(&self, row: usize) -> bool {
+        self.privacy_proxy[row]
+    }
+
+    /// The file the events came from.
+    pub fn path(&self) -> &Path {
+        &self.frame_path
+    }
+
     /// Per-lead engagement features for the leads `lead_ids`, each as of its `cutoff`.
     pub fn aggregate(
         &self,
@@ -171,10 +244,6 @@ impl EventLog {
         cutoff: &[i64],
     ) -> Result<(Vec<FeatureColumn>, EventCounts)> {
         let n = lead_ids.len();
-        let mut index: HashMap<&str, u32> = HashMap::with_capacity(n);
-        for (i, id) in lead_ids.iter().enumerate() {
-            index.entry(id.as_str()).or_insert(i as u32);
-        }
         let type_slot: Vec<Option<usize>> = self
             .event_types
             .levels
@@ -206,23 +275,9 @@ impl EventLog {
         let mut opens: Vec<(u32, u32, f64)> = Vec::new();
         let open_code = self.event_types.levels.iter().position(|t| t == "email_open");
         let decay = std::f64::consts::LN_2 / spec.half_life_days;
-        let mut counts = EventCounts {
-            read: self.len(),
-            ..Default::default()
-        };
-
-        for (row, lead) in self.lead_ids.iter().enumerate() {
-            let Some(&lead) = lead.and_then(|id| index.get(id.trim())) else {
-                counts.unmatched += 1;
-                continue;
-            };
-            let lead_row = lead as usize;
+        let counts = self.visit(lead_ids, cutoff, |lead_row, row| {
+            let lead = lead_row as u32;
             let time = self.timestamps[row];
-            if time > cutoff[lead_row] {
-                counts.after_cutoff += 1;
-                continue;
-            }
-            counts.used += 1;
             let weight = if self.privacy_proxy[row] {
                 spec.mpp_open_weight
             } else {
@@ -259,7 +314,7 @@ impl EventLog {
                     }
                 }
             }
-        }
+        });
         // A distinct e-mail counts once, at the weight of its most human open.
         opens.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(b.2.total_cmp(&a.2)));
         opens.dedup_by_key(|o| (o.0, o.1));

@@ -1,0 +1,147 @@
+//! `leadscore points`: the marketing team's rule points for every lead, with the rules that
+//! fired, written as CSV; a summary (leads per band, how often each rule fired, and how well
+//! points separate converters when the file has an outcome) goes to standard error.
+
+use super::{thousands, Steps};
+use crate::cli::PointsArgs;
+use crate::config::Config;
+use crate::data::events::EventLog;
+use crate::data::infer::MissingTokens;
+use crate::data::{load_leads, parse_as_of, ColumnChoice, LeadTable};
+use crate::error::{Error, Location, Result};
+use crate::rules::engine::{score, Points};
+use crate::rules::RuleSet;
+
+/// Runs `points` and returns the points.
+pub fn run(args: &PointsArgs) -> Result<Points> {
+    let steps = Steps::new(false);
+    // The whole rules file validates before any lead is read.
+    let rules = RuleSet::load(&args.rules)?;
+    let mut config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if args.id.is_some() {
+        config.data.id = args.id.clone();
+    }
+    if args.as_of.is_some() {
+        config.data.as_of = args.as_of.clone();
+    }
+    for (path, flag) in [(Some(&args.data), "--data"), (args.events.as_ref(), "--events")] {
+        if let Some(path) = path.filter(|p| !p.is_file()) {
+            return Err(Error::rejected(
+                Location::file(path),
+                "no such file",
+                format!("check the path given to {flag}"),
+            ));
+        }
+    }
+    if rules.needs_events() && args.events.is_none() {
+        return Err(Error::Usage(format!(
+            "{} has event rules or inactivity decay: pass the events file with --events",
+            args.rules.display()
+        )));
+    }
+    let as_of = config.data.as_of.as_deref().map(parse_as_of).transpose()?;
+    let choice = ColumnChoice {
+        target: config.data.target.clone(),
+        id: config.data.id.clone(),
+        exclude: Vec::new(),
+    };
+    let table = steps.step("reading leads", || {
+        load_leads(&args.data, &choice, &config, false, as_of)
+    })?;
+    let events = match &args.events {
+        Some(path) => Some(steps.step("reading events", || {
+            EventLog::load(path, &MissingTokens::new(&config.data.missing_values))
+        })?),
+        None => None,
+    };
+    let points = steps.step("scoring rules", || score(&rules, &table, events.as_ref()))?;
+    steps.step("writing points", || write_points(&args.out, &table, &rules, &points))?;
+    eprint!("{}", summary(&rules, &table, &points));
+    println!(
+        "wrote points for {} leads to {}",
+        thousands(table.n_rows),
+        args.out.display()
+    );
+    Ok(points)
+}
+
+fn write_points(path: &std::path::Path, table: &LeadTable, rules: &RuleSet, points: &Points) -> Result<()> {
+    let id_header = table.id_column.clone().unwrap_or_else(|| "row".to_string());
+    crate::output::write_with(path, |out| {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record([id_header.as_str(), "points", "band", "mql", "rules"])?;
+        for lead in 0..table.n_rows {
+            let total = points.total[lead];
+            writer.write_record([
+                table.ids[lead].as_str(),
+                &format!("{total}"),
+                rules.file.bands.band_of(total),
+                if total >= rules.file.bands.mql { "true" } else { "false" },
+                &points.explain(rules, lead),
+            ])?;
+        }
+        writer.flush()?;
+        Ok(())
+    })
+}
+
+/// Leads per band, MQLs, how often each rule fired, and the ROC AUC of points when the leads
+/// have an outcome.
+pub fn summary(rules: &RuleSet, table: &LeadTable, points: &Points) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let n = table.n_rows.max(1);
+    let bands = &rules.file.bands;
+    let _ = writeln!(out, "points summary ({} leads)", thousands(table.n_rows));
+    for name in &bands.names {
+        let count = points.total.iter().filter(|&&p| bands.band_of(p) == name).count();
+        let _ = writeln!(
+            out,
+            "  {name:<12} {:>10} leads ({:.1} %)",
+            thousands(count),
+            100.0 * count as f64 / n as f64
+        );
+    }
+    let mqls = points.total.iter().filter(|&&p| p >= bands.mql).count();
+    let _ = writeln!(
+        out,
+        "  MQL (≥ {})  {:>10} leads ({:.1} %)",
+        bands.mql,
+        thousands(mqls),
+        100.0 * mqls as f64 / n as f64
+    );
+    let _ = writeln!(out, "rules fired");
+    for (index, rule) in rules.rules.iter().enumerate() {
+        let count = points
+            .fired
+            .iter()
+            .filter(|f| f.iter().any(|&(r, _)| r == index))
+            .count();
+        let _ = writeln!(
+            out,
+            "  {:<28} {:>+6}  {:>10} leads",
+            rule.rule.name,
+            rule.rule.points,
+            thousands(count)
+        );
+    }
+    if rules.file.decay.is_some() {
+        let count = points.decay.iter().filter(|&&d| d != 0.0).count();
+        let _ = writeln!(
+            out,
+            "  {:<28} {:>6}  {:>10} leads",
+            "inactivity decay",
+            "",
+            thousands(count)
+        );
+    }
+    if let Some(outcome) = &table.outcome {
+        if let Some(auc) = crate::metrics::roc_auc(outcome, &points.total) {
+            let _ = writeln!(out, "points separate converters from the rest with ROC AUC {auc:.4}");
+        }
+    }
+    out
+}

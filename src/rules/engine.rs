@@ -1,0 +1,283 @@
+//! Running a rule set over leads (and their events) in one pass: points per lead, with the
+//! rules that fired.
+
+use super::{ColumnTest, Count, Criterion, RuleSet};
+use crate::data::events::EventLog;
+use crate::data::infer::parse_bool;
+use crate::data::values::Values;
+use crate::data::{email_domain, Derivation, LeadTable};
+use crate::error::{Error, Location, Result};
+
+const DAY: f64 = 86_400.0;
+
+/// Points of every lead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Points {
+    /// Total points per lead (after decay, caps and floor).
+    pub total: Vec<f64>,
+    /// Rules that gave points, per lead: (rule index, points).
+    pub fired: Vec<Vec<(usize, f64)>>,
+    /// Points from inactivity decay per lead (0 or negative).
+    pub decay: Vec<f64>,
+}
+
+impl Points {
+    /// The fired rules of lead `i` as text: `pricing_page:+10; student_domain:-20`.
+    pub fn explain(&self, rules: &RuleSet, i: usize) -> String {
+        let mut parts: Vec<String> = self.fired[i]
+            .iter()
+            .map(|&(r, p)| format!("{}:{p:+}", rules.rules[r].rule.name))
+            .collect();
+        if self.decay[i] != 0.0 {
+            parts.push(format!("inactivity:{:+}", self.decay[i]));
+        }
+        parts.join("; ")
+    }
+}
+
+/// Scores every lead of `table` with `rules`; events (when given) are taken as of each lead's
+/// cutoff. Every column and event type the rules name must exist.
+pub fn score(rules: &RuleSet, table: &LeadTable, events: Option<&EventLog>) -> Result<Points> {
+    let n = table.n_rows;
+    let mut fired: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+    let segments = segment_of_each_lead(rules, table)?;
+    let applies = |rule: &super::ValidRule, lead: usize| match (&rule.rule.segment, &segments) {
+        (Some(segment), Some(values)) => values[lead].as_deref().is_some_and(|v| v.eq_ignore_ascii_case(segment)),
+        _ => true,
+    };
+
+    for (index, rule) in rules.rules.iter().enumerate() {
+        let Criterion::Column { column, test } = &rule.criterion else {
+            continue;
+        };
+        let values = column_values(table, column, test, &rule.rule.name)?;
+        for (lead, fired) in fired.iter_mut().enumerate() {
+            if applies(rule, lead) && values.holds(lead, test) {
+                fired.push((index, rule.rule.points));
+            }
+        }
+    }
+
+    let event_rules: Vec<usize> = rules
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r.criterion, Criterion::Event))
+        .map(|(i, _)| i)
+        .collect();
+    let mut last_activity: Vec<Option<i64>> = vec![None; n];
+    if let Some(events) = events {
+        // Which event-type code each event rule counts.
+        let mut type_codes = Vec::with_capacity(event_rules.len());
+        for &r in &event_rules {
+            let wanted = rules.rules[r].rule.event.as_deref().unwrap_or_default().to_lowercase();
+            let code = events.event_types().iter().position(|t| *t == wanted).ok_or_else(|| {
+                Error::rejected(
+                    Location::file(events.path()).column("event_type"),
+                    format!(
+                        "rule \"{}\" counts \"{wanted}\" events, and the events file has none",
+                        rules.rules[r].rule.name
+                    ),
+                    format!("the file's event types are: {}", events.event_types().join(", ")),
+                )
+            })?;
+            type_codes.push(code);
+        }
+        let mut counts = vec![0u32; n * event_rules.len()];
+        events.visit(&table.ids, &table.cutoff, |lead, row| {
+            let privacy_proxy = events.is_privacy_proxy(row);
+            if !privacy_proxy {
+                let time = events.time(row);
+                last_activity[lead] = Some(last_activity[lead].map_or(time, |t| t.max(time)));
+            }
+            let code = events.event_type_code(row);
+            for (k, &r) in event_rules.iter().enumerate() {
+                let rule = &rules.rules[r].rule;
+                if type_codes[k] != code || (privacy_proxy && !rule.include_mpp) {
+                    continue;
+                }
+                if let Some(days) = rule.within_days {
+                    if ((table.cutoff[lead] - events.time(row)) as f64) > days * DAY {
+                        continue;
+                    }
+                }
+                let matches = |wanted: &Option<String>, actual: Option<&str>| {
+                    wanted
+                        .as_ref()
+                        .is_none_or(|w| actual.is_some_and(|a| a.eq_ignore_ascii_case(w)))
+                };
+                if !matches(&rule.form_id, events.form(row))
+                    || !matches(&rule.asset, events.asset(row))
+                    || !matches(&rule.email_id, events.email(row))
+                {
+                    continue;
+                }
+                if let Some(fragments) = &rule.url_contains {
+                    if !events
+                        .url(row)
+                        .is_some_and(|url| fragments.iter().any(|f| url.contains(f.as_str())))
+                    {
+                        continue;
+                    }
+                }
+                counts[lead * event_rules.len() + k] += 1;
+            }
+        });
+        for (lead, fired) in fired.iter_mut().enumerate() {
+            for (k, &r) in event_rules.iter().enumerate() {
+                let hits = counts[lead * event_rules.len() + k];
+                let rule = &rules.rules[r];
+                if hits == 0 || !applies(rule, lead) {
+                    continue;
+                }
+                let times = if rule.rule.count == Count::Once {
+                    1.0
+                } else {
+                    f64::from(hits)
+                };
+                let mut points = times * rule.rule.points;
+                if let Some(cap) = rule.rule.cap {
+                    points = points.clamp(-cap, cap);
+                }
+                fired.push((r, points));
+            }
+        }
+    } else if rules.needs_events() {
+        return Err(Error::Usage(
+            "the rules count events or decay with inactivity: pass the events file with --events".into(),
+        ));
+    }
+
+    // Fired rules are listed in the order the file gives them.
+    for fired in &mut fired {
+        fired.sort_by_key(|&(rule, _)| rule);
+    }
+
+    // Inactivity decay counts from the last activity (or, for a lead never active, from its
+    // creation when the creation time is known).
+    let decay: Vec<f64> = match &rules.file.decay {
+        None => vec![0.0; n],
+        Some(decay) => (0..n)
+            .map(|lead| {
+                let since = last_activity[lead].or_else(|| table.created.as_ref().and_then(|c| c[lead]));
+                let Some(since) = since else { return 0.0 };
+                let periods = (((table.cutoff[lead] - since) as f64 / DAY) / decay.per_days)
+                    .floor()
+                    .max(0.0);
+                let points = periods * decay.points;
+                decay.floor.map_or(points, |floor| points.max(floor))
+            })
+            .collect(),
+    };
+    let total = fired
+        .iter()
+        .zip(&decay)
+        .map(|(fired, decay)| {
+            let mut total = fired.iter().map(|(_, p)| p).sum::<f64>() + decay;
+            if let Some(max) = rules.file.max_total {
+                total = total.min(max);
+            }
+            if let Some(min) = rules.file.min_total {
+                total = total.max(min);
+            }
+            total
+        })
+        .collect();
+    Ok(Points { total, fired, decay })
+}
+
+/// The values a column rule reads, as text or number per lead.
+enum ColumnValues<'a> {
+    Text(&'a crate::data::values::Categorical),
+    Number(&'a [f64], bool),
+}
+
+impl ColumnValues<'_> {
+    fn holds(&self, lead: usize, test: &ColumnTest) -> bool {
+        match self {
+            ColumnValues::Text(c) => {
+                let Some(value) = c.get(lead) else {
+                    return matches!(test, ColumnTest::NotIn(_));
+                };
+                let lower = value.to_lowercase();
+                match test {
+                    ColumnTest::In(list) => list.contains(&lower),
+                    ColumnTest::NotIn(list) => !list.contains(&lower),
+                    ColumnTest::Range(low, high) => value.parse::<f64>().is_ok_and(|x| *low <= x && x <= *high),
+                    ColumnTest::Contains(text) => lower.contains(text.as_str()),
+                    ColumnTest::Regex(regex) => regex.is_match(value),
+                    ColumnTest::Domain(patterns) => {
+                        let domain = email_domain(value);
+                        patterns.iter().any(|p| match p.strip_prefix("*.") {
+                            Some(suffix) => domain.ends_with(&format!(".{suffix}")) || domain == suffix,
+                            None => domain == *p,
+                        })
+                    }
+                }
+            }
+            ColumnValues::Number(values, boolean) => {
+                let x = values[lead];
+                if x.is_nan() {
+                    return matches!(test, ColumnTest::NotIn(_));
+                }
+                let equals = |item: &String| {
+                    if *boolean {
+                        parse_bool(item).is_some_and(|b| f64::from(u8::from(b)) == x)
+                    } else {
+                        item.parse::<f64>().is_ok_and(|v| v == x)
+                    }
+                };
+                match test {
+                    ColumnTest::In(list) => list.iter().any(equals),
+                    ColumnTest::NotIn(list) => !list.iter().any(equals),
+                    ColumnTest::Range(low, high) => *low <= x && x <= *high,
+                    ColumnTest::Contains(text) => x.to_string().contains(text.as_str()),
+                    ColumnTest::Regex(regex) => regex.is_match(&x.to_string()),
+                    ColumnTest::Domain(_) => false,
+                }
+            }
+        }
+    }
+}
+
+fn column_values<'a>(table: &'a LeadTable, column: &str, test: &ColumnTest, rule: &str) -> Result<ColumnValues<'a>> {
+    let feature = table
+        .features
+        .iter()
+        .find(|f| f.source == column && f.derivation == Derivation::Direct);
+    // E-mail columns are kept as their domain; domain rules read that.
+    let domain = table
+        .features
+        .iter()
+        .find(|f| f.source == column && f.derivation == Derivation::Domain);
+    match (feature.or(domain).map(|f| &f.values), test) {
+        (Some(Values::Categorical(c)), _) => Ok(ColumnValues::Text(c)),
+        (Some(Values::Numeric(v)), _) => Ok(ColumnValues::Number(v, false)),
+        (Some(Values::Boolean(v)), _) => Ok(ColumnValues::Number(v, true)),
+        (Some(Values::Datetime(_)), _) => Err(Error::rejected(
+            Location::file(&table.path).column(column),
+            format!("rule \"{rule}\" tests a date column"),
+            "test engagement with event rules and inactivity with [decay]",
+        )),
+        (None, _) => Err(Error::rejected(
+            Location::file(&table.path).column(column),
+            format!("rule \"{rule}\" reads a column the lead file does not have"),
+            format!("the file has: {}", table.input_columns.join(", ")),
+        )),
+    }
+}
+
+fn segment_of_each_lead(rules: &RuleSet, table: &LeadTable) -> Result<Option<Vec<Option<String>>>> {
+    let Some(column) = &rules.file.segment_by else {
+        return Ok(None);
+    };
+    let values = column_values(table, column, &ColumnTest::In(Vec::new()), "segment_by")?;
+    Ok(Some(
+        (0..table.n_rows)
+            .map(|lead| match &values {
+                ColumnValues::Text(c) => c.get(lead).map(str::to_string),
+                ColumnValues::Number(v, _) => (!v[lead].is_nan()).then(|| v[lead].to_string()),
+            })
+            .collect(),
+    ))
+}

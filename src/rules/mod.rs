@@ -1,0 +1,496 @@
+//! The marketing team's points rules (Mautic / HubSpot / Pardot style), read from TOML and
+//! validated as a whole before any lead is scored.
+//!
+//! A rule gives positive or negative points when a criterion holds: on a lead column
+//! (explicit data: equals / in / not in / range / contains / regex / e-mail domain), or on
+//! events (implicit data: type, URL, form, asset, e-mail, within the last N days; once, or each
+//! time with a cap). Inactivity decay takes points per N days since the last activity. Totals
+//! can be capped and floored; bands and the MQL threshold turn points into actions.
+
+pub mod engine;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::config::parse_toml;
+use crate::error::{Error, Location, Result};
+
+/// The rules file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    /// Column whose value picks the rules that apply (rules with `segment` set).
+    #[serde(default)]
+    pub segment_by: Option<String>,
+    /// Total points are capped at this (after all rules and decay).
+    #[serde(default)]
+    pub max_total: Option<f64>,
+    /// Total points never go below this (e.g. 0).
+    #[serde(default)]
+    pub min_total: Option<f64>,
+    /// Bands and the MQL threshold.
+    #[serde(default)]
+    pub bands: Bands,
+    /// Points per days without activity.
+    #[serde(default)]
+    pub decay: Option<Decay>,
+    /// The rules.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+/// `[bands]`: names in ascending order, the cut points between them and the MQL threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bands {
+    /// Band names, coldest first.
+    pub names: Vec<String>,
+    /// Lower bounds of every band but the first, ascending (`cold < 25 ≤ warm < 75 ≤ hot`).
+    pub cuts: Vec<f64>,
+    /// A lead with at least this many points is a marketing qualified lead.
+    pub mql: f64,
+}
+
+impl Default for Bands {
+    fn default() -> Self {
+        Bands {
+            names: vec!["cold".into(), "warm".into(), "hot".into()],
+            cuts: vec![25.0, 75.0],
+            mql: 60.0,
+        }
+    }
+}
+
+impl Bands {
+    /// The band of a number of points.
+    pub fn band_of(&self, points: f64) -> &str {
+        let index = self.cuts.iter().filter(|&&cut| points >= cut).count();
+        &self.names[index]
+    }
+}
+
+/// `[decay]`: `points` (negative) for every `per_days` days since the last activity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decay {
+    /// Points per period, e.g. -10.
+    pub points: f64,
+    /// Days per period, e.g. 30.
+    pub per_days: f64,
+    /// Decay never takes more than this in total (a negative number, e.g. -50).
+    #[serde(default)]
+    pub floor: Option<f64>,
+}
+
+/// How often an event rule counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Count {
+    /// The first matching event only (e.g. the first e-mail open).
+    Once,
+    /// Every matching event, up to the rule's `cap`.
+    #[default]
+    Each,
+}
+
+/// One `[[rules]]` entry. Exactly one of `column` and `event` says what it looks at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Short name, shown in outputs (`pricing_page:+10`).
+    pub name: String,
+    /// Points when the criterion holds (negative for off-target leads).
+    pub points: f64,
+    /// Only for leads whose `segment_by` column has this value.
+    #[serde(default)]
+    pub segment: Option<String>,
+
+    /// Lead column the criterion reads.
+    #[serde(default)]
+    pub column: Option<String>,
+    /// Value equals this (ignoring case).
+    #[serde(default)]
+    pub equals: Option<String>,
+    /// Value is one of these (ignoring case).
+    #[serde(default, rename = "in")]
+    pub in_list: Option<Vec<String>>,
+    /// Value is none of these (ignoring case); a missing value is not in any list.
+    #[serde(default)]
+    pub not_in: Option<Vec<String>>,
+    /// Number at least this.
+    #[serde(default)]
+    pub at_least: Option<f64>,
+    /// Number at most this.
+    #[serde(default)]
+    pub at_most: Option<f64>,
+    /// Value contains this text (ignoring case).
+    #[serde(default)]
+    pub contains: Option<String>,
+    /// Value matches this regular expression.
+    #[serde(default)]
+    pub regex: Option<String>,
+    /// The e-mail address's domain is one of these; `*.edu` matches any domain ending `.edu`.
+    #[serde(default)]
+    pub domain_in: Option<Vec<String>>,
+
+    /// Event type the criterion counts (`page_view`, `form_submit`, `email_open`, …).
+    #[serde(default)]
+    pub event: Option<String>,
+    /// The event's URL contains one of these.
+    #[serde(default)]
+    pub url_contains: Option<Vec<String>>,
+    /// The event's form id is this.
+    #[serde(default)]
+    pub form_id: Option<String>,
+    /// The event's asset is this.
+    #[serde(default)]
+    pub asset: Option<String>,
+    /// The event's e-mail id is this.
+    #[serde(default)]
+    pub email_id: Option<String>,
+    /// Only events in the last N days before the cutoff.
+    #[serde(default)]
+    pub within_days: Option<f64>,
+    /// Once or each time.
+    #[serde(default)]
+    pub count: Count,
+    /// At most this many points from this rule (absolute value, for `each`).
+    #[serde(default)]
+    pub cap: Option<f64>,
+    /// Whether Apple Mail Privacy Protection / bot opens count (they do not by default).
+    #[serde(default)]
+    pub include_mpp: bool,
+}
+
+/// A validated rule: its criterion compiled.
+#[derive(Debug, Clone)]
+pub struct ValidRule {
+    /// The rule as written.
+    pub rule: Rule,
+    /// What it tests.
+    pub criterion: Criterion,
+}
+
+/// What a rule tests.
+#[derive(Debug, Clone)]
+pub enum Criterion {
+    /// A test on a lead column.
+    Column {
+        /// Column name.
+        column: String,
+        /// The test.
+        test: ColumnTest,
+    },
+    /// A count of matching events.
+    Event,
+}
+
+/// A test on one lead column value.
+#[derive(Debug, Clone)]
+pub enum ColumnTest {
+    /// Equal to one of (lower-cased).
+    In(Vec<String>),
+    /// Equal to none of (lower-cased).
+    NotIn(Vec<String>),
+    /// Number in `[low, high]`.
+    Range(f64, f64),
+    /// Contains (lower-cased).
+    Contains(String),
+    /// Matches.
+    Regex(Regex),
+    /// E-mail domain matches one of the patterns (lower-cased; `*.x` is a suffix).
+    Domain(Vec<String>),
+}
+
+/// A validated rules file.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    /// The file as written.
+    pub file: RulesFile,
+    /// Its rules, compiled.
+    pub rules: Vec<ValidRule>,
+}
+
+impl RuleSet {
+    /// Reads and validates a rules file.
+    pub fn load(path: &Path) -> Result<RuleSet> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::rejected(
+                Location::file(path),
+                format!("cannot read the rules file: {e}"),
+                "check the path given to --rules",
+            )
+        })?;
+        RuleSet::parse(&text, path)
+    }
+
+    /// Parses and validates rules text; `path` is used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<RuleSet> {
+        let file: RulesFile = parse_toml(text, path, "see data/rules/example.toml for every kind of rule")?;
+        // Each rule's own line, for messages about its values.
+        let rule_lines: Vec<u64> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim() == "[[rules]]")
+            .map(|(i, _)| i as u64 + 1)
+            .collect();
+        let at_rule = |index: usize, key: &str| {
+            let mut location = Location::file(path).column(key);
+            if let Some(&line) = rule_lines.get(index) {
+                location = location.line(line);
+            }
+            location
+        };
+        validate_bands(&file.bands, path)?;
+        if let Some(decay) = &file.decay {
+            if !(decay.per_days.is_finite() && decay.per_days > 0.0 && decay.points.is_finite()) {
+                return Err(Error::rejected(
+                    Location::file(path).column("decay"),
+                    "decay needs points and a positive per_days",
+                    "e.g. [decay] points = -10, per_days = 30",
+                ));
+            }
+        }
+        let mut names = BTreeSet::new();
+        let mut rules = Vec::with_capacity(file.rules.len());
+        for (index, rule) in file.rules.iter().enumerate() {
+            if !names.insert(rule.name.as_str()) {
+                return Err(Error::rejected(
+                    at_rule(index, "name"),
+                    format!("two rules are called \"{}\"", rule.name),
+                    "give every rule its own name",
+                ));
+            }
+            if !rule.points.is_finite() {
+                return Err(Error::rejected(
+                    at_rule(index, "points"),
+                    "points must be a number",
+                    "e.g. points = 10 or points = -20",
+                ));
+            }
+            if rule.segment.is_some() && file.segment_by.is_none() {
+                return Err(Error::rejected(
+                    at_rule(index, "segment"),
+                    "a rule has a segment but the file has no segment_by",
+                    "add segment_by = \"COLUMN\" at the top of the file",
+                ));
+            }
+            let criterion = compile(rule).map_err(|(key, problem, fix)| {
+                Error::rejected(at_rule(index, key), format!("rule \"{}\": {problem}", rule.name), fix)
+            })?;
+            rules.push(ValidRule {
+                rule: rule.clone(),
+                criterion,
+            });
+        }
+        Ok(RuleSet { file, rules })
+    }
+
+    /// Lead columns the rules read (including `segment_by`).
+    pub fn columns(&self) -> Vec<&str> {
+        let mut columns: Vec<&str> = self
+            .rules
+            .iter()
+            .filter_map(|r| match &r.criterion {
+                Criterion::Column { column, .. } => Some(column.as_str()),
+                Criterion::Event => None,
+            })
+            .chain(self.file.segment_by.as_deref())
+            .collect();
+        columns.sort_unstable();
+        columns.dedup();
+        columns
+    }
+
+    /// Whether any rule or the decay needs events.
+    pub fn needs_events(&self) -> bool {
+        self.file.decay.is_some() || self.rules.iter().any(|r| matches!(r.criterion, Criterion::Event))
+    }
+}
+
+fn validate_bands(bands: &Bands, path: &Path) -> Result<()> {
+    let bad = |problem: String| {
+        Err(Error::rejected(
+            Location::file(path).column("bands"),
+            problem,
+            "e.g. names = [\"cold\", \"warm\", \"hot\"], cuts = [25, 75], mql = 60",
+        ))
+    };
+    if bands.names.len() != bands.cuts.len() + 1 {
+        return bad(format!(
+            "{} band names need {} cut points, not {}",
+            bands.names.len(),
+            bands.names.len().saturating_sub(1),
+            bands.cuts.len()
+        ));
+    }
+    if bands.cuts.iter().any(|c| !c.is_finite()) || bands.cuts.windows(2).any(|w| w[0] >= w[1]) {
+        return bad(format!("cut points {:?} overlap: they must rise strictly", bands.cuts));
+    }
+    if !bands.mql.is_finite() {
+        return bad("the MQL threshold must be a number".into());
+    }
+    Ok(())
+}
+
+type Problem = (&'static str, String, &'static str);
+
+fn compile(rule: &Rule) -> std::result::Result<Criterion, Problem> {
+    let lower = |values: &[String]| values.iter().map(|v| v.trim().to_lowercase()).collect::<Vec<_>>();
+    match (&rule.column, &rule.event) {
+        (Some(_), Some(_)) => Err((
+            "column",
+            "has both a column and an event".into(),
+            "split it into two rules",
+        )),
+        (None, None) => Err((
+            "column",
+            "says neither which column nor which event it looks at".into(),
+            "add column = \"…\" or event = \"…\"",
+        )),
+        (None, Some(_)) => {
+            if rule.equals.is_some()
+                || rule.in_list.is_some()
+                || rule.not_in.is_some()
+                || rule.contains.is_some()
+                || rule.regex.is_some()
+                || rule.domain_in.is_some()
+                || rule.at_least.is_some()
+                || rule.at_most.is_some()
+            {
+                return Err((
+                    "event",
+                    "column tests (equals, in, at_least, …) do not apply to events".into(),
+                    "use url_contains, form_id, asset, email_id or within_days",
+                ));
+            }
+            if let Some(cap) = rule.cap {
+                if !(cap.is_finite() && cap > 0.0) {
+                    return Err((
+                        "cap",
+                        format!("cap {cap} must be positive"),
+                        "the cap is the most points (in absolute value) the rule can give",
+                    ));
+                }
+            }
+            Ok(Criterion::Event)
+        }
+        (Some(column), None) => {
+            if rule.url_contains.is_some()
+                || rule.form_id.is_some()
+                || rule.asset.is_some()
+                || rule.email_id.is_some()
+                || rule.within_days.is_some()
+                || rule.count == Count::Once
+                || rule.cap.is_some()
+            {
+                return Err((
+                    "column",
+                    "event tests (url_contains, form_id, count, cap, …) do not apply to columns".into(),
+                    "use equals, in, not_in, at_least, at_most, contains, regex or domain_in",
+                ));
+            }
+            let mut tests = Vec::new();
+            if let Some(value) = &rule.equals {
+                tests.push(ColumnTest::In(lower(std::slice::from_ref(value))));
+            }
+            if let Some(values) = &rule.in_list {
+                tests.push(ColumnTest::In(lower(values)));
+            }
+            if let Some(values) = &rule.not_in {
+                tests.push(ColumnTest::NotIn(lower(values)));
+            }
+            if rule.at_least.is_some() || rule.at_most.is_some() {
+                tests.push(ColumnTest::Range(
+                    rule.at_least.unwrap_or(f64::NEG_INFINITY),
+                    rule.at_most.unwrap_or(f64::INFINITY),
+                ));
+            }
+            if let Some(text) = &rule.contains {
+                tests.push(ColumnTest::Contains(text.to_lowercase()));
+            }
+            if let Some(pattern) = &rule.regex {
+                let regex = Regex::new(pattern).map_err(|e| {
+                    (
+                        "regex",
+                        format!("bad regular expression: {e}"),
+                        "fix the pattern (it uses Rust regex syntax)",
+                    )
+                })?;
+                tests.push(ColumnTest::Regex(regex));
+            }
+            if let Some(domains) = &rule.domain_in {
+                tests.push(ColumnTest::Domain(lower(domains)));
+            }
+            match tests.len() {
+                1 => Ok(Criterion::Column {
+                    column: column.clone(),
+                    test: tests.remove(0),
+                }),
+                0 => Err((
+                    "column",
+                    format!("says which column (\"{column}\") but not what to test"),
+                    "add equals, in, not_in, at_least, at_most, contains, regex or domain_in",
+                )),
+                _ => Err((
+                    "column",
+                    "has more than one test".into(),
+                    "one test per rule: split it into several rules",
+                )),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<RuleSet> {
+        RuleSet::parse(text, Path::new("rules.toml"))
+    }
+
+    #[test]
+    fn the_shipped_example_validates() {
+        let text = include_str!("../../data/rules/example.toml");
+        let rules = parse(text).unwrap();
+        assert!(rules.rules.len() >= 10);
+        assert!(rules.needs_events());
+    }
+
+    #[test]
+    fn errors_name_the_rule_line_and_key() {
+        let err = parse("[[rules]]\nname = \"x\"\npoints = \"ten\"\nevent = \"page_view\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3") && err.contains("rules.toml"), "{err}");
+        let err = parse("[[rules]]\nname = \"x\"\npoints = 1\nevent = \"page_view\"\nurl = \"/pricing\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 5") && err.contains("url"), "{err}");
+        let err = parse("\n[[rules]]\nname = \"x\"\npoints = 1\ncolumn = \"Title\"\nregex = \"(\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2") && err.contains("regular expression"), "{err}");
+        let err = parse("[bands]\nnames = [\"cold\", \"warm\", \"hot\"]\ncuts = [50, 25]\nmql = 60\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("overlap"), "{err}");
+        let err = parse("[[rules]]\nname = \"x\"\npoints = 1\ncolumn = \"a\"\nevent = \"b\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("both"), "{err}");
+    }
+
+    #[test]
+    fn bands_cut_at_their_lower_bounds() {
+        let bands = Bands::default();
+        assert_eq!(bands.band_of(-5.0), "cold");
+        assert_eq!(bands.band_of(24.9), "cold");
+        assert_eq!(bands.band_of(25.0), "warm");
+        assert_eq!(bands.band_of(75.0), "hot");
+    }
+}
