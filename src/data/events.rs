@@ -98,20 +98,20 @@ impl EventLog {
         };
         let user_agents = text("user_agent", false)?;
         let flags = text("is_mpp", false)?;
-        let privacy_proxy = (0..frame.n_rows)
-            .map(|i| {
-                let flagged = flags
-                    .as_ref()
-                    .and_then(|f| f.get(i))
-                    .and_then(parse_bool)
-                    .unwrap_or(false);
-                let agent = user_agents.as_ref().and_then(|a| a.get(i)).map(|a| {
+        let mut privacy_proxy = vec![false; frame.n_rows];
+        if let Some(flags) = &flags {
+            for (proxy, flag) in privacy_proxy.iter_mut().zip(flags.iter()) {
+                *proxy |= flag.and_then(parse_bool).unwrap_or(false);
+            }
+        }
+        if let Some(agents) = &user_agents {
+            for (proxy, agent) in privacy_proxy.iter_mut().zip(agents.iter()) {
+                *proxy |= agent.is_some_and(|a| {
                     let a = a.to_ascii_lowercase();
                     a.contains("mpp") || a.contains("bot") || a.contains("privacy proxy")
                 });
-                flagged || agent.unwrap_or(false)
-            })
-            .collect();
+            }
+        }
         Ok(EventLog {
             frame_path: path.to_path_buf(),
             lead_ids,

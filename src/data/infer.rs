@@ -53,6 +53,9 @@ pub fn parse_timestamp(cell: &str) -> Option<i64> {
     if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
     }
+    if let Some(t) = parse_plain_timestamp(bytes) {
+        return Some(t);
+    }
     if bytes.len() == 10 {
         return NaiveDate::parse_from_str(cell, "%Y-%m-%d")
             .ok()
@@ -107,6 +110,41 @@ pub fn parse_required_cells<T>(
             }),
         })
         .collect()
+}
+
+/// Fast path for the most common export format, `YYYY-MM-DD HH:MM:SS` (or with `T`): event
+/// files have millions of them. Anything else (or an impossible date) returns `None` and goes
+/// through chrono.
+fn parse_plain_timestamp(bytes: &[u8]) -> Option<i64> {
+    if bytes.len() != 19 || !(bytes[10] == b' ' || bytes[10] == b'T') || bytes[13] != b':' || bytes[16] != b':' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        bytes[range]
+            .iter()
+            .try_fold(0i64, |n, &b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
+    };
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day < 1 || day > days_in_month || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
 /// Turns a text column into typed values: the forced type when one is configured, otherwise
@@ -247,6 +285,21 @@ mod tests {
         assert_eq!(parse_timestamp("1970-01-01T01:00:00+01:00"), Some(0));
         assert_eq!(parse_timestamp("2026-13-01"), None);
         assert_eq!(parse_timestamp("Google"), None);
+        assert_eq!(parse_timestamp("2026-02-30 10:00:00"), None);
+        assert_eq!(parse_timestamp("2026-02-10 24:00:00"), None);
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_chrono() {
+        let mut t = -86_400 * 400;
+        while t < 4_102_444_800 {
+            let text = chrono::DateTime::from_timestamp(t, 0)
+                .unwrap()
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string();
+            assert_eq!(parse_plain_timestamp(text.as_bytes()), Some(t), "{text}");
+            t += 86_400 * 13 + 3_607;
+        }
     }
 
     #[test]
