@@ -5,7 +5,6 @@
 use super::{thousands, Steps};
 use crate::cli::PointsArgs;
 use crate::config::Config;
-use crate::data::events::EventLog;
 use crate::data::infer::MissingTokens;
 use crate::data::{load_leads, parse_as_of, ColumnChoice, LeadTable};
 use crate::error::{Error, Location, Result};
@@ -51,13 +50,10 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     let table = steps.step("reading leads", || {
         load_leads(&args.data, &choice, &config, false, as_of)
     })?;
-    let events = match &args.events {
-        Some(path) => Some(steps.step("reading events", || {
-            EventLog::load(path, &MissingTokens::new(&config.data.missing_values))
-        })?),
-        None => None,
-    };
-    let points = steps.step("scoring rules", || score(&rules, &table, events.as_ref()))?;
+    let missing = MissingTokens::new(&config.data.missing_values);
+    let points = steps.step("scoring rules (one pass over the events)", || {
+        score(&rules, &table, args.events.as_deref(), &missing)
+    })?;
     steps.step("writing points", || write_points(&args.out, &table, &rules, &points))?;
     eprint!("{}", summary(&rules, &table, &points));
     println!(

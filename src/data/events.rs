@@ -59,6 +59,236 @@ pub struct EventCounts {
 }
 
 const EVENT_TYPE: &str = "event_type";
+const COLUMNS_FIX: &str =
+    "events need the columns lead_id, timestamp and event_type (url, form_id, email_id, asset, user_agent and is_mpp are optional)";
+
+/// Whether an e-mail open came from Apple Mail Privacy Protection or a bot: an `is_mpp` flag,
+/// or a user agent that says so.
+pub fn is_privacy_proxy(flag: Option<&str>, user_agent: Option<&str>) -> bool {
+    flag.and_then(parse_bool).unwrap_or(false)
+        || user_agent.is_some_and(|a| {
+            let a = a.to_ascii_lowercase();
+            a.contains("mpp") || a.contains("bot") || a.contains("privacy proxy")
+        })
+}
+
+/// Lead ids → lead rows, and the bookkeeping of which events belong to a lead before its cutoff.
+struct LeadIndex<'a> {
+    rows: HashMap<&'a str, u32>,
+    cutoff: &'a [i64],
+    counts: EventCounts,
+}
+
+impl<'a> LeadIndex<'a> {
+    fn new(lead_ids: &'a [String], cutoff: &'a [i64]) -> Self {
+        let mut rows = HashMap::with_capacity(lead_ids.len());
+        for (i, id) in lead_ids.iter().enumerate() {
+            rows.entry(id.as_str()).or_insert(i as u32);
+        }
+        LeadIndex {
+            rows,
+            cutoff,
+            counts: EventCounts::default(),
+        }
+    }
+
+    /// The lead row of an event, when its lead is known and it is not after the cutoff.
+    fn locate(&mut self, lead_id: Option<&str>, time: i64) -> Option<usize> {
+        self.counts.read += 1;
+        let Some(&lead) = lead_id.and_then(|id| self.rows.get(id.trim())) else {
+            self.counts.unmatched += 1;
+            return None;
+        };
+        if time > self.cutoff[lead as usize] {
+            self.counts.after_cutoff += 1;
+            return None;
+        }
+        self.counts.used += 1;
+        Some(lead as usize)
+    }
+}
+
+/// One event as read.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRecord<'a> {
+    /// Seconds since 1970 UTC.
+    pub time: i64,
+    /// Event type as written (compare ignoring case).
+    pub event_type: &'a str,
+    /// URL, when present.
+    pub url: Option<&'a str>,
+    /// Form id, when present.
+    pub form: Option<&'a str>,
+    /// E-mail id, when present.
+    pub email: Option<&'a str>,
+    /// Asset, when present.
+    pub asset: Option<&'a str>,
+    /// An Apple Mail Privacy Protection or bot open.
+    pub privacy_proxy: bool,
+}
+
+/// Calls `visit(lead, event)` for every event of a lead in `lead_ids` at or before that lead's
+/// cutoff. A CSV file is streamed record by record, so memory does not grow with the number of
+/// events; a Parquet file is read whole.
+pub fn for_each_event(
+    path: &Path,
+    missing: &MissingTokens,
+    lead_ids: &[String],
+    cutoff: &[i64],
+    mut visit: impl FnMut(usize, &EventRecord),
+) -> Result<EventCounts> {
+    let mut head = [0u8; 4];
+    let is_parquet = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .map(|n| n == 4 && &head == b"PAR1")
+        .unwrap_or(false);
+    if is_parquet {
+        let log = EventLog::load(path, missing)?;
+        return Ok(log.visit(lead_ids, cutoff, |lead, row| {
+            let record = EventRecord {
+                time: log.time(row),
+                event_type: &log.event_types()[log.event_type_code(row)],
+                url: log.url(row),
+                form: log.form(row),
+                email: log.email(row),
+                asset: log.asset(row),
+                privacy_proxy: log.is_privacy_proxy(row),
+            };
+            visit(lead, &record);
+        }));
+    }
+    stream_csv(path, missing, LeadIndex::new(lead_ids, cutoff), visit)
+}
+
+fn stream_csv(
+    path: &Path,
+    missing: &MissingTokens,
+    mut leads: LeadIndex,
+    mut visit: impl FnMut(usize, &EventRecord),
+) -> Result<EventCounts> {
+    let unreadable = |e: std::io::Error| {
+        Error::rejected(
+            super::Location::file(path),
+            format!("cannot open the events file: {e}"),
+            "check the path given to --events",
+        )
+    };
+    let mut head = vec![0u8; 64 * 1024];
+    let n = std::io::Read::read(&mut std::fs::File::open(path).map_err(unreadable)?, &mut head).map_err(unreadable)?;
+    if n == 0 {
+        return Err(Error::rejected(
+            super::Location::file(path),
+            "the events file is empty",
+            COLUMNS_FIX,
+        ));
+    }
+    let separator = super::read::detect_separator(&head[..n]);
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(separator)
+        .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+    let headers: Vec<String> = reader
+        .byte_headers()
+        .map_err(|e| {
+            Error::rejected(
+                super::Location::file(path).line(1),
+                format!("malformed header: {e}"),
+                COLUMNS_FIX,
+            )
+        })?
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = String::from_utf8_lossy(h).trim().to_string();
+            if i == 0 {
+                h.trim_start_matches('\u{feff}').to_string()
+            } else {
+                h
+            }
+        })
+        .collect();
+    let find = |name: &str| headers.iter().position(|h| h == name);
+    let require = |name: &str| {
+        find(name).ok_or_else(|| {
+            Error::rejected(
+                super::Location::file(path).column(name),
+                "the events file has no such column",
+                COLUMNS_FIX,
+            )
+        })
+    };
+    let (lead_at, time_at, type_at) = (require("lead_id")?, require("timestamp")?, require(EVENT_TYPE)?);
+    let optional = ["url", "form_id", "email_id", "asset", "is_mpp", "user_agent"].map(find);
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                return Err(Error::rejected(
+                    super::Location::file(path).line(line),
+                    format!("malformed CSV: {e}"),
+                    "fix the row, or export the events again",
+                ));
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let at = |column: &str| super::Location::file(path).column(column).line(line);
+        let field = |index: usize| -> Result<Option<&str>> {
+            match record.get(index) {
+                None => Ok(None),
+                Some(bytes) => std::str::from_utf8(bytes)
+                    .map(|text| missing.clean(Some(text)))
+                    .map_err(|_| {
+                        Error::rejected(
+                            at(&headers[index]),
+                            "the field is not valid UTF-8 text",
+                            "save the file as UTF-8",
+                        )
+                    }),
+            }
+        };
+        let time = match field(time_at)? {
+            Some(text) => parse_timestamp(text).ok_or_else(|| {
+                Error::rejected(
+                    at("timestamp"),
+                    format!("event time \"{text}\" is not a time"),
+                    "write event times as YYYY-MM-DD HH:MM:SS or RFC 3339",
+                )
+            })?,
+            None => {
+                return Err(Error::rejected(
+                    at("timestamp"),
+                    "the event time is missing",
+                    "every event needs a time",
+                ))
+            }
+        };
+        let Some(lead) = leads.locate(field(lead_at)?, time) else {
+            continue;
+        };
+        let event_type = field(type_at)?.ok_or_else(|| {
+            Error::rejected(
+                at(EVENT_TYPE),
+                "the event type is empty",
+                "every event needs a type such as page_view or form_submit",
+            )
+        })?;
+        let get = |k: usize| optional[k].map(field).transpose().map(Option::flatten);
+        let event = EventRecord {
+            time,
+            event_type,
+            url: get(0)?,
+            form: get(1)?,
+            email: get(2)?,
+            asset: get(3)?,
+            privacy_proxy: is_privacy_proxy(get(4)?, get(5)?),
+        };
+        visit(lead, &event);
+    }
+    Ok(leads.counts)
+}
 
 impl EventLog {
     /// Reads an events file: `lead_id, timestamp, event_type` and optional `url`, `form_id`,
@@ -70,7 +300,7 @@ impl EventLog {
                 None if required => Err(Error::rejected(
                     super::Location::file(path).column(name),
                     "the events file has no such column",
-                    "events need the columns lead_id, timestamp and event_type (url, form_id, email_id, user_agent and is_mpp are optional)",
+                    COLUMNS_FIX,
                 )),
                 None => Ok(None),
                 Some(i) => match &frame.columns[i].cells {
@@ -101,15 +331,12 @@ impl EventLog {
         let mut privacy_proxy = vec![false; frame.n_rows];
         if let Some(flags) = &flags {
             for (proxy, flag) in privacy_proxy.iter_mut().zip(flags.iter()) {
-                *proxy |= flag.and_then(parse_bool).unwrap_or(false);
+                *proxy |= is_privacy_proxy(flag, None);
             }
         }
         if let Some(agents) = &user_agents {
             for (proxy, agent) in privacy_proxy.iter_mut().zip(agents.iter()) {
-                *proxy |= agent.is_some_and(|a| {
-                    let a = a.to_ascii_lowercase();
-                    a.contains("mpp") || a.contains("bot") || a.contains("privacy proxy")
-                });
+                *proxy |= is_privacy_proxy(None, agent);
             }
         }
         Ok(EventLog {
@@ -168,27 +395,13 @@ impl EventLog {
     /// Calls `visit(lead, row)` for every event of a lead in `lead_ids` at or before that lead's
     /// cutoff, and counts what was used and why the rest was not.
     pub fn visit(&self, lead_ids: &[String], cutoff: &[i64], mut visit: impl FnMut(usize, usize)) -> EventCounts {
-        let mut index: HashMap<&str, u32> = HashMap::with_capacity(lead_ids.len());
-        for (i, id) in lead_ids.iter().enumerate() {
-            index.entry(id.as_str()).or_insert(i as u32);
-        }
-        let mut counts = EventCounts {
-            read: self.len(),
-            ..Default::default()
-        };
-        for (row, lead) in self.lead_ids.iter().enumerate() {
-            let Some(&lead) = lead.and_then(|id| index.get(id.trim())) else {
-                counts.unmatched += 1;
-                continue;
-            };
-            if self.timestamps[row] > cutoff[lead as usize] {
-                counts.after_cutoff += 1;
-                continue;
+        let mut leads = LeadIndex::new(lead_ids, cutoff);
+        for (row, lead_id) in self.lead_ids.iter().enumerate() {
+            if let Some(lead) = leads.locate(lead_id, self.timestamps[row]) {
+                visit(lead, row);
             }
-            counts.used += 1;
-            visit(lead as usize, row);
         }
-        counts
+        leads.counts
     }
 
     /// Distinct event types, lower case.

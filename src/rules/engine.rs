@@ -2,8 +2,12 @@
 //! rules that fired.
 
 use super::{ColumnTest, Count, Criterion, RuleSet};
-use crate::data::events::EventLog;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::data::events::for_each_event;
 use crate::data::infer::parse_bool;
+use crate::data::infer::MissingTokens;
 use crate::data::values::Values;
 use crate::data::{email_domain, Derivation, LeadTable};
 use crate::error::{Error, Location, Result};
@@ -35,9 +39,10 @@ impl Points {
     }
 }
 
-/// Scores every lead of `table` with `rules`; events (when given) are taken as of each lead's
-/// cutoff. Every column and event type the rules name must exist.
-pub fn score(rules: &RuleSet, table: &LeadTable, events: Option<&EventLog>) -> Result<Points> {
+/// Scores every lead of `table` with `rules`; the events file (when given) is streamed once and
+/// taken as of each lead's cutoff, so memory grows with the leads, not the events. Every column
+/// and event type the rules name must exist.
+pub fn score(rules: &RuleSet, table: &LeadTable, events: Option<&Path>, missing: &MissingTokens) -> Result<Points> {
     let n = table.n_rows;
     let mut fired: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
     let segments = segment_of_each_lead(rules, table)?;
@@ -67,37 +72,26 @@ pub fn score(rules: &RuleSet, table: &LeadTable, events: Option<&EventLog>) -> R
         .collect();
     let mut last_activity: Vec<Option<i64>> = vec![None; n];
     if let Some(events) = events {
-        // Which event-type code each event rule counts.
-        let mut type_codes = Vec::with_capacity(event_rules.len());
-        for &r in &event_rules {
-            let wanted = rules.rules[r].rule.event.as_deref().unwrap_or_default().to_lowercase();
-            let code = events.event_types().iter().position(|t| *t == wanted).ok_or_else(|| {
-                Error::rejected(
-                    Location::file(events.path()).column("event_type"),
-                    format!(
-                        "rule \"{}\" counts \"{wanted}\" events, and the events file has none",
-                        rules.rules[r].rule.name
-                    ),
-                    format!("the file's event types are: {}", events.event_types().join(", ")),
-                )
-            })?;
-            type_codes.push(code);
-        }
+        let wanted: Vec<String> = event_rules
+            .iter()
+            .map(|&r| rules.rules[r].rule.event.as_deref().unwrap_or_default().to_lowercase())
+            .collect();
+        let mut seen_types: BTreeSet<String> = BTreeSet::new();
         let mut counts = vec![0u32; n * event_rules.len()];
-        events.visit(&table.ids, &table.cutoff, |lead, row| {
-            let privacy_proxy = events.is_privacy_proxy(row);
-            if !privacy_proxy {
-                let time = events.time(row);
-                last_activity[lead] = Some(last_activity[lead].map_or(time, |t| t.max(time)));
+        for_each_event(events, missing, &table.ids, &table.cutoff, |lead, event| {
+            if !seen_types.contains(event.event_type) {
+                seen_types.insert(event.event_type.to_lowercase());
             }
-            let code = events.event_type_code(row);
+            if !event.privacy_proxy {
+                last_activity[lead] = Some(last_activity[lead].map_or(event.time, |t| t.max(event.time)));
+            }
             for (k, &r) in event_rules.iter().enumerate() {
                 let rule = &rules.rules[r].rule;
-                if type_codes[k] != code || (privacy_proxy && !rule.include_mpp) {
+                if !event.event_type.eq_ignore_ascii_case(&wanted[k]) || (event.privacy_proxy && !rule.include_mpp) {
                     continue;
                 }
                 if let Some(days) = rule.within_days {
-                    if ((table.cutoff[lead] - events.time(row)) as f64) > days * DAY {
+                    if ((table.cutoff[lead] - event.time) as f64) > days * DAY {
                         continue;
                     }
                 }
@@ -106,15 +100,15 @@ pub fn score(rules: &RuleSet, table: &LeadTable, events: Option<&EventLog>) -> R
                         .as_ref()
                         .is_none_or(|w| actual.is_some_and(|a| a.eq_ignore_ascii_case(w)))
                 };
-                if !matches(&rule.form_id, events.form(row))
-                    || !matches(&rule.asset, events.asset(row))
-                    || !matches(&rule.email_id, events.email(row))
+                if !matches(&rule.form_id, event.form)
+                    || !matches(&rule.asset, event.asset)
+                    || !matches(&rule.email_id, event.email)
                 {
                     continue;
                 }
                 if let Some(fragments) = &rule.url_contains {
-                    if !events
-                        .url(row)
+                    if !event
+                        .url
                         .is_some_and(|url| fragments.iter().any(|f| url.contains(f.as_str())))
                     {
                         continue;
@@ -122,7 +116,21 @@ pub fn score(rules: &RuleSet, table: &LeadTable, events: Option<&EventLog>) -> R
                 }
                 counts[lead * event_rules.len() + k] += 1;
             }
-        });
+        })?;
+        // A rule counting a type no event has is a typo, not a rule that never fires.
+        if let Some((k, _)) = wanted.iter().enumerate().find(|(_, w)| !seen_types.contains(*w)) {
+            return Err(Error::rejected(
+                Location::file(events).column("event_type"),
+                format!(
+                    "rule \"{}\" counts \"{}\" events, and the events file has none",
+                    rules.rules[event_rules[k]].rule.name, wanted[k]
+                ),
+                format!(
+                    "the file's event types are: {}",
+                    seen_types.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
         for (lead, fired) in fired.iter_mut().enumerate() {
             for (k, &r) in event_rules.iter().enumerate() {
                 let hits = counts[lead * event_rules.len() + k];
