@@ -126,16 +126,17 @@ pub struct InspectArgs {
 The rules file holds [[rules]] (column or event criteria with points), [bands], [decay] and
 optional min_total / max_total / segment_by; data/rules/example.toml shows every kind.")]
 pub struct PointsArgs {
-    /// The rules file (TOML).
+    /// The rules file (TOML); without it, the [[rules]] of --config.
     #[arg(long)]
-    pub rules: PathBuf,
+    pub rules: Option<PathBuf>,
     /// Leads (CSV or Parquet), one row per lead.
     #[arg(long)]
     pub data: PathBuf,
     /// Activity events, needed by event rules and inactivity decay.
     #[arg(long)]
     pub events: Option<PathBuf>,
-    /// leadscore.toml for the [data] section (id, snapshot, time, missing values).
+    /// leadscore.toml: its [data] section (id, snapshot, time, missing values), and its rules
+    /// when --rules is not given.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Lead id column (found automatically when named like `lead_id`).

@@ -22,6 +22,14 @@ pub struct Config {
     pub events: EventsConfig,
     /// How the conversion model is fitted.
     pub model: ModelConfig,
+    /// How rule points add up (see `rules`).
+    pub points: crate::rules::PointsSettings,
+    /// Bands and the MQL threshold of rule points.
+    pub bands: crate::rules::Bands,
+    /// Inactivity decay of rule points.
+    pub decay: Option<crate::rules::Decay>,
+    /// The marketing team's points rules.
+    pub rules: Vec<crate::rules::Rule>,
 }
 
 /// `[data]`

@@ -34,6 +34,7 @@ D,2026-02-28 10:00:00,webinar,,,,0
 ";
 
 const RULES: &str = r#"
+[points]
 segment_by = "product_line"
 min_total = 0
 max_total = 100
@@ -264,4 +265,42 @@ fn example_rules_separate_converters_on_synthetic_leads() {
         .parse()
         .unwrap();
     assert!(auc > 0.65 && auc < 0.9, "points AUC {auc}");
+}
+
+#[test]
+fn rules_can_live_in_leadscore_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let leads = write(dir.path(), "leads.csv", LEADS);
+    let config = write(
+        dir.path(),
+        "leadscore.toml",
+        "[data]\nid = \"lead_id\"\n\n[bands]\nnames = [\"low\", \"high\"]\ncuts = [5]\nmql = 5\n\n[[rules]]\nname = \"senior\"\ncolumn = \"job_level\"\nin = [\"VP\", \"Director\"]\npoints = 10\n",
+    );
+    let out = dir.path().join("points.csv");
+    let output = leadscore()
+        .args(["points", "--config"])
+        .arg(&config)
+        .arg("--data")
+        .arg(&leads)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("A,10,high,true,senior:+10"), "{text}");
+    assert!(text.contains("B,0,low,false,"), "{text}");
+
+    let no_rules = write(dir.path(), "plain.toml", "[data]\nid = \"lead_id\"\n");
+    let output = leadscore()
+        .args(["points", "--config"])
+        .arg(&no_rules)
+        .arg("--data")
+        .arg(&leads)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("--rules"));
 }

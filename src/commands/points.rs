@@ -15,10 +15,27 @@ use crate::rules::RuleSet;
 pub fn run(args: &PointsArgs) -> Result<Points> {
     let steps = Steps::new(false);
     // The whole rules file validates before any lead is read.
-    let rules = RuleSet::load(&args.rules)?;
-    let mut config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
+    let (mut config, rules_in_config) = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::rejected(
+                    Location::file(path),
+                    format!("cannot read the config file: {e}"),
+                    "check the path given to --config",
+                )
+            })?;
+            (Config::parse(&text, path)?, RuleSet::from_config(&text, path)?)
+        }
+        None => (Config::default(), None),
+    };
+    let (rules, rules_path) = match (&args.rules, rules_in_config) {
+        (Some(path), _) => (RuleSet::load(path)?, path.clone()),
+        (None, Some(rules)) => (rules, args.config.clone().unwrap_or_default()),
+        (None, None) => {
+            return Err(Error::Usage(
+                "no rules: pass a rules file with --rules, or a --config with [[rules]]".into(),
+            ))
+        }
     };
     if args.id.is_some() {
         config.data.id = args.id.clone();
@@ -38,7 +55,7 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     if rules.needs_events() && args.events.is_none() {
         return Err(Error::Usage(format!(
             "{} has event rules or inactivity decay: pass the events file with --events",
-            args.rules.display()
+            rules_path.display()
         )));
     }
     let as_of = config.data.as_of.as_deref().map(parse_as_of).transpose()?;

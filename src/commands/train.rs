@@ -61,6 +61,12 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     };
     let missing = MissingTokens::new(&config.data.missing_values);
     let mut warnings = Vec::new();
+    if !config.rules.is_empty() {
+        warnings.push(format!(
+            "the config's {} [[rules]] are not blended into the model yet; `leadscore points` runs them",
+            config.rules.len()
+        ));
+    }
 
     eprintln!("training on {}", args.data.display());
     let mut table = steps.step("reading and typing leads", || {

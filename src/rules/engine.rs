@@ -182,10 +182,10 @@ pub fn score(rules: &RuleSet, table: &LeadTable, events: Option<&Path>, missing:
         .zip(&decay)
         .map(|(fired, decay)| {
             let mut total = fired.iter().map(|(_, p)| p).sum::<f64>() + decay;
-            if let Some(max) = rules.file.max_total {
+            if let Some(max) = rules.file.points.max_total {
                 total = total.min(max);
             }
-            if let Some(min) = rules.file.min_total {
+            if let Some(min) = rules.file.points.min_total {
                 total = total.max(min);
             }
             total
@@ -276,7 +276,7 @@ fn column_values<'a>(table: &'a LeadTable, column: &str, test: &ColumnTest, rule
 }
 
 fn segment_of_each_lead(rules: &RuleSet, table: &LeadTable) -> Result<Option<Vec<Option<String>>>> {
-    let Some(column) = &rules.file.segment_by else {
+    let Some(column) = &rules.file.points.segment_by else {
         return Ok(None);
     };
     let values = column_values(table, column, &ColumnTest::In(Vec::new()), "segment_by")?;

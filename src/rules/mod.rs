@@ -18,29 +18,35 @@ use serde::{Deserialize, Serialize};
 use crate::config::parse_toml;
 use crate::error::{Error, Location, Result};
 
-/// The rules file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RulesFile {
+/// `[points]`: how rule points add up.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PointsSettings {
     /// Column whose value picks the rules that apply (rules with `segment` set).
-    #[serde(default)]
     pub segment_by: Option<String>,
     /// Total points are capped at this (after all rules and decay).
-    #[serde(default)]
     pub max_total: Option<f64>,
     /// Total points never go below this (e.g. 0).
-    #[serde(default)]
     pub min_total: Option<f64>,
+}
+
+/// The rules: `[points]`, `[bands]`, `[decay]` and `[[rules]]`, in a rules file of their own or
+/// in `leadscore.toml` beside its other sections.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RulesFile {
+    /// How points add up.
+    pub points: PointsSettings,
     /// Bands and the MQL threshold.
-    #[serde(default)]
     pub bands: Bands,
     /// Points per days without activity.
-    #[serde(default)]
     pub decay: Option<Decay>,
     /// The rules.
-    #[serde(default)]
     pub rules: Vec<Rule>,
 }
+
+/// Top-level sections a rules file may have.
+const RULES_SECTIONS: [&str; 4] = ["points", "bands", "decay", "rules"];
 
 /// `[bands]`: names in ascending order, the cut points between them and the MQL threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -227,8 +233,32 @@ impl RuleSet {
         RuleSet::parse(&text, path)
     }
 
-    /// Parses and validates rules text; `path` is used in messages.
+    /// Parses and validates a rules file's text; `path` is used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<RuleSet> {
+        let fix = "see data/rules/example.toml for every kind of rule";
+        let table: toml::Table = parse_toml(text, path, fix)?;
+        if let Some(unknown) = table.keys().find(|k| !RULES_SECTIONS.contains(&k.as_str())) {
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().trim_start_matches('[').starts_with(unknown.as_str()))
+                .map_or(1, |i| i + 1);
+            return Err(Error::rejected(
+                Location::file(path).line(line as u64),
+                format!("unknown key `{unknown}`, expected one of `points`, `bands`, `decay`, `rules`"),
+                fix,
+            ));
+        }
+        RuleSet::from_text(text, path)
+    }
+
+    /// The rules in `leadscore.toml` (its `[points]`, `[bands]`, `[decay]` and `[[rules]]`),
+    /// or `None` when it has no `[[rules]]`.
+    pub fn from_config(text: &str, path: &Path) -> Result<Option<RuleSet>> {
+        let rules = RuleSet::from_text(text, path)?;
+        Ok((!rules.rules.is_empty()).then_some(rules))
+    }
+
+    fn from_text(text: &str, path: &Path) -> Result<RuleSet> {
         let file: RulesFile = parse_toml(text, path, "see data/rules/example.toml for every kind of rule")?;
         // Each rule's own line, for messages about its values.
         let rule_lines: Vec<u64> = text
@@ -271,11 +301,11 @@ impl RuleSet {
                     "e.g. points = 10 or points = -20",
                 ));
             }
-            if rule.segment.is_some() && file.segment_by.is_none() {
+            if rule.segment.is_some() && file.points.segment_by.is_none() {
                 return Err(Error::rejected(
                     at_rule(index, "segment"),
                     "a rule has a segment but the file has no segment_by",
-                    "add segment_by = \"COLUMN\" at the top of the file",
+                    "add segment_by = \"COLUMN\" to the [points] section",
                 ));
             }
             let criterion = compile(rule).map_err(|(key, problem, fix)| {
@@ -298,7 +328,7 @@ impl RuleSet {
                 Criterion::Column { column, .. } => Some(column.as_str()),
                 Criterion::Event => None,
             })
-            .chain(self.file.segment_by.as_deref())
+            .chain(self.file.points.segment_by.as_deref())
             .collect();
         columns.sort_unstable();
         columns.dedup();
@@ -483,6 +513,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("both"), "{err}");
+    }
+
+    #[test]
+    fn unknown_sections_are_rejected_and_config_sections_ignored_in_config() {
+        let err = parse("[bandz]\nmql = 5\n").unwrap_err().to_string();
+        assert!(err.contains("bandz") && err.contains("line 1"), "{err}");
+        let config = "[data]\ntarget = \"won\"\n\n[[rules]]\nname = \"demo\"\nevent = \"form_submit\"\npoints = 50\n";
+        let rules = RuleSet::from_config(config, Path::new("leadscore.toml"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(rules.rules[0].rule.name, "demo");
+        assert!(
+            RuleSet::from_config("[data]\ntarget = \"won\"\n", Path::new("leadscore.toml"))
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
