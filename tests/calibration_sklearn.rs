@@ -1,0 +1,72 @@
+//! Calibration agrees with scikit-learn on a fixture it computed (bench/make_calibration_fixture.py).
+
+use leadscore::calibration::{Calibration, Method};
+
+fn fixture() -> serde_json::Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/calibration_sklearn.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn numbers(value: &serde_json::Value) -> Vec<f64> {
+    value.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
+}
+
+#[test]
+fn platt_matches_scikit_learn_to_1e_4() {
+    let f = fixture();
+    let z = numbers(&f["z"]);
+    let outcome: Vec<bool> = f["outcome"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64() == Some(1))
+        .collect();
+    let calibration = Calibration::fit(Method::Platt, &z, &outcome).unwrap();
+    let Calibration::Platt { slope, intercept } = calibration else {
+        panic!("Platt")
+    };
+    assert!(
+        (slope - f["platt_slope"].as_f64().unwrap()).abs() < 1e-4,
+        "slope {slope} vs {}",
+        f["platt_slope"]
+    );
+    assert!(
+        (intercept - f["platt_intercept"].as_f64().unwrap()).abs() < 1e-4,
+        "intercept {intercept} vs {}",
+        f["platt_intercept"]
+    );
+    for (z, expected) in numbers(&f["probe_z"]).iter().zip(numbers(&f["platt_probe"])) {
+        assert!((calibration.apply(*z) - expected).abs() < 1e-4, "z = {z}");
+    }
+}
+
+#[test]
+fn isotonic_matches_scikit_learn_to_1e_4() {
+    let f = fixture();
+    let z = numbers(&f["z"]);
+    let outcome: Vec<bool> = f["outcome"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64() == Some(1))
+        .collect();
+    let calibration = Calibration::fit(Method::Isotonic, &z, &outcome).unwrap();
+    for (z, expected) in numbers(&f["probe_z"]).iter().zip(numbers(&f["isotonic_probe"])) {
+        assert!(
+            (calibration.apply(*z) - expected).abs() < 1e-4,
+            "probe z = {z}: {} vs {expected}",
+            calibration.apply(*z)
+        );
+    }
+    for (z, expected) in z.iter().zip(numbers(&f["isotonic_train"])) {
+        assert!(
+            (calibration.apply(*z) - expected).abs() < 1e-4,
+            "training z = {z}: {} vs {expected}",
+            calibration.apply(*z)
+        );
+    }
+}
