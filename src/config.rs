@@ -22,6 +22,10 @@ pub struct Config {
     pub events: EventsConfig,
     /// How the conversion model is fitted.
     pub model: ModelConfig,
+    /// How the model's output is calibrated (and, with rules, blended).
+    pub blend: BlendConfig,
+    /// Bands and MQL threshold on the 0–100 score.
+    pub score: ScoreBands,
     /// How rule points add up (see `rules`).
     pub points: crate::rules::PointsSettings,
     /// Bands and the MQL threshold of rule points.
@@ -226,6 +230,40 @@ impl Default for ModelConfig {
     }
 }
 
+/// `[blend]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlendConfig {
+    /// `platt` (default), `isotonic` or `none`.
+    pub calibration: crate::calibration::Method,
+    /// Share of the training leads held out to fit the calibration.
+    pub calibration_fraction: f64,
+}
+
+impl Default for BlendConfig {
+    fn default() -> Self {
+        BlendConfig {
+            calibration: crate::calibration::Method::Platt,
+            calibration_fraction: 0.2,
+        }
+    }
+}
+
+/// `[score]`: bands and MQL threshold on the 0–100 score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ScoreBands(pub crate::rules::Bands);
+
+impl Default for ScoreBands {
+    fn default() -> Self {
+        ScoreBands(crate::rules::Bands {
+            names: vec!["cold".into(), "warm".into(), "hot".into()],
+            cuts: vec![25.0, 60.0],
+            mql: 60.0,
+        })
+    }
+}
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config> {
@@ -298,6 +336,16 @@ impl Config {
                 "use 0 to ignore privacy-proxy opens",
             );
         }
+        if self.blend.calibration != crate::calibration::Method::None
+            && !(self.blend.calibration_fraction > 0.0 && self.blend.calibration_fraction < 0.9)
+        {
+            return bad(
+                "blend.calibration_fraction",
+                format!("{} is not a share between 0 and 0.9", self.blend.calibration_fraction),
+                "use e.g. 0.2, or calibration = \"none\"",
+            );
+        }
+        crate::rules::validate_bands(&self.score.0, path, "score")?;
         if m.grid_sample < 100 {
             return bad(
                 "model.grid_sample",

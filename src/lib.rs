@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod rules;
+pub mod scoring;
 pub mod synth;
 
 pub use error::{Error, Result};

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{thousands, Steps};
+use crate::calibration::{Calibration, Method};
 use crate::cli::TrainArgs;
 use crate::config::{ColumnType, Config, LeakagePolicy, SplitKind};
 use crate::data::events::{EventCounts, EventFeatureSpec, EventLog};
@@ -21,8 +22,9 @@ use crate::features::FeaturePipeline;
 use crate::metrics::Summary;
 use crate::model::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingReport, FORMAT_VERSION};
 use crate::model::cv::{search, SearchSettings};
-use crate::model::logistic::{FitError, LogisticModel};
-use crate::model::split::{stratified_split, time_split};
+use crate::model::logistic::{sigmoid, FitError, LogisticModel};
+use crate::model::split::{stratified_holdout, stratified_split, time_split};
+use crate::scoring::Scorer;
 
 /// Leads below which a warning says the model will be noisy.
 const FEW_LEADS: usize = 1_000;
@@ -240,8 +242,24 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
             .transform(columns, rows)
             .map_err(|feature| Error::Runtime(format!("feature \"{feature}\" is missing from the validation leads")))
     };
-    let x_train = steps.step("encoding training leads", || encode(&table.features, &train_rows))?;
-    let y_train: Vec<bool> = train_rows.iter().map(|&i| outcome[i]).collect();
+    let x_all = steps.step("encoding training leads", || encode(&table.features, &train_rows))?;
+    // Calibration leads are held out of the model's fit.
+    let calibrating = config.blend.calibration != Method::None;
+    let (fit_rows, calibration_rows): (Vec<usize>, Vec<usize>) = if calibrating {
+        let positions: Vec<usize> = (0..train_rows.len()).collect();
+        let y_all: Vec<bool> = train_rows.iter().map(|&i| outcome[i]).collect();
+        let held = stratified_holdout(
+            &positions,
+            &y_all,
+            config.blend.calibration_fraction,
+            config.model.seed ^ 0xCA1B,
+        );
+        (held.train, held.validation)
+    } else {
+        ((0..train_rows.len()).collect(), Vec::new())
+    };
+    let x_train = x_all.select_rows(&fit_rows);
+    let y_train: Vec<bool> = fit_rows.iter().map(|&p| outcome[train_rows[p]]).collect();
 
     let settings = SearchSettings {
         grid: &config.model.c_grid,
@@ -267,8 +285,31 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     })?;
     let train_summary = Summary::of(&y_train, &model.predict(&x_train));
     drop(x_train);
+    let calibration = steps.step("calibrating on held-out training leads", || {
+        let x_calibration = x_all.select_rows(&calibration_rows);
+        let y_calibration: Vec<bool> = calibration_rows.iter().map(|&p| outcome[train_rows[p]]).collect();
+        Calibration::fit(
+            config.blend.calibration,
+            &model.log_odds(&x_calibration),
+            &y_calibration,
+        )
+        .map_err(fit_failed)
+    })?;
+    let scorer = Scorer::fit(&pipeline, &model, calibration, config.score.0.clone(), &x_all);
+    drop(x_all);
     let x_validation = encode(held_out_columns, &validation.rows)?;
-    let validation_summary = Summary::of(&validation.outcome, &model.predict(&x_validation));
+    let validation_z = model.log_odds(&x_validation);
+    let validation_model = Summary::of(
+        &validation.outcome,
+        &validation_z.iter().map(|&z| sigmoid(z)).collect::<Vec<_>>(),
+    );
+    let validation_summary = Summary::of(
+        &validation.outcome,
+        &validation_z
+            .iter()
+            .map(|&z| scorer.calibration.apply(z))
+            .collect::<Vec<_>>(),
+    );
 
     let schema = InputSchema {
         id_column: table.id_column.clone(),
@@ -288,6 +329,7 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
         events: events.as_ref().map(|(_, spec, _)| spec.clone()),
         pipeline,
         model,
+        scorer,
         training: TrainingReport {
             split: match (&args.validation_data, split_kind) {
                 (Some(path), _) => format!("validation file {}", path.display()),
@@ -296,6 +338,8 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
             },
             train: train_summary,
             validation: validation_summary,
+            validation_model,
+            calibration_leads: calibration_rows.len(),
             grid,
             dropped,
             left_out: table.left_out.clone(),
@@ -399,19 +443,16 @@ fn source_of(table: &LeadTable, feature: &str) -> String {
 
 fn print_summary(artifact: &ModelArtifact, out: &Path) {
     let t = &artifact.training;
-    let total = t.train.leads
-        + if t.split.starts_with("validation file") {
-            0
-        } else {
-            t.validation.leads
-        };
+    let validation_from_file = t.split.starts_with("validation file");
+    let total = t.train.leads + t.calibration_leads + if validation_from_file { 0 } else { t.validation.leads };
     let conversions = t.train.conversions + t.validation.conversions;
     println!();
     println!("model saved to {}", out.display());
     println!(
-        "  leads         {} ({} train, {} validation; {}); conversion rate {:.1} %",
+        "  leads         {} ({} to fit, {} to calibrate, {} to validate; {}); conversion rate {:.1} %",
         thousands(total),
         thousands(t.train.leads),
+        thousands(t.calibration_leads),
         thousands(t.validation.leads),
         t.split,
         100.0 * conversions as f64 / (t.train.leads + t.validation.leads) as f64
@@ -441,6 +482,16 @@ fn print_summary(artifact: &ModelArtifact, out: &Path) {
     println!(
         "  validation    ROC AUC {:.4} · PR AUC {:.4} · log loss {:.4} · Brier {:.4} · ECE {:.4}",
         v.roc_auc, v.pr_auc, v.log_loss, v.brier, v.ece
+    );
+    println!(
+        "  calibration   {} on {} held-out training leads (ECE before: {:.4})",
+        match &artifact.scorer.calibration {
+            Calibration::Platt { .. } => "Platt",
+            Calibration::Isotonic { .. } => "isotonic",
+            Calibration::Identity => "none",
+        },
+        thousands(t.calibration_leads),
+        t.validation_model.ece
     );
     println!("  time          {:.1} s", t.seconds);
     for warning in &t.warnings {

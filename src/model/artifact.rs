@@ -21,7 +21,7 @@ use crate::features::{Dropped, FeaturePipeline};
 use crate::metrics::Summary;
 
 /// The current format version; files with a larger one need a newer leadscore.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const MAGIC: &[u8; 8] = b"LEADSCOR";
 const HEADER_LEN: usize = 8 + 4 + 8 + 32;
 /// Largest payload decoded (model files are kilobytes to a few megabytes).
@@ -62,8 +62,12 @@ pub struct TrainingReport {
     pub split: String,
     /// Leads the model was fitted on.
     pub train: Summary,
-    /// Leads held out.
+    /// Leads held out, scored with the calibrated probability.
     pub validation: Summary,
+    /// The same leads with the model's own probability (before calibration).
+    pub validation_model: Summary,
+    /// Training leads held out of the model's fit to fit the calibration.
+    pub calibration_leads: usize,
     /// The regularisation search.
     pub grid: GridSearch,
     /// Columns the pipeline left out, and why.
@@ -103,6 +107,8 @@ pub struct ModelArtifact {
     pub input_names: Vec<String>,
     /// The fitted model.
     pub model: LogisticModel,
+    /// Calibration, bands and reference distributions.
+    pub scorer: crate::scoring::Scorer,
     /// Training figures.
     pub training: TrainingReport,
 }
@@ -142,6 +148,12 @@ impl ModelArtifact {
             ));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or_default());
+        if version < FORMAT_VERSION {
+            return Err(reject(
+                format!("the model file has format version {version}, from an older leadscore; this one reads version {FORMAT_VERSION}"),
+                "train the model again with this leadscore",
+            ));
+        }
         if version > FORMAT_VERSION {
             return Err(reject(
                 format!("the model file has format version {version}; this leadscore {} reads up to version {FORMAT_VERSION}", env!("CARGO_PKG_VERSION")),

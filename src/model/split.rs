@@ -30,8 +30,13 @@ fn shuffled_by_class(rows: &[usize], outcome: &[bool], seed: u64) -> [Vec<usize>
 /// Holds out `fraction` of each class at random.
 pub fn stratified_split(outcome: &[bool], fraction: f64, seed: u64) -> Split {
     let rows: Vec<usize> = (0..outcome.len()).collect();
+    stratified_holdout(&rows, outcome, fraction, seed)
+}
+
+/// Holds out `fraction` of each class of `rows` at random (`validation` is the held-out part).
+pub fn stratified_holdout(rows: &[usize], outcome: &[bool], fraction: f64, seed: u64) -> Split {
     let (mut train, mut validation) = (Vec::new(), Vec::new());
-    for class in shuffled_by_class(&rows, outcome, seed) {
+    for class in shuffled_by_class(rows, outcome, seed) {
         let held_out = (class.len() as f64 * fraction).round() as usize;
         validation.extend_from_slice(&class[..held_out]);
         train.extend_from_slice(&class[held_out..]);

@@ -274,7 +274,7 @@ impl RuleSet {
             }
             location
         };
-        validate_bands(&file.bands, path)?;
+        validate_bands(&file.bands, path, "bands")?;
         if let Some(decay) = &file.decay {
             if !(decay.per_days.is_finite() && decay.per_days > 0.0 && decay.points.is_finite()) {
                 return Err(Error::rejected(
@@ -341,10 +341,12 @@ impl RuleSet {
     }
 }
 
-fn validate_bands(bands: &Bands, path: &Path) -> Result<()> {
+/// Checks that band names and cut points fit together and rise strictly; `section` names the
+/// TOML section in messages.
+pub fn validate_bands(bands: &Bands, path: &Path, section: &str) -> Result<()> {
     let bad = |problem: String| {
         Err(Error::rejected(
-            Location::file(path).column("bands"),
+            Location::file(path).column(section),
             problem,
             "e.g. names = [\"cold\", \"warm\", \"hot\"], cuts = [25, 75], mql = 60",
         ))

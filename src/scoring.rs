@@ -1,0 +1,200 @@
+//! From the model's log-odds to what marketing ops act on: the calibrated 0–100 score, its
+//! percentile against the training leads, band and MQL flag, the fit and engagement parts, and
+//! the reasons (the features that move a lead most away from the average lead).
+
+use serde::{Deserialize, Serialize};
+
+use crate::calibration::Calibration;
+use crate::config::Role;
+use crate::features::encoded::{EncodedLeads, NONE};
+use crate::features::FeaturePipeline;
+use crate::model::logistic::LogisticModel;
+use crate::rules::Bands;
+
+/// Points at which reference distributions are kept (0.1 % steps).
+const QUANTILES: usize = 1001;
+
+/// The fitted scoring stage, stored in the model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scorer {
+    /// Log-odds → probability.
+    pub calibration: Calibration,
+    /// Bands and MQL threshold on the 0–100 score.
+    pub bands: Bands,
+    /// Calibrated probabilities of the training leads at 0.1 % steps, for percentiles.
+    pub reference: Vec<f64>,
+    /// Mean log-odds contribution of each pipeline step over the training leads.
+    pub baseline: Vec<f64>,
+    /// The explicit (fit) part of the training leads at 0.1 % steps.
+    pub fit_reference: Vec<f64>,
+    /// The implicit (engagement) part of the training leads at 0.1 % steps.
+    pub engagement_reference: Vec<f64>,
+}
+
+/// Per-step log-odds contributions of every lead: `contributions[step][lead]`.
+pub fn contributions(pipeline: &FeaturePipeline, model: &LogisticModel, leads: &EncodedLeads) -> Vec<Vec<f64>> {
+    let steps = pipeline.input_steps();
+    let mut out = vec![vec![0.0; leads.n_rows]; pipeline.steps.len()];
+    for column in &leads.numeric {
+        let w = model.coefficients[column.input];
+        for (c, x) in out[steps[column.input]].iter_mut().zip(&column.values) {
+            *c += w * x;
+        }
+    }
+    for group in &leads.groups {
+        let step = steps[group.first];
+        let weights = &model.coefficients[group.first..group.first + group.width];
+        for (c, &code) in out[step].iter_mut().zip(&group.codes) {
+            if code != NONE {
+                *c += weights[code as usize];
+            }
+        }
+    }
+    out
+}
+
+/// Sum of the centred contributions of the steps with `role`, per lead.
+fn part(pipeline: &FeaturePipeline, contributions: &[Vec<f64>], baseline: &[f64], role: Role, n: usize) -> Vec<f64> {
+    let mut sum = vec![0.0; n];
+    for (step, values) in pipeline.steps.iter().zip(contributions.iter().zip(baseline)) {
+        if step.role == role {
+            let (c, mean) = values;
+            sum.iter_mut().zip(c).for_each(|(s, c)| *s += c - mean);
+        }
+    }
+    sum
+}
+
+fn quantiles(values: &[f64]) -> Vec<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return Vec::new();
+    }
+    (0..QUANTILES)
+        .map(|k| sorted[(k * (sorted.len() - 1)) / (QUANTILES - 1)])
+        .collect()
+}
+
+/// Percentile (0–100) of `value` in a reference kept by [`quantiles`].
+pub fn percentile(reference: &[f64], value: f64) -> f64 {
+    if reference.is_empty() {
+        return f64::NAN;
+    }
+    let below = reference.partition_point(|&r| r <= value);
+    100.0 * (below as f64 - 1.0).max(0.0) / (reference.len() - 1) as f64
+}
+
+/// Grade A–F of a percentile: A top 20 %, B next 20 %, … F bottom 20 %.
+pub fn grade(percentile: f64) -> &'static str {
+    match percentile {
+        p if p >= 80.0 => "A",
+        p if p >= 60.0 => "B",
+        p if p >= 40.0 => "C",
+        p if p >= 20.0 => "D",
+        _ => "F",
+    }
+}
+
+impl Scorer {
+    /// Fits the reference distributions on the training leads.
+    pub fn fit(
+        pipeline: &FeaturePipeline,
+        model: &LogisticModel,
+        calibration: Calibration,
+        bands: Bands,
+        training: &EncodedLeads,
+    ) -> Scorer {
+        let z = model.log_odds(training);
+        let probabilities: Vec<f64> = z.iter().map(|&z| calibration.apply(z)).collect();
+        let contributions = contributions(pipeline, model, training);
+        let n = training.n_rows.max(1) as f64;
+        let baseline: Vec<f64> = contributions.iter().map(|c| c.iter().sum::<f64>() / n).collect();
+        let fit = part(pipeline, &contributions, &baseline, Role::Explicit, training.n_rows);
+        let engagement = part(pipeline, &contributions, &baseline, Role::Implicit, training.n_rows);
+        Scorer {
+            calibration,
+            bands,
+            reference: quantiles(&probabilities),
+            baseline,
+            fit_reference: quantiles(&fit),
+            engagement_reference: quantiles(&engagement),
+        }
+    }
+
+    /// Scores encoded leads.
+    pub fn score(&self, pipeline: &FeaturePipeline, model: &LogisticModel, leads: &EncodedLeads) -> Vec<LeadScore> {
+        let z = model.log_odds(leads);
+        let contributions = contributions(pipeline, model, leads);
+        let fit = part(pipeline, &contributions, &self.baseline, Role::Explicit, leads.n_rows);
+        let engagement = part(pipeline, &contributions, &self.baseline, Role::Implicit, leads.n_rows);
+        (0..leads.n_rows)
+            .map(|lead| {
+                let probability = self.calibration.apply(z[lead]);
+                let score = (100.0 * probability).round();
+                let mut moves: Vec<(usize, f64)> = (0..pipeline.steps.len())
+                    .map(|s| (s, contributions[s][lead] - self.baseline[s]))
+                    .collect();
+                moves.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+                LeadScore {
+                    score,
+                    probability,
+                    percentile: percentile(&self.reference, probability),
+                    band: self.bands.band_of(score).to_string(),
+                    mql: score >= self.bands.mql,
+                    model_probability: crate::model::logistic::sigmoid(z[lead]),
+                    fit: grade(percentile(&self.fit_reference, fit[lead])),
+                    engagement: percentile(&self.engagement_reference, engagement[lead]).round(),
+                    top_moves: moves.into_iter().filter(|(_, m)| m.abs() >= 0.05).take(4).collect(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One lead's score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadScore {
+    /// 0–100: 100 × calibrated probability, rounded.
+    pub score: f64,
+    /// Calibrated conversion probability.
+    pub probability: f64,
+    /// Percentile against the training leads.
+    pub percentile: f64,
+    /// Band name.
+    pub band: String,
+    /// Marketing qualified lead.
+    pub mql: bool,
+    /// The model's own probability, before calibration.
+    pub model_probability: f64,
+    /// Grade A–F of the explicit part.
+    pub fit: &'static str,
+    /// Percentile (0–100) of the implicit part.
+    pub engagement: f64,
+    /// Pipeline steps that move this lead most from the average lead: (step, log-odds).
+    pub top_moves: Vec<(usize, f64)>,
+}
+
+/// A reason in the field's words: `+ job_level: VP`, `− events: days since last activity: 45`.
+pub fn describe(feature: &str, shift: f64, value: Option<&str>) -> String {
+    let sign = if shift >= 0.0 { "+" } else { "−" };
+    match value {
+        Some(value) => format!("{sign} {feature}: {value}"),
+        None => format!("{sign} {feature} missing"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_and_grades() {
+        let reference = quantiles(&(0..1000).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(percentile(&reference, -1.0), 0.0);
+        assert!((percentile(&reference, 500.0) - 50.0).abs() < 0.2);
+        assert_eq!(percentile(&reference, 5000.0), 100.0);
+        assert_eq!(grade(85.0), "A");
+        assert_eq!(grade(10.0), "F");
+    }
+}
