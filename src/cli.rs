@@ -23,7 +23,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Generate synthetic leads, train a model on them and print where everything is.
+    /// Generate synthetic leads, train a model, score new leads and print where everything is.
     Demo(DemoArgs),
     /// Write realistic synthetic leads (leads.csv, events.csv, truth.csv) with a planted truth.
     Synth(SynthArgs),
@@ -33,6 +33,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Compute the marketing team's rule points per lead, with band, MQL flag and the rules that fired.
     Points(PointsArgs),
+    /// Score new leads with a model: calibrated 0–100 score, percentile, band, MQL flag and reasons.
+    Score(ScoreArgs),
 }
 
 /// `leadscore demo`
@@ -148,4 +150,35 @@ pub struct PointsArgs {
     /// Where to write the points (CSV): id, points, band, mql, rules.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// `leadscore score`
+#[derive(Debug, Args)]
+#[command(after_help = "Example:
+  leadscore score --model models/model.lsm --data new_leads.csv --events events.csv --out scored.csv
+
+Output columns: the lead id, score (0–100 = 100 × calibrated probability), probability,
+percentile (against the training leads), band, mql, model_probability, fit (grade A–F of who the
+lead is), engagement (0–100 percentile of what the lead does) and reasons (the features that
+move the lead most from the average lead). Rows with values that cannot be read go to the
+rejects file with their line and reason.")]
+pub struct ScoreArgs {
+    /// The model file written by `leadscore train`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Leads to score (CSV or Parquet) with the columns the model was trained on.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Activity events, when the model was trained with events.
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// Cutoff date (YYYY-MM-DD) when the leads have no snapshot column (default: the latest date in the file).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Where to write the scores (CSV).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Where to write rows that cannot be scored (default: beside --out, as NAME.rejects.csv).
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
 }

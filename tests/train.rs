@@ -174,6 +174,9 @@ fn demo_runs_end_to_end() {
         "{printed}"
     );
     assert!(out.join("model.lsm").is_file());
+    assert!(printed.contains("scored 500 leads"), "{printed}");
+    let scored = std::fs::read_to_string(out.join("scored.csv")).unwrap();
+    assert_eq!(scored.lines().count(), 501, "a header and one row per new lead");
 }
 
 #[test]

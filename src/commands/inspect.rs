@@ -110,6 +110,27 @@ pub fn render(artifact: &ModelArtifact, file: &str, top: usize) -> String {
         "  validation   ROC AUC {:.4} · PR AUC {:.4} · log loss {:.4} · Brier {:.4} · ECE {:.4} · KS {:.4}",
         v.roc_auc, v.pr_auc, v.log_loss, v.brier, v.ece, v.ks
     );
+    let calibration = match &artifact.scorer.calibration {
+        crate::calibration::Calibration::Platt { slope, intercept } => {
+            format!("Platt (slope {slope:.3}, intercept {intercept:+.3})")
+        }
+        crate::calibration::Calibration::Isotonic { x, .. } => format!("isotonic ({} points)", x.len()),
+        crate::calibration::Calibration::Identity => "none".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "  calibration  {calibration} on {} held-out training leads; uncalibrated ECE {:.4}",
+        thousands(t.calibration_leads),
+        t.validation_model.ece
+    );
+    let bands = &artifact.scorer.bands;
+    let _ = writeln!(
+        out,
+        "  score bands  {} (cuts {:?}); MQL at score ≥ {}",
+        bands.names.join(" / "),
+        bands.cuts,
+        bands.mql
+    );
     let _ = writeln!(
         out,
         "  class balance {:.1} % converted in training, {:.1} % in validation",

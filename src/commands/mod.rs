@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod inspect;
 pub mod points;
+pub mod score;
 pub mod synth;
 pub mod train;
 
@@ -19,6 +20,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Train(args) => train::run(&args).map(|_| ()),
         Command::Inspect(args) => inspect::run(&args),
         Command::Points(args) => points::run(&args).map(|_| ()),
+        Command::Score(args) => score::run(&args).map(|_| ()),
     }
 }
 

@@ -62,7 +62,7 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     let choice = ColumnChoice {
         target: config.data.target.clone(),
         id: config.data.id.clone(),
-        exclude: Vec::new(),
+        ..Default::default()
     };
     let table = steps.step("reading leads", || {
         load_leads(&args.data, &choice, &config, false, as_of)

@@ -60,6 +60,7 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
         target: config.data.target.clone(),
         id: config.data.id.clone(),
         exclude: config.features.exclude.clone(),
+        ..Default::default()
     };
     let missing = MissingTokens::new(&config.data.missing_values);
     let mut warnings = Vec::new();

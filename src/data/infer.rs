@@ -155,20 +155,28 @@ pub fn type_text_column(
     text: &StringChunked,
     forced: Option<ColumnType>,
     missing: &MissingTokens,
+    mut bad_cells: Option<&mut Vec<BadCell>>,
 ) -> Result<Values> {
     let cells = || text.iter().map(|cell| missing.clean(cell));
     let kind = match forced {
         Some(kind) => kind,
         None => infer_kind(frame, name, cells())?,
     };
-    let bad_value = |row: usize, value: &str, expected: &str| {
-        Error::rejected(
-            frame.locate(name, Some(row)),
-            format!("\"{value}\" is not {expected}"),
-            format!(
-                "correct the value, add it to [data] missing_values, or set [features.types] \"{name}\" = \"categorical\" in the config"
-            ),
-        )
+    // A bad cell stops the run, or (when scoring) rejects its row and reads as missing.
+    let mut bad = |row: usize, value: &str, problem: String| -> Result<()> {
+        match bad_cells.as_deref_mut() {
+            Some(cells) => {
+                cells.push(BadCell { row, column: name.to_string(), value: value.to_string(), problem });
+                Ok(())
+            }
+            None => Err(Error::rejected(
+                frame.locate(name, Some(row)),
+                problem,
+                format!(
+                    "correct the value, add it to [data] missing_values, or set [features.types] \"{name}\" = \"categorical\" in the config"
+                ),
+            )),
+        }
     };
     Ok(match kind {
         ColumnType::Numeric => {
@@ -179,13 +187,17 @@ pub fn type_text_column(
                     Some(cell) => match cell.parse::<f64>() {
                         Ok(x) if x.is_finite() => x,
                         Ok(_) => {
-                            return Err(Error::rejected(
-                                frame.locate(name, Some(row)),
-                                format!("\"{cell}\" is not a finite number"),
-                                "replace infinities and NaN with an empty cell (missing) or a real value",
-                            ))
+                            bad(
+                                row,
+                                cell,
+                                format!("\"{cell}\" is not a finite number (leave the cell empty if it is unknown)"),
+                            )?;
+                            f64::NAN
                         }
-                        Err(_) => return Err(bad_value(row, cell, "a number")),
+                        Err(_) => {
+                            bad(row, cell, format!("\"{cell}\" is not a number"))?;
+                            f64::NAN
+                        }
                     },
                 });
             }
@@ -194,13 +206,13 @@ pub fn type_text_column(
         ColumnType::Boolean => {
             let mut flags = Vec::with_capacity(text.len());
             for (row, cell) in cells().enumerate() {
-                flags.push(match cell {
+                flags.push(match cell.map(|c| (c, parse_bool(c))) {
                     None => f64::NAN,
-                    Some(cell) => match parse_bool(cell) {
-                        Some(true) => 1.0,
-                        Some(false) => 0.0,
-                        None => return Err(bad_value(row, cell, "yes/no, true/false, y/n or 1/0")),
-                    },
+                    Some((_, Some(flag))) => f64::from(u8::from(flag)),
+                    Some((cell, None)) => {
+                        bad(row, cell, format!("\"{cell}\" is not yes/no, true/false, y/n or 1/0"))?;
+                        f64::NAN
+                    }
                 });
             }
             Values::Boolean(flags)
@@ -208,18 +220,32 @@ pub fn type_text_column(
         ColumnType::Datetime => {
             let mut times = Vec::with_capacity(text.len());
             for (row, cell) in cells().enumerate() {
-                times.push(match cell {
+                times.push(match cell.map(|c| (c, parse_timestamp(c))) {
                     None => None,
-                    Some(cell) => Some(
-                        parse_timestamp(cell)
-                            .ok_or_else(|| bad_value(row, cell, "a date (YYYY-MM-DD) or timestamp"))?,
-                    ),
+                    Some((_, Some(t))) => Some(t),
+                    Some((cell, None)) => {
+                        bad(row, cell, format!("\"{cell}\" is not a date (YYYY-MM-DD) or timestamp"))?;
+                        None
+                    }
                 });
             }
             Values::Datetime(times)
         }
         ColumnType::Categorical => Values::Categorical(Categorical::from_values(cells())),
     })
+}
+
+/// A cell that could not be read as its column's type (scoring rejects its row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadCell {
+    /// 0-based data row.
+    pub row: usize,
+    /// Column name.
+    pub column: String,
+    /// The cell as written.
+    pub value: String,
+    /// What is wrong with it.
+    pub problem: String,
 }
 
 fn infer_kind<'a>(frame: &RawFrame, name: &str, cells: impl Iterator<Item = Option<&'a str>>) -> Result<ColumnType> {

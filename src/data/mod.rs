@@ -92,6 +92,10 @@ pub struct ColumnChoice {
     pub id: Option<String>,
     /// Columns not to use.
     pub exclude: Vec<String>,
+    /// Columns that must be present (the ones a model reads); only these become features.
+    pub required: Vec<String>,
+    /// Bad cells reject their row (collected in [`LeadTable::bad_cells`]) instead of stopping.
+    pub lenient: bool,
 }
 
 /// A lead file, typed and ready for the feature pipeline.
@@ -119,6 +123,8 @@ pub struct LeadTable {
     pub left_out: Vec<(String, String)>,
     /// Input columns present in the file (for schema checks).
     pub input_columns: Vec<String>,
+    /// Cells that could not be read (only when loading leniently), in row order.
+    pub bad_cells: Vec<infer::BadCell>,
 }
 
 const TARGET_NAMES: [&str; 7] = [
@@ -282,6 +288,8 @@ pub fn load_leads(
             Some("the lead id")
         } else if excluded.contains(name) {
             Some("excluded by --exclude or [features] exclude")
+        } else if !choice.required.is_empty() && !choice.required.iter().any(|r| r == name) {
+            Some("not read by the model")
         } else if !config.features.include.is_empty() && !config.features.include.iter().any(|i| i == name) {
             Some("not in [features] include")
         } else if Some(name) == config.data.snapshot.as_deref() {
@@ -295,23 +303,27 @@ pub fn load_leads(
         }
     }
 
-    let typed: Vec<(String, Values)> = candidates
+    let typed: Vec<(String, Values, Vec<infer::BadCell>)> = candidates
         .par_iter()
         .map(|column| {
             let forced = config.features.types.get(&column.name).copied();
+            let mut bad_cells = Vec::new();
+            let lenient = choice.lenient.then_some(&mut bad_cells);
             let values = match &column.cells {
-                RawCells::Text(text) => type_text_column(&frame, &column.name, text, forced, &missing)?,
+                RawCells::Text(text) => type_text_column(&frame, &column.name, text, forced, &missing, lenient)?,
                 RawCells::Typed(values) => values.clone(),
             };
-            Ok((column.name.clone(), values))
+            Ok((column.name.clone(), values, bad_cells))
         })
         .collect::<Result<_>>()?;
+    let mut bad_cells: Vec<infer::BadCell> = typed.iter().flat_map(|(_, _, bad)| bad.iter().cloned()).collect();
+    bad_cells.sort_by_key(|b| b.row);
 
     let time_values = |name: &Option<String>| -> Result<Option<Vec<Option<i64>>>> {
         let Some(name) = name else { return Ok(None) };
         let index = frame.require(name, "time", "[data]")?;
         let values = match &frame.columns[index].cells {
-            RawCells::Text(text) => type_text_column(&frame, name, text, Some(ColumnType::Datetime), &missing)?,
+            RawCells::Text(text) => type_text_column(&frame, name, text, Some(ColumnType::Datetime), &missing, None)?,
             RawCells::Typed(values) => values.clone(),
         };
         match values {
@@ -329,7 +341,7 @@ pub fn load_leads(
     // One cutoff per lead: its snapshot, else --as-of, else the latest date in the file.
     let latest = typed
         .iter()
-        .filter_map(|(_, v)| match v {
+        .filter_map(|(_, v, _)| match v {
             Values::Datetime(t) => t.iter().flatten().max().copied(),
             _ => None,
         })
@@ -342,7 +354,7 @@ pub fn load_leads(
     };
 
     let mut features = Vec::new();
-    for (name, values) in typed {
+    for (name, values, _) in typed {
         let role = config
             .features
             .roles
@@ -373,6 +385,7 @@ pub fn load_leads(
         created,
         left_out,
         input_columns,
+        bad_cells,
     })
 }
 

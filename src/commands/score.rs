@@ -1,0 +1,232 @@
+//! `leadscore score`: a new batch of leads in, one calibrated 0–100 score per lead out, with
+//! percentile, band, MQL flag, fit and engagement, and the reasons; rows that cannot be scored
+//! go to a rejects file with their line and reason.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::{thousands, Steps};
+use crate::cli::ScoreArgs;
+use crate::config::ColumnType;
+use crate::data::events::EventLog;
+use crate::data::infer::MissingTokens;
+use crate::data::values::Values;
+use crate::data::{load_leads, parse_as_of, ColumnChoice, FeatureColumn, LeadTable};
+use crate::error::{Error, Location, Result};
+use crate::model::artifact::ModelArtifact;
+use crate::scoring::{describe, LeadScore};
+
+/// What `score` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreSummary {
+    /// Leads scored.
+    pub scored: usize,
+    /// Leads rejected.
+    pub rejected: usize,
+}
+
+/// Runs `score`.
+pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
+    let steps = Steps::new(false);
+    let artifact = ModelArtifact::load(&args.model)?;
+    for (path, flag) in [(Some(&args.data), "--data"), (args.events.as_ref(), "--events")] {
+        if let Some(path) = path.filter(|p| !p.is_file()) {
+            return Err(Error::rejected(
+                Location::file(path),
+                "no such file",
+                format!("check the path given to {flag}"),
+            ));
+        }
+    }
+    if artifact.events.is_some() && args.events.is_none() {
+        return Err(Error::Usage(format!(
+            "{} was trained with events: pass the events of these leads with --events",
+            args.model.display()
+        )));
+    }
+    let rejects_path = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.out));
+    let as_of = args
+        .as_of
+        .as_deref()
+        .or(artifact.config.data.as_of.as_deref())
+        .map(parse_as_of)
+        .transpose()?;
+
+    // Read exactly the columns the model reads, typed as in training.
+    let mut config = artifact.config.clone();
+    config.features.include.clear();
+    config.features.exclude.clear();
+    for (column, kind) in &artifact.schema.columns {
+        let kind: ColumnType = serde_json::from_value(serde_json::Value::String(kind.clone()))
+            .map_err(|e| Error::Runtime(format!("model file: unknown column type {kind}: {e}")))?;
+        config.features.types.insert(column.clone(), kind);
+    }
+    let mut required: Vec<String> = artifact.schema.columns.iter().map(|(c, _)| c.clone()).collect();
+    required.extend(artifact.schema.id_column.iter().cloned());
+    required.extend(artifact.schema.snapshot_column.iter().cloned());
+    let choice = ColumnChoice {
+        target: None,
+        id: artifact.schema.id_column.clone(),
+        exclude: Vec::new(),
+        required,
+        lenient: true,
+    };
+    let mut table = steps.step("reading leads", || {
+        load_leads(&args.data, &choice, &config, false, as_of)
+    })?;
+    if let (Some(spec), Some(path)) = (&artifact.events, &args.events) {
+        let log = steps.step("reading events", || {
+            EventLog::load(path, &MissingTokens::new(&config.data.missing_values))
+        })?;
+        let (columns, _) = steps.step("aggregating events per lead", || {
+            log.aggregate(spec, &table.ids, &table.cutoff)
+        })?;
+        table.features.extend(columns);
+    }
+
+    let rejected: BTreeSet<usize> = table.bad_cells.iter().map(|b| b.row).collect();
+    let rows: Vec<usize> = (0..table.n_rows).filter(|r| !rejected.contains(r)).collect();
+    let encoded = artifact.pipeline.transform(&table.features, &rows).map_err(|feature| {
+        Error::rejected(
+            Location::file(&args.data).column(feature),
+            "the model needs this feature",
+            "score leads with the columns the model was trained on",
+        )
+    })?;
+    let scores = steps.step("scoring", || {
+        Ok(artifact.scorer.score(&artifact.pipeline, &artifact.model, &encoded))
+    })?;
+
+    steps.step("writing scores", || {
+        write_scores(&args.out, &artifact, &table, &rows, &scores)
+    })?;
+    if !rejected.is_empty() {
+        write_rejects(&rejects_path, &table)?;
+    }
+    let mqls = scores.iter().filter(|s| s.mql).count();
+    println!(
+        "scored {} leads ({} MQLs at score ≥ {}) → {}",
+        thousands(rows.len()),
+        thousands(mqls),
+        artifact.scorer.bands.mql,
+        args.out.display()
+    );
+    if !rejected.is_empty() {
+        eprintln!(
+            "warning: {} leads could not be scored and were written to {} with the reason",
+            thousands(rejected.len()),
+            rejects_path.display()
+        );
+    }
+    Ok(ScoreSummary {
+        scored: rows.len(),
+        rejected: rejected.len(),
+    })
+}
+
+/// `scored.csv` → `scored.rejects.csv` beside it.
+fn default_rejects_path(out: &Path) -> PathBuf {
+    let stem = out.file_stem().and_then(|s| s.to_str()).unwrap_or("scores");
+    out.with_file_name(format!("{stem}.rejects.csv"))
+}
+
+/// A feature's value for a lead, as a person would write it.
+fn shown_value(column: &FeatureColumn, row: usize) -> Option<String> {
+    match &column.values {
+        Values::Numeric(v) => (!v[row].is_nan()).then(|| {
+            let x = v[row];
+            if x.fract() == 0.0 && x.abs() < 1e15 {
+                format!("{}", x as i64)
+            } else {
+                format!("{x:.2}")
+            }
+        }),
+        Values::Boolean(v) => (!v[row].is_nan()).then(|| if v[row] == 1.0 { "yes" } else { "no" }.to_string()),
+        Values::Categorical(c) => c.get(row).map(str::to_string),
+        Values::Datetime(t) => t[row].map(|t| t.to_string()),
+    }
+}
+
+fn write_scores(
+    path: &Path,
+    artifact: &ModelArtifact,
+    table: &LeadTable,
+    rows: &[usize],
+    scores: &[LeadScore],
+) -> Result<()> {
+    let id_header = table.id_column.clone().unwrap_or_else(|| "row".to_string());
+    let columns: Vec<Option<&FeatureColumn>> = artifact
+        .pipeline
+        .steps
+        .iter()
+        .map(|s| table.features.iter().find(|f| f.name == s.feature))
+        .collect();
+    crate::output::write_with(path, |out| {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record([
+            id_header.as_str(),
+            "score",
+            "probability",
+            "percentile",
+            "band",
+            "mql",
+            "model_probability",
+            "fit",
+            "engagement",
+            "reasons",
+        ])?;
+        for (&row, score) in rows.iter().zip(scores) {
+            let reasons: Vec<String> = score
+                .top_moves
+                .iter()
+                .map(|&(step, shift)| {
+                    let value = columns[step].and_then(|c| shown_value(c, row));
+                    describe(&artifact.pipeline.steps[step].feature, shift, value.as_deref())
+                })
+                .collect();
+            writer.write_record([
+                table.ids[row].as_str(),
+                &format!("{}", score.score),
+                &format!("{:.6}", score.probability),
+                &format!("{:.1}", score.percentile),
+                &score.band,
+                if score.mql { "true" } else { "false" },
+                &format!("{:.6}", score.model_probability),
+                score.fit,
+                &format!("{}", score.engagement),
+                &reasons.join("; "),
+            ])?;
+        }
+        writer.flush()?;
+        Ok(())
+    })
+}
+
+fn write_rejects(path: &Path, table: &LeadTable) -> Result<()> {
+    let id_header = table.id_column.clone().unwrap_or_else(|| "row".to_string());
+    let csv_file = !table
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    crate::output::write_with(path, |out| {
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(["row", "line", id_header.as_str(), "column", "value", "reason"])?;
+        for bad in &table.bad_cells {
+            let line = if csv_file {
+                (bad.row + 2).to_string()
+            } else {
+                String::new()
+            };
+            writer.write_record([
+                (bad.row + 1).to_string().as_str(),
+                &line,
+                table.ids[bad.row].as_str(),
+                &bad.column,
+                &bad.value,
+                &bad.problem,
+            ])?;
+        }
+        writer.flush()?;
+        Ok(())
+    })
+}

@@ -1,0 +1,201 @@
+//! `leadscore score`: calibrated scores, bands and reasons for a new batch; bad rows go to the
+//! rejects file; missing columns stop the run.
+
+mod common;
+
+use common::{leadscore, small_leads_csv, stderr_of, stdout_of, write};
+
+fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (headers, rows)
+}
+
+#[test]
+fn a_synthetic_batch_gets_calibrated_scores_bands_and_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let (history, batch) = (dir.path().join("history"), dir.path().join("batch"));
+    for (out, seed, n) in [(&history, "1", "20000"), (&batch, "2", "4000")] {
+        assert!(leadscore()
+            .args(["synth", "--leads", n, "--seed", seed, "--out"])
+            .arg(out)
+            .output()
+            .unwrap()
+            .status
+            .success());
+    }
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml");
+    let model = dir.path().join("model.lsm");
+    let output = leadscore()
+        .args(["train", "--config", config, "--data"])
+        .arg(history.join("leads.csv"))
+        .arg("--events")
+        .arg(history.join("events.csv"))
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+
+    let scored = dir.path().join("scored.csv");
+    let score = || {
+        leadscore()
+            .args(["score", "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(batch.join("leads.csv"))
+            .arg("--events")
+            .arg(batch.join("events.csv"))
+            .arg("--out")
+            .arg(&scored)
+            .output()
+            .unwrap()
+    };
+    let output = score();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(
+        stdout_of(&output).contains("scored 4,000 leads"),
+        "{}",
+        stdout_of(&output)
+    );
+    let (headers, rows) = read_csv(&scored);
+    assert_eq!(
+        headers,
+        [
+            "lead_id",
+            "score",
+            "probability",
+            "percentile",
+            "band",
+            "mql",
+            "model_probability",
+            "fit",
+            "engagement",
+            "reasons"
+        ]
+    );
+    assert_eq!(rows.len(), 4000);
+    let outcome: std::collections::HashMap<String, bool> = read_csv(&batch.join("leads.csv"))
+        .1
+        .into_iter()
+        .map(|r| (r[0].clone(), r[10] == "1"))
+        .collect();
+    let mut conversions_by_band: std::collections::HashMap<String, (usize, usize)> = Default::default();
+    let (mut predicted, mut converted) = (0.0, 0usize);
+    for row in &rows {
+        let score: f64 = row[1].parse().unwrap();
+        let probability: f64 = row[2].parse().unwrap();
+        assert_eq!(
+            score,
+            (100.0 * probability).round(),
+            "score is 100 × calibrated probability"
+        );
+        let expected_band = if score >= 60.0 {
+            "hot"
+        } else if score >= 25.0 {
+            "warm"
+        } else {
+            "cold"
+        };
+        assert_eq!(row[4], expected_band);
+        assert_eq!(row[5] == "true", score >= 60.0);
+        assert!(["A", "B", "C", "D", "F"].contains(&row[7].as_str()));
+        let entry = conversions_by_band.entry(row[4].clone()).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(outcome[&row[0]]);
+        predicted += probability;
+        converted += usize::from(outcome[&row[0]]);
+    }
+    // Calibrated: the mean probability is close to the batch's conversion rate.
+    let (mean_p, rate) = (predicted / 4000.0, converted as f64 / 4000.0);
+    assert!(
+        (mean_p - rate).abs() < 0.02,
+        "mean probability {mean_p} vs conversion rate {rate}"
+    );
+    // Hot/cold separation: warm leads convert far more often than cold ones.
+    let rate_of = |band: &str| {
+        conversions_by_band
+            .get(band)
+            .map(|(n, k)| *k as f64 / *n as f64)
+            .unwrap_or(f64::NAN)
+    };
+    assert!(rate_of("warm") > 3.0 * rate_of("cold"), "{conversions_by_band:?}");
+    // Reasons name features in the field's words, with a sign.
+    assert!(
+        rows.iter().any(|r| r[9].contains("+ events: form demo_request: 1")),
+        "a demo request is a reason"
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r[9].is_empty() || r[9].starts_with('+') || r[9].starts_with('−')));
+
+    // The same model and file give the same scores.
+    let first = std::fs::read(&scored).unwrap();
+    assert!(score().status.success());
+    assert_eq!(first, std::fs::read(&scored).unwrap());
+}
+
+#[test]
+fn bad_rows_go_to_the_rejects_file_and_missing_columns_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "leads.csv", small_leads_csv(600));
+    let model = dir.path().join("m.lsm");
+    common::train(&data, &model);
+
+    let mut batch = small_leads_csv(20);
+    // L3 has 3 × 7 mod 13 = 8 visits; write a word instead.
+    batch = batch.replacen("\nL3,8,", "\nL3,lots,", 1);
+    let line = batch.lines().position(|l| l.starts_with("L3,")).unwrap() + 1;
+    let batch = write(dir.path(), "batch.csv", &batch);
+    let out = dir.path().join("scored.csv");
+    let output = leadscore()
+        .args(["score", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&batch)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("1 leads could not be scored"),
+        "{}",
+        stderr_of(&output)
+    );
+    let (_, scored) = read_csv(&out);
+    assert_eq!(scored.len(), 19);
+    assert!(!scored.iter().any(|r| r[0] == "L3"));
+    let (headers, rejects) = read_csv(&dir.path().join("scored.rejects.csv"));
+    assert_eq!(headers, ["row", "line", "lead_id", "column", "value", "reason"]);
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(rejects[0][1], line.to_string());
+    assert_eq!(
+        (rejects[0][2].as_str(), rejects[0][3].as_str(), rejects[0][4].as_str()),
+        ("L3", "visits", "lots")
+    );
+    assert!(rejects[0][5].contains("not a number"));
+
+    let no_visits = write(
+        dir.path(),
+        "no_visits.csv",
+        "lead_id,source,job_level\nL1,Referral,VP\n",
+    );
+    let out = dir.path().join("never.csv");
+    let output = leadscore()
+        .args(["score", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&no_visits)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(stderr_of(&output).contains("visits"), "{}", stderr_of(&output));
+    assert!(!out.exists());
+}
