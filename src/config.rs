@@ -267,14 +267,18 @@ impl Default for ScoreBands {
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        Config::parse(&Config::read_text(path)?, path)
+    }
+
+    /// The text of a config file.
+    pub fn read_text(path: &Path) -> Result<String> {
+        std::fs::read_to_string(path).map_err(|e| {
             Error::rejected(
                 Location::file(path),
                 format!("cannot read the config file: {e}"),
                 "check the path given to --config",
             )
-        })?;
-        Config::parse(&text, path)
+        })
     }
 
     /// Parses config text; `path` is only used in messages.

@@ -15,16 +15,22 @@ fn numbers(value: &serde_json::Value) -> Vec<f64> {
     value.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
 }
 
-#[test]
-fn platt_matches_scikit_learn_to_1e_4() {
+/// The fixture with its log-odds and outcomes.
+fn inputs() -> (serde_json::Value, Vec<f64>, Vec<bool>) {
     let f = fixture();
     let z = numbers(&f["z"]);
-    let outcome: Vec<bool> = f["outcome"]
+    let outcome = f["outcome"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_i64() == Some(1))
         .collect();
+    (f, z, outcome)
+}
+
+#[test]
+fn platt_matches_scikit_learn_to_1e_4() {
+    let (f, z, outcome) = inputs();
     let calibration = Calibration::fit(Method::Platt, &z, &outcome).unwrap();
     let Calibration::Platt { slope, intercept } = calibration else {
         panic!("Platt")
@@ -46,14 +52,7 @@ fn platt_matches_scikit_learn_to_1e_4() {
 
 #[test]
 fn isotonic_matches_scikit_learn_to_1e_4() {
-    let f = fixture();
-    let z = numbers(&f["z"]);
-    let outcome: Vec<bool> = f["outcome"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_i64() == Some(1))
-        .collect();
+    let (f, z, outcome) = inputs();
     let calibration = Calibration::fit(Method::Isotonic, &z, &outcome).unwrap();
     for (z, expected) in numbers(&f["probe_z"]).iter().zip(numbers(&f["isotonic_probe"])) {
         assert!(

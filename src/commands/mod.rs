@@ -24,6 +24,20 @@ pub fn run(command: Command) -> Result<()> {
     }
 }
 
+/// Checks that every given input file exists before any work starts: `(path, flag)` pairs.
+pub fn require_files(files: &[(Option<&std::path::Path>, &str)]) -> Result<()> {
+    for (path, flag) in files {
+        if let Some(path) = path.filter(|p| !p.is_file()) {
+            return Err(crate::error::Error::rejected(
+                crate::error::Location::file(path),
+                "no such file",
+                format!("check the path given to {flag}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Timed progress lines on standard error: `step … done (1.2 s)`.
 pub struct Steps {
     started: Instant,

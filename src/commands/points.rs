@@ -7,7 +7,7 @@ use crate::cli::PointsArgs;
 use crate::config::Config;
 use crate::data::infer::MissingTokens;
 use crate::data::{load_leads, parse_as_of, ColumnChoice, LeadTable};
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Result};
 use crate::rules::engine::{score, Points};
 use crate::rules::RuleSet;
 
@@ -17,13 +17,7 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     // The whole rules file validates before any lead is read.
     let (mut config, rules_in_config) = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Error::rejected(
-                    Location::file(path),
-                    format!("cannot read the config file: {e}"),
-                    "check the path given to --config",
-                )
-            })?;
+            let text = Config::read_text(path)?;
             (Config::parse(&text, path)?, RuleSet::from_config(&text, path)?)
         }
         None => (Config::default(), None),
@@ -43,15 +37,7 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     if args.as_of.is_some() {
         config.data.as_of = args.as_of.clone();
     }
-    for (path, flag) in [(Some(&args.data), "--data"), (args.events.as_ref(), "--events")] {
-        if let Some(path) = path.filter(|p| !p.is_file()) {
-            return Err(Error::rejected(
-                Location::file(path),
-                "no such file",
-                format!("check the path given to {flag}"),
-            ));
-        }
-    }
+    super::require_files(&[(Some(&args.data), "--data"), (args.events.as_deref(), "--events")])?;
     if rules.needs_events() && args.events.is_none() {
         return Err(Error::Usage(format!(
             "{} has event rules or inactivity decay: pass the events file with --events",

@@ -29,15 +29,7 @@ pub struct ScoreSummary {
 pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     let steps = Steps::new(false);
     let artifact = ModelArtifact::load(&args.model)?;
-    for (path, flag) in [(Some(&args.data), "--data"), (args.events.as_ref(), "--events")] {
-        if let Some(path) = path.filter(|p| !p.is_file()) {
-            return Err(Error::rejected(
-                Location::file(path),
-                "no such file",
-                format!("check the path given to {flag}"),
-            ));
-        }
-    }
+    super::require_files(&[(Some(&args.data), "--data"), (args.events.as_deref(), "--events")])?;
     if artifact.events.is_some() && args.events.is_none() {
         return Err(Error::Usage(format!(
             "{} was trained with events: pass the events of these leads with --events",

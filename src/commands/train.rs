@@ -35,21 +35,11 @@ const FEW_CONVERSIONS: usize = 100;
 pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     let steps = Steps::new(false);
     let config = resolve_config(args)?;
-    for (path, what) in [
+    super::require_files(&[
         (Some(&args.data), "--data"),
-        (args.events.as_ref(), "--events"),
-        (args.validation_data.as_ref(), "--validation-data"),
-    ] {
-        if let Some(path) = path {
-            if !path.is_file() {
-                return Err(Error::rejected(
-                    Location::file(path),
-                    "no such file",
-                    format!("check the path given to {what}"),
-                ));
-            }
-        }
-    }
+        (args.events.as_deref(), "--events"),
+        (args.validation_data.as_deref(), "--validation-data"),
+    ])?;
     if config.model.split == SplitKind::Time && config.data.time.is_none() && args.validation_data.is_none() {
         return Err(Error::Usage(
             "--split time needs the leads' creation time: set [data] time = \"COLUMN\" in the config".into(),
