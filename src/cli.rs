@@ -99,6 +99,9 @@ pub struct TrainArgs {
     /// Seed for the split and the cross-validation folds.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// The marketing team's points rules to blend with the model (or [[rules]] in --config).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
     /// Validate on this labelled lead file instead of holding out part of --data.
     #[arg(long, value_name = "FILE")]
     pub validation_data: Option<PathBuf>,

@@ -236,8 +236,10 @@ impl Default for ModelConfig {
 pub struct BlendConfig {
     /// `platt` (default), `isotonic` or `none`.
     pub calibration: crate::calibration::Method,
-    /// Share of the training leads held out to fit the calibration.
+    /// Share of the training leads held out to fit the calibration (and the blend).
     pub calibration_fraction: f64,
+    /// Log-odds per rule point, when the rules' weight is fixed rather than learned.
+    pub rule_weight: Option<f64>,
 }
 
 impl Default for BlendConfig {
@@ -245,6 +247,7 @@ impl Default for BlendConfig {
         BlendConfig {
             calibration: crate::calibration::Method::Platt,
             calibration_fraction: 0.2,
+            rule_weight: None,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! is fitted in [`model`] and measured with [`metrics`]; [`rules`] runs the marketing team's points. [`commands`] holds one module per
 //! subcommand; [`cli`] the command-line definitions.
 
+pub mod blend;
 pub mod calibration;
 pub mod cli;
 pub mod commands;

@@ -97,15 +97,16 @@ pub fn grade(percentile: f64) -> &'static str {
 }
 
 impl Scorer {
-    /// Fits the reference distributions on the training leads.
+    /// Fits the reference distributions on the training leads, whose final (blended)
+    /// log-odds are `z`.
     pub fn fit(
         pipeline: &FeaturePipeline,
         model: &LogisticModel,
         calibration: Calibration,
         bands: Bands,
         training: &EncodedLeads,
+        z: &[f64],
     ) -> Scorer {
-        let z = model.log_odds(training);
         let probabilities: Vec<f64> = z.iter().map(|&z| calibration.apply(z)).collect();
         let contributions = contributions(pipeline, model, training);
         let n = training.n_rows.max(1) as f64;
@@ -122,9 +123,15 @@ impl Scorer {
         }
     }
 
-    /// Scores encoded leads.
-    pub fn score(&self, pipeline: &FeaturePipeline, model: &LogisticModel, leads: &EncodedLeads) -> Vec<LeadScore> {
-        let z = model.log_odds(leads);
+    /// Scores encoded leads whose final (blended) log-odds are `z`.
+    pub fn score(
+        &self,
+        pipeline: &FeaturePipeline,
+        model: &LogisticModel,
+        leads: &EncodedLeads,
+        z: &[f64],
+    ) -> Vec<LeadScore> {
+        let model_z = model.log_odds(leads);
         let contributions = contributions(pipeline, model, leads);
         let fit = part(pipeline, &contributions, &self.baseline, Role::Explicit, leads.n_rows);
         let engagement = part(pipeline, &contributions, &self.baseline, Role::Implicit, leads.n_rows);
@@ -142,7 +149,7 @@ impl Scorer {
                     percentile: percentile(&self.reference, probability),
                     band: self.bands.band_of(score).to_string(),
                     mql: score >= self.bands.mql,
-                    model_probability: crate::model::logistic::sigmoid(z[lead]),
+                    model_probability: crate::model::logistic::sigmoid(model_z[lead]),
                     fit: grade(percentile(&self.fit_reference, fit[lead])),
                     engagement: percentile(&self.engagement_reference, engagement[lead]).round(),
                     top_moves: moves.into_iter().filter(|(_, m)| m.abs() >= 0.05).take(4).collect(),

@@ -199,3 +199,87 @@ fn bad_rows_go_to_the_rejects_file_and_missing_columns_stop() {
     assert!(stderr_of(&output).contains("visits"), "{}", stderr_of(&output));
     assert!(!out.exists());
 }
+
+#[test]
+fn rules_are_blended_into_the_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let (history, batch) = (dir.path().join("history"), dir.path().join("batch"));
+    for (out, seed, n) in [(&history, "3", "20000"), (&batch, "4", "2000")] {
+        assert!(leadscore()
+            .args(["synth", "--leads", n, "--seed", seed, "--out"])
+            .arg(out)
+            .output()
+            .unwrap()
+            .status
+            .success());
+    }
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml");
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/data/rules/example.toml");
+    let model = dir.path().join("model.lsm");
+    let output = leadscore()
+        .args(["train", "--config", config, "--rules", rules, "--data"])
+        .arg(history.join("leads.csv"))
+        .arg("--events")
+        .arg(history.join("events.csv"))
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let printed = stdout_of(&output);
+    let blend_line = printed
+        .lines()
+        .find(|l| l.trim_start().starts_with("blend"))
+        .expect("train prints the blend");
+    let aucs: Vec<f64> = blend_line
+        .split("ROC AUC")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .split('·')
+        .map(|part| part.split_whitespace().last().unwrap().parse().unwrap())
+        .collect();
+    let (model_auc, rules_auc, blend_auc) = (aucs[0], aucs[1], aucs[2]);
+    assert!(rules_auc > 0.6 && rules_auc < model_auc, "{blend_line}");
+    assert!(blend_auc >= model_auc.max(rules_auc) - 0.002, "{blend_line}");
+
+    let scored = dir.path().join("scored.csv");
+    let output = leadscore()
+        .args(["score", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(batch.join("leads.csv"))
+        .arg("--events")
+        .arg(batch.join("events.csv"))
+        .arg("--out")
+        .arg(&scored)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let (headers, rows) = read_csv(&scored);
+    let points_at = headers
+        .iter()
+        .position(|h| h == "rule_points")
+        .expect("a rule_points column");
+    assert!(
+        rows.iter().any(|r| r[points_at].parse::<f64>().unwrap() >= 50.0),
+        "some lead requested a demo"
+    );
+    assert!(rows
+        .iter()
+        .any(|r| r.last().unwrap().contains("rule demo_request_form (+50)")));
+
+    // Without --events the rules (and the model) cannot be computed.
+    let output = leadscore()
+        .args(["score", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(batch.join("leads.csv"))
+        .arg("--out")
+        .arg(&scored)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -47,6 +47,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         split: None,
         seed: None,
         validation_data: None,
+        rules: None,
         out: model.clone(),
     })?;
     if !artifact.training.validation.roc_auc.is_finite() {

@@ -14,6 +14,7 @@ use crate::data::values::Values;
 use crate::data::{load_leads, parse_as_of, ColumnChoice, FeatureColumn, LeadTable};
 use crate::error::{Error, Location, Result};
 use crate::model::artifact::ModelArtifact;
+use crate::rules::{self, engine::Points, RuleSet};
 use crate::scoring::{describe, LeadScore};
 
 /// What `score` did.
@@ -53,7 +54,22 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
             .map_err(|e| Error::Runtime(format!("model file: unknown column type {kind}: {e}")))?;
         config.features.types.insert(column.clone(), kind);
     }
+    let rules = match &artifact.blend {
+        Some(blend) => Some(RuleSet::from_file(blend.rules.clone(), &args.model, &[])?),
+        None => None,
+    };
+    if rules.as_ref().is_some_and(RuleSet::needs_events) && args.events.is_none() {
+        return Err(Error::Usage(format!(
+            "the rules blended into {} need events: pass --events",
+            args.model.display()
+        )));
+    }
     let mut required: Vec<String> = artifact.schema.columns.iter().map(|(c, _)| c.clone()).collect();
+    for column in rules.iter().flat_map(RuleSet::columns) {
+        if !required.iter().any(|r| r == column) {
+            required.push(column.to_string());
+        }
+    }
     required.extend(artifact.schema.id_column.iter().cloned());
     required.extend(artifact.schema.snapshot_column.iter().cloned());
     let choice = ColumnChoice {
@@ -85,12 +101,30 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
             "score leads with the columns the model was trained on",
         )
     })?;
+    let missing = MissingTokens::new(&config.data.missing_values);
+    let points = match &rules {
+        Some(rules) => Some(steps.step("computing rule points", || {
+            rules::engine::score(rules, &table, args.events.as_deref(), &missing)
+        })?),
+        None => None,
+    };
+    let model_z = artifact.model.log_odds(&encoded);
+    let final_z: Vec<f64> = match (&artifact.blend, &points) {
+        (Some(blend), Some(points)) => rows
+            .iter()
+            .zip(&model_z)
+            .map(|(&row, &z)| blend.apply(z, points.total[row]))
+            .collect(),
+        _ => model_z,
+    };
     let scores = steps.step("scoring", || {
-        Ok(artifact.scorer.score(&artifact.pipeline, &artifact.model, &encoded))
+        Ok(artifact
+            .scorer
+            .score(&artifact.pipeline, &artifact.model, &encoded, &final_z))
     })?;
-
+    let blended = points.as_ref().zip(rules.as_ref());
     steps.step("writing scores", || {
-        write_scores(&args.out, &artifact, &table, &rows, &scores)
+        write_scores(&args.out, &artifact, &table, &rows, &scores, blended)
     })?;
     if !rejected.is_empty() {
         write_rejects(&rejects_path, &table)?;
@@ -145,6 +179,7 @@ fn write_scores(
     table: &LeadTable,
     rows: &[usize],
     scores: &[LeadScore],
+    blended: Option<(&Points, &RuleSet)>,
 ) -> Result<()> {
     let id_header = table.id_column.clone().unwrap_or_else(|| "row".to_string());
     let columns: Vec<Option<&FeatureColumn>> = artifact
@@ -155,7 +190,7 @@ fn write_scores(
         .collect();
     crate::output::write_with(path, |out| {
         let mut writer = csv::Writer::from_writer(out);
-        writer.write_record([
+        let mut header = vec![
             id_header.as_str(),
             "score",
             "probability",
@@ -163,12 +198,14 @@ fn write_scores(
             "band",
             "mql",
             "model_probability",
-            "fit",
-            "engagement",
-            "reasons",
-        ])?;
+        ];
+        if blended.is_some() {
+            header.push("rule_points");
+        }
+        header.extend(["fit", "engagement", "reasons"]);
+        writer.write_record(&header)?;
         for (&row, score) in rows.iter().zip(scores) {
-            let reasons: Vec<String> = score
+            let mut reasons: Vec<String> = score
                 .top_moves
                 .iter()
                 .map(|&(step, shift)| {
@@ -176,18 +213,31 @@ fn write_scores(
                     describe(&artifact.pipeline.steps[step].feature, shift, value.as_deref())
                 })
                 .collect();
-            writer.write_record([
-                table.ids[row].as_str(),
-                &format!("{}", score.score),
-                &format!("{:.6}", score.probability),
-                &format!("{:.1}", score.percentile),
-                &score.band,
-                if score.mql { "true" } else { "false" },
-                &format!("{:.6}", score.model_probability),
-                score.fit,
-                &format!("{}", score.engagement),
-                &reasons.join("; "),
-            ])?;
+            let mut record = vec![
+                table.ids[row].clone(),
+                format!("{}", score.score),
+                format!("{:.6}", score.probability),
+                format!("{:.1}", score.percentile),
+                score.band.clone(),
+                score.mql.to_string(),
+                format!("{:.6}", score.model_probability),
+            ];
+            if let Some((points, rules)) = blended {
+                record.push(format!("{}", points.total[row]));
+                // The two rules that gave the most points, by size.
+                let mut fired = points.fired[row].clone();
+                fired.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+                for (rule, given) in fired.into_iter().take(2) {
+                    let sign = if given >= 0.0 { "+" } else { "−" };
+                    reasons.push(format!("{sign} rule {} ({given:+})", rules.rules[rule].rule.name));
+                }
+            }
+            record.extend([
+                score.fit.to_string(),
+                format!("{}", score.engagement),
+                reasons.join("; "),
+            ]);
+            writer.write_record(&record)?;
         }
         writer.flush()?;
         Ok(())

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{thousands, Steps};
+use crate::blend::Blend;
 use crate::calibration::{Calibration, Method};
 use crate::cli::TrainArgs;
 use crate::config::{ColumnType, Config, LeakagePolicy, SplitKind};
@@ -19,11 +20,13 @@ use crate::data::{load_leads, parse_as_of, ColumnChoice, Derivation, FeatureColu
 use crate::error::{Error, Location, Result};
 use crate::features::leakage::{audit, LeakageCheck};
 use crate::features::FeaturePipeline;
+use crate::metrics;
 use crate::metrics::Summary;
 use crate::model::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingReport, FORMAT_VERSION};
 use crate::model::cv::{search, SearchSettings};
 use crate::model::logistic::{sigmoid, FitError, LogisticModel};
 use crate::model::split::{stratified_holdout, stratified_split, time_split};
+use crate::rules::{self, RuleSet};
 use crate::scoring::Scorer;
 
 /// Leads below which a warning says the model will be noisy.
@@ -54,10 +57,15 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     };
     let missing = MissingTokens::new(&config.data.missing_values);
     let mut warnings = Vec::new();
-    if !config.rules.is_empty() {
-        warnings.push(format!(
-            "the config's {} [[rules]] are not blended into the model yet; `leadscore points` runs them",
-            config.rules.len()
+    // Rules validate before any lead is read.
+    let rules = match (&args.rules, &args.config) {
+        (Some(path), _) => Some(RuleSet::load(path)?),
+        (None, Some(path)) => RuleSet::from_config(&Config::read_text(path)?, path)?,
+        (None, None) => None,
+    };
+    if rules.is_some() && config.blend.calibration == Method::None {
+        return Err(Error::Usage(
+            "blending rules needs held-out calibration leads: set [blend] calibration to platt or isotonic".into(),
         ));
     }
 
@@ -88,6 +96,13 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
             Some((log, spec, counts))
         }
     };
+    let rule_points = |table: &LeadTable| -> Result<Vec<f64>> {
+        match &rules {
+            Some(rules) => Ok(rules::engine::score(rules, table, args.events.as_deref(), &missing)?.total),
+            None => Ok(Vec::new()),
+        }
+    };
+    let points = steps.step("computing rule points", || rule_points(&table))?;
     let outcome = table.outcome.clone().unwrap_or_default();
     let target = table.target_column.clone().unwrap_or_default();
     let conversions = outcome.iter().filter(|&&y| y).count();
@@ -127,10 +142,12 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
                 add_event_features(&mut held_out, log, spec)?;
             }
             let rows = (0..held_out.n_rows).collect();
+            let held_out_points = rule_points(&held_out)?;
             (
                 (0..table.n_rows).collect::<Vec<_>>(),
                 Holdout {
                     outcome: held_out.outcome.clone().unwrap_or_default(),
+                    points: held_out_points,
                     columns: held_out.features,
                     rows,
                 },
@@ -156,6 +173,11 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
                 split.train,
                 Holdout {
                     outcome: held_out_outcome,
+                    points: if points.is_empty() {
+                        Vec::new()
+                    } else {
+                        split.validation.iter().map(|&i| points[i]).collect()
+                    },
                     columns: Vec::new(),
                     rows: split.validation,
                 },
@@ -276,17 +298,42 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     })?;
     let train_summary = Summary::of(&y_train, &model.predict(&x_train));
     drop(x_train);
-    let calibration = steps.step("calibrating on held-out training leads", || {
+    // Blend (with rules) and calibration are fitted on the held-out calibration leads.
+    let (blend, calibration) = steps.step("blending and calibrating on held-out training leads", || {
         let x_calibration = x_all.select_rows(&calibration_rows);
         let y_calibration: Vec<bool> = calibration_rows.iter().map(|&p| outcome[train_rows[p]]).collect();
-        Calibration::fit(
-            config.blend.calibration,
-            &model.log_odds(&x_calibration),
-            &y_calibration,
-        )
-        .map_err(fit_failed)
+        let z_calibration = model.log_odds(&x_calibration);
+        let blend = match &rules {
+            Some(rules) => {
+                let points_calibration: Vec<f64> = calibration_rows.iter().map(|&p| points[train_rows[p]]).collect();
+                Some(
+                    Blend::fit(
+                        rules.file.clone(),
+                        &z_calibration,
+                        &points_calibration,
+                        &y_calibration,
+                        config.blend.rule_weight,
+                    )
+                    .map_err(fit_failed)?,
+                )
+            }
+            None => None,
+        };
+        let final_z = blended(&blend, &z_calibration, |k| {
+            points.get(train_rows[calibration_rows[k]]).copied()
+        });
+        let calibration = Calibration::fit(config.blend.calibration, &final_z, &y_calibration).map_err(fit_failed)?;
+        Ok((blend, calibration))
     })?;
-    let scorer = Scorer::fit(&pipeline, &model, calibration, config.score.0.clone(), &x_all);
+    let training_z = blended(&blend, &model.log_odds(&x_all), |k| points.get(train_rows[k]).copied());
+    let scorer = Scorer::fit(
+        &pipeline,
+        &model,
+        calibration,
+        config.score.0.clone(),
+        &x_all,
+        &training_z,
+    );
     drop(x_all);
     let x_validation = encode(held_out_columns, &validation.rows)?;
     let validation_z = model.log_odds(&x_validation);
@@ -294,13 +341,17 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
         &validation.outcome,
         &validation_z.iter().map(|&z| sigmoid(z)).collect::<Vec<_>>(),
     );
+    let validation_final = blended(&blend, &validation_z, |k| validation.points.get(k).copied());
     let validation_summary = Summary::of(
         &validation.outcome,
-        &validation_z
+        &validation_final
             .iter()
             .map(|&z| scorer.calibration.apply(z))
             .collect::<Vec<_>>(),
     );
+    let validation_rules_roc_auc = blend
+        .as_ref()
+        .and_then(|_| metrics::roc_auc(&validation.outcome, &validation.points));
 
     let schema = InputSchema {
         id_column: table.id_column.clone(),
@@ -320,6 +371,7 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
         events: events.as_ref().map(|(_, spec, _)| spec.clone()),
         pipeline,
         model,
+        blend,
         scorer,
         training: TrainingReport {
             split: match (&args.validation_data, split_kind) {
@@ -331,6 +383,7 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
             validation: validation_summary,
             validation_model,
             calibration_leads: calibration_rows.len(),
+            validation_rules_roc_auc,
             grid,
             dropped,
             left_out: table.left_out.clone(),
@@ -347,9 +400,24 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     Ok(artifact)
 }
 
+/// The final log-odds: the model's `z`, blended with the rule points of lead `k` when there is
+/// a blend.
+fn blended(blend: &Option<Blend>, z: &[f64], points_of: impl Fn(usize) -> Option<f64>) -> Vec<f64> {
+    match blend {
+        Some(blend) => z
+            .iter()
+            .enumerate()
+            .map(|(k, &z)| blend.apply(z, points_of(k).unwrap_or(0.0)))
+            .collect(),
+        None => z.to_vec(),
+    }
+}
+
 /// Validation leads: their encoded-columns source and outcome.
 struct Holdout {
     outcome: Vec<bool>,
+    /// Rule points per validation lead (empty without rules).
+    points: Vec<f64>,
     /// Columns of a separate validation file; empty when the rows are from the training file.
     columns: Vec<FeatureColumn>,
     rows: Vec<usize>,
@@ -474,6 +542,16 @@ fn print_summary(artifact: &ModelArtifact, out: &Path) {
         "  validation    ROC AUC {:.4} · PR AUC {:.4} · log loss {:.4} · Brier {:.4} · ECE {:.4}",
         v.roc_auc, v.pr_auc, v.log_loss, v.brier, v.ece
     );
+    if let (Some(rules_auc), Some(blend)) = (t.validation_rules_roc_auc, &artifact.blend) {
+        println!(
+            "  blend         ROC AUC model {:.4} · rules {:.4} · blend {:.4}; {:+.4} log-odds per rule point{}",
+            t.validation_model.roc_auc,
+            rules_auc,
+            v.roc_auc,
+            blend.points_weight,
+            if blend.fixed { " (fixed in the config)" } else { "" }
+        );
+    }
     println!(
         "  calibration   {} on {} held-out training leads (ECE before: {:.4})",
         match &artifact.scorer.calibration {

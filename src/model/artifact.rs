@@ -68,6 +68,8 @@ pub struct TrainingReport {
     pub validation_model: Summary,
     /// Training leads held out of the model's fit to fit the calibration.
     pub calibration_leads: usize,
+    /// ROC AUC of the rule points alone on the validation leads, when trained with rules.
+    pub validation_rules_roc_auc: Option<f64>,
     /// The regularisation search.
     pub grid: GridSearch,
     /// Columns the pipeline left out, and why.
@@ -107,6 +109,8 @@ pub struct ModelArtifact {
     pub input_names: Vec<String>,
     /// The fitted model.
     pub model: LogisticModel,
+    /// The blend with the rules, when trained with rules.
+    pub blend: Option<crate::blend::Blend>,
     /// Calibration, bands and reference distributions.
     pub scorer: crate::scoring::Scorer,
     /// Training figures.

@@ -267,6 +267,12 @@ impl RuleSet {
             .filter(|(_, l)| l.trim() == "[[rules]]")
             .map(|(i, _)| i as u64 + 1)
             .collect();
+        RuleSet::from_file(file, path, &rule_lines)
+    }
+
+    /// Validates and compiles parsed rules (`rule_lines`: the line of each `[[rules]]`, for
+    /// messages; empty when the rules come from a model file).
+    pub fn from_file(file: RulesFile, path: &Path, rule_lines: &[u64]) -> Result<RuleSet> {
         let at_rule = |index: usize, key: &str| {
             let mut location = Location::file(path).column(key);
             if let Some(&line) = rule_lines.get(index) {
