@@ -184,4 +184,7 @@ pub struct ScoreArgs {
     /// Where to write rows that cannot be scored (default: beside --out, as NAME.rejects.csv).
     #[arg(long)]
     pub rejects: Option<PathBuf>,
+    /// Stop (exit code 3, nothing written) when the score or a feature drifted past PSI 0.25.
+    #[arg(long)]
+    pub fail_on_drift: bool,
 }

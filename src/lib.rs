@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod data;
+pub mod drift;
 pub mod error;
 pub mod features;
 pub mod metrics;

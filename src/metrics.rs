@@ -129,6 +129,19 @@ pub fn ks_statistic(outcome: &[bool], score: &[f64]) -> Option<f64> {
     Some(best)
 }
 
+/// Population stability index of `actual` shares against `expected` shares (same bins):
+/// `Σ (a − e) · ln(a / e)`, with empty bins floored at 0.0001.
+pub fn psi(expected: &[f64], actual: &[f64]) -> f64 {
+    expected
+        .iter()
+        .zip(actual)
+        .map(|(&e, &a)| {
+            let (e, a) = (e.max(1e-4), a.max(1e-4));
+            (a - e) * (a / e).ln()
+        })
+        .sum()
+}
+
 /// The headline figures for a set of probabilities.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -210,6 +223,14 @@ mod tests {
         // Perfect separation gives KS 1; identical distributions give 0.
         assert_eq!(ks_statistic(&[false, true], &[0.1, 0.9]), Some(1.0));
         assert_eq!(ks_statistic(&[false, true], &[0.5, 0.5]), Some(0.0));
+    }
+
+    #[test]
+    fn psi_by_hand() {
+        // (0.6 − 0.5)·ln(0.6/0.5) + (0.4 − 0.5)·ln(0.4/0.5)
+        let expected = 0.1 * (1.2f64).ln() - 0.1 * (0.8f64).ln();
+        assert!((psi(&[0.5, 0.5], &[0.6, 0.4]) - expected).abs() < 1e-12);
+        assert_eq!(psi(&[0.2, 0.8], &[0.2, 0.8]), 0.0);
     }
 
     #[test]

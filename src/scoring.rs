@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calibration::Calibration;
 use crate::config::Role;
+use crate::drift::{DriftReference, DriftReport, Histogram};
 use crate::features::encoded::{EncodedLeads, NONE};
 use crate::features::FeaturePipeline;
 use crate::model::logistic::LogisticModel;
@@ -29,6 +30,8 @@ pub struct Scorer {
     pub fit_reference: Vec<f64>,
     /// The implicit (engagement) part of the training leads at 0.1 % steps.
     pub engagement_reference: Vec<f64>,
+    /// Histograms of the score and of each feature's contribution, for drift.
+    pub drift: DriftReference,
 }
 
 /// Per-step log-odds contributions of every lead: `contributions[step][lead]`.
@@ -113,6 +116,10 @@ impl Scorer {
         let baseline: Vec<f64> = contributions.iter().map(|c| c.iter().sum::<f64>() / n).collect();
         let fit = part(pipeline, &contributions, &baseline, Role::Explicit, training.n_rows);
         let engagement = part(pipeline, &contributions, &baseline, Role::Implicit, training.n_rows);
+        let drift = DriftReference {
+            score: Histogram::fit(&probabilities),
+            features: contributions.iter().map(|c| Histogram::fit(c)).collect(),
+        };
         Scorer {
             calibration,
             bands,
@@ -120,24 +127,39 @@ impl Scorer {
             baseline,
             fit_reference: quantiles(&fit),
             engagement_reference: quantiles(&engagement),
+            drift,
         }
     }
 
-    /// Scores encoded leads whose final (blended) log-odds are `z`.
+    /// Scores encoded leads whose final (blended) log-odds are `z`, and measures how far the
+    /// batch has drifted from the training leads.
     pub fn score(
         &self,
         pipeline: &FeaturePipeline,
         model: &LogisticModel,
         leads: &EncodedLeads,
         z: &[f64],
-    ) -> Vec<LeadScore> {
+    ) -> (Vec<LeadScore>, DriftReport) {
         let model_z = model.log_odds(leads);
         let contributions = contributions(pipeline, model, leads);
         let fit = part(pipeline, &contributions, &self.baseline, Role::Explicit, leads.n_rows);
         let engagement = part(pipeline, &contributions, &self.baseline, Role::Implicit, leads.n_rows);
-        (0..leads.n_rows)
+        let probabilities: Vec<f64> = z.iter().map(|&z| self.calibration.apply(z)).collect();
+        let mut features: Vec<(String, f64)> = pipeline
+            .steps
+            .iter()
+            .zip(&self.drift.features)
+            .zip(&contributions)
+            .map(|((step, reference), values)| (step.feature.clone(), reference.psi(values)))
+            .collect();
+        features.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let drift = DriftReport {
+            score_psi: self.drift.score.psi(&probabilities),
+            features,
+        };
+        let scores = (0..leads.n_rows)
             .map(|lead| {
-                let probability = self.calibration.apply(z[lead]);
+                let probability = probabilities[lead];
                 let score = (100.0 * probability).round();
                 let mut moves: Vec<(usize, f64)> = (0..pipeline.steps.len())
                     .map(|s| (s, contributions[s][lead] - self.baseline[s]))
@@ -155,7 +177,8 @@ impl Scorer {
                     top_moves: moves.into_iter().filter(|(_, m)| m.abs() >= 0.05).take(4).collect(),
                 }
             })
-            .collect()
+            .collect();
+        (scores, drift)
     }
 }
 

@@ -47,7 +47,7 @@ fn damaged_model_files_are_refused_clearly() {
     newer[8..12].copy_from_slice(&99u32.to_le_bytes());
     inspect_rejects(dir.path(), "newer.lsm", &newer, "format version 99");
     let mut older = good.clone();
-    older[8..12].copy_from_slice(&1u32.to_le_bytes());
+    older[8..12].copy_from_slice(&2u32.to_le_bytes());
     inspect_rejects(dir.path(), "older.lsm", &older, "older leadscore");
 }
 
@@ -57,11 +57,11 @@ fn hostile_length_prefixes_do_not_allocate() {
     let dir = tempfile::tempdir().unwrap();
     // A payload whose first string claims to be ~2^62 bytes long, with a valid checksum.
     let mut payload = vec![0u8; 64];
-    payload[0] = 2; // format_version = 2 (varint)
+    payload[0] = 3; // format_version = 3 (varint)
     payload[1] = 253; // bincode varint tag for a u64 length
     payload[2..10].copy_from_slice(&(1u64 << 62).to_le_bytes());
     let mut bytes = b"LEADSCOR".to_vec();
-    bytes.extend_from_slice(&2u32.to_le_bytes());
+    bytes.extend_from_slice(&3u32.to_le_bytes());
     bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     bytes.extend_from_slice(&Sha256::digest(&payload));
     bytes.extend_from_slice(&payload);

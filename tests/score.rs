@@ -283,3 +283,52 @@ fn rules_are_blended_into_the_score() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn drift_is_reported_and_can_stop_a_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "leads.csv", small_leads_csv(1000));
+    let model = dir.path().join("m.lsm");
+    common::train(&data, &model);
+    let out = dir.path().join("scored.csv");
+    let score = |batch: &std::path::Path| {
+        leadscore()
+            .args(["score", "--fail-on-drift", "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(batch)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    // The same population: stable, scored.
+    let same = write(dir.path(), "same.csv", small_leads_csv(1000));
+    let output = score(&same);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("(stable)"), "{}", stderr_of(&output));
+    std::fs::remove_file(&out).unwrap();
+    // Every lead now has 12 visits: the visits feature and the score drift.
+    let shifted: String = small_leads_csv(1000)
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == 0 {
+                format!("{line}\n")
+            } else {
+                let mut fields: Vec<&str> = line.split(',').collect();
+                fields[1] = "12";
+                format!("{}\n", fields.join(","))
+            }
+        })
+        .collect();
+    let shifted = write(dir.path(), "shifted.csv", shifted);
+    let output = score(&shifted);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    let message = stderr_of(&output);
+    assert!(
+        message.contains("\"visits\" PSI") && message.contains("act"),
+        "{message}"
+    );
+    assert!(!out.exists(), "nothing written when drift stops the run");
+}

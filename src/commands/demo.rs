@@ -74,6 +74,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         as_of: None,
         out: scored.clone(),
         rejects: None,
+        fail_on_drift: false,
     })?;
     println!();
     println!("everything is in {}:", args.out.display());

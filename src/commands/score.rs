@@ -117,11 +117,23 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
             .collect(),
         _ => model_z,
     };
-    let scores = steps.step("scoring", || {
+    let (scores, drift) = steps.step("scoring", || {
         Ok(artifact
             .scorer
             .score(&artifact.pipeline, &artifact.model, &encoded, &final_z))
     })?;
+    eprintln!("{}", drift.describe());
+    if args.fail_on_drift && drift.worst() >= crate::drift::ACT {
+        return Err(Error::rejected(
+            Location::file(&args.data),
+            format!(
+                "the leads drifted from the training leads (PSI {:.3} ≥ {})",
+                drift.worst(),
+                crate::drift::ACT
+            ),
+            "retrain or recalibrate the model on recent leads, or score without --fail-on-drift",
+        ));
+    }
     let blended = points.as_ref().zip(rules.as_ref());
     steps.step("writing scores", || {
         write_scores(&args.out, &artifact, &table, &rows, &scores, blended)

@@ -21,7 +21,7 @@ use crate::features::{Dropped, FeaturePipeline};
 use crate::metrics::Summary;
 
 /// The current format version; files with a larger one need a newer leadscore.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"LEADSCOR";
 const HEADER_LEN: usize = 8 + 4 + 8 + 32;
 /// Largest payload decoded (model files are kilobytes to a few megabytes).

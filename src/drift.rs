@@ -1,0 +1,119 @@
+//! Drift: has the population being scored moved away from the leads the model was trained on?
+//! Population stability index (PSI) of the score and of each feature's contribution, against
+//! reference histograms kept in the model file. Rule of thumb: below 0.1 stable, 0.1–0.25 watch,
+//! above 0.25 act (retrain or recalibrate).
+
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::psi;
+
+/// PSI at or above which a distribution is worth watching.
+pub const WATCH: f64 = 0.1;
+/// PSI at or above which a distribution has moved enough to act on.
+pub const ACT: f64 = 0.25;
+
+/// Bin edges (training deciles, ties merged) and the training share in each bin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    /// Upper bounds of all bins but the last, ascending.
+    pub edges: Vec<f64>,
+    /// Share of training values per bin (`edges.len() + 1` bins).
+    pub shares: Vec<f64>,
+}
+
+impl Histogram {
+    /// Deciles of `values` as bins (fewer when values tie), with their shares.
+    pub fn fit(values: &[f64]) -> Histogram {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let mut edges: Vec<f64> = if sorted.is_empty() {
+            Vec::new()
+        } else {
+            (1..10).map(|d| sorted[d * (sorted.len() - 1) / 10]).collect()
+        };
+        edges.dedup();
+        let mut histogram = Histogram {
+            edges,
+            shares: Vec::new(),
+        };
+        histogram.shares = histogram.shares_of(values);
+        histogram
+    }
+
+    /// Share of `values` in each bin.
+    pub fn shares_of(&self, values: &[f64]) -> Vec<f64> {
+        let mut counts = vec![0usize; self.edges.len() + 1];
+        for &v in values {
+            counts[self.edges.partition_point(|&e| e < v)] += 1;
+        }
+        let n = values.len().max(1) as f64;
+        counts.into_iter().map(|c| c as f64 / n).collect()
+    }
+
+    /// PSI of `values` against this reference.
+    pub fn psi(&self, values: &[f64]) -> f64 {
+        psi(&self.shares, &self.shares_of(values))
+    }
+}
+
+/// The reference distributions of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftReference {
+    /// Calibrated probabilities of the training leads.
+    pub score: Histogram,
+    /// Per pipeline step: the step's log-odds contribution over the training leads.
+    pub features: Vec<Histogram>,
+}
+
+/// Drift of one scored batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftReport {
+    /// PSI of the score.
+    pub score_psi: f64,
+    /// PSI per feature, largest first.
+    pub features: Vec<(String, f64)>,
+}
+
+impl DriftReport {
+    /// The worst PSI of score and features.
+    pub fn worst(&self) -> f64 {
+        self.features.iter().map(|(_, p)| *p).fold(self.score_psi, f64::max)
+    }
+
+    /// A few lines for people: the score's PSI and every feature at or above [`WATCH`].
+    pub fn describe(&self) -> String {
+        let level = |psi: f64| {
+            if psi >= ACT {
+                "act: retrain or recalibrate"
+            } else if psi >= WATCH {
+                "watch"
+            } else {
+                "stable"
+            }
+        };
+        let mut out = format!("drift: score PSI {:.3} ({})", self.score_psi, level(self.score_psi));
+        for (feature, psi) in self.features.iter().filter(|(_, p)| *p >= WATCH) {
+            out.push_str(&format!("\n  \"{feature}\" PSI {psi:.3} ({})", level(*psi)));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_population_is_stable_and_a_shift_is_not() {
+        let training: Vec<f64> = (0..10_000).map(|i| f64::from(i % 100)).collect();
+        let reference = Histogram::fit(&training);
+        assert_eq!(reference.shares.len(), 10);
+        assert!(reference.psi(&training).abs() < 1e-12);
+        let shifted: Vec<f64> = training.iter().map(|x| x + 30.0).collect();
+        assert!(reference.psi(&shifted) > ACT);
+        // Ties collapse bins instead of leaving empty ones.
+        let flags = Histogram::fit(&[0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(flags.edges, vec![0.0]);
+        assert_eq!(flags.shares, vec![0.75, 0.25]);
+    }
+}
