@@ -73,6 +73,19 @@ impl Blend {
     }
 }
 
+/// The final log-odds of leads: the model's `z`, blended with the rule points of lead `k`
+/// (`points_of(k)`, 0 when absent) when there is a blend.
+pub fn final_log_odds(blend: Option<&Blend>, z: &[f64], points_of: impl Fn(usize) -> Option<f64>) -> Vec<f64> {
+    match blend {
+        Some(blend) => z
+            .iter()
+            .enumerate()
+            .map(|(k, &z)| blend.apply(z, points_of(k).unwrap_or(0.0)))
+            .collect(),
+        None => z.to_vec(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,8 @@ pub enum Command {
     Points(PointsArgs),
     /// Score new leads with a model: calibrated 0–100 score, percentile, band, MQL flag and reasons.
     Score(ScoreArgs),
+    /// Refit the blend and calibration on recent labelled leads (or with new rules), keeping the model.
+    Recalibrate(RecalibrateArgs),
 }
 
 /// `leadscore demo`
@@ -187,4 +189,34 @@ pub struct ScoreArgs {
     /// Stop (exit code 3, nothing written) when the score or a feature drifted past PSI 0.25.
     #[arg(long)]
     pub fail_on_drift: bool,
+}
+
+/// `leadscore recalibrate`
+#[derive(Debug, Args)]
+#[command(after_help = "Example (too many MQLs since the rules changed):
+  leadscore recalibrate --model models/model.lsm --data last_quarter.csv --events events.csv \\
+                        --rules rules_v2.toml --out models/model-v2.lsm
+
+The model's coefficients stay as they are; the blend with the rules and the calibration are
+refitted on these labelled leads. 30 % of them are held out to show calibration before and after;
+the saved model is then fitted on all of them.")]
+pub struct RecalibrateArgs {
+    /// The model file to start from.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Recent leads with their outcome (the model's outcome column).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Their events, when the model or the rules use events.
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// New rules to blend instead of the model's own (none: keep the model's rules, if any).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Cutoff date (YYYY-MM-DD) when the leads have no snapshot column.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Where to write the recalibrated model file.
+    #[arg(long)]
+    pub out: PathBuf,
 }

@@ -131,6 +131,17 @@ impl Scorer {
         }
     }
 
+    /// The same scorer with a new calibration; the score's percentile and drift references are
+    /// rebuilt from `z`, the final log-odds of the leads the calibration was fitted on.
+    pub fn recalibrated(&self, calibration: Calibration, z: &[f64]) -> Scorer {
+        let probabilities: Vec<f64> = z.iter().map(|&z| calibration.apply(z)).collect();
+        let mut scorer = self.clone();
+        scorer.reference = quantiles(&probabilities);
+        scorer.drift.score = Histogram::fit(&probabilities);
+        scorer.calibration = calibration;
+        scorer
+    }
+
     /// Scores encoded leads whose final (blended) log-odds are `z`, and measures how far the
     /// batch has drifted from the training leads.
     pub fn score(

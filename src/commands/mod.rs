@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod inspect;
 pub mod points;
+pub mod recalibrate;
 pub mod score;
 pub mod synth;
 pub mod train;
@@ -21,6 +22,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Inspect(args) => inspect::run(&args),
         Command::Points(args) => points::run(&args).map(|_| ()),
         Command::Score(args) => score::run(&args).map(|_| ()),
+        Command::Recalibrate(args) => recalibrate::run(&args).map(|_| ()),
     }
 }
 

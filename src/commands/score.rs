@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::{thousands, Steps};
+use crate::blend::final_log_odds;
 use crate::cli::ScoreArgs;
 use crate::config::ColumnType;
 use crate::data::events::EventLog;
@@ -13,6 +14,7 @@ use crate::data::infer::MissingTokens;
 use crate::data::values::Values;
 use crate::data::{load_leads, parse_as_of, ColumnChoice, FeatureColumn, LeadTable};
 use crate::error::{Error, Location, Result};
+use crate::features::encoded::EncodedLeads;
 use crate::model::artifact::ModelArtifact;
 use crate::rules::{self, engine::Points, RuleSet};
 use crate::scoring::{describe, LeadScore};
@@ -26,26 +28,52 @@ pub struct ScoreSummary {
     pub rejected: usize,
 }
 
-/// Runs `score`.
-pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
-    let steps = Steps::new(false);
-    let artifact = ModelArtifact::load(&args.model)?;
-    super::require_files(&[(Some(&args.data), "--data"), (args.events.as_deref(), "--events")])?;
-    if artifact.events.is_some() && args.events.is_none() {
+/// Leads read for a model: typed as in training, with the model's inputs and rule points.
+pub struct Batch {
+    /// The leads as read.
+    pub table: LeadTable,
+    /// Rows that could be read (the others are in `table.bad_cells`).
+    pub rows: Vec<usize>,
+    /// Model inputs of `rows`.
+    pub encoded: EncodedLeads,
+    /// Rule points of every lead of `table`, when there are rules.
+    pub points: Option<Points>,
+    /// The model's own log-odds of `rows`.
+    pub model_z: Vec<f64>,
+}
+
+/// What a batch is read with.
+pub struct BatchInputs<'a> {
+    /// The model file (for messages).
+    pub model_path: &'a Path,
+    /// The leads.
+    pub data: &'a Path,
+    /// Their events.
+    pub events: Option<&'a Path>,
+    /// `--as-of`.
+    pub as_of: Option<&'a str>,
+    /// Rules whose points are needed.
+    pub rules: Option<&'a RuleSet>,
+    /// Whether the outcome column must be there (recalibration).
+    pub with_outcome: bool,
+}
+
+/// Reads leads for `artifact`: exactly the columns the model (and the rules) read, typed as in
+/// training; unreadable rows are set aside; events aggregated with the model's spec.
+pub fn read_batch(artifact: &ModelArtifact, inputs: &BatchInputs, steps: &Steps) -> Result<Batch> {
+    super::require_files(&[(Some(inputs.data), "--data"), (inputs.events, "--events")])?;
+    let needs_events = artifact.events.is_some() || inputs.rules.is_some_and(RuleSet::needs_events);
+    if needs_events && inputs.events.is_none() {
         return Err(Error::Usage(format!(
-            "{} was trained with events: pass the events of these leads with --events",
-            args.model.display()
+            "{} (or its rules) uses events: pass the events of these leads with --events",
+            inputs.model_path.display()
         )));
     }
-    let rejects_path = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.out));
-    let as_of = args
+    let as_of = inputs
         .as_of
-        .as_deref()
         .or(artifact.config.data.as_of.as_deref())
         .map(parse_as_of)
         .transpose()?;
-
-    // Read exactly the columns the model reads, typed as in training.
     let mut config = artifact.config.clone();
     config.features.include.clear();
     config.features.exclude.clear();
@@ -54,69 +82,88 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
             .map_err(|e| Error::Runtime(format!("model file: unknown column type {kind}: {e}")))?;
         config.features.types.insert(column.clone(), kind);
     }
-    let rules = match &artifact.blend {
-        Some(blend) => Some(RuleSet::from_file(blend.rules.clone(), &args.model, &[])?),
-        None => None,
-    };
-    if rules.as_ref().is_some_and(RuleSet::needs_events) && args.events.is_none() {
-        return Err(Error::Usage(format!(
-            "the rules blended into {} need events: pass --events",
-            args.model.display()
-        )));
-    }
     let mut required: Vec<String> = artifact.schema.columns.iter().map(|(c, _)| c.clone()).collect();
-    for column in rules.iter().flat_map(RuleSet::columns) {
+    for column in inputs.rules.iter().flat_map(|r| r.columns()) {
         if !required.iter().any(|r| r == column) {
             required.push(column.to_string());
         }
     }
     required.extend(artifact.schema.id_column.iter().cloned());
     required.extend(artifact.schema.snapshot_column.iter().cloned());
+    if inputs.with_outcome {
+        required.push(artifact.schema.target_column.clone());
+    }
     let choice = ColumnChoice {
-        target: None,
+        target: inputs.with_outcome.then(|| artifact.schema.target_column.clone()),
         id: artifact.schema.id_column.clone(),
         exclude: Vec::new(),
         required,
         lenient: true,
     };
     let mut table = steps.step("reading leads", || {
-        load_leads(&args.data, &choice, &config, false, as_of)
+        load_leads(inputs.data, &choice, &config, inputs.with_outcome, as_of)
     })?;
-    if let (Some(spec), Some(path)) = (&artifact.events, &args.events) {
-        let log = steps.step("reading events", || {
-            EventLog::load(path, &MissingTokens::new(&config.data.missing_values))
-        })?;
+    let missing = MissingTokens::new(&config.data.missing_values);
+    if let (Some(spec), Some(path)) = (&artifact.events, inputs.events) {
+        let log = steps.step("reading events", || EventLog::load(path, &missing))?;
         let (columns, _) = steps.step("aggregating events per lead", || {
             log.aggregate(spec, &table.ids, &table.cutoff)
         })?;
         table.features.extend(columns);
     }
-
     let rejected: BTreeSet<usize> = table.bad_cells.iter().map(|b| b.row).collect();
     let rows: Vec<usize> = (0..table.n_rows).filter(|r| !rejected.contains(r)).collect();
     let encoded = artifact.pipeline.transform(&table.features, &rows).map_err(|feature| {
         Error::rejected(
-            Location::file(&args.data).column(feature),
+            Location::file(inputs.data).column(feature),
             "the model needs this feature",
             "score leads with the columns the model was trained on",
         )
     })?;
-    let missing = MissingTokens::new(&config.data.missing_values);
-    let points = match &rules {
+    let points = match inputs.rules {
         Some(rules) => Some(steps.step("computing rule points", || {
-            rules::engine::score(rules, &table, args.events.as_deref(), &missing)
+            rules::engine::score(rules, &table, inputs.events, &missing)
         })?),
         None => None,
     };
     let model_z = artifact.model.log_odds(&encoded);
-    let final_z: Vec<f64> = match (&artifact.blend, &points) {
-        (Some(blend), Some(points)) => rows
-            .iter()
-            .zip(&model_z)
-            .map(|(&row, &z)| blend.apply(z, points.total[row]))
-            .collect(),
-        _ => model_z,
+    Ok(Batch {
+        table,
+        rows,
+        encoded,
+        points,
+        model_z,
+    })
+}
+
+/// Runs `score`.
+pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
+    let steps = Steps::new(false);
+    let artifact = ModelArtifact::load(&args.model)?;
+    let rejects_path = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.out));
+    let rules = match &artifact.blend {
+        Some(blend) => Some(RuleSet::from_file(blend.rules.clone(), &args.model, &[])?),
+        None => None,
     };
+    let inputs = BatchInputs {
+        model_path: &args.model,
+        data: &args.data,
+        events: args.events.as_deref(),
+        as_of: args.as_of.as_deref(),
+        rules: rules.as_ref(),
+        with_outcome: false,
+    };
+    let Batch {
+        table,
+        rows,
+        encoded,
+        points,
+        model_z,
+    } = read_batch(&artifact, &inputs, &steps)?;
+    let rejected = table.bad_cells.iter().map(|b| b.row).collect::<BTreeSet<usize>>();
+    let final_z = final_log_odds(artifact.blend.as_ref(), &model_z, |k| {
+        points.as_ref().map(|p| p.total[rows[k]])
+    });
     let (scores, drift) = steps.step("scoring", || {
         Ok(artifact
             .scorer

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{thousands, Steps};
-use crate::blend::Blend;
+use crate::blend::{final_log_odds, Blend};
 use crate::calibration::{Calibration, Method};
 use crate::cli::TrainArgs;
 use crate::config::{ColumnType, Config, LeakagePolicy, SplitKind};
@@ -319,13 +319,15 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
             }
             None => None,
         };
-        let final_z = blended(&blend, &z_calibration, |k| {
+        let final_z = final_log_odds(blend.as_ref(), &z_calibration, |k| {
             points.get(train_rows[calibration_rows[k]]).copied()
         });
         let calibration = Calibration::fit(config.blend.calibration, &final_z, &y_calibration).map_err(fit_failed)?;
         Ok((blend, calibration))
     })?;
-    let training_z = blended(&blend, &model.log_odds(&x_all), |k| points.get(train_rows[k]).copied());
+    let training_z = final_log_odds(blend.as_ref(), &model.log_odds(&x_all), |k| {
+        points.get(train_rows[k]).copied()
+    });
     let scorer = Scorer::fit(
         &pipeline,
         &model,
@@ -341,7 +343,7 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
         &validation.outcome,
         &validation_z.iter().map(|&z| sigmoid(z)).collect::<Vec<_>>(),
     );
-    let validation_final = blended(&blend, &validation_z, |k| validation.points.get(k).copied());
+    let validation_final = final_log_odds(blend.as_ref(), &validation_z, |k| validation.points.get(k).copied());
     let validation_summary = Summary::of(
         &validation.outcome,
         &validation_final
@@ -398,19 +400,6 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     steps.step("writing the model file", || artifact.save(&args.out))?;
     print_summary(&artifact, &args.out);
     Ok(artifact)
-}
-
-/// The final log-odds: the model's `z`, blended with the rule points of lead `k` when there is
-/// a blend.
-fn blended(blend: &Option<Blend>, z: &[f64], points_of: impl Fn(usize) -> Option<f64>) -> Vec<f64> {
-    match blend {
-        Some(blend) => z
-            .iter()
-            .enumerate()
-            .map(|(k, &z)| blend.apply(z, points_of(k).unwrap_or(0.0)))
-            .collect(),
-        None => z.to_vec(),
-    }
 }
 
 /// Validation leads: their encoded-columns source and outcome.
