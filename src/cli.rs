@@ -189,6 +189,9 @@ pub struct ScoreArgs {
     /// Stop (exit code 3, nothing written) when the score or a feature drifted past PSI 0.25.
     #[arg(long)]
     pub fail_on_drift: bool,
+    /// MiB of a CSV file read per batch: memory stays bounded whatever the file's length.
+    #[arg(long, default_value_t = 32, value_name = "MIB")]
+    pub batch_mib: u32,
 }
 
 /// `leadscore recalibrate`

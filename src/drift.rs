@@ -40,14 +40,18 @@ impl Histogram {
         histogram
     }
 
-    /// Share of `values` in each bin.
-    pub fn shares_of(&self, values: &[f64]) -> Vec<f64> {
+    /// Number of `values` in each bin.
+    pub fn counts_of(&self, values: &[f64]) -> Vec<usize> {
         let mut counts = vec![0usize; self.edges.len() + 1];
         for &v in values {
             counts[self.edges.partition_point(|&e| e < v)] += 1;
         }
-        let n = values.len().max(1) as f64;
-        counts.into_iter().map(|c| c as f64 / n).collect()
+        counts
+    }
+
+    /// Share of `values` in each bin.
+    pub fn shares_of(&self, values: &[f64]) -> Vec<f64> {
+        shares(&self.counts_of(values))
     }
 
     /// PSI of `values` against this reference.
@@ -63,6 +67,62 @@ pub struct DriftReference {
     pub score: Histogram,
     /// Per pipeline step: the step's log-odds contribution over the training leads.
     pub features: Vec<Histogram>,
+}
+
+fn shares(counts: &[usize]) -> Vec<f64> {
+    let n = counts.iter().sum::<usize>().max(1) as f64;
+    counts.iter().map(|&c| c as f64 / n).collect()
+}
+
+/// Bin counts of a batch scored in chunks, added up chunk by chunk.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DriftCounts {
+    /// Per bin of the score histogram.
+    pub score: Vec<usize>,
+    /// Per pipeline step, per bin.
+    pub features: Vec<Vec<usize>>,
+}
+
+impl DriftCounts {
+    /// Counts of one chunk: its probabilities and per-step contributions.
+    pub fn of(reference: &DriftReference, probabilities: &[f64], contributions: &[Vec<f64>]) -> DriftCounts {
+        DriftCounts {
+            score: reference.score.counts_of(probabilities),
+            features: reference
+                .features
+                .iter()
+                .zip(contributions)
+                .map(|(h, c)| h.counts_of(c))
+                .collect(),
+        }
+    }
+
+    /// Adds another chunk's counts.
+    pub fn add(&mut self, other: &DriftCounts) {
+        if self.score.is_empty() {
+            *self = other.clone();
+            return;
+        }
+        self.score.iter_mut().zip(&other.score).for_each(|(a, b)| *a += b);
+        for (mine, theirs) in self.features.iter_mut().zip(&other.features) {
+            mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b);
+        }
+    }
+
+    /// The report against `reference`; `names` are the pipeline's feature names.
+    pub fn report(&self, reference: &DriftReference, names: &[String]) -> DriftReport {
+        let mut features: Vec<(String, f64)> = names
+            .iter()
+            .zip(&reference.features)
+            .zip(&self.features)
+            .map(|((name, h), counts)| (name.clone(), psi(&h.shares, &shares(counts))))
+            .collect();
+        features.sort_by(|a, b| b.1.total_cmp(&a.1));
+        DriftReport {
+            score_psi: psi(&reference.score.shares, &shares(&self.score)),
+            features,
+        }
+    }
 }
 
 /// Drift of one scored batch.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calibration::Calibration;
 use crate::config::Role;
-use crate::drift::{DriftReference, DriftReport, Histogram};
+use crate::drift::{DriftCounts, DriftReference, Histogram};
 use crate::features::encoded::{EncodedLeads, NONE};
 use crate::features::FeaturePipeline;
 use crate::model::logistic::LogisticModel;
@@ -142,32 +142,21 @@ impl Scorer {
         scorer
     }
 
-    /// Scores encoded leads whose final (blended) log-odds are `z`, and measures how far the
-    /// batch has drifted from the training leads.
+    /// Scores encoded leads whose final (blended) log-odds are `z`, and counts them into the
+    /// drift histograms.
     pub fn score(
         &self,
         pipeline: &FeaturePipeline,
         model: &LogisticModel,
         leads: &EncodedLeads,
         z: &[f64],
-    ) -> (Vec<LeadScore>, DriftReport) {
+    ) -> (Vec<LeadScore>, DriftCounts) {
         let model_z = model.log_odds(leads);
         let contributions = contributions(pipeline, model, leads);
         let fit = part(pipeline, &contributions, &self.baseline, Role::Explicit, leads.n_rows);
         let engagement = part(pipeline, &contributions, &self.baseline, Role::Implicit, leads.n_rows);
         let probabilities: Vec<f64> = z.iter().map(|&z| self.calibration.apply(z)).collect();
-        let mut features: Vec<(String, f64)> = pipeline
-            .steps
-            .iter()
-            .zip(&self.drift.features)
-            .zip(&contributions)
-            .map(|((step, reference), values)| (step.feature.clone(), reference.psi(values)))
-            .collect();
-        features.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let drift = DriftReport {
-            score_psi: self.drift.score.psi(&probabilities),
-            features,
-        };
+        let drift = DriftCounts::of(&self.drift, &probabilities, &contributions);
         let scores = (0..leads.n_rows)
             .map(|lead| {
                 let probability = probabilities[lead];

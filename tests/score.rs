@@ -332,3 +332,43 @@ fn drift_is_reported_and_can_stop_a_pipeline() {
     );
     assert!(!out.exists(), "nothing written when drift stops the run");
 }
+
+#[test]
+fn a_large_file_is_scored_in_batches_with_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "leads.csv", small_leads_csv(1000));
+    let model = dir.path().join("m.lsm");
+    common::train(&data, &model);
+    // About 2.6 MB: three batches of 1 MiB. One bad row in the last batch.
+    let mut big = small_leads_csv(100_000);
+    big = big.replacen("\nL99990,", "\nL99990,x", 1);
+    let big = write(dir.path(), "big.csv", &big);
+    let score = |mib: &str, out: &std::path::Path| {
+        leadscore()
+            .args(["score", "--batch-mib", mib, "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(&big)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let (batched, whole) = (dir.path().join("batched.csv"), dir.path().join("whole.csv"));
+    let output = score("1", &batched);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(score("64", &whole).status.success());
+    assert_eq!(
+        std::fs::read(&batched).unwrap(),
+        std::fs::read(&whole).unwrap(),
+        "batches change nothing"
+    );
+    let (_, rows) = read_csv(&batched);
+    assert_eq!(rows.len(), 99_999);
+    let (_, rejects) = read_csv(&dir.path().join("batched.rejects.csv"));
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(
+        (rejects[0][0].as_str(), rejects[0][1].as_str(), rejects[0][2].as_str()),
+        ("99991", "99992", "L99990")
+    );
+}

@@ -75,6 +75,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         out: scored.clone(),
         rejects: None,
         fail_on_drift: false,
+        batch_mib: 32,
     })?;
     println!();
     println!("everything is in {}:", args.out.display());

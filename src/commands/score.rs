@@ -3,16 +3,21 @@
 //! go to a rejects file with their line and reason.
 
 use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use super::{thousands, Steps};
 use crate::blend::final_log_odds;
 use crate::cli::ScoreArgs;
-use crate::config::ColumnType;
+use crate::config::{ColumnType, Config};
 use crate::data::events::EventLog;
 use crate::data::infer::MissingTokens;
+use crate::data::read::{is_parquet, read_csv_chunk, read_frame, CsvChunks, RawFrame};
 use crate::data::values::Values;
-use crate::data::{load_leads, parse_as_of, ColumnChoice, FeatureColumn, LeadTable};
+use crate::data::{leads_from_frame, parse_as_of, ColumnChoice, FeatureColumn, LeadTable};
+use crate::drift::DriftCounts;
 use crate::error::{Error, Location, Result};
 use crate::features::encoded::EncodedLeads;
 use crate::model::artifact::ModelArtifact;
@@ -30,7 +35,7 @@ pub struct ScoreSummary {
 
 /// Leads read for a model: typed as in training, with the model's inputs and rule points.
 pub struct Batch {
-    /// The leads as read.
+    /// The leads as read (rows numbered from 0 within this batch).
     pub table: LeadTable,
     /// Rows that could be read (the others are in `table.bad_cells`).
     pub rows: Vec<usize>,
@@ -40,6 +45,8 @@ pub struct Batch {
     pub points: Option<Points>,
     /// The model's own log-odds of `rows`.
     pub model_z: Vec<f64>,
+    /// Data rows of the file before this batch.
+    pub row_offset: usize,
 }
 
 /// What a batch is read with.
@@ -58,87 +65,198 @@ pub struct BatchInputs<'a> {
     pub with_outcome: bool,
 }
 
-/// Reads leads for `artifact`: exactly the columns the model (and the rules) read, typed as in
-/// training; unreadable rows are set aside; events aggregated with the model's spec.
-pub fn read_batch(artifact: &ModelArtifact, inputs: &BatchInputs, steps: &Steps) -> Result<Batch> {
-    super::require_files(&[(Some(inputs.data), "--data"), (inputs.events, "--events")])?;
-    let needs_events = artifact.events.is_some() || inputs.rules.is_some_and(RuleSet::needs_events);
-    if needs_events && inputs.events.is_none() {
-        return Err(Error::Usage(format!(
-            "{} (or its rules) uses events: pass the events of these leads with --events",
-            inputs.model_path.display()
-        )));
-    }
-    let as_of = inputs
-        .as_of
-        .or(artifact.config.data.as_of.as_deref())
-        .map(parse_as_of)
-        .transpose()?;
-    let mut config = artifact.config.clone();
-    config.features.include.clear();
-    config.features.exclude.clear();
-    for (column, kind) in &artifact.schema.columns {
-        let kind: ColumnType = serde_json::from_value(serde_json::Value::String(kind.clone()))
-            .map_err(|e| Error::Runtime(format!("model file: unknown column type {kind}: {e}")))?;
-        config.features.types.insert(column.clone(), kind);
-    }
-    let mut required: Vec<String> = artifact.schema.columns.iter().map(|(c, _)| c.clone()).collect();
-    for column in inputs.rules.iter().flat_map(|r| r.columns()) {
-        if !required.iter().any(|r| r == column) {
-            required.push(column.to_string());
+enum Source {
+    /// A CSV file read chunk by chunk.
+    Chunks(CsvChunks),
+    /// A whole file (Parquet, or leads whose events must be joined), read once.
+    Whole(Option<RawFrame>),
+}
+
+/// Reads leads for a model, chunk by chunk where it can: exactly the columns the model (and the
+/// rules) read, typed as in training; unreadable rows are set aside; events aggregated with the
+/// model's spec.
+pub struct BatchReader<'a> {
+    artifact: &'a ModelArtifact,
+    inputs: &'a BatchInputs<'a>,
+    config: Config,
+    choice: ColumnChoice,
+    as_of: Option<i64>,
+    missing: MissingTokens,
+    source: Source,
+    events: Option<EventLog>,
+}
+
+impl<'a> BatchReader<'a> {
+    /// Checks the inputs and opens the leads; with `chunk_bytes` a CSV file is read that many
+    /// bytes at a time (leads whose events must be joined are read whole).
+    pub fn open(
+        artifact: &'a ModelArtifact,
+        inputs: &'a BatchInputs<'a>,
+        chunk_bytes: Option<usize>,
+    ) -> Result<BatchReader<'a>> {
+        super::require_files(&[(Some(inputs.data), "--data"), (inputs.events, "--events")])?;
+        let needs_events = artifact.events.is_some() || inputs.rules.is_some_and(RuleSet::needs_events);
+        if needs_events && inputs.events.is_none() {
+            return Err(Error::Usage(format!(
+                "{} (or its rules) uses events: pass the events of these leads with --events",
+                inputs.model_path.display()
+            )));
         }
+        // Without a snapshot column or --as-of, dates and events are taken as of now.
+        let as_of = inputs
+            .as_of
+            .or(artifact.config.data.as_of.as_deref())
+            .map(parse_as_of)
+            .transpose()?;
+        let as_of = Some(as_of.unwrap_or_else(|| chrono::Utc::now().timestamp()));
+        let mut config = artifact.config.clone();
+        config.features.include.clear();
+        config.features.exclude.clear();
+        for (column, kind) in &artifact.schema.columns {
+            let kind: ColumnType = serde_json::from_value(serde_json::Value::String(kind.clone()))
+                .map_err(|e| Error::Runtime(format!("model file: unknown column type {kind}: {e}")))?;
+            config.features.types.insert(column.clone(), kind);
+        }
+        let mut required: Vec<String> = artifact.schema.columns.iter().map(|(c, _)| c.clone()).collect();
+        for column in inputs.rules.iter().flat_map(|r| r.columns()) {
+            if !required.iter().any(|r| r == column) {
+                required.push(column.to_string());
+            }
+        }
+        required.extend(artifact.schema.id_column.iter().cloned());
+        required.extend(artifact.schema.snapshot_column.iter().cloned());
+        if inputs.with_outcome {
+            required.push(artifact.schema.target_column.clone());
+        }
+        let choice = ColumnChoice {
+            target: inputs.with_outcome.then(|| artifact.schema.target_column.clone()),
+            id: artifact.schema.id_column.clone(),
+            exclude: Vec::new(),
+            required,
+            lenient: true,
+        };
+        let source = match chunk_bytes {
+            Some(bytes) if !needs_events && !is_parquet(inputs.data) => {
+                Source::Chunks(CsvChunks::open(inputs.data, bytes)?)
+            }
+            _ => Source::Whole(Some(read_frame(inputs.data)?)),
+        };
+        let missing = MissingTokens::new(&config.data.missing_values);
+        let events = match (&artifact.events, inputs.events) {
+            (Some(_), Some(path)) => Some(EventLog::load(path, &missing)?),
+            _ => None,
+        };
+        Ok(BatchReader {
+            artifact,
+            inputs,
+            config,
+            choice,
+            as_of,
+            missing,
+            source,
+            events,
+        })
     }
-    required.extend(artifact.schema.id_column.iter().cloned());
-    required.extend(artifact.schema.snapshot_column.iter().cloned());
-    if inputs.with_outcome {
-        required.push(artifact.schema.target_column.clone());
+
+    /// The next batch of leads, or `None` at the end of the file.
+    pub fn next_batch(&mut self) -> Result<Option<Batch>> {
+        let frame = match &mut self.source {
+            Source::Chunks(chunks) => match chunks.next_chunk(self.inputs.data)? {
+                Some((bytes, offset)) => read_csv_chunk(self.inputs.data, chunks.separator, bytes, offset)?,
+                None => return Ok(None),
+            },
+            Source::Whole(frame) => match frame.take() {
+                Some(frame) => frame,
+                None => return Ok(None),
+            },
+        };
+        let row_offset = frame.row_offset;
+        let mut table = leads_from_frame(frame, &self.choice, &self.config, self.inputs.with_outcome, self.as_of)?;
+        if let (Some(spec), Some(log)) = (&self.artifact.events, &self.events) {
+            let (columns, _) = log.aggregate(spec, &table.ids, &table.cutoff)?;
+            table.features.extend(columns);
+        }
+        let rejected: BTreeSet<usize> = table.bad_cells.iter().map(|b| b.row).collect();
+        let rows: Vec<usize> = (0..table.n_rows).filter(|r| !rejected.contains(r)).collect();
+        let encoded = self
+            .artifact
+            .pipeline
+            .transform(&table.features, &rows)
+            .map_err(|feature| {
+                Error::rejected(
+                    Location::file(self.inputs.data).column(feature),
+                    "the model needs this feature",
+                    "score leads with the columns the model was trained on",
+                )
+            })?;
+        let points = match self.inputs.rules {
+            Some(rules) => Some(rules::engine::score(rules, &table, self.inputs.events, &self.missing)?),
+            None => None,
+        };
+        let model_z = self.artifact.model.log_odds(&encoded);
+        Ok(Some(Batch {
+            table,
+            rows,
+            encoded,
+            points,
+            model_z,
+            row_offset,
+        }))
     }
-    let choice = ColumnChoice {
-        target: inputs.with_outcome.then(|| artifact.schema.target_column.clone()),
-        id: artifact.schema.id_column.clone(),
-        exclude: Vec::new(),
-        required,
-        lenient: true,
-    };
-    let mut table = steps.step("reading leads", || {
-        load_leads(inputs.data, &choice, &config, inputs.with_outcome, as_of)
-    })?;
-    let missing = MissingTokens::new(&config.data.missing_values);
-    if let (Some(spec), Some(path)) = (&artifact.events, inputs.events) {
-        let log = steps.step("reading events", || EventLog::load(path, &missing))?;
-        let (columns, _) = steps.step("aggregating events per lead", || {
-            log.aggregate(spec, &table.ids, &table.cutoff)
-        })?;
-        table.features.extend(columns);
-    }
-    let rejected: BTreeSet<usize> = table.bad_cells.iter().map(|b| b.row).collect();
-    let rows: Vec<usize> = (0..table.n_rows).filter(|r| !rejected.contains(r)).collect();
-    let encoded = artifact.pipeline.transform(&table.features, &rows).map_err(|feature| {
+}
+
+/// Reads all the leads of `inputs` as one batch (for recalibration, which needs them together).
+pub fn read_batch(artifact: &ModelArtifact, inputs: &BatchInputs, steps: &Steps) -> Result<Batch> {
+    let mut reader = BatchReader::open(artifact, inputs, None)?;
+    let batch = steps.step("reading leads", || reader.next_batch())?;
+    batch.ok_or_else(|| {
         Error::rejected(
-            Location::file(inputs.data).column(feature),
-            "the model needs this feature",
-            "score leads with the columns the model was trained on",
+            Location::file(inputs.data),
+            "the file has no rows",
+            "export the leads again",
         )
-    })?;
-    let points = match inputs.rules {
-        Some(rules) => Some(steps.step("computing rule points", || {
-            rules::engine::score(rules, &table, inputs.events, &missing)
-        })?),
-        None => None,
-    };
-    let model_z = artifact.model.log_odds(&encoded);
-    Ok(Batch {
-        table,
-        rows,
-        encoded,
-        points,
-        model_z,
     })
+}
+
+/// A file being written: a temporary file beside its final path until [`Output::publish`].
+struct Output {
+    temp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl Output {
+    fn create(path: &Path) -> Result<Output> {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "creating the folder", e))?;
+        let temp = tempfile::Builder::new()
+            .prefix(".leadscore.")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io(dir, "creating a temporary file in", e))?;
+        Ok(Output {
+            temp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.temp
+            .as_file_mut()
+            .write_all(bytes)
+            .map_err(|e| Error::io(&self.path, "writing", e))
+    }
+
+    fn publish(self) -> Result<()> {
+        crate::output::publish(self.temp, &self.path)
+    }
 }
 
 /// Runs `score`.
 pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
-    let steps = Steps::new(false);
+    let started = std::time::Instant::now();
     let artifact = ModelArtifact::load(&args.model)?;
     let rejects_path = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.out));
     let rules = match &artifact.blend {
@@ -153,60 +271,204 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
         rules: rules.as_ref(),
         with_outcome: false,
     };
-    let Batch {
-        table,
-        rows,
-        encoded,
-        points,
-        model_z,
-    } = read_batch(&artifact, &inputs, &steps)?;
-    let rejected = table.bad_cells.iter().map(|b| b.row).collect::<BTreeSet<usize>>();
-    let final_z = final_log_odds(artifact.blend.as_ref(), &model_z, |k| {
-        points.as_ref().map(|p| p.total[rows[k]])
-    });
-    let (scores, drift) = steps.step("scoring", || {
-        Ok(artifact
+    let mut reader = BatchReader::open(&artifact, &inputs, Some(args.batch_mib.max(1) as usize * 1024 * 1024))?;
+    let mut scored_file = Output::create(&args.out)?;
+    let mut rejects_file: Option<Output> = None;
+    let id_header = artifact.schema.id_column.clone().unwrap_or_else(|| "row".to_string());
+    let mut header = vec![
+        id_header.as_str(),
+        "score",
+        "probability",
+        "percentile",
+        "band",
+        "mql",
+        "model_probability",
+    ];
+    if rules.is_some() {
+        header.push("rule_points");
+    }
+    header.extend(["fit", "engagement", "reasons"]);
+    scored_file.write(&csv_line(&header)?)?;
+
+    let show_progress = std::io::stderr().is_terminal();
+    let names: Vec<String> = artifact.pipeline.steps.iter().map(|s| s.feature.clone()).collect();
+    let (mut drift, mut scored, mut rejected, mut mqls) = (DriftCounts::default(), 0usize, 0usize, 0usize);
+    while let Some(batch) = reader.next_batch()? {
+        let final_z = final_log_odds(artifact.blend.as_ref(), &batch.model_z, |k| {
+            batch.points.as_ref().map(|p| p.total[batch.rows[k]])
+        });
+        let (scores, counts) = artifact
             .scorer
-            .score(&artifact.pipeline, &artifact.model, &encoded, &final_z))
-    })?;
-    eprintln!("{}", drift.describe());
-    if args.fail_on_drift && drift.worst() >= crate::drift::ACT {
+            .score(&artifact.pipeline, &artifact.model, &batch.encoded, &final_z);
+        drift.add(&counts);
+        scored_file.write(&score_lines(&artifact, &batch, &scores, rules.as_ref())?)?;
+        if !batch.table.bad_cells.is_empty() {
+            if rejects_file.is_none() {
+                let mut file = Output::create(&rejects_path)?;
+                file.write(&csv_line(&[
+                    "row",
+                    "line",
+                    id_header.as_str(),
+                    "column",
+                    "value",
+                    "reason",
+                ])?)?;
+                rejects_file = Some(file);
+            }
+            if let Some(file) = rejects_file.as_mut() {
+                file.write(&reject_lines(&batch)?)?;
+            }
+        }
+        scored += batch.rows.len();
+        rejected += batch.table.n_rows - batch.rows.len();
+        mqls += scores.iter().filter(|s| s.mql).count();
+        if show_progress {
+            eprint!("\r  scored {} leads", thousands(scored));
+        }
+    }
+    if show_progress {
+        eprintln!();
+    }
+    let report = drift.report(&artifact.scorer.drift, &names);
+    eprintln!("{}", report.describe());
+    if args.fail_on_drift && report.worst() >= crate::drift::ACT {
+        // The temporary outputs are removed when dropped: nothing is written.
         return Err(Error::rejected(
             Location::file(&args.data),
             format!(
                 "the leads drifted from the training leads (PSI {:.3} ≥ {})",
-                drift.worst(),
+                report.worst(),
                 crate::drift::ACT
             ),
             "retrain or recalibrate the model on recent leads, or score without --fail-on-drift",
         ));
     }
-    let blended = points.as_ref().zip(rules.as_ref());
-    steps.step("writing scores", || {
-        write_scores(&args.out, &artifact, &table, &rows, &scores, blended)
-    })?;
-    if !rejected.is_empty() {
-        write_rejects(&rejects_path, &table)?;
+    scored_file.publish()?;
+    if let Some(file) = rejects_file {
+        file.publish()?;
     }
-    let mqls = scores.iter().filter(|s| s.mql).count();
     println!(
-        "scored {} leads ({} MQLs at score ≥ {}) → {}",
-        thousands(rows.len()),
+        "scored {} leads ({} MQLs at score ≥ {}) → {} in {:.1} s",
+        thousands(scored),
         thousands(mqls),
         artifact.scorer.bands.mql,
-        args.out.display()
+        args.out.display(),
+        started.elapsed().as_secs_f64()
     );
-    if !rejected.is_empty() {
+    if rejected > 0 {
         eprintln!(
             "warning: {} leads could not be scored and were written to {} with the reason",
-            thousands(rejected.len()),
+            thousands(rejected),
             rejects_path.display()
         );
     }
-    Ok(ScoreSummary {
-        scored: rows.len(),
-        rejected: rejected.len(),
-    })
+    Ok(ScoreSummary { scored, rejected })
+}
+
+/// One CSV record as bytes.
+fn csv_line(fields: &[&str]) -> Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(fields)
+        .map_err(|e| Error::Runtime(format!("formatting CSV: {e}")))?;
+    writer
+        .into_inner()
+        .map_err(|e| Error::Runtime(format!("formatting CSV: {e}")))
+}
+
+/// The scored rows of a batch as CSV bytes, formatted in parallel.
+fn score_lines(
+    artifact: &ModelArtifact,
+    batch: &Batch,
+    scores: &[LeadScore],
+    rules: Option<&RuleSet>,
+) -> Result<Vec<u8>> {
+    let columns: Vec<Option<&FeatureColumn>> = artifact
+        .pipeline
+        .steps
+        .iter()
+        .map(|s| batch.table.features.iter().find(|f| f.name == s.feature))
+        .collect();
+    let parts: Vec<Result<Vec<u8>>> = (0..scores.len())
+        .collect::<Vec<_>>()
+        .par_chunks(4096)
+        .map(|positions| {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            for &k in positions {
+                let (row, score) = (batch.rows[k], &scores[k]);
+                let mut reasons: Vec<String> = score
+                    .top_moves
+                    .iter()
+                    .map(|&(step, shift)| {
+                        let value = columns[step].and_then(|c| shown_value(c, row));
+                        describe(&artifact.pipeline.steps[step].feature, shift, value.as_deref())
+                    })
+                    .collect();
+                let mut record = vec![
+                    batch.table.ids[row].clone(),
+                    format!("{}", score.score),
+                    format!("{:.6}", score.probability),
+                    format!("{:.1}", score.percentile),
+                    score.band.clone(),
+                    score.mql.to_string(),
+                    format!("{:.6}", score.model_probability),
+                ];
+                if let (Some(points), Some(rules)) = (&batch.points, rules) {
+                    record.push(format!("{}", points.total[row]));
+                    // The two rules that gave the most points, by size.
+                    let mut fired = points.fired[row].clone();
+                    fired.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+                    for (rule, given) in fired.into_iter().take(2) {
+                        let sign = if given >= 0.0 { "+" } else { "−" };
+                        reasons.push(format!("{sign} rule {} ({given:+})", rules.rules[rule].rule.name));
+                    }
+                }
+                record.extend([
+                    score.fit.to_string(),
+                    format!("{}", score.engagement),
+                    reasons.join("; "),
+                ]);
+                writer
+                    .write_record(&record)
+                    .map_err(|e| Error::Runtime(format!("formatting CSV: {e}")))?;
+            }
+            writer
+                .into_inner()
+                .map_err(|e| Error::Runtime(format!("formatting CSV: {e}")))
+        })
+        .collect();
+    let mut bytes = Vec::new();
+    for part in parts {
+        bytes.extend(part?);
+    }
+    Ok(bytes)
+}
+
+/// The unreadable rows of a batch as CSV bytes: row, line, id, column, value, reason.
+fn reject_lines(batch: &Batch) -> Result<Vec<u8>> {
+    let table = &batch.table;
+    let csv_file = !table
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for bad in &table.bad_cells {
+        let row = bad.row + batch.row_offset;
+        let line = if csv_file { (row + 2).to_string() } else { String::new() };
+        writer
+            .write_record([
+                (row + 1).to_string().as_str(),
+                &line,
+                table.ids[bad.row].as_str(),
+                &bad.column,
+                &bad.value,
+                &bad.problem,
+            ])
+            .map_err(|e| Error::Runtime(format!("formatting CSV: {e}")))?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| Error::Runtime(format!("formatting CSV: {e}")))
 }
 
 /// `scored.csv` → `scored.rejects.csv` beside it.
@@ -230,104 +492,4 @@ fn shown_value(column: &FeatureColumn, row: usize) -> Option<String> {
         Values::Categorical(c) => c.get(row).map(str::to_string),
         Values::Datetime(t) => t[row].map(|t| t.to_string()),
     }
-}
-
-fn write_scores(
-    path: &Path,
-    artifact: &ModelArtifact,
-    table: &LeadTable,
-    rows: &[usize],
-    scores: &[LeadScore],
-    blended: Option<(&Points, &RuleSet)>,
-) -> Result<()> {
-    let id_header = table.id_column.clone().unwrap_or_else(|| "row".to_string());
-    let columns: Vec<Option<&FeatureColumn>> = artifact
-        .pipeline
-        .steps
-        .iter()
-        .map(|s| table.features.iter().find(|f| f.name == s.feature))
-        .collect();
-    crate::output::write_with(path, |out| {
-        let mut writer = csv::Writer::from_writer(out);
-        let mut header = vec![
-            id_header.as_str(),
-            "score",
-            "probability",
-            "percentile",
-            "band",
-            "mql",
-            "model_probability",
-        ];
-        if blended.is_some() {
-            header.push("rule_points");
-        }
-        header.extend(["fit", "engagement", "reasons"]);
-        writer.write_record(&header)?;
-        for (&row, score) in rows.iter().zip(scores) {
-            let mut reasons: Vec<String> = score
-                .top_moves
-                .iter()
-                .map(|&(step, shift)| {
-                    let value = columns[step].and_then(|c| shown_value(c, row));
-                    describe(&artifact.pipeline.steps[step].feature, shift, value.as_deref())
-                })
-                .collect();
-            let mut record = vec![
-                table.ids[row].clone(),
-                format!("{}", score.score),
-                format!("{:.6}", score.probability),
-                format!("{:.1}", score.percentile),
-                score.band.clone(),
-                score.mql.to_string(),
-                format!("{:.6}", score.model_probability),
-            ];
-            if let Some((points, rules)) = blended {
-                record.push(format!("{}", points.total[row]));
-                // The two rules that gave the most points, by size.
-                let mut fired = points.fired[row].clone();
-                fired.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
-                for (rule, given) in fired.into_iter().take(2) {
-                    let sign = if given >= 0.0 { "+" } else { "−" };
-                    reasons.push(format!("{sign} rule {} ({given:+})", rules.rules[rule].rule.name));
-                }
-            }
-            record.extend([
-                score.fit.to_string(),
-                format!("{}", score.engagement),
-                reasons.join("; "),
-            ]);
-            writer.write_record(&record)?;
-        }
-        writer.flush()?;
-        Ok(())
-    })
-}
-
-fn write_rejects(path: &Path, table: &LeadTable) -> Result<()> {
-    let id_header = table.id_column.clone().unwrap_or_else(|| "row".to_string());
-    let csv_file = !table
-        .path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    crate::output::write_with(path, |out| {
-        let mut writer = csv::Writer::from_writer(out);
-        writer.write_record(["row", "line", id_header.as_str(), "column", "value", "reason"])?;
-        for bad in &table.bad_cells {
-            let line = if csv_file {
-                (bad.row + 2).to_string()
-            } else {
-                String::new()
-            };
-            writer.write_record([
-                (bad.row + 1).to_string().as_str(),
-                &line,
-                table.ids[bad.row].as_str(),
-                &bad.column,
-                &bad.value,
-                &bad.problem,
-            ])?;
-        }
-        writer.flush()?;
-        Ok(())
-    })
 }

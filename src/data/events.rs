@@ -137,12 +137,7 @@ pub fn for_each_event(
     cutoff: &[i64],
     mut visit: impl FnMut(usize, &EventRecord),
 ) -> Result<EventCounts> {
-    let mut head = [0u8; 4];
-    let is_parquet = std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
-        .map(|n| n == 4 && &head == b"PAR1")
-        .unwrap_or(false);
-    if is_parquet {
+    if super::read::is_parquet(path) {
         let log = EventLog::load(path, missing)?;
         return Ok(log.visit(lead_ids, cutoff, |lead, row| {
             let record = EventRecord {

@@ -217,7 +217,19 @@ pub fn load_leads(
     need_target: bool,
     as_of: Option<i64>,
 ) -> Result<LeadTable> {
-    let frame = read::read_frame(path)?;
+    leads_from_frame(read::read_frame(path)?, choice, config, need_target, as_of)
+}
+
+/// Types a lead file already read (or one chunk of it).
+pub fn leads_from_frame(
+    frame: RawFrame,
+    choice: &ColumnChoice,
+    config: &Config,
+    need_target: bool,
+    as_of: Option<i64>,
+) -> Result<LeadTable> {
+    let path = frame.path.clone();
+    let path = path.as_path();
     let missing = MissingTokens::new(&config.data.missing_values);
     let input_columns: Vec<String> = frame.columns.iter().map(|c| c.name.clone()).collect();
 

@@ -51,6 +51,8 @@ pub struct RawFrame {
     pub n_rows: usize,
     /// The columns in file order.
     pub columns: Vec<RawColumn>,
+    /// Data rows of the file before this frame's first row (when a file is read in chunks).
+    pub row_offset: usize,
 }
 
 impl RawFrame {
@@ -58,6 +60,7 @@ impl RawFrame {
     pub fn locate(&self, column: &str, row: Option<usize>) -> Location {
         let mut location = Location::file(&self.path).column(column);
         if let Some(row) = row {
+            let row = row + self.row_offset;
             location = location.row(row + 1);
             if let FileFormat::Csv { .. } = self.format {
                 location = location.line(row as u64 + 2);
@@ -88,6 +91,15 @@ impl RawFrame {
             )
         })
     }
+}
+
+/// Whether `path` starts with Parquet's magic bytes.
+pub fn is_parquet(path: &Path) -> bool {
+    let mut head = [0u8; 4];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map(|_| &head == b"PAR1")
+        .unwrap_or(false)
 }
 
 /// Reads a CSV or Parquet file (detected from its first bytes).
@@ -173,21 +185,39 @@ pub fn detect_separator(head: &[u8]) -> u8 {
         .unwrap_or(b',')
 }
 
-fn read_csv(path: &Path, head: &[u8]) -> Result<RawFrame> {
-    let separator = detect_separator(head);
-    let result = CsvReadOptions::default()
+/// polars' options for reading every CSV cell as text.
+fn text_csv_options(separator: u8) -> CsvReadOptions {
+    CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .with_raise_if_empty(false)
         .map_parse_options(|options| options.with_separator(separator).with_missing_is_null(true))
+}
+
+fn read_csv(path: &Path, head: &[u8]) -> Result<RawFrame> {
+    let separator = detect_separator(head);
+    let result = text_csv_options(separator)
         .try_into_reader_with_file_path(Some(path.to_path_buf()))
         .and_then(|reader| reader.finish());
-    let df = match result {
-        Ok(df) => df,
-        Err(polars_error) => return Err(diagnose_csv(path, separator, &polars_error.to_string())),
-    };
-    // A header-only file can still list more names than a data row has fields, which polars
-    // accepts; check the structure whenever polars is lenient.
+    match result {
+        Ok(df) => csv_frame(path, df, separator, 0),
+        Err(polars_error) => Err(diagnose_csv(path, separator, &polars_error.to_string())),
+    }
+}
+
+/// Reads one chunk of a CSV file: `bytes` holds the header line and whole records;
+/// `row_offset` data rows of the file come before them.
+pub fn read_csv_chunk(path: &Path, separator: u8, bytes: Vec<u8>, row_offset: usize) -> Result<RawFrame> {
+    let result = text_csv_options(separator)
+        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+        .finish();
+    match result {
+        Ok(df) => csv_frame(path, df, separator, row_offset),
+        Err(polars_error) => Err(diagnose_csv(path, separator, &polars_error.to_string())),
+    }
+}
+
+fn csv_frame(path: &Path, df: DataFrame, separator: u8, row_offset: usize) -> Result<RawFrame> {
     let n_rows = df.height();
     let mut columns = Vec::with_capacity(df.width());
     for (index, column) in df.into_columns().into_iter().enumerate() {
@@ -210,6 +240,7 @@ fn read_csv(path: &Path, head: &[u8]) -> Result<RawFrame> {
         format: FileFormat::Csv { separator },
         n_rows,
         columns,
+        row_offset,
     })
 }
 
@@ -233,6 +264,128 @@ fn check_header(path: &Path, columns: &[RawColumn]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A CSV file read a chunk of whole records at a time, each chunk with the header line in
+/// front, so that a file of any length is processed in bounded memory.
+pub struct CsvChunks {
+    file: File,
+    header: Vec<u8>,
+    /// Bytes read past the last complete record.
+    carry: Vec<u8>,
+    chunk_bytes: usize,
+    rows_before: usize,
+    done: bool,
+    /// The detected separator.
+    pub separator: u8,
+}
+
+impl CsvChunks {
+    /// Opens `path` (a CSV file) to read about `chunk_bytes` at a time.
+    pub fn open(path: &Path, chunk_bytes: usize) -> Result<CsvChunks> {
+        let head = read_head(path)?;
+        let separator = detect_separator(&head);
+        let header_end = record_end(&head, 0).ok_or_else(|| {
+            Error::rejected(
+                Location::file(path).line(1),
+                "no complete header line",
+                "the first line must name the columns",
+            )
+        })?;
+        let mut file = File::open(path).map_err(|e| Error::io(path, "reading", e))?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(header_end as u64))
+            .map_err(|e| Error::io(path, "reading", e))?;
+        Ok(CsvChunks {
+            file,
+            header: head[..header_end].to_vec(),
+            carry: Vec::new(),
+            chunk_bytes,
+            rows_before: 0,
+            done: false,
+            separator,
+        })
+    }
+
+    /// The next chunk: header plus whole records, and how many data rows came before it.
+    pub fn next_chunk(&mut self, path: &Path) -> Result<Option<(Vec<u8>, usize)>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut block = std::mem::take(&mut self.carry);
+        let start = block.len();
+        block.resize(start + self.chunk_bytes, 0);
+        let mut filled = start;
+        while filled < block.len() {
+            let n = self
+                .file
+                .read(&mut block[filled..])
+                .map_err(|e| Error::io(path, "reading", e))?;
+            if n == 0 {
+                self.done = true;
+                break;
+            }
+            filled += n;
+        }
+        block.truncate(filled);
+        // Cut after the last line break outside quotes; the rest waits for the next chunk.
+        let cut = if self.done {
+            block.len()
+        } else {
+            last_record_end(&block).unwrap_or(block.len())
+        };
+        self.carry = block.split_off(cut);
+        if block.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok(None);
+        }
+        let rows = count_records(&block);
+        let mut chunk = Vec::with_capacity(self.header.len() + block.len());
+        chunk.extend_from_slice(&self.header);
+        chunk.extend_from_slice(&block);
+        let offset = self.rows_before;
+        self.rows_before += rows;
+        Ok(Some((chunk, offset)))
+    }
+}
+
+/// End (exclusive) of the record starting at `from`: just after its line break outside quotes.
+fn record_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut quoted = false;
+    for (i, &b) in bytes.iter().enumerate().skip(from) {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Number of records in `bytes` (line breaks outside quotes, plus an unterminated last line).
+fn count_records(bytes: &[u8]) -> usize {
+    let mut quoted = false;
+    let mut records = 0;
+    for &b in bytes {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => records += 1,
+            _ => {}
+        }
+    }
+    records + usize::from(!bytes.is_empty() && !bytes.ends_with(b"\n"))
+}
+
+/// End (exclusive) of the last complete record in `bytes`.
+fn last_record_end(bytes: &[u8]) -> Option<usize> {
+    let mut quoted = false;
+    let mut last = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => last = Some(i + 1),
+            _ => {}
+        }
+    }
+    last
 }
 
 /// Finds the first malformed row of a CSV file that polars refused, for a message that names it.
@@ -317,6 +470,7 @@ fn read_parquet(path: &Path) -> Result<RawFrame> {
         format: FileFormat::Parquet,
         n_rows,
         columns,
+        row_offset: 0,
     })
 }
 
@@ -361,6 +515,34 @@ fn typed_cells(column: &Column) -> PolarsResult<RawCells> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_split_between_records_and_keep_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leads.csv");
+        let mut text = String::from("id,note\n");
+        for i in 0..50 {
+            text.push_str(&format!("{i},\"line one\nline, two {i}\"\n"));
+        }
+        std::fs::write(&path, &text).unwrap();
+        let mut chunks = CsvChunks::open(&path, 64).unwrap();
+        let mut rows = 0;
+        while let Some((chunk, offset)) = chunks.next_chunk(&path).unwrap() {
+            let frame = read_csv_chunk(&path, chunks.separator, chunk, offset).unwrap();
+            assert_eq!(frame.columns[0].name, "id");
+            let RawCells::Text(ids) = &frame.columns[0].cells else {
+                panic!()
+            };
+            assert_eq!(
+                ids.get(0),
+                Some(rows.to_string().as_str()),
+                "records stay whole and in order"
+            );
+            assert_eq!(offset, rows, "the offset counts records, not line breaks");
+            rows += frame.n_rows;
+        }
+        assert_eq!(rows, 50);
+    }
 
     #[test]
     fn separator_is_detected_outside_quotes() {
