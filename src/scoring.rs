@@ -2,6 +2,7 @@
 //! percentile against the training leads, band and MQL flag, the fit and engagement parts, and
 //! the reasons (the features that move a lead most away from the average lead).
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::calibration::Calibration;
@@ -77,6 +78,26 @@ fn quantiles(values: &[f64]) -> Vec<f64> {
     (0..QUANTILES)
         .map(|k| sorted[(k * (sorted.len() - 1)) / (QUANTILES - 1)])
         .collect()
+}
+
+/// Reasons kept per lead.
+const REASONS: usize = 4;
+/// Smallest shift (log-odds) worth giving as a reason.
+const SMALLEST_REASON: f64 = 0.05;
+
+/// The steps that move `lead` most from the average lead, largest first.
+fn top_moves(contributions: &[Vec<f64>], baseline: &[f64], lead: usize) -> Vec<(usize, f64)> {
+    let mut top: Vec<(usize, f64)> = Vec::with_capacity(REASONS + 1);
+    for (step, (values, mean)) in contributions.iter().zip(baseline).enumerate() {
+        let shift = values[lead] - mean;
+        if shift.abs() < SMALLEST_REASON || (top.len() == REASONS && shift.abs() <= top[REASONS - 1].1.abs()) {
+            continue;
+        }
+        let at = top.partition_point(|&(_, m)| m.abs() >= shift.abs());
+        top.insert(at, (step, shift));
+        top.truncate(REASONS);
+    }
+    top
 }
 
 /// Percentile (0–100) of `value` in a reference kept by [`quantiles`].
@@ -158,23 +179,20 @@ impl Scorer {
         let probabilities: Vec<f64> = z.iter().map(|&z| self.calibration.apply(z)).collect();
         let drift = DriftCounts::of(&self.drift, &probabilities, &contributions);
         let scores = (0..leads.n_rows)
+            .into_par_iter()
             .map(|lead| {
                 let probability = probabilities[lead];
                 let score = (100.0 * probability).round();
-                let mut moves: Vec<(usize, f64)> = (0..pipeline.steps.len())
-                    .map(|s| (s, contributions[s][lead] - self.baseline[s]))
-                    .collect();
-                moves.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
                 LeadScore {
                     score,
                     probability,
                     percentile: percentile(&self.reference, probability),
-                    band: self.bands.band_of(score).to_string(),
+                    band: self.bands.index_of(score),
                     mql: score >= self.bands.mql,
                     model_probability: crate::model::logistic::sigmoid(model_z[lead]),
                     fit: grade(percentile(&self.fit_reference, fit[lead])),
                     engagement: percentile(&self.engagement_reference, engagement[lead]).round(),
-                    top_moves: moves.into_iter().filter(|(_, m)| m.abs() >= 0.05).take(4).collect(),
+                    top_moves: top_moves(&contributions, &self.baseline, lead),
                 }
             })
             .collect();
@@ -191,8 +209,8 @@ pub struct LeadScore {
     pub probability: f64,
     /// Percentile against the training leads.
     pub percentile: f64,
-    /// Band name.
-    pub band: String,
+    /// Band, as an index into the scorer's band names.
+    pub band: usize,
     /// Marketing qualified lead.
     pub mql: bool,
     /// The model's own probability, before calibration.
@@ -217,6 +235,16 @@ pub fn describe(feature: &str, shift: f64, value: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn top_moves_are_the_largest_shifts_in_order() {
+        let contributions = vec![vec![0.5], vec![-2.0], vec![0.01], vec![1.0], vec![-0.3], vec![0.2]];
+        let baseline = vec![0.0; 6];
+        assert_eq!(
+            top_moves(&contributions, &baseline, 0),
+            vec![(1, -2.0), (3, 1.0), (0, 0.5), (4, -0.3)]
+        );
+    }
 
     #[test]
     fn percentiles_and_grades() {

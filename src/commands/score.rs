@@ -289,6 +289,21 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     }
     header.extend(["fit", "engagement", "reasons"]);
     scored_file.write(&csv_line(&header)?)?;
+    // Writing overlaps with scoring the next batch.
+    let (to_writer, batches_to_write) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    let writer = std::thread::spawn(move || -> Result<Output> {
+        for bytes in batches_to_write {
+            scored_file.write(&bytes)?;
+        }
+        Ok(scored_file)
+    });
+    let finish_writing = |to_writer: std::sync::mpsc::SyncSender<Vec<u8>>,
+                          writer: std::thread::JoinHandle<Result<Output>>| {
+        drop(to_writer);
+        writer
+            .join()
+            .map_err(|_| Error::Runtime("the writer of the scores stopped unexpectedly".into()))?
+    };
 
     let show_progress = std::io::stderr().is_terminal();
     let names: Vec<String> = artifact.pipeline.steps.iter().map(|s| s.feature.clone()).collect();
@@ -301,7 +316,12 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
             .scorer
             .score(&artifact.pipeline, &artifact.model, &batch.encoded, &final_z);
         drift.add(&counts);
-        scored_file.write(&score_lines(&artifact, &batch, &scores, rules.as_ref())?)?;
+        let lines = score_lines(&artifact, &batch, &scores, rules.as_ref())?;
+        if to_writer.send(lines).is_err() {
+            // The writer stopped: its error says why.
+            finish_writing(to_writer, writer)?;
+            return Err(Error::Runtime("the writer of the scores stopped unexpectedly".into()));
+        }
         if !batch.table.bad_cells.is_empty() {
             if rejects_file.is_none() {
                 let mut file = Output::create(&rejects_path)?;
@@ -329,6 +349,7 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     if show_progress {
         eprintln!();
     }
+    let scored_file = finish_writing(to_writer, writer)?;
     let report = drift.report(&artifact.scorer.drift, &names);
     eprintln!("{}", report.describe());
     if args.fail_on_drift && report.worst() >= crate::drift::ACT {
@@ -409,7 +430,7 @@ fn score_lines(
                     format!("{}", score.score),
                     format!("{:.6}", score.probability),
                     format!("{:.1}", score.percentile),
-                    score.band.clone(),
+                    artifact.scorer.bands.names[score.band].clone(),
                     score.mql.to_string(),
                     format!("{:.6}", score.model_probability),
                 ];

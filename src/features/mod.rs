@@ -9,6 +9,7 @@ pub mod leakage;
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{FeatureConfig, Log1p, Role};
@@ -166,17 +167,38 @@ impl FeaturePipeline {
     /// Every feature of the pipeline must be present in `columns`; the error names a missing one.
     pub fn transform(&self, columns: &[FeatureColumn], rows: &[usize]) -> Result<EncodedLeads, String> {
         let by_name: HashMap<&str, &FeatureColumn> = columns.iter().map(|c| (c.name.as_str(), c)).collect();
+        let mut offsets = Vec::with_capacity(self.steps.len());
+        let mut offset = 0;
+        for step in &self.steps {
+            offsets.push(offset);
+            offset += step.width();
+        }
+        // Features encode independently: in parallel, then gathered in order.
+        let parts: Vec<EncodedLeads> = self
+            .steps
+            .par_iter()
+            .zip(&offsets)
+            .map(|(step, &offset)| {
+                let column = by_name.get(step.feature.as_str()).ok_or_else(|| step.feature.clone())?;
+                let mut part = EncodedLeads {
+                    n_rows: rows.len(),
+                    width: 0,
+                    numeric: Vec::new(),
+                    groups: Vec::new(),
+                };
+                encode_into(step, &column.values, rows, &mut part, offset);
+                Ok(part)
+            })
+            .collect::<Result<_, String>>()?;
         let mut encoded = EncodedLeads {
             n_rows: rows.len(),
             width: self.width(),
             numeric: Vec::new(),
             groups: Vec::new(),
         };
-        let mut offset = 0;
-        for step in &self.steps {
-            let column = by_name.get(step.feature.as_str()).ok_or_else(|| step.feature.clone())?;
-            encode_into(step, &column.values, rows, &mut encoded, offset);
-            offset += step.width();
+        for part in parts {
+            encoded.numeric.extend(part.numeric);
+            encoded.groups.extend(part.groups);
         }
         Ok(encoded)
     }

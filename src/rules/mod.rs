@@ -71,10 +71,14 @@ impl Default for Bands {
 }
 
 impl Bands {
-    /// The band of a number of points.
+    /// The band of a number of points (or of a score).
     pub fn band_of(&self, points: f64) -> &str {
-        let index = self.cuts.iter().filter(|&&cut| points >= cut).count();
-        &self.names[index]
+        &self.names[self.index_of(points)]
+    }
+
+    /// Index of the band of `points` in `names`.
+    pub fn index_of(&self, points: f64) -> usize {
+        self.cuts.iter().filter(|&&cut| points >= cut).count()
     }
 }
 
