@@ -20,10 +20,9 @@ const CHECK_FRACTION: f64 = 0.3;
 pub fn run(args: &RecalibrateArgs) -> Result<ModelArtifact> {
     let steps = Steps::new(false);
     let artifact = ModelArtifact::load(&args.model)?;
-    let rules = match (&args.rules, &artifact.blend) {
-        (Some(path), _) => Some(RuleSet::load(path)?),
-        (None, Some(blend)) => Some(RuleSet::from_file(blend.rules.clone(), &args.model, &[])?),
-        (None, None) => None,
+    let rules = match &args.rules {
+        Some(path) => Some(RuleSet::load(path)?),
+        None => artifact.blended_rules(&args.model)?,
     };
     let inputs = BatchInputs {
         model_path: &args.model,

@@ -259,10 +259,7 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     let started = std::time::Instant::now();
     let artifact = ModelArtifact::load(&args.model)?;
     let rejects_path = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.out));
-    let rules = match &artifact.blend {
-        Some(blend) => Some(RuleSet::from_file(blend.rules.clone(), &args.model, &[])?),
-        None => None,
-    };
+    let rules = artifact.blended_rules(&args.model)?;
     let inputs = BatchInputs {
         model_path: &args.model,
         data: &args.data,

@@ -189,6 +189,15 @@ impl ModelArtifact {
         Ok(artifact)
     }
 
+    /// The rules blended into the model, validated again, when it has a blend; `path` (the model
+    /// file) is used in messages.
+    pub fn blended_rules(&self, path: &Path) -> Result<Option<crate::rules::RuleSet>> {
+        self.blend
+            .as_ref()
+            .map(|blend| crate::rules::RuleSet::from_file(blend.rules.clone(), path, &[]))
+            .transpose()
+    }
+
     /// Writes the model file atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         crate::output::write_atomically(path, &self.to_bytes()?)
