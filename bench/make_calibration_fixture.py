@@ -1,6 +1,7 @@
 """Writes tests/fixtures/calibration_sklearn.json: log-odds, outcomes, and what scikit-learn's
 Platt scaling (LogisticRegression on the log-odds, no penalty) and IsotonicRegression
-(out_of_bounds="clip") predict, for tests/calibration_sklearn.rs.
+(out_of_bounds="clip") predict, and the blend (LogisticRegression on [log-odds, rule points]),
+for tests/calibration_sklearn.rs.
 
     python3 bench/make_calibration_fixture.py
 """
@@ -26,6 +27,10 @@ p = 1 / (1 + np.exp(-z))
 iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(p, y)
 probe_p = 1 / (1 + np.exp(-probe))
 
+# Rule points: partly informative, on their own scale.
+points = np.round(rng.normal(20, 15, n) + 10 * y)
+blend = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10000).fit(np.column_stack([z, points]), y)
+
 fixture = {
     "generator": "bench/make_calibration_fixture.py",
     "z": z.tolist(),
@@ -36,6 +41,10 @@ fixture = {
     "platt_probe": platt.predict_proba(probe.reshape(-1, 1))[:, 1].tolist(),
     "isotonic_probe": iso.predict(probe_p).tolist(),
     "isotonic_train": iso.predict(p).tolist(),
+    "points": points.tolist(),
+    "blend_model_weight": float(blend.coef_[0][0]),
+    "blend_points_weight": float(blend.coef_[0][1]),
+    "blend_intercept": float(blend.intercept_[0]),
 }
 path = ROOT / "tests" / "fixtures" / "calibration_sklearn.json"
 path.write_text(json.dumps(fixture))

@@ -1,4 +1,5 @@
-//! Calibration agrees with scikit-learn on a fixture it computed (bench/make_calibration_fixture.py).
+//! Calibration and the blend agree with scikit-learn on a fixture it computed
+//! (bench/make_calibration_fixture.py).
 
 use leadscore::calibration::{Calibration, Method};
 
@@ -66,6 +67,25 @@ fn isotonic_matches_scikit_learn_to_1e_4() {
             (calibration.apply(*z) - expected).abs() < 1e-4,
             "training z = {z}: {} vs {expected}",
             calibration.apply(*z)
+        );
+    }
+}
+
+#[test]
+fn blend_matches_scikit_learn_to_1e_4() {
+    let (f, z, outcome) = inputs();
+    let points = numbers(&f["points"]);
+    let blend =
+        leadscore::blend::Blend::fit(leadscore::rules::RulesFile::default(), &z, &points, &outcome, None).unwrap();
+    for (ours, key) in [
+        (blend.model_weight, "blend_model_weight"),
+        (blend.points_weight, "blend_points_weight"),
+        (blend.intercept, "blend_intercept"),
+    ] {
+        let expected = f[key].as_f64().unwrap();
+        assert!(
+            (ours - expected).abs() < 1e-4,
+            "{key}: ours {ours}, scikit-learn {expected}"
         );
     }
 }
