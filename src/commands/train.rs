@@ -37,7 +37,8 @@ const FEW_CONVERSIONS: usize = 100;
 /// Runs `train` and returns the saved model.
 pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     let steps = Steps::new(false);
-    let config = resolve_config(args)?;
+    // Config and rules validate before any lead is read.
+    let (config, rules) = resolve_config(args)?;
     super::require_files(&[
         (Some(&args.data), "--data"),
         (args.events.as_deref(), "--events"),
@@ -57,12 +58,6 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     };
     let missing = MissingTokens::new(&config.data.missing_values);
     let mut warnings = Vec::new();
-    // Rules validate before any lead is read.
-    let rules = match (&args.rules, &args.config) {
-        (Some(path), _) => Some(RuleSet::load(path)?),
-        (None, Some(path)) => RuleSet::from_config(&Config::read_text(path)?, path)?,
-        (None, None) => None,
-    };
     if rules.is_some() && config.blend.calibration == Method::None {
         return Err(Error::Usage(
             "blending rules needs held-out calibration leads: set [blend] calibration to platt or isotonic".into(),
@@ -412,11 +407,19 @@ struct Holdout {
     rows: Vec<usize>,
 }
 
-/// The config file (or defaults) with the command-line flags applied.
-fn resolve_config(args: &TrainArgs) -> Result<Config> {
-    let mut config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
+/// The config file (or defaults) with the command-line flags applied, and the rules to blend:
+/// `--rules`, or the config's own `[[rules]]`.
+fn resolve_config(args: &TrainArgs) -> Result<(Config, Option<RuleSet>)> {
+    let (mut config, config_rules) = match &args.config {
+        Some(path) => {
+            let text = Config::read_text(path)?;
+            (Config::parse(&text, path)?, RuleSet::from_config(&text, path)?)
+        }
+        None => (Config::default(), None),
+    };
+    let rules = match &args.rules {
+        Some(path) => Some(RuleSet::load(path)?),
+        None => config_rules,
     };
     if args.target.is_some() {
         config.data.target = args.target.clone();
@@ -438,7 +441,7 @@ fn resolve_config(args: &TrainArgs) -> Result<Config> {
             config.features.exclude.push(column.clone());
         }
     }
-    Ok(config)
+    Ok((config, rules))
 }
 
 fn add_event_features(table: &mut LeadTable, log: &EventLog, spec: &EventFeatureSpec) -> Result<EventCounts> {
