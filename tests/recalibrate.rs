@@ -8,28 +8,10 @@ use common::{leadscore, stderr_of, stdout_of, write};
 fn recalibration_follows_a_higher_conversion_rate() {
     let dir = tempfile::tempdir().unwrap();
     let (history, recent) = (dir.path().join("history"), dir.path().join("recent"));
-    for (out, seed, n) in [(&history, "11", "20000"), (&recent, "12", "10000")] {
-        assert!(leadscore()
-            .args(["synth", "--leads", n, "--seed", seed, "--out"])
-            .arg(out)
-            .output()
-            .unwrap()
-            .status
-            .success());
-    }
-    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml");
-    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/data/rules/example.toml");
+    common::synth(&history, 20000, 11);
+    common::synth(&recent, 10000, 12);
     let model = dir.path().join("model.lsm");
-    let output = leadscore()
-        .args(["train", "--config", config, "--rules", rules, "--data"])
-        .arg(history.join("leads.csv"))
-        .arg("--events")
-        .arg(history.join("events.csv"))
-        .arg("--out")
-        .arg(&model)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr_of(&output));
+    common::train_synth(&history, &model, &["--rules", common::EXAMPLE_RULES]);
 
     // Recently every sixth non-converter converted too: the old calibration is now too low.
     let text = std::fs::read_to_string(recent.join("leads.csv")).unwrap();

@@ -19,27 +19,10 @@ fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
 fn a_synthetic_batch_gets_calibrated_scores_bands_and_reasons() {
     let dir = tempfile::tempdir().unwrap();
     let (history, batch) = (dir.path().join("history"), dir.path().join("batch"));
-    for (out, seed, n) in [(&history, "1", "20000"), (&batch, "2", "4000")] {
-        assert!(leadscore()
-            .args(["synth", "--leads", n, "--seed", seed, "--out"])
-            .arg(out)
-            .output()
-            .unwrap()
-            .status
-            .success());
-    }
-    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml");
+    common::synth(&history, 20000, 1);
+    common::synth(&batch, 4000, 2);
     let model = dir.path().join("model.lsm");
-    let output = leadscore()
-        .args(["train", "--config", config, "--data"])
-        .arg(history.join("leads.csv"))
-        .arg("--events")
-        .arg(history.join("events.csv"))
-        .arg("--out")
-        .arg(&model)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr_of(&output));
+    common::train_synth(&history, &model, &[]);
 
     let scored = dir.path().join("scored.csv");
     let score = || {
@@ -204,29 +187,10 @@ fn bad_rows_go_to_the_rejects_file_and_missing_columns_stop() {
 fn rules_are_blended_into_the_score() {
     let dir = tempfile::tempdir().unwrap();
     let (history, batch) = (dir.path().join("history"), dir.path().join("batch"));
-    for (out, seed, n) in [(&history, "3", "20000"), (&batch, "4", "2000")] {
-        assert!(leadscore()
-            .args(["synth", "--leads", n, "--seed", seed, "--out"])
-            .arg(out)
-            .output()
-            .unwrap()
-            .status
-            .success());
-    }
-    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml");
-    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/data/rules/example.toml");
+    common::synth(&history, 20000, 3);
+    common::synth(&batch, 2000, 4);
     let model = dir.path().join("model.lsm");
-    let output = leadscore()
-        .args(["train", "--config", config, "--rules", rules, "--data"])
-        .arg(history.join("leads.csv"))
-        .arg("--events")
-        .arg(history.join("events.csv"))
-        .arg("--out")
-        .arg(&model)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    let printed = stdout_of(&output);
+    let printed = common::train_synth(&history, &model, &["--rules", common::EXAMPLE_RULES]);
     let blend_line = printed
         .lines()
         .find(|l| l.trim_start().starts_with("blend"))

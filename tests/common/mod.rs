@@ -65,3 +65,42 @@ pub fn train(data: &Path, model: &Path) {
         .expect("run train");
     assert!(output.status.success(), "train failed: {}", stderr_of(&output));
 }
+
+/// `leadscore synth --leads N --seed S --out DIR`, which must succeed.
+pub fn synth(out: &Path, leads: usize, seed: u64) {
+    let output = leadscore()
+        .args([
+            "synth",
+            "--leads",
+            &leads.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--out",
+        ])
+        .arg(out)
+        .output()
+        .expect("run synth");
+    assert!(output.status.success(), "synth failed: {}", stderr_of(&output));
+}
+
+/// Trains on synthetic `history` (leads and events) with `data/synth.toml` and `extra` flags;
+/// must succeed. Returns what train printed.
+pub fn train_synth(history: &Path, model: &Path, extra: &[&str]) -> String {
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml");
+    let output = leadscore()
+        .args(["train", "--config", config])
+        .args(extra)
+        .arg("--data")
+        .arg(history.join("leads.csv"))
+        .arg("--events")
+        .arg(history.join("events.csv"))
+        .arg("--out")
+        .arg(model)
+        .output()
+        .expect("run train");
+    assert!(output.status.success(), "train failed: {}", stderr_of(&output));
+    stdout_of(&output)
+}
+
+/// The shipped example rules.
+pub const EXAMPLE_RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/rules/example.toml");
