@@ -76,11 +76,6 @@ impl Values {
         }
     }
 
-    /// Number of missing cells.
-    pub fn missing_count(&self) -> usize {
-        (0..self.len()).filter(|&i| self.is_missing(i)).count()
-    }
-
     /// A short name of the type, for messages and `inspect`.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -88,19 +83,6 @@ impl Values {
             Values::Boolean(_) => "boolean",
             Values::Categorical(_) => "categorical",
             Values::Datetime(_) => "datetime",
-        }
-    }
-
-    /// Keeps only the given rows, in that order.
-    pub fn take(&self, rows: &[usize]) -> Values {
-        match self {
-            Values::Numeric(v) => Values::Numeric(rows.iter().map(|&i| v[i]).collect()),
-            Values::Boolean(v) => Values::Boolean(rows.iter().map(|&i| v[i]).collect()),
-            Values::Categorical(c) => Values::Categorical(Categorical {
-                codes: rows.iter().map(|&i| c.codes[i]).collect(),
-                levels: c.levels.clone(),
-            }),
-            Values::Datetime(v) => Values::Datetime(rows.iter().map(|&i| v[i]).collect()),
         }
     }
 }
