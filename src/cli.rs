@@ -177,12 +177,15 @@ pub struct ScoreArgs {
     /// Activity events, when the model was trained with events.
     #[arg(long)]
     pub events: Option<PathBuf>,
-    /// Cutoff date (YYYY-MM-DD) when the leads have no snapshot column (default: the latest date in the file).
+    /// Cutoff date (YYYY-MM-DD) for dates and events when the leads have no snapshot column (default: now).
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
-    /// Where to write the scores (CSV).
+    /// Where to write the scores: CSV, or Parquet when the name ends in .parquet.
     #[arg(long)]
     pub out: PathBuf,
+    /// An input column to copy into the scores file after the id (e.g. --keep email --keep owner).
+    #[arg(long, value_name = "COLUMN")]
+    pub keep: Vec<String>,
     /// Where to write rows that cannot be scored (default: beside --out, as NAME.rejects.csv).
     #[arg(long)]
     pub rejects: Option<PathBuf>,

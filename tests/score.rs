@@ -336,3 +336,83 @@ fn a_large_file_is_scored_in_batches_with_the_same_result() {
         ("99991", "99992", "L99990")
     );
 }
+
+/// Reads a Parquet file into rows of text, as the CSV reader gives them.
+fn read_parquet(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>, Vec<String>) {
+    use polars::prelude::*;
+    let frame = ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap();
+    let headers = frame.get_column_names().iter().map(|n| n.to_string()).collect();
+    let kinds = frame.dtypes().iter().map(|d| d.to_string()).collect();
+    let rows = (0..frame.height())
+        .map(|r| {
+            frame
+                .columns()
+                .iter()
+                .map(|c| match c.get(r).unwrap() {
+                    AnyValue::String(s) => s.to_string(),
+                    AnyValue::Float64(x) => format!("{x}"),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    (headers, rows, kinds)
+}
+
+#[test]
+fn kept_columns_pass_through_and_parquet_output_holds_the_same_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "leads.csv", small_leads_csv(600));
+    let model = dir.path().join("m.lsm");
+    common::train(&data, &model);
+    let mut batch = String::from("lead_id,visits,source,job_level,owner,email\n");
+    for (i, line) in small_leads_csv(30).lines().skip(1).enumerate() {
+        let fields: Vec<&str> = line.split(',').take(4).collect();
+        batch.push_str(&format!("{},\"Smith, Ann {i}\",ann{i}@example.com\n", fields.join(",")));
+    }
+    let batch = write(dir.path(), "batch.csv", batch);
+    let score = |out: &std::path::Path, keep: &[&str]| {
+        let mut command = leadscore();
+        command.args(["score", "--model"]).arg(&model).arg("--data").arg(&batch).arg("--out").arg(out);
+        for column in keep {
+            command.args(["--keep", column]);
+        }
+        command.output().unwrap()
+    };
+
+    let csv_out = dir.path().join("scored.csv");
+    let output = score(&csv_out, &["email", "owner"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let (headers, rows) = read_csv(&csv_out);
+    assert_eq!(&headers[..4], ["lead_id", "email", "owner", "score"]);
+    assert_eq!(rows.len(), 30);
+    assert_eq!(rows[7][1], "ann7@example.com");
+    assert_eq!(rows[7][2], "Smith, Ann 7");
+
+    let parquet_out = dir.path().join("scored.parquet");
+    let output = score(&parquet_out, &["email", "owner"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let (parquet_headers, parquet_rows, kinds) = read_parquet(&parquet_out);
+    assert_eq!(parquet_headers, headers);
+    assert_eq!(kinds[3], "i32", "the score is a whole number");
+    assert_eq!(kinds[7], "bool", "mql is a flag");
+    for (csv_row, parquet_row) in rows.iter().zip(&parquet_rows) {
+        for (k, (a, b)) in csv_row.iter().zip(parquet_row).enumerate() {
+            match (a.parse::<f64>(), b.parse::<f64>()) {
+                (Ok(a), Ok(b)) => assert!((a - b).abs() <= 5e-6, "{}: {a} vs {b}", headers[k]),
+                _ => assert_eq!(a, b, "{}", headers[k]),
+            }
+        }
+    }
+
+    // A kept column that is not in the file stops the run, naming it; one that repeats an
+    // output column is refused before anything is read.
+    let never = dir.path().join("never.csv");
+    let output = score(&never, &["phone"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(stderr_of(&output).contains("phone"), "{}", stderr_of(&output));
+    let output = score(&never, &["score"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("--keep score"), "{}", stderr_of(&output));
+    assert!(!never.exists());
+}

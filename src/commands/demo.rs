@@ -74,6 +74,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         as_of: None,
         out: scored.clone(),
         rejects: None,
+        keep: Vec::new(),
         fail_on_drift: false,
         batch_mib: 32,
     })?;

@@ -31,6 +31,7 @@ pub fn run(args: &RecalibrateArgs) -> Result<ModelArtifact> {
         as_of: args.as_of.as_deref(),
         rules: rules.as_ref(),
         with_outcome: true,
+        keep: &[],
     };
     let Batch {
         table,

@@ -6,6 +6,8 @@ use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use polars::io::parquet::write::{BatchedWriter, ParquetWriter};
+use polars::prelude::{Column, DataFrame, DataType, Schema};
 use rayon::prelude::*;
 
 use super::{thousands, Steps};
@@ -16,7 +18,7 @@ use crate::data::events::EventLog;
 use crate::data::infer::MissingTokens;
 use crate::data::read::{is_parquet, read_csv_chunk, read_frame, CsvChunks, RawFrame};
 use crate::data::values::Values;
-use crate::data::{leads_from_frame, parse_as_of, ColumnChoice, FeatureColumn, LeadTable};
+use crate::data::{column_as_text, leads_from_frame, parse_as_of, ColumnChoice, FeatureColumn, LeadTable};
 use crate::drift::DriftCounts;
 use crate::error::{Error, Location, Result};
 use crate::features::encoded::EncodedLeads;
@@ -47,6 +49,8 @@ pub struct Batch {
     pub model_z: Vec<f64>,
     /// Data rows of the file before this batch.
     pub row_offset: usize,
+    /// The `--keep` columns as text, for every lead of `table`.
+    pub kept: Vec<Vec<String>>,
 }
 
 /// What a batch is read with.
@@ -63,6 +67,8 @@ pub struct BatchInputs<'a> {
     pub rules: Option<&'a RuleSet>,
     /// Whether the outcome column must be there (recalibration).
     pub with_outcome: bool,
+    /// Input columns passed through to the output as they are (`--keep`).
+    pub keep: &'a [String],
 }
 
 enum Source {
@@ -171,6 +177,9 @@ impl<'a> BatchReader<'a> {
             },
         };
         let row_offset = frame.row_offset;
+        let kept = (self.inputs.keep.iter())
+            .map(|name| column_as_text(&frame, name, "kept", "--keep"))
+            .collect::<Result<Vec<_>>>()?;
         let mut table = leads_from_frame(frame, &self.choice, &self.config, self.inputs.with_outcome, self.as_of)?;
         if let (Some(spec), Some(log)) = (&self.artifact.events, &self.events) {
             let (columns, _) = log.aggregate(spec, &table.ids, &table.cutoff)?;
@@ -201,6 +210,7 @@ impl<'a> BatchReader<'a> {
             points,
             model_z,
             row_offset,
+            kept,
         }))
     }
 }
@@ -254,12 +264,142 @@ impl Output {
     }
 }
 
+/// Whether scores go to `path` as Parquet (by its extension) rather than CSV.
+fn writes_parquet(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
+}
+
+/// The scores file: CSV text, or Parquet written one row group per batch.
+enum ScoresFile {
+    Csv(Output),
+    Parquet(Output, Box<BatchedWriter<std::fs::File>>),
+}
+
+/// One batch of scored leads on its way to the writer.
+enum Written {
+    Csv(Vec<u8>),
+    Parquet(DataFrame),
+}
+
+impl ScoresFile {
+    fn create(path: &Path, header: &Header) -> Result<ScoresFile> {
+        let mut output = Output::create(path)?;
+        if !writes_parquet(path) {
+            output.write(&csv_line(&header.names())?)?;
+            return Ok(ScoresFile::Csv(output));
+        }
+        let file = output
+            .temp
+            .as_file()
+            .try_clone()
+            .map_err(|e| Error::io(path, "opening", e))?;
+        let writer = ParquetWriter::new(file)
+            .batched(&header.parquet_schema())
+            .map_err(|e| Error::Runtime(format!("writing {}: {e}", path.display())))?;
+        Ok(ScoresFile::Parquet(output, Box::new(writer)))
+    }
+
+    fn write(&mut self, batch: Written) -> Result<()> {
+        match (self, batch) {
+            (ScoresFile::Csv(output), Written::Csv(bytes)) => output.write(&bytes),
+            (ScoresFile::Parquet(output, writer), Written::Parquet(frame)) => writer
+                .write_batch(&frame)
+                .map_err(|e| Error::Runtime(format!("writing {}: {e}", output.path.display()))),
+            _ => Err(Error::Runtime("scores of the wrong format for the output file".into())),
+        }
+    }
+
+    fn finish(self) -> Result<Output> {
+        match self {
+            ScoresFile::Csv(output) => Ok(output),
+            ScoresFile::Parquet(output, writer) => {
+                writer
+                    .finish()
+                    .map_err(|e| Error::Runtime(format!("writing {}: {e}", output.path.display())))?;
+                Ok(output)
+            }
+        }
+    }
+}
+
+/// The columns of the scores file.
+struct Header {
+    id: String,
+    kept: Vec<String>,
+    rule_points: bool,
+}
+
+/// Output columns after the id and the kept columns.
+const SCORE_COLUMNS: [&str; 6] = ["score", "probability", "percentile", "band", "mql", "model_probability"];
+/// Output columns after the rule points.
+const PART_COLUMNS: [&str; 3] = ["fit", "engagement", "reasons"];
+
+impl Header {
+    fn names(&self) -> Vec<&str> {
+        let mut names = vec![self.id.as_str()];
+        names.extend(self.kept.iter().map(String::as_str));
+        names.extend(SCORE_COLUMNS);
+        if self.rule_points {
+            names.push("rule_points");
+        }
+        names.extend(PART_COLUMNS);
+        names
+    }
+
+    fn parquet_schema(&self) -> Schema {
+        let mut schema = Schema::default();
+        schema.insert(self.id.as_str().into(), DataType::String);
+        for name in &self.kept {
+            schema.insert(name.as_str().into(), DataType::String);
+        }
+        let kinds = [
+            DataType::Int32,
+            DataType::Float64,
+            DataType::Float64,
+            DataType::String,
+            DataType::Boolean,
+            DataType::Float64,
+        ];
+        for (name, kind) in SCORE_COLUMNS.iter().zip(kinds) {
+            schema.insert((*name).into(), kind);
+        }
+        if self.rule_points {
+            schema.insert("rule_points".into(), DataType::Float64);
+        }
+        for (name, kind) in PART_COLUMNS.iter().zip([DataType::String, DataType::Float64, DataType::String]) {
+            schema.insert((*name).into(), kind);
+        }
+        schema
+    }
+
+    /// Refuses kept columns that would repeat an output column.
+    fn check(&self) -> Result<()> {
+        let names = self.names();
+        for (k, name) in names.iter().enumerate() {
+            if names[..k].contains(name) {
+                return Err(Error::Usage(format!(
+                    "--keep {name}: the scores file already has a column called \"{name}\"; keep each input column once, and not the id or an output column"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Runs `score`.
 pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     let started = std::time::Instant::now();
     let artifact = ModelArtifact::load(&args.model)?;
     let rejects_path = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.out));
     let rules = artifact.blended_rules(&args.model)?;
+    let id_header = artifact.schema.id_column.clone().unwrap_or_else(|| "row".to_string());
+    let header = Header {
+        id: id_header.clone(),
+        kept: args.keep.clone(),
+        rule_points: rules.is_some(),
+    };
+    header.check()?;
     let inputs = BatchInputs {
         model_path: &args.model,
         data: &args.data,
@@ -267,34 +407,21 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
         as_of: args.as_of.as_deref(),
         rules: rules.as_ref(),
         with_outcome: false,
+        keep: &args.keep,
     };
     let mut reader = BatchReader::open(&artifact, &inputs, Some(args.batch_mib.max(1) as usize * 1024 * 1024))?;
-    let mut scored_file = Output::create(&args.out)?;
+    let parquet = writes_parquet(&args.out);
+    let mut scores_file = ScoresFile::create(&args.out, &header)?;
     let mut rejects_file: Option<Output> = None;
-    let id_header = artifact.schema.id_column.clone().unwrap_or_else(|| "row".to_string());
-    let mut header = vec![
-        id_header.as_str(),
-        "score",
-        "probability",
-        "percentile",
-        "band",
-        "mql",
-        "model_probability",
-    ];
-    if rules.is_some() {
-        header.push("rule_points");
-    }
-    header.extend(["fit", "engagement", "reasons"]);
-    scored_file.write(&csv_line(&header)?)?;
     // Writing overlaps with scoring the next batch.
-    let (to_writer, batches_to_write) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    let (to_writer, batches_to_write) = std::sync::mpsc::sync_channel::<Written>(2);
     let writer = std::thread::spawn(move || -> Result<Output> {
-        for bytes in batches_to_write {
-            scored_file.write(&bytes)?;
+        for batch in batches_to_write {
+            scores_file.write(batch)?;
         }
-        Ok(scored_file)
+        scores_file.finish()
     });
-    let finish_writing = |to_writer: std::sync::mpsc::SyncSender<Vec<u8>>,
+    let finish_writing = |to_writer: std::sync::mpsc::SyncSender<Written>,
                           writer: std::thread::JoinHandle<Result<Output>>| {
         drop(to_writer);
         writer
@@ -313,8 +440,13 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
             .scorer
             .score(&artifact.pipeline, &artifact.model, &batch.encoded, &final_z);
         drift.add(&counts);
-        let lines = score_lines(&artifact, &batch, &scores, rules.as_ref())?;
-        if to_writer.send(lines).is_err() {
+        let reasons = reasons(&artifact, &batch, &scores, rules.as_ref());
+        let written = if parquet {
+            Written::Parquet(score_frame(&artifact, &header, &batch, &scores, reasons)?)
+        } else {
+            Written::Csv(score_lines(&artifact, &batch, &scores, &reasons)?)
+        };
+        if to_writer.send(written).is_err() {
             // The writer stopped: its error says why.
             finish_writing(to_writer, writer)?;
             return Err(Error::Runtime("the writer of the scores stopped unexpectedly".into()));
@@ -346,7 +478,7 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     if show_progress {
         eprintln!();
     }
-    let scored_file = finish_writing(to_writer, writer)?;
+    let scores_file = finish_writing(to_writer, writer)?;
     let report = drift.report(&artifact.scorer.drift, &names);
     eprintln!("{}", report.describe());
     if args.fail_on_drift && report.worst() >= crate::drift::ACT {
@@ -361,7 +493,7 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
             "retrain or recalibrate the model on recent leads, or score without --fail-on-drift",
         ));
     }
-    scored_file.publish()?;
+    scores_file.publish()?;
     if let Some(file) = rejects_file {
         file.publish()?;
     }
@@ -394,19 +526,43 @@ fn csv_line(fields: &[&str]) -> Result<Vec<u8>> {
         .map_err(|e| Error::Runtime(format!("formatting CSV: {e}")))
 }
 
-/// The scored rows of a batch as CSV bytes, formatted in parallel.
-fn score_lines(
-    artifact: &ModelArtifact,
-    batch: &Batch,
-    scores: &[LeadScore],
-    rules: Option<&RuleSet>,
-) -> Result<Vec<u8>> {
+/// The reasons of each scored lead of a batch, in the field's words, worked out in parallel:
+/// the features that move the lead most, then the two rules that gave it the most points.
+fn reasons(artifact: &ModelArtifact, batch: &Batch, scores: &[LeadScore], rules: Option<&RuleSet>) -> Vec<String> {
     let columns: Vec<Option<&FeatureColumn>> = artifact
         .pipeline
         .steps
         .iter()
         .map(|s| batch.table.features.iter().find(|f| f.name == s.feature))
         .collect();
+    scores
+        .par_iter()
+        .enumerate()
+        .map(|(k, score)| {
+            let row = batch.rows[k];
+            let mut reasons: Vec<String> = score
+                .top_moves
+                .iter()
+                .map(|&(step, shift)| {
+                    let value = columns[step].and_then(|c| shown_value(c, row));
+                    describe(&artifact.pipeline.steps[step].feature, shift, value.as_deref())
+                })
+                .collect();
+            if let (Some(points), Some(rules)) = (&batch.points, rules) {
+                let mut fired = points.fired[row].clone();
+                fired.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+                for (rule, given) in fired.into_iter().take(2) {
+                    let sign = if given >= 0.0 { "+" } else { "−" };
+                    reasons.push(format!("{sign} rule {} ({given:+})", rules.rules[rule].rule.name));
+                }
+            }
+            reasons.join("; ")
+        })
+        .collect()
+}
+
+/// The scored rows of a batch as CSV bytes, formatted in parallel.
+fn score_lines(artifact: &ModelArtifact, batch: &Batch, scores: &[LeadScore], reasons: &[String]) -> Result<Vec<u8>> {
     let parts: Vec<Result<Vec<u8>>> = (0..scores.len())
         .collect::<Vec<_>>()
         .par_chunks(4096)
@@ -414,38 +570,24 @@ fn score_lines(
             let mut writer = csv::Writer::from_writer(Vec::new());
             for &k in positions {
                 let (row, score) = (batch.rows[k], &scores[k]);
-                let mut reasons: Vec<String> = score
-                    .top_moves
-                    .iter()
-                    .map(|&(step, shift)| {
-                        let value = columns[step].and_then(|c| shown_value(c, row));
-                        describe(&artifact.pipeline.steps[step].feature, shift, value.as_deref())
-                    })
-                    .collect();
-                let mut record = vec![
-                    batch.table.ids[row].clone(),
+                let mut record = vec![batch.table.ids[row].as_str()];
+                record.extend(batch.kept.iter().map(|column| column[row].as_str()));
+                let numbers = [
                     format!("{}", score.score),
                     format!("{:.6}", score.probability),
                     format!("{:.1}", score.percentile),
-                    artifact.scorer.bands.names[score.band].clone(),
-                    score.mql.to_string(),
-                    format!("{:.6}", score.model_probability),
                 ];
-                if let (Some(points), Some(rules)) = (&batch.points, rules) {
-                    record.push(format!("{}", points.total[row]));
-                    // The two rules that gave the most points, by size.
-                    let mut fired = points.fired[row].clone();
-                    fired.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
-                    for (rule, given) in fired.into_iter().take(2) {
-                        let sign = if given >= 0.0 { "+" } else { "−" };
-                        reasons.push(format!("{sign} rule {} ({given:+})", rules.rules[rule].rule.name));
-                    }
-                }
+                let (mql, model_probability) = (score.mql.to_string(), format!("{:.6}", score.model_probability));
+                record.extend(numbers.iter().map(String::as_str));
                 record.extend([
-                    score.fit.to_string(),
-                    format!("{}", score.engagement),
-                    reasons.join("; "),
+                    artifact.scorer.bands.names[score.band].as_str(),
+                    &mql,
+                    &model_probability,
                 ]);
+                let points = batch.points.as_ref().map(|p| format!("{}", p.total[row]));
+                record.extend(points.as_deref());
+                let engagement = format!("{}", score.engagement);
+                record.extend([score.fit, &engagement, &reasons[k]]);
                 writer
                     .write_record(&record)
                     .map_err(|e| Error::Runtime(format!("formatting CSV: {e}")))?;
@@ -460,6 +602,58 @@ fn score_lines(
         bytes.extend(part?);
     }
     Ok(bytes)
+}
+
+/// The scored rows of a batch as a frame with typed columns, for Parquet.
+fn score_frame(
+    artifact: &ModelArtifact,
+    header: &Header,
+    batch: &Batch,
+    scores: &[LeadScore],
+    reasons: Vec<String>,
+) -> Result<DataFrame> {
+    let text = |name: &str, rows: &[String]| -> Column {
+        Column::new(
+            name.into(),
+            batch.rows.iter().map(|&r| rows[r].as_str()).collect::<Vec<_>>(),
+        )
+    };
+    let number = |name: &str, value: &dyn Fn(&LeadScore) -> f64| -> Column {
+        Column::new(name.into(), scores.iter().map(value).collect::<Vec<f64>>())
+    };
+    let mut columns = vec![text(&header.id, &batch.table.ids)];
+    for (name, rows) in header.kept.iter().zip(&batch.kept) {
+        columns.push(text(name, rows));
+    }
+    columns.extend([
+        Column::new(
+            "score".into(),
+            scores.iter().map(|s| s.score as i32).collect::<Vec<i32>>(),
+        ),
+        number("probability", &|s| s.probability),
+        number("percentile", &|s| s.percentile),
+        Column::new(
+            "band".into(),
+            scores
+                .iter()
+                .map(|s| artifact.scorer.bands.names[s.band].as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("mql".into(), scores.iter().map(|s| s.mql).collect::<Vec<bool>>()),
+        number("model_probability", &|s| s.model_probability),
+    ]);
+    if let Some(points) = &batch.points {
+        columns.push(Column::new(
+            "rule_points".into(),
+            batch.rows.iter().map(|&r| points.total[r]).collect::<Vec<f64>>(),
+        ));
+    }
+    columns.extend([
+        Column::new("fit".into(), scores.iter().map(|s| s.fit).collect::<Vec<_>>()),
+        number("engagement", &|s| s.engagement),
+        Column::new("reasons".into(), reasons),
+    ]);
+    DataFrame::new(scores.len(), columns).map_err(|e| Error::Runtime(format!("assembling the scores: {e}")))
 }
 
 /// The unreadable rows of a batch as CSV bytes: row, line, id, column, value, reason.

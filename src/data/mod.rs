@@ -279,7 +279,7 @@ pub fn leads_from_frame(
         None => None,
     };
     let ids = match &id_column {
-        Some(name) => column_as_text(&frame, name)?,
+        Some(name) => column_as_text(&frame, name, "id", "--id")?,
         None => (1..=frame.n_rows).map(|r| r.to_string()).collect(),
     };
 
@@ -515,9 +515,10 @@ fn parse_outcome(frame: &RawFrame, name: &str, missing: &MissingTokens) -> Resul
     Ok(outcome)
 }
 
-/// Any column as text (for ids).
-fn column_as_text(frame: &RawFrame, name: &str) -> Result<Vec<String>> {
-    let index = frame.require(name, "id", "--id")?;
+/// The cells of column `name` as text (empty when missing); `what` and `flag` name the column in
+/// the error when the file lacks it.
+pub fn column_as_text(frame: &RawFrame, name: &str, what: &str, flag: &str) -> Result<Vec<String>> {
+    let index = frame.require(name, what, flag)?;
     Ok(match &frame.columns[index].cells {
         RawCells::Text(text) => text.iter().map(|c| c.unwrap_or("").trim().to_string()).collect(),
         RawCells::Typed(Values::Numeric(v) | Values::Boolean(v)) => v
