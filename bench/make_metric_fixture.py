@@ -6,7 +6,8 @@ them, for the Rust tests in tests/metrics_sklearn.rs. Rerun after changing the c
 import json
 
 import numpy as np
-from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score, roc_curve
 
 from common import ROOT
 
@@ -22,7 +23,22 @@ def case(name, y, p):
         "average_precision": average_precision_score(y, p),
         "log_loss": log_loss(y, p),
         "brier": brier_score_loss(y, p),
+        "reliability": calibration(y, p),
+        "ks": ks(y, p),
     }
+
+
+def calibration(y, p):
+    """calibration_curve with 10 uniform bins, plus the lead count of each non-empty bin."""
+    observed, predicted = calibration_curve(y, p, n_bins=10, strategy="uniform")
+    bins = np.searchsorted(np.linspace(0.0, 1.0, 11)[1:-1], p)
+    counts = np.bincount(bins, minlength=10)
+    return {"observed": observed.tolist(), "predicted": predicted.tolist(), "leads": counts[counts > 0].tolist()}
+
+
+def ks(y, p):
+    fpr, tpr, _ = roc_curve(y, p)
+    return float(np.max(tpr - fpr))
 
 
 rng = np.random.default_rng(42)

@@ -129,6 +129,136 @@ pub fn ks_statistic(outcome: &[bool], score: &[f64]) -> Option<f64> {
     Some(best)
 }
 
+/// One bin of a reliability diagram: leads whose probability fell in `(lower, upper]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReliabilityBin {
+    /// Lower edge (the first bin also holds probability 0).
+    pub lower: f64,
+    /// Upper edge.
+    pub upper: f64,
+    /// Leads in the bin.
+    pub leads: usize,
+    /// Their mean predicted probability.
+    pub predicted: f64,
+    /// The share of them that converted.
+    pub observed: f64,
+}
+
+/// Reliability diagram over `bins` equal-width probability bins, as scikit-learn's
+/// `calibration_curve(strategy="uniform")` bins them: edges `k / bins`, each bin holding
+/// `(lower, upper]`; empty bins are left out.
+pub fn reliability(outcome: &[bool], probability: &[f64], bins: usize) -> Vec<ReliabilityBin> {
+    // numpy's linspace(0, 1, bins + 1): k × (1 / bins).
+    let step = 1.0 / bins as f64;
+    let inner: Vec<f64> = (1..bins).map(|k| k as f64 * step).collect();
+    let (mut sums, mut positives, mut counts) = (vec![0.0; bins], vec![0usize; bins], vec![0usize; bins]);
+    for (&y, &p) in outcome.iter().zip(probability) {
+        let bin = inner.partition_point(|&edge| edge < p);
+        sums[bin] += p;
+        positives[bin] += usize::from(y);
+        counts[bin] += 1;
+    }
+    (0..bins)
+        .filter(|&b| counts[b] > 0)
+        .map(|b| ReliabilityBin {
+            lower: if b == 0 { 0.0 } else { inner[b - 1] },
+            upper: if b == bins - 1 { 1.0 } else { inner[b] },
+            leads: counts[b],
+            predicted: sums[b] / counts[b] as f64,
+            observed: positives[b] as f64 / counts[b] as f64,
+        })
+        .collect()
+}
+
+/// The ROC curve: (false positive rate, true positive rate) from (0, 0) through every distinct
+/// score, highest first. `None` when only one class is present.
+pub fn roc_curve(outcome: &[bool], score: &[f64]) -> Option<Vec<(f64, f64)>> {
+    let (n_pos, n_neg) = class_counts(outcome);
+    if n_pos == 0 || n_neg == 0 {
+        return None;
+    }
+    let mut order = sorted_order(score);
+    order.reverse();
+    let mut points = vec![(0.0, 0.0)];
+    let (mut pos, mut neg) = (0usize, 0usize);
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && score[order[end]] == score[order[start]] {
+            end += 1;
+        }
+        let hits = order[start..end].iter().filter(|&&i| outcome[i]).count();
+        pos += hits;
+        neg += end - start - hits;
+        points.push((neg as f64 / n_neg as f64, pos as f64 / n_pos as f64));
+        start = end;
+    }
+    Some(points)
+}
+
+/// One group of a gains table: the leads ranked by score, highest first, cut into equal groups.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GainsRow {
+    /// 1 for the top-scored group.
+    pub group: usize,
+    /// Leads in the group.
+    pub leads: usize,
+    /// Conversions in the group.
+    pub conversions: usize,
+    /// Share of the group that converted.
+    pub conversion_rate: f64,
+    /// Share of all leads in this and the higher groups.
+    pub cumulative_leads: f64,
+    /// Share of all conversions in this and the higher groups (the gain).
+    pub cumulative_conversions: f64,
+    /// The group's conversion rate over the base rate.
+    pub lift: f64,
+    /// The cumulative conversion rate over the base rate.
+    pub cumulative_lift: f64,
+}
+
+/// Cumulative gains and lift over `groups` equal-size groups of leads ranked by `score`, highest
+/// first; tied scores keep file order, so a tie can straddle two groups. Empty without
+/// conversions.
+pub fn gains(outcome: &[bool], score: &[f64], groups: usize) -> Vec<GainsRow> {
+    let (n_pos, _) = class_counts(outcome);
+    let n = outcome.len();
+    if n_pos == 0 || n == 0 {
+        return Vec::new();
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
+    let base_rate = n_pos as f64 / n as f64;
+    let (mut seen, mut converted) = (0usize, 0usize);
+    (0..groups)
+        .map(|g| {
+            let members = &order[g * n / groups..(g + 1) * n / groups];
+            let conversions = members.iter().filter(|&&i| outcome[i]).count();
+            seen += members.len();
+            converted += conversions;
+            let rate = if members.is_empty() {
+                0.0
+            } else {
+                conversions as f64 / members.len() as f64
+            };
+            GainsRow {
+                group: g + 1,
+                leads: members.len(),
+                conversions,
+                conversion_rate: rate,
+                cumulative_leads: seen as f64 / n as f64,
+                cumulative_conversions: converted as f64 / n_pos as f64,
+                lift: rate / base_rate,
+                cumulative_lift: if seen == 0 {
+                    0.0
+                } else {
+                    converted as f64 / seen as f64 / base_rate
+                },
+            }
+        })
+        .collect()
+}
+
 /// Population stability index of `actual` shares against `expected` shares (same bins):
 /// `Σ (a − e) · ln(a / e)`, with empty bins floored at 0.0001.
 pub fn psi(expected: &[f64], actual: &[f64]) -> f64 {
@@ -231,6 +361,50 @@ mod tests {
         let expected = 0.1 * (1.2f64).ln() - 0.1 * (0.8f64).ln();
         assert!((psi(&[0.5, 0.5], &[0.6, 0.4]) - expected).abs() < 1e-12);
         assert_eq!(psi(&[0.2, 0.8], &[0.2, 0.8]), 0.0);
+    }
+
+    #[test]
+    fn reliability_bins_hold_their_upper_edge() {
+        // 0.1 sits on an edge and belongs to the first bin, (0, 0.1]; 0.15 to the second.
+        let y = [false, true, true, false];
+        let p = [0.0, 0.1, 0.15, 0.95];
+        let bins = reliability(&y, &p, 10);
+        assert_eq!(bins.len(), 3);
+        assert_eq!((bins[0].leads, bins[0].observed), (2, 0.5));
+        assert!((bins[0].predicted - 0.05).abs() < 1e-12);
+        assert_eq!((bins[1].leads, bins[1].observed, bins[1].predicted), (1, 1.0, 0.15));
+        assert!((bins[1].lower - 0.1).abs() < 1e-12 && (bins[1].upper - 0.2).abs() < 1e-12);
+        assert_eq!((bins[2].lower, bins[2].upper, bins[2].leads), (0.9, 1.0, 1));
+    }
+
+    #[test]
+    fn roc_curve_steps_through_tied_scores_at_once() {
+        let curve = roc_curve(&Y, &P).unwrap();
+        // Distinct scores, highest first: 0.9(+) 0.8(+) 0.4(+,−,−) 0.35(+) 0.2(−) 0.1(−).
+        let expected = [
+            (0.0, 0.0),
+            (0.0, 0.25),
+            (0.0, 0.5),
+            (0.5, 0.75),
+            (0.5, 1.0),
+            (0.75, 1.0),
+            (1.0, 1.0),
+        ];
+        assert_eq!(curve, expected);
+    }
+
+    #[test]
+    fn gains_by_hand() {
+        // Ranked, ties in file order (rows 1, 4, 7 score 0.4: −, −, +):
+        // 0.9(+) 0.8(+) | 0.4(−) 0.4(−) | 0.4(+) 0.35(+) | 0.2(−) 0.1(−).
+        let rows = gains(&Y, &P, 4);
+        let conversions: Vec<usize> = rows.iter().map(|r| r.conversions).collect();
+        assert_eq!(conversions, [2, 0, 2, 0]);
+        assert_eq!(rows[0].lift, 2.0);
+        assert_eq!(rows[0].cumulative_conversions, 0.5);
+        assert_eq!(rows[2].cumulative_conversions, 1.0);
+        assert!((rows[2].cumulative_lift - 4.0 / 6.0 / 0.5).abs() < 1e-12);
+        assert_eq!(rows[3].cumulative_leads, 1.0);
     }
 
     #[test]

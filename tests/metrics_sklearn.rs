@@ -41,5 +41,25 @@ fn metrics_match_scikit_learn_to_1e_9() {
         );
         close(metrics::log_loss(&outcome, &probability), "log_loss");
         close(metrics::brier(&outcome, &probability), "brier");
+        close(metrics::ks_statistic(&outcome, &probability).unwrap(), "ks");
+
+        // calibration_curve(n_bins=10, strategy="uniform"): the same bins, counts and means.
+        let bins = metrics::reliability(&outcome, &probability, 10);
+        let reference = &case["reliability"];
+        let list = |key: &str| -> Vec<f64> {
+            reference[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect()
+        };
+        let (observed, predicted, leads) = (list("observed"), list("predicted"), list("leads"));
+        assert_eq!(bins.len(), observed.len(), "{name}: non-empty bins");
+        for (k, bin) in bins.iter().enumerate() {
+            assert_eq!(bin.leads as f64, leads[k], "{name} bin {k} leads");
+            assert!((bin.observed - observed[k]).abs() < 1e-9, "{name} bin {k} observed");
+            assert!((bin.predicted - predicted[k]).abs() < 1e-9, "{name} bin {k} predicted");
+        }
     }
 }
