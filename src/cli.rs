@@ -37,6 +37,9 @@ pub enum Command {
     Score(ScoreArgs),
     /// Refit the blend and calibration on recent labelled leads (or with new rules), keeping the model.
     Recalibrate(RecalibrateArgs),
+    /// Report on labelled leads whether scores can be trusted: calibration, separation, bands,
+    /// threshold against sales capacity, rule audit, model factors and drift (HTML, Markdown, JSON).
+    Evaluate(EvaluateArgs),
 }
 
 /// `leadscore demo`
@@ -225,4 +228,67 @@ pub struct RecalibrateArgs {
     /// Where to write the recalibrated model file.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// How long a period of sales work is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PeriodArg {
+    /// A day.
+    Day,
+    /// A week.
+    Week,
+    /// A month (365.25 / 12 days).
+    Month,
+}
+
+impl PeriodArg {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            PeriodArg::Day => "day",
+            PeriodArg::Week => "week",
+            PeriodArg::Month => "month",
+        }
+    }
+}
+
+/// `leadscore evaluate`
+#[derive(Debug, Args)]
+#[command(after_help = "Example (last month's leads, whose outcome is now known; sales can call 200 a week):
+  leadscore evaluate --model models/model.lsm --data last_month.csv --events events.csv \\
+                     --out reports/2026-11 --capacity 200 --period week
+
+Writes into --out: report.html (one self-contained page with inline charts, for the meeting),
+report.md with charts/*.svg (for notes and repositories), report.json with every figure
+(schema: report.schema.json), scores.csv (each lead's outcome and scores) and, when some leads
+cannot be scored, rejects.csv with the reason. The model-only probability, the rule points alone
+and the score are shown side by side.")]
+pub struct EvaluateArgs {
+    /// The model file written by `leadscore train`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Labelled leads: the model's columns and the outcome (leads whose outcome is now known).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Their events, when the model or the rules use events.
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// Rules to audit (default: the rules blended into the model, if any).
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Cutoff date (YYYY-MM-DD) for dates and events when the leads have no snapshot column (default: now).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Folder for the report (created; files in it are replaced).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Leads sales can work per period: the report finds the threshold that fits.
+    #[arg(long, value_name = "LEADS")]
+    pub capacity: Option<f64>,
+    /// The period of --capacity.
+    #[arg(long, value_enum, default_value_t = PeriodArg::Week)]
+    pub period: PeriodArg,
+    /// How many periods the leads cover (default: from their creation dates; one when they have none).
+    #[arg(long, value_name = "N")]
+    pub periods: Option<f64>,
 }

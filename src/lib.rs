@@ -16,6 +16,7 @@ pub mod features;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod report;
 pub mod rules;
 pub mod scoring;
 pub mod synth;

@@ -1,6 +1,7 @@
 //! One module per subcommand; [`run`] dispatches.
 
 pub mod demo;
+pub mod evaluate;
 pub mod inspect;
 pub mod points;
 pub mod recalibrate;
@@ -23,6 +24,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Points(args) => points::run(&args).map(|_| ()),
         Command::Score(args) => score::run(&args).map(|_| ()),
         Command::Recalibrate(args) => recalibrate::run(&args).map(|_| ()),
+        Command::Evaluate(args) => evaluate::run(&args).map(|_| ()),
     }
 }
 

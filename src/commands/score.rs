@@ -516,7 +516,7 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
 }
 
 /// One CSV record as bytes.
-fn csv_line(fields: &[&str]) -> Result<Vec<u8>> {
+pub fn csv_line(fields: &[&str]) -> Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
         .write_record(fields)
@@ -657,7 +657,7 @@ fn score_frame(
 }
 
 /// The unreadable rows of a batch as CSV bytes: row, line, id, column, value, reason.
-fn reject_lines(batch: &Batch) -> Result<Vec<u8>> {
+pub fn reject_lines(batch: &Batch) -> Result<Vec<u8>> {
     let table = &batch.table;
     let csv_file = !table
         .path

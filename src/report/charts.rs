@@ -1,0 +1,382 @@
+//! The report's charts, drawn as SVG with plotters: reliability diagram, score histogram of
+//! converters and the others, ROC curves, cumulative gains, conversion per score bucket, and
+//! leads per period against sales capacity.
+
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{Report, ScoreKind};
+use crate::error::{Error, Result};
+
+/// Size of every chart, in SVG pixels (scaled to the page by CSS).
+const SIZE: (u32, u32) = (560, 360);
+const FONT: &str = "sans-serif";
+const GRID: RGBColor = RGBColor(229, 231, 235);
+const INK: RGBColor = RGBColor(55, 65, 81);
+const IDEAL: RGBColor = RGBColor(156, 163, 175);
+const CAPACITY: RGBColor = RGBColor(220, 38, 38);
+const FITS: RGBColor = RGBColor(248, 113, 113);
+
+/// The colour of a score kind, the same in every chart and table.
+pub fn colour(kind: ScoreKind) -> RGBColor {
+    match kind {
+        ScoreKind::Score => RGBColor(29, 78, 216),
+        ScoreKind::Model => RGBColor(234, 88, 12),
+        ScoreKind::Rules => RGBColor(21, 128, 61),
+    }
+}
+
+/// A chart's file name (without `.svg`) and the SVG text.
+pub struct Chart {
+    /// File name stem, e.g. `reliability`.
+    pub name: &'static str,
+    /// Title shown above it.
+    pub title: &'static str,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// All the report's charts, in report order.
+pub fn all(report: &Report) -> Result<Vec<Chart>> {
+    let charts: [(&'static str, &'static str, fn(&Report, &Area) -> Drawn); 6] = [
+        ("reliability", "Does a score of 30 mean 30 %?", reliability),
+        ("histogram", "Scores of converters and of the others", histogram),
+        ("roc", "ROC curves", roc),
+        ("gains", "Cumulative gains: conversions found by calling the top-scored leads first", gains),
+        ("buckets", "Conversion per 10-point score bucket", buckets),
+        ("capacity", "Leads per period above each threshold", capacity),
+    ];
+    charts
+        .into_iter()
+        .map(|(name, title, draw)| {
+            let mut svg = String::new();
+            {
+                let area = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+                area.fill(&WHITE).map_err(chart_error(name))?;
+                draw(report, &area).map_err(chart_error(name))?;
+                area.present().map_err(chart_error(name))?;
+            }
+            Ok(Chart { name, title, svg })
+        })
+        .collect()
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+type Drawn = std::result::Result<(), Box<dyn std::error::Error>>;
+
+fn chart_error<E: std::fmt::Display>(name: &str) -> impl Fn(E) -> Error + '_ {
+    move |e| Error::Runtime(format!("drawing the {name} chart: {e}"))
+}
+
+/// A chart with numbers on both axes.
+type Plot<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+fn percent(v: &f64) -> String {
+    format!("{:.0}%", v * 100.0)
+}
+
+/// A unit square chart (probabilities or rates on both axes) with a light grid.
+fn unit_chart<'a, 'b>(
+    area: &'a Area<'b>,
+    x: &str,
+    y: &str,
+    y_max: f64,
+) -> std::result::Result<Plot<'a, 'b>, Box<dyn std::error::Error>> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(14)
+        .x_label_area_size(42)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0f64..1f64, 0f64..y_max)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .axis_style(INK)
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&percent)
+        .y_label_formatter(&percent)
+        .x_desc(x)
+        .y_desc(y)
+        .label_style((FONT, 13).into_font().color(&INK))
+        .axis_desc_style((FONT, 14).into_font().color(&INK))
+        .draw()?;
+    Ok(chart)
+}
+
+fn legend<'a, 'b: 'a>(chart: &mut Plot<'a, 'b>, position: SeriesLabelPosition) -> Drawn {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(GRID)
+        .label_font((FONT, 13).into_font().color(&INK))
+        .draw()
+        .map_err(|e| e.to_string().into())
+}
+
+fn line_legend(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(3))
+}
+
+fn reliability(report: &Report, area: &Area) -> Drawn {
+    let top = report
+        .reliability
+        .iter()
+        .flat_map(|r| r.bins.iter().map(|b| b.predicted.max(b.observed)))
+        .fold(0.0f64, f64::max);
+    // Zoom to where the leads are: most lead scores sit well below 100 %.
+    let limit = ((top * 10.0).ceil() / 10.0).clamp(0.1, 1.0);
+    let mut chart = ChartBuilder::on(area)
+        .margin(14)
+        .x_label_area_size(42)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0f64..limit, 0f64..limit)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .axis_style(INK)
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&percent)
+        .y_label_formatter(&percent)
+        .x_desc("predicted conversion (mean of the bin)")
+        .y_desc("observed conversion")
+        .label_style((FONT, 13).into_font().color(&INK))
+        .axis_desc_style((FONT, 14).into_font().color(&INK))
+        .draw()?;
+    chart
+        .draw_series(LineSeries::new(
+            [(0.0, 0.0), (limit, limit)],
+            IDEAL.stroke_width(1),
+        ))?
+        .label("perfectly calibrated")
+        .legend(line_legend(IDEAL));
+    // The score last, on top.
+    for r in report.reliability.iter().rev() {
+        let c = colour(r.kind);
+        let points: Vec<(f64, f64)> = r.bins.iter().map(|b| (b.predicted, b.observed)).collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
+            .label(r.label.clone())
+            .legend(line_legend(c));
+        chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+fn histogram(report: &Report, area: &Area) -> Drawn {
+    let buckets = &report.separation.histogram;
+    let converters: usize = buckets.iter().map(|b| b.converters).sum::<usize>().max(1);
+    let others: usize = buckets.iter().map(|b| b.non_converters).sum::<usize>().max(1);
+    let shares: Vec<(f64, f64, f64)> = buckets
+        .iter()
+        .map(|b| {
+            (
+                f64::from(b.from),
+                b.converters as f64 / converters as f64,
+                b.non_converters as f64 / others as f64,
+            )
+        })
+        .collect();
+    let top = shares.iter().map(|s| s.1.max(s.2)).fold(0.0, f64::max);
+    let mut chart = ChartBuilder::on(area)
+        .margin(14)
+        .x_label_area_size(42)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0f64..100f64, 0f64..(top * 1.15).max(0.01))?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .axis_style(INK)
+        .x_labels(11)
+        .y_labels(6)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&percent)
+        .x_desc("score (0–100)")
+        .y_desc("share of the group")
+        .label_style((FONT, 13).into_font().color(&INK))
+        .axis_desc_style((FONT, 14).into_font().color(&INK))
+        .draw()?;
+    let width = f64::from(super::HISTOGRAM_WIDTH);
+    let (hot, cold) = (colour(ScoreKind::Score), IDEAL);
+    chart
+        .draw_series(shares.iter().map(|&(from, _, other)| {
+            Rectangle::new([(from + 0.4, 0.0), (from + width / 2.0, other)], cold.mix(0.8).filled())
+        }))?
+        .label("did not convert")
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], cold.filled()));
+    chart
+        .draw_series(shares.iter().map(|&(from, conv, _)| {
+            Rectangle::new([(from + width / 2.0, 0.0), (from + width - 0.4, conv)], hot.filled())
+        }))?
+        .label("converted")
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], hot.filled()));
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+fn roc(report: &Report, area: &Area) -> Drawn {
+    let mut chart = unit_chart(
+        area,
+        "false positive rate (non-converters called)",
+        "true positive rate (converters found)",
+        1.0,
+    )?;
+    chart
+        .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], IDEAL.stroke_width(1)))?
+        .label("random order")
+        .legend(line_legend(IDEAL));
+    for curve in report.separation.roc.iter().rev() {
+        let c = colour(curve.kind);
+        let auc = report
+            .headline
+            .iter()
+            .find(|h| h.kind == curve.kind)
+            .and_then(|h| h.roc_auc)
+            .map(|a| format!(" (AUC {a:.3})"))
+            .unwrap_or_default();
+        chart
+            .draw_series(LineSeries::new(curve.points.clone(), c.stroke_width(2)))?
+            .label(format!("{}{auc}", curve.label))
+            .legend(line_legend(c));
+    }
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
+}
+
+fn gains(report: &Report, area: &Area) -> Drawn {
+    let mut chart = unit_chart(
+        area,
+        "share of leads called, top-scored first",
+        "share of conversions found",
+        1.0,
+    )?;
+    chart
+        .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], IDEAL.stroke_width(1)))?
+        .label("random order")
+        .legend(line_legend(IDEAL));
+    for g in report.gains.iter().rev() {
+        let c = colour(g.kind);
+        let points: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
+            .chain(g.groups.iter().map(|r| (r.cumulative_leads, r.cumulative_conversions)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
+            .label(g.label.clone())
+            .legend(line_legend(c));
+        chart.draw_series(points.iter().skip(1).map(|&p| Circle::new(p, 3, c.filled())))?;
+    }
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
+}
+
+fn buckets(report: &Report, area: &Area) -> Drawn {
+    let rows = &report.bands.buckets;
+    let mut chart = ChartBuilder::on(area)
+        .margin(14)
+        .x_label_area_size(42)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0f64..100f64, 0f64..1f64)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .axis_style(INK)
+        .x_labels(11)
+        .y_labels(6)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&percent)
+        .x_desc("score bucket")
+        .y_desc("conversion")
+        .label_style((FONT, 13).into_font().color(&INK))
+        .axis_desc_style((FONT, 14).into_font().color(&INK))
+        .draw()?;
+    let c = colour(ScoreKind::Score);
+    chart
+        .draw_series(rows.iter().filter_map(|r| {
+            r.conversion_rate.map(|rate| {
+                Rectangle::new(
+                    [(f64::from(r.from) + 1.0, 0.0), (f64::from(r.from) + 9.0, rate)],
+                    c.mix(0.85).filled(),
+                )
+            })
+        }))?
+        .label("observed conversion")
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
+    chart
+        .draw_series(LineSeries::new(
+            rows.iter()
+                .filter_map(|r| r.mean_probability.map(|p| (f64::from(r.from) + 5.0, p))),
+            INK.stroke_width(2),
+        ))?
+        .label("mean score / 100")
+        .legend(line_legend(INK));
+    chart.draw_series(
+        rows.iter()
+            .filter_map(|r| r.mean_probability.map(|p| Circle::new((f64::from(r.from) + 5.0, p), 3, INK.filled()))),
+    )?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
+}
+
+fn capacity(report: &Report, area: &Area) -> Drawn {
+    let c = &report.capacity;
+    let top = c
+        .thresholds
+        .first()
+        .map(|t| t.leads_per_period)
+        .unwrap_or(1.0)
+        .max(c.capacity.unwrap_or(0.0))
+        .max(1.0);
+    let mut chart = ChartBuilder::on(area)
+        .margin(14)
+        .x_label_area_size(42)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0f64..100f64, 0f64..top * 1.05)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(GRID)
+        .axis_style(INK)
+        .x_labels(11)
+        .y_labels(6)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .x_desc("threshold (score at or above)")
+        .y_desc(format!("leads per {}", c.period))
+        .label_style((FONT, 13).into_font().color(&INK))
+        .axis_desc_style((FONT, 14).into_font().color(&INK))
+        .draw()?;
+    let s = colour(ScoreKind::Score);
+    chart
+        .draw_series(LineSeries::new(
+            c.thresholds
+                .iter()
+                .map(|t| (f64::from(t.threshold), t.leads_per_period)),
+            s.stroke_width(2),
+        ))?
+        .label(format!("leads per {} at or above", c.period))
+        .legend(line_legend(s));
+    if let Some(capacity) = c.capacity {
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, capacity), (100.0, capacity)],
+                CAPACITY.stroke_width(2),
+            ))?
+            .label(format!("capacity: {capacity:.0} per {}", c.period))
+            .legend(line_legend(CAPACITY));
+    }
+    if let Some(t) = c.fitting_threshold {
+        let t = f64::from(t);
+        chart
+            .draw_series(LineSeries::new([(t, 0.0), (t, top)], FITS.stroke_width(2)))?
+            .label(format!("threshold that fits: {t:.0}"))
+            .legend(line_legend(FITS));
+    }
+    let mql = report.model.mql_threshold;
+    chart
+        .draw_series(LineSeries::new([(mql, 0.0), (mql, top)], INK.stroke_width(1)))?
+        .label(format!("current MQL threshold: {mql:.0}"))
+        .legend(line_legend(INK));
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
+}

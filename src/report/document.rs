@@ -1,0 +1,465 @@
+//! The report as a document: headings, sentences, tables and charts in reading order, built
+//! once from a [`Report`] and rendered to HTML by [`super::html`] and to Markdown by
+//! [`super::markdown`], so both say the same thing.
+
+use super::audit::RuleAudit;
+use super::{Report, ScoreKind, ScoreMetrics};
+
+/// One piece of the document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// A section heading (level 2) or sub-heading (level 3).
+    Heading(u8, String),
+    /// A paragraph of plain text.
+    Paragraph(String),
+    /// Something a reviewer must not miss.
+    Warning(String),
+    /// Headline figures: (label, value).
+    Figures(Vec<(String, String)>),
+    /// A table.
+    Table(Table),
+    /// Charts side by side, by name (see [`super::charts`]).
+    Charts(Vec<&'static str>),
+}
+
+/// A table; cells are plain text.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    /// Column headers.
+    pub headers: Vec<String>,
+    /// Rows.
+    pub rows: Vec<Vec<String>>,
+    /// Rows to highlight (same length as `rows`).
+    pub highlight: Vec<bool>,
+    /// Columns of numbers (right-aligned).
+    pub numeric: Vec<bool>,
+}
+
+impl Table {
+    fn new(headers: &[&str], numeric: &[bool]) -> Table {
+        Table {
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            numeric: numeric.to_vec(),
+            ..Table::default()
+        }
+    }
+
+    fn push(&mut self, row: Vec<String>, highlight: bool) {
+        self.rows.push(row);
+        self.highlight.push(highlight);
+    }
+}
+
+/// A share as a percentage: `12.3 %`.
+pub fn pct(x: f64) -> String {
+    format!("{:.1} %", 100.0 * x)
+}
+
+fn opt_pct(x: Option<f64>) -> String {
+    x.map(pct).unwrap_or_else(|| "–".into())
+}
+
+fn opt(x: Option<f64>, decimals: usize) -> String {
+    x.map(|x| format!("{x:.decimals$}")).unwrap_or_else(|| "–".into())
+}
+
+/// 1234567 → `1,234,567`.
+pub fn count(n: usize) -> String {
+    crate::commands::thousands(n)
+}
+
+/// The whole report in reading order.
+pub fn build(report: &Report) -> Vec<Block> {
+    let mut doc = Vec::new();
+    headline(report, &mut doc);
+    reliability(report, &mut doc);
+    separation(report, &mut doc);
+    bands(report, &mut doc);
+    capacity(report, &mut doc);
+    if let Some(audit) = &report.rule_audit {
+        rule_audit(audit, &mut doc);
+    }
+    factors(report, &mut doc);
+    drift(report, &mut doc);
+    doc
+}
+
+fn score_of(report: &Report) -> Option<&ScoreMetrics> {
+    report.headline.iter().find(|h| h.kind == ScoreKind::Score)
+}
+
+fn headline(report: &Report, doc: &mut Vec<Block>) {
+    for warning in &report.warnings {
+        doc.push(Block::Warning(warning.clone()));
+    }
+    doc.push(Block::Heading(2, "1. Headline".into()));
+    let data = &report.data;
+    let period = data
+        .period
+        .as_ref()
+        .map(|p| format!("{} to {}", p.from, p.to))
+        .unwrap_or_else(|| "no creation dates".into());
+    let score = score_of(report);
+    doc.push(Block::Figures(vec![
+        ("leads".into(), count(data.leads)),
+        ("conversions".into(), count(data.conversions)),
+        ("base rate".into(), pct(data.base_rate)),
+        ("period".into(), period),
+        (
+            "ROC AUC of the score".into(),
+            opt(score.and_then(|s| s.roc_auc), 3),
+        ),
+        ("calibration error".into(), score.and_then(|s| s.ece).map(pct).unwrap_or("–".into())),
+    ]));
+    let mut text = format!(
+        "{} labelled leads of {} scored with {} (trained {} on {} leads of {}).",
+        count(data.leads),
+        data.file,
+        report.model.file,
+        report.model.trained_at.get(..10).unwrap_or(&report.model.trained_at),
+        count(report.model.training_leads),
+        report.model.trained_on
+    );
+    if data.rejected > 0 {
+        text.push_str(&format!(
+            " {} leads could not be scored and are not counted here; they are listed with the reason in {}.",
+            count(data.rejected),
+            data.rejects_file.as_deref().unwrap_or("the rejects file")
+        ));
+    }
+    doc.push(Block::Paragraph(text));
+    let mut table = Table::new(
+        &["", "ROC AUC", "PR AUC", "log loss", "Brier", "calibration error (ECE)", "KS"],
+        &[false, true, true, true, true, true, true],
+    );
+    for h in &report.headline {
+        table.push(
+            vec![
+                h.label.clone(),
+                opt(h.roc_auc, 4),
+                opt(h.pr_auc, 4),
+                opt(h.log_loss, 4),
+                opt(h.brier, 4),
+                h.ece.map(pct).unwrap_or("–".into()),
+                opt(h.ks, 4),
+            ],
+            h.kind == ScoreKind::Score,
+        );
+    }
+    doc.push(Block::Table(table));
+    doc.push(Block::Paragraph(
+        "ROC AUC: the chance that a converter scores above a lead that did not convert (0.5 is a coin toss). \
+         PR AUC: how clean the top of the list is. Log loss and Brier: how close the probabilities are to the \
+         outcomes (lower is better). Calibration error: the average gap between the score and the conversion \
+         actually seen, over ten equal groups of leads. KS: the widest gap between the score distributions \
+         of converters and the others. Rule points are a ranking, not a probability, so only the ranking \
+         figures apply to them."
+            .into(),
+    ));
+}
+
+fn reliability(report: &Report, doc: &mut Vec<Block>) {
+    doc.push(Block::Heading(2, "2. Does a score of 30 mean 30 %?".into()));
+    let Some(score) = report.reliability.iter().find(|r| r.kind == ScoreKind::Score) else {
+        return;
+    };
+    let worst = score
+        .bins
+        .iter()
+        .filter(|b| b.leads >= 30)
+        .max_by(|a, b| (a.predicted - a.observed).abs().total_cmp(&(b.predicted - b.observed).abs()));
+    let mut text = String::from(
+        "Leads are grouped by their probability in steps of 10 points; each point compares the mean score \
+         of a group with the share of it that converted. On the grey diagonal, a score means what it says.",
+    );
+    if let Some(b) = worst {
+        text.push_str(&format!(
+            " The largest gap among groups of 30 leads or more: leads scored {:.0}–{:.0} were given {} on average and {} converted.",
+            100.0 * b.lower,
+            100.0 * b.upper,
+            pct(b.predicted),
+            pct(b.observed)
+        ));
+    }
+    doc.push(Block::Paragraph(text));
+    doc.push(Block::Charts(vec!["reliability"]));
+    let mut table = Table::new(
+        &["score", "leads", "predicted", "observed", "gap"],
+        &[false, true, true, true, true],
+    );
+    for b in &score.bins {
+        let gap = b.observed - b.predicted;
+        table.push(
+            vec![
+                format!("{:.0}–{:.0}", 100.0 * b.lower, 100.0 * b.upper),
+                count(b.leads),
+                pct(b.predicted),
+                pct(b.observed),
+                format!("{:+.1} pts", 100.0 * gap),
+            ],
+            b.leads >= 30 && gap.abs() >= 0.05,
+        );
+    }
+    doc.push(Block::Table(table));
+}
+
+fn separation(report: &Report, doc: &mut Vec<Block>) {
+    doc.push(Block::Heading(2, "3. Hot and cold: does the score separate them?".into()));
+    doc.push(Block::Paragraph(
+        "Left: where converters and the others land on the 0–100 score (each group sums to 100 %); the \
+         further apart, the better. Right: the ROC curve of each score; the closer to the top-left corner, \
+         the better."
+            .into(),
+    ));
+    doc.push(Block::Charts(vec!["histogram", "roc"]));
+    doc.push(Block::Heading(3, "Gains and lift per decile".into()));
+    let Some(score) = report.gains.iter().find(|g| g.kind == ScoreKind::Score) else {
+        return;
+    };
+    if let Some(top) = score.groups.first() {
+        let third = score.groups.get(2);
+        doc.push(Block::Paragraph(format!(
+            "Calling the top 10 % of leads by score finds {} of all conversions ({:.1}× the base rate){}.",
+            pct(top.cumulative_conversions),
+            top.lift,
+            third
+                .map(|t| format!("; the top 30 % finds {}", pct(t.cumulative_conversions)))
+                .unwrap_or_default()
+        )));
+    }
+    doc.push(Block::Charts(vec!["gains"]));
+    let mut headers = vec!["decile", "leads", "conversions", "conversion", "cumulative gain", "lift"];
+    let others: Vec<&super::Gains> = report.gains.iter().filter(|g| g.kind != ScoreKind::Score).collect();
+    let other_headers: Vec<String> = others.iter().map(|g| format!("gain: {}", g.label)).collect();
+    headers.extend(other_headers.iter().map(String::as_str));
+    let mut numeric = vec![false];
+    numeric.extend(std::iter::repeat_n(true, headers.len() - 1));
+    let mut table = Table::new(&headers, &numeric);
+    for (k, row) in score.groups.iter().enumerate() {
+        let mut cells = vec![
+            format!("{}", row.group),
+            count(row.leads),
+            count(row.conversions),
+            pct(row.conversion_rate),
+            pct(row.cumulative_conversions),
+            format!("{:.2}×", row.lift),
+        ];
+        cells.extend(
+            others
+                .iter()
+                .map(|g| g.groups.get(k).map(|r| pct(r.cumulative_conversions)).unwrap_or_default()),
+        );
+        table.push(cells, false);
+    }
+    doc.push(Block::Table(table));
+}
+
+/// Leads and conversion per range of scores; bands are named, buckets are their range.
+fn range_table(rows: &[super::ScoreRange], named: bool, mql: f64) -> Table {
+    let mut headers = vec!["scores", "leads", "share of leads", "conversions", "conversion", "mean score"];
+    if named {
+        headers.insert(0, "band");
+    }
+    let mut numeric = vec![true; headers.len()];
+    numeric[0] = false;
+    numeric[1] = !named;
+    let mut table = Table::new(&headers, &numeric);
+    let total: usize = rows.iter().map(|r| r.leads).sum();
+    for r in rows {
+        let mut cells = if named { vec![r.name.clone()] } else { Vec::new() };
+        cells.extend([
+                format!("{}–{}", r.from, r.to),
+                count(r.leads),
+                pct(r.leads as f64 / total.max(1) as f64),
+                count(r.conversions),
+                opt_pct(r.conversion_rate),
+                opt(r.mean_probability.map(|p| 100.0 * p), 1),
+        ]);
+        table.push(cells, f64::from(r.from) >= mql);
+    }
+    table
+}
+
+fn bands(report: &Report, doc: &mut Vec<Block>) {
+    doc.push(Block::Heading(2, "4. Bands and MQLs".into()));
+    let mql = &report.bands.mql;
+    doc.push(Block::Paragraph(format!(
+        "{} leads scored {:.0} or more and are MQLs; {} of them converted ({}), {} of all conversions.",
+        count(mql.leads),
+        mql.threshold,
+        count(mql.conversions),
+        opt_pct(mql.conversion_rate),
+        pct(mql.share_of_conversions)
+    )));
+    doc.push(Block::Table(range_table(&report.bands.bands, true, mql.threshold)));
+    doc.push(Block::Heading(3, "Per 10-point score bucket".into()));
+    doc.push(Block::Paragraph(
+        "Bars: the conversion seen in each bucket; line: the mean score of its leads. A calibrated score keeps \
+         the bars on the line."
+            .into(),
+    ));
+    doc.push(Block::Charts(vec!["buckets"]));
+    doc.push(Block::Table(range_table(&report.bands.buckets, false, mql.threshold)));
+}
+
+fn capacity(report: &Report, doc: &mut Vec<Block>) {
+    let c = &report.capacity;
+    doc.push(Block::Heading(2, "5. Threshold against sales capacity".into()));
+    let mut text = format!(
+        "The leads cover {:.1} {}s ({}).",
+        c.periods, c.period, c.periods_from
+    );
+    let row_at = |t: u32| c.thresholds.iter().find(|r| r.threshold == t);
+    match (c.capacity, c.fitting_threshold.and_then(row_at)) {
+        (Some(capacity), Some(row)) => text.push_str(&format!(
+            " Sales can work {capacity:.0} leads a {}: the lowest threshold that fits is {}, with {:.1} leads a {} above it; {} of them convert, and they hold {} of all conversions.",
+            c.period,
+            row.threshold,
+            row.leads_per_period,
+            c.period,
+            opt_pct(row.precision),
+            pct(row.recall)
+        )),
+        (Some(capacity), None) => text.push_str(&format!(
+            " Even a score of 100 sends more than {capacity:.0} leads a {}.",
+            c.period
+        )),
+        (None, _) => text.push_str(" Pass --capacity (leads sales can work per period) to find the threshold that fits."),
+    }
+    if let Some(row) = row_at(report.model.mql_threshold as u32) {
+        text.push_str(&format!(
+            " The current MQL threshold, {}, sends {:.1} leads a {}.",
+            row.threshold, row.leads_per_period, c.period
+        ));
+    }
+    doc.push(Block::Paragraph(text));
+    doc.push(Block::Charts(vec!["capacity"]));
+    let mut table = Table::new(
+        &["threshold", "leads", "per period", "precision", "recall"],
+        &[false, true, true, true, true],
+    );
+    for row in &c.thresholds {
+        let fits = Some(row.threshold) == c.fitting_threshold;
+        let current = f64::from(row.threshold) == report.model.mql_threshold;
+        if row.threshold % 10 != 0 && !fits && !current {
+            continue;
+        }
+        let mut label = row.threshold.to_string();
+        if fits {
+            label.push_str(" (fits capacity)");
+        }
+        if current {
+            label.push_str(" (current MQL)");
+        }
+        table.push(
+            vec![
+                label,
+                count(row.leads),
+                format!("{:.1}", row.leads_per_period),
+                opt_pct(row.precision),
+                pct(row.recall),
+            ],
+            fits,
+        );
+    }
+    doc.push(Block::Table(table));
+}
+
+fn rule_audit(audit: &RuleAudit, doc: &mut Vec<Block>) {
+    doc.push(Block::Heading(2, "6. Rule audit: are the points right?".into()));
+    let scale = match audit.log_odds_per_point {
+        Some(w) => format!(
+            "On these leads one point of the current total is worth {w:.4} log-odds, so a rule whose effect \
+             is 1 log-odds deserves about {:.0} points.",
+            1.0 / w
+        ),
+        None => "The current points do not rank these leads the right way round, so no points can be \
+                 suggested on their scale."
+            .into(),
+    };
+    doc.push(Block::Paragraph(format!(
+        "Each rule's effect is measured with all rules together (what it adds beyond the others), then put on \
+         the scale of the current points. {scale} Flagged rows disagree in sign or by more than a factor of \
+         two; rules that fired for fewer than {} leads are not judged.",
+        super::audit::MIN_FIRED
+    )));
+    let mut table = Table::new(
+        &[
+            "rule",
+            "points",
+            "fired",
+            "conversion when fired",
+            "when not",
+            "lift",
+            "suggested points",
+            "verdict",
+        ],
+        &[false, true, true, true, true, true, true, false],
+    );
+    for r in &audit.rules {
+        table.push(
+            vec![
+                r.name.clone(),
+                format!("{:+}", r.points),
+                format!("{} ({})", count(r.fired), pct(r.fired_share)),
+                opt_pct(r.conversion_when_fired),
+                opt_pct(r.conversion_when_not),
+                r.lift.map(|l| format!("{l:.2}×")).unwrap_or("–".into()),
+                r.suggested_points.map(|s| format!("{:+.0}", s)).unwrap_or("–".into()),
+                r.verdict_words().into(),
+            ],
+            r.flagged(),
+        );
+    }
+    doc.push(Block::Table(table));
+}
+
+fn factors(report: &Report, doc: &mut Vec<Block>) {
+    doc.push(Block::Heading(2, "7. What the model learned".into()));
+    doc.push(Block::Paragraph(
+        "The strongest factors of the model, for and against converting. For numbers, the effect is per \
+         standard deviation of the training leads; for categories, against leads without that value."
+            .into(),
+    ));
+    for (title, list) in [
+        ("For converting", &report.factors.positive),
+        ("Against converting", &report.factors.negative),
+    ] {
+        doc.push(Block::Heading(3, title.into()));
+        let mut table = Table::new(&["factor", "kind", "log-odds", "in words"], &[false, false, true, false]);
+        for f in list {
+            table.push(
+                vec![
+                    f.input.clone(),
+                    if f.role == "explicit" { "who the lead is" } else { "what the lead does" }.into(),
+                    format!("{:+.3}", f.coefficient),
+                    f.words.clone(),
+                ],
+                false,
+            );
+        }
+        doc.push(Block::Table(table));
+    }
+    if !report.factors.training_warnings.is_empty() {
+        doc.push(Block::Heading(3, "Warnings from training".into()));
+        for w in &report.factors.training_warnings {
+            doc.push(Block::Warning(w.clone()));
+        }
+    }
+}
+
+fn drift(report: &Report, doc: &mut Vec<Block>) {
+    let d = &report.drift;
+    doc.push(Block::Heading(2, "8. Drift from the training leads".into()));
+    doc.push(Block::Paragraph(format!(
+        "Population stability index (PSI) of the score: {:.3} ({}). Below 0.1 the leads look like the training \
+         leads; from 0.1 watch; from 0.25 retrain or recalibrate.",
+        d.score_psi,
+        d.score_level
+    )));
+    let mut table = Table::new(&["feature", "PSI", "level"], &[false, true, false]);
+    for f in d.features.iter().take(10) {
+        table.push(vec![f.feature.clone(), format!("{:.3}", f.psi), f.level.clone()], f.level != "stable");
+    }
+    doc.push(Block::Table(table));
+}
