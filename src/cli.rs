@@ -254,7 +254,8 @@ impl PeriodArg {
 
 /// `leadscore evaluate`
 #[derive(Debug, Args)]
-#[command(after_help = "Example (last month's leads, whose outcome is now known; sales can call 200 a week):
+#[command(
+    after_help = "Example (last month's leads, whose outcome is now known; sales can call 200 a week):
   leadscore evaluate --model models/model.lsm --data last_month.csv --events events.csv \\
                      --out reports/2026-11 --capacity 200 --period week
 
@@ -262,7 +263,8 @@ Writes into --out: report.html (one self-contained page with inline charts, for 
 report.md with charts/*.svg (for notes and repositories), report.json with every figure
 (schema: report.schema.json), scores.csv (each lead's outcome and scores) and, when some leads
 cannot be scored, rejects.csv with the reason. The model-only probability, the rule points alone
-and the score are shown side by side.")]
+and the score are shown side by side."
+)]
 pub struct EvaluateArgs {
     /// The model file written by `leadscore train`.
     #[arg(long)]

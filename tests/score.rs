@@ -373,7 +373,13 @@ fn kept_columns_pass_through_and_parquet_output_holds_the_same_scores() {
     let batch = write(dir.path(), "batch.csv", batch);
     let score = |out: &std::path::Path, keep: &[&str]| {
         let mut command = leadscore();
-        command.args(["score", "--model"]).arg(&model).arg("--data").arg(&batch).arg("--out").arg(out);
+        command
+            .args(["score", "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(&batch)
+            .arg("--out")
+            .arg(out);
         for column in keep {
             command.args(["--keep", column]);
         }

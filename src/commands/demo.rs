@@ -1,7 +1,7 @@
 //! `leadscore demo`: synthetic leads → trained model → scored new leads, with every file's path
 //! printed.
 
-use crate::cli::{DemoArgs, ScoreArgs, SynthArgs, TrainArgs};
+use crate::cli::{DemoArgs, EvaluateArgs, PeriodArg, ScoreArgs, SynthArgs, TrainArgs};
 use crate::error::{Error, Result};
 
 /// The config the demo trains with: the synthetic data's columns, and its competitors.
@@ -18,12 +18,18 @@ pub fn demo_config() -> String {
     )
 }
 
+/// The marketing team's rules the demo blends in: the example rules of the repository.
+pub const DEMO_RULES: &str = include_str!("../../data/rules/example.toml");
+
+/// Sales capacity the demo's report plans for: leads a week.
+const DEMO_CAPACITY: f64 = 5.0;
+
 /// Runs `demo`.
 pub fn run(args: &DemoArgs) -> Result<()> {
     let data = args.out.join("data");
     let batch = args.out.join("new-leads");
     println!(
-        "1/4 generating {} synthetic historical leads",
+        "1/5 generating {} synthetic historical leads",
         super::thousands(args.leads)
     );
     super::synth::run(&SynthArgs {
@@ -33,8 +39,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     })?;
     let config = args.out.join("leadscore.toml");
     crate::output::write_atomically(&config, demo_config().as_bytes())?;
+    let rules = args.out.join("rules.toml");
+    crate::output::write_atomically(&rules, DEMO_RULES.as_bytes())?;
 
-    println!("\n2/4 training a conversion model");
+    println!("\n2/5 training a conversion model, blended with the example rule points");
     let model = args.out.join("model.lsm");
     let artifact = super::train::run(&TrainArgs {
         data: data.join("leads.csv"),
@@ -47,7 +55,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         split: None,
         seed: None,
         validation_data: None,
-        rules: None,
+        rules: Some(rules.clone()),
         out: model.clone(),
     })?;
     if !artifact.training.validation.roc_auc.is_finite() {
@@ -58,14 +66,14 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         super::inspect::render(&artifact, &model.display().to_string(), 5)
     );
 
-    let new_leads = (args.leads / 10).max(100);
-    println!("3/4 generating {} new leads to score", super::thousands(new_leads));
+    let new_leads = (args.leads / 4).max(100);
+    println!("3/5 generating {} new leads to score", super::thousands(new_leads));
     super::synth::run(&SynthArgs {
         leads: new_leads,
         seed: args.seed.wrapping_add(1),
         out: batch.clone(),
     })?;
-    println!("\n4/4 scoring them");
+    println!("\n4/5 scoring them");
     let scored = args.out.join("scored.csv");
     super::score::run(&ScoreArgs {
         model: model.clone(),
@@ -78,6 +86,19 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         fail_on_drift: false,
         batch_mib: 32,
     })?;
+    println!("\n5/5 evaluating the scores against the new leads' outcomes");
+    let report = args.out.join("report");
+    super::evaluate::run(&EvaluateArgs {
+        model: model.clone(),
+        data: batch.join("leads.csv"),
+        events: Some(batch.join("events.csv")),
+        rules: None,
+        as_of: None,
+        out: report.clone(),
+        capacity: Some(DEMO_CAPACITY),
+        period: PeriodArg::Week,
+        periods: None,
+    })?;
     println!();
     println!("everything is in {}:", args.out.display());
     println!("  {}   synthetic leads, events and the planted truth", data.display());
@@ -85,6 +106,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     println!(
         "  {}   new leads, scored 0–100 with band, MQL flag and reasons",
         scored.display()
+    );
+    println!(
+        "  {}   the report for the sales and marketing meeting (also report.md, report.json)",
+        report.join("report.html").display()
     );
     println!(
         "  {}   the model file (see `leadscore inspect {}`)",

@@ -66,10 +66,7 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
     if conversions == 0 || conversions == outcome.len() {
         return Err(Error::rejected(
             Location::file(&args.data).column(&artifact.schema.target_column),
-            format!(
-                "all {} scored leads have the same outcome",
-                thousands(outcome.len())
-            ),
+            format!("all {} scored leads have the same outcome", thousands(outcome.len())),
             "evaluate on leads of which some converted and some did not",
         ));
     }
@@ -77,12 +74,11 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
     let final_z = final_log_odds(artifact.blend.as_ref(), &batch.model_z, |k| {
         batch.points.as_ref().map(|p| p.total[batch.rows[k]])
     });
-    let (scores, drift_counts): (Vec<_>, DriftCounts) =
-        steps.step("scoring", || {
-            Ok(artifact
-                .scorer
-                .score(&artifact.pipeline, &artifact.model, &batch.encoded, &final_z))
-        })?;
+    let (scores, drift_counts): (Vec<_>, DriftCounts) = steps.step("scoring", || {
+        Ok(artifact
+            .scorer
+            .score(&artifact.pipeline, &artifact.model, &batch.encoded, &final_z))
+    })?;
     let probability: Vec<f64> = scores.iter().map(|s| s.probability).collect();
     let score: Vec<f64> = scores.iter().map(|s| s.score).collect();
     let model_probability: Vec<f64> = batch.model_z.iter().map(|&z| sigmoid(z)).collect();
@@ -226,23 +222,32 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
     steps.step("writing the report", || {
         let charts = charts::all(&report)?;
         let blocks = document::build(&report);
-        let json = serde_json::to_string_pretty(&report)
-            .map_err(|e| Error::Runtime(format!("writing report.json: {e}")))?;
+        let json =
+            serde_json::to_string_pretty(&report).map_err(|e| Error::Runtime(format!("writing report.json: {e}")))?;
         let write = |name: &str, text: &[u8]| crate::output::write_atomically(&args.out.join(name), text);
         for chart in &charts {
             write(&format!("charts/{}.svg", chart.name), chart.svg.as_bytes())?;
         }
         write("report.json", json.as_bytes())?;
         write("report.schema.json", report::SCHEMA.as_bytes())?;
-        write("report.md", report::markdown::render(&report, &blocks, &charts).as_bytes())?;
-        write("scores.csv", &scores_csv(&batch, &outcome, &scores, rule_points.as_deref(), &model_probability)?)?;
+        write(
+            "report.md",
+            report::markdown::render(&report, &blocks, &charts).as_bytes(),
+        )?;
+        write(
+            "scores.csv",
+            &scores_csv(&batch, &outcome, &scores, rule_points.as_deref(), &model_probability)?,
+        )?;
         if rejected > 0 {
             let mut bytes = csv_line(&["row", "line", "id", "column", "value", "reason"])?;
             bytes.extend(reject_lines(&batch)?);
             write("rejects.csv", &bytes)?;
         }
         // The page last: when it is there, everything it points to is too.
-        write("report.html", report::html::render(&report, &blocks, &charts).as_bytes())
+        write(
+            "report.html",
+            report::html::render(&report, &blocks, &charts).as_bytes(),
+        )
     })?;
 
     let score_metrics = report.headline.iter().find(|h| h.kind == ScoreKind::Score);

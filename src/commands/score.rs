@@ -367,7 +367,10 @@ impl Header {
         if self.rule_points {
             schema.insert("rule_points".into(), DataType::Float64);
         }
-        for (name, kind) in PART_COLUMNS.iter().zip([DataType::String, DataType::Float64, DataType::String]) {
+        for (name, kind) in PART_COLUMNS
+            .iter()
+            .zip([DataType::String, DataType::Float64, DataType::String])
+        {
             schema.insert((*name).into(), kind);
         }
         schema

@@ -39,11 +39,15 @@ pub struct Chart {
 
 /// All the report's charts, in report order.
 pub fn all(report: &Report) -> Result<Vec<Chart>> {
-    let charts: [(&'static str, &'static str, fn(&Report, &Area) -> Drawn); 6] = [
+    let charts: [(&'static str, &'static str, Draw); 6] = [
         ("reliability", "Does a score of 30 mean 30 %?", reliability),
         ("histogram", "Scores of converters and of the others", histogram),
         ("roc", "ROC curves", roc),
-        ("gains", "Cumulative gains: conversions found by calling the top-scored leads first", gains),
+        (
+            "gains",
+            "Cumulative gains: conversions found by calling the top-scored leads first",
+            gains,
+        ),
         ("buckets", "Conversion per 10-point score bucket", buckets),
         ("capacity", "Leads per period above each threshold", capacity),
     ];
@@ -64,6 +68,8 @@ pub fn all(report: &Report) -> Result<Vec<Chart>> {
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Drawn = std::result::Result<(), Box<dyn std::error::Error>>;
+/// Draws one chart of a report on an area.
+type Draw = fn(&Report, &Area) -> Drawn;
 
 fn chart_error<E: std::fmt::Display>(name: &str) -> impl Fn(E) -> Error + '_ {
     move |e| Error::Runtime(format!("drawing the {name} chart: {e}"))
@@ -148,10 +154,7 @@ fn reliability(report: &Report, area: &Area) -> Drawn {
         .axis_desc_style((FONT, 14).into_font().color(&INK))
         .draw()?;
     chart
-        .draw_series(LineSeries::new(
-            [(0.0, 0.0), (limit, limit)],
-            IDEAL.stroke_width(1),
-        ))?
+        .draw_series(LineSeries::new([(0.0, 0.0), (limit, limit)], IDEAL.stroke_width(1)))?
         .label("perfectly calibrated")
         .legend(line_legend(IDEAL));
     // The score last, on top.
@@ -312,10 +315,10 @@ fn buckets(report: &Report, area: &Area) -> Drawn {
         ))?
         .label("mean score / 100")
         .legend(line_legend(INK));
-    chart.draw_series(
-        rows.iter()
-            .filter_map(|r| r.mean_probability.map(|p| Circle::new((f64::from(r.from) + 5.0, p), 3, INK.filled()))),
-    )?;
+    chart.draw_series(rows.iter().filter_map(|r| {
+        r.mean_probability
+            .map(|p| Circle::new((f64::from(r.from) + 5.0, p), 3, INK.filled()))
+    }))?;
     legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 

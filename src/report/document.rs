@@ -105,11 +105,11 @@ fn headline(report: &Report, doc: &mut Vec<Block>) {
         ("conversions".into(), count(data.conversions)),
         ("base rate".into(), pct(data.base_rate)),
         ("period".into(), period),
+        ("ROC AUC of the score".into(), opt(score.and_then(|s| s.roc_auc), 3)),
         (
-            "ROC AUC of the score".into(),
-            opt(score.and_then(|s| s.roc_auc), 3),
+            "calibration error".into(),
+            score.and_then(|s| s.ece).map(pct).unwrap_or("–".into()),
         ),
-        ("calibration error".into(), score.and_then(|s| s.ece).map(pct).unwrap_or("–".into())),
     ]));
     let mut text = format!(
         "{} labelled leads of {} scored with {} (trained {} on {} leads of {}).",
@@ -129,7 +129,15 @@ fn headline(report: &Report, doc: &mut Vec<Block>) {
     }
     doc.push(Block::Paragraph(text));
     let mut table = Table::new(
-        &["", "ROC AUC", "PR AUC", "log loss", "Brier", "calibration error (ECE)", "KS"],
+        &[
+            "",
+            "ROC AUC",
+            "PR AUC",
+            "log loss",
+            "Brier",
+            "calibration error (ECE)",
+            "KS",
+        ],
         &[false, true, true, true, true, true, true],
     );
     for h in &report.headline {
@@ -163,11 +171,11 @@ fn reliability(report: &Report, doc: &mut Vec<Block>) {
     let Some(score) = report.reliability.iter().find(|r| r.kind == ScoreKind::Score) else {
         return;
     };
-    let worst = score
-        .bins
-        .iter()
-        .filter(|b| b.leads >= 30)
-        .max_by(|a, b| (a.predicted - a.observed).abs().total_cmp(&(b.predicted - b.observed).abs()));
+    let worst = score.bins.iter().filter(|b| b.leads >= 30).max_by(|a, b| {
+        (a.predicted - a.observed)
+            .abs()
+            .total_cmp(&(b.predicted - b.observed).abs())
+    });
     let mut text = String::from(
         "Leads are grouped by their probability in steps of 10 points; each point compares the mean score \
          of a group with the share of it that converted. On the grey diagonal, a score means what it says.",
@@ -204,7 +212,10 @@ fn reliability(report: &Report, doc: &mut Vec<Block>) {
 }
 
 fn separation(report: &Report, doc: &mut Vec<Block>) {
-    doc.push(Block::Heading(2, "3. Hot and cold: does the score separate them?".into()));
+    doc.push(Block::Heading(
+        2,
+        "3. Hot and cold: does the score separate them?".into(),
+    ));
     doc.push(Block::Paragraph(
         "Left: where converters and the others land on the 0–100 score (each group sums to 100 %); the \
          further apart, the better. Right: the ROC curve of each score; the closer to the top-left corner, \
@@ -228,7 +239,14 @@ fn separation(report: &Report, doc: &mut Vec<Block>) {
         )));
     }
     doc.push(Block::Charts(vec!["gains"]));
-    let mut headers = vec!["decile", "leads", "conversions", "conversion", "cumulative gain", "lift"];
+    let mut headers = vec![
+        "decile",
+        "leads",
+        "conversions",
+        "conversion",
+        "cumulative gain",
+        "lift",
+    ];
     let others: Vec<&super::Gains> = report.gains.iter().filter(|g| g.kind != ScoreKind::Score).collect();
     let other_headers: Vec<String> = others.iter().map(|g| format!("gain: {}", g.label)).collect();
     headers.extend(other_headers.iter().map(String::as_str));
@@ -244,11 +262,12 @@ fn separation(report: &Report, doc: &mut Vec<Block>) {
             pct(row.cumulative_conversions),
             format!("{:.2}×", row.lift),
         ];
-        cells.extend(
-            others
-                .iter()
-                .map(|g| g.groups.get(k).map(|r| pct(r.cumulative_conversions)).unwrap_or_default()),
-        );
+        cells.extend(others.iter().map(|g| {
+            g.groups
+                .get(k)
+                .map(|r| pct(r.cumulative_conversions))
+                .unwrap_or_default()
+        }));
         table.push(cells, false);
     }
     doc.push(Block::Table(table));
@@ -256,7 +275,14 @@ fn separation(report: &Report, doc: &mut Vec<Block>) {
 
 /// Leads and conversion per range of scores; bands are named, buckets are their range.
 fn range_table(rows: &[super::ScoreRange], named: bool, mql: f64) -> Table {
-    let mut headers = vec!["scores", "leads", "share of leads", "conversions", "conversion", "mean score"];
+    let mut headers = vec![
+        "scores",
+        "leads",
+        "share of leads",
+        "conversions",
+        "conversion",
+        "mean score",
+    ];
     if named {
         headers.insert(0, "band");
     }
@@ -268,12 +294,12 @@ fn range_table(rows: &[super::ScoreRange], named: bool, mql: f64) -> Table {
     for r in rows {
         let mut cells = if named { vec![r.name.clone()] } else { Vec::new() };
         cells.extend([
-                format!("{}–{}", r.from, r.to),
-                count(r.leads),
-                pct(r.leads as f64 / total.max(1) as f64),
-                count(r.conversions),
-                opt_pct(r.conversion_rate),
-                opt(r.mean_probability.map(|p| 100.0 * p), 1),
+            format!("{}–{}", r.from, r.to),
+            count(r.leads),
+            pct(r.leads as f64 / total.max(1) as f64),
+            count(r.conversions),
+            opt_pct(r.conversion_rate),
+            opt(r.mean_probability.map(|p| 100.0 * p), 1),
         ]);
         table.push(cells, f64::from(r.from) >= mql);
     }
@@ -305,10 +331,7 @@ fn bands(report: &Report, doc: &mut Vec<Block>) {
 fn capacity(report: &Report, doc: &mut Vec<Block>) {
     let c = &report.capacity;
     doc.push(Block::Heading(2, "5. Threshold against sales capacity".into()));
-    let mut text = format!(
-        "The leads cover {:.1} {}s ({}).",
-        c.periods, c.period, c.periods_from
-    );
+    let mut text = format!("The leads cover {:.1} {}s ({}).", c.periods, c.period, c.periods_from);
     let row_at = |t: u32| c.thresholds.iter().find(|r| r.threshold == t);
     match (c.capacity, c.fitting_threshold.and_then(row_at)) {
         (Some(capacity), Some(row)) => text.push_str(&format!(
@@ -426,12 +449,20 @@ fn factors(report: &Report, doc: &mut Vec<Block>) {
         ("Against converting", &report.factors.negative),
     ] {
         doc.push(Block::Heading(3, title.into()));
-        let mut table = Table::new(&["factor", "kind", "log-odds", "in words"], &[false, false, true, false]);
+        let mut table = Table::new(
+            &["factor", "kind", "log-odds", "in words"],
+            &[false, false, true, false],
+        );
         for f in list {
             table.push(
                 vec![
                     f.input.clone(),
-                    if f.role == "explicit" { "who the lead is" } else { "what the lead does" }.into(),
+                    if f.role == "explicit" {
+                        "who the lead is"
+                    } else {
+                        "what the lead does"
+                    }
+                    .into(),
                     format!("{:+.3}", f.coefficient),
                     f.words.clone(),
                 ],
@@ -454,12 +485,14 @@ fn drift(report: &Report, doc: &mut Vec<Block>) {
     doc.push(Block::Paragraph(format!(
         "Population stability index (PSI) of the score: {:.3} ({}). Below 0.1 the leads look like the training \
          leads; from 0.1 watch; from 0.25 retrain or recalibrate.",
-        d.score_psi,
-        d.score_level
+        d.score_psi, d.score_level
     )));
     let mut table = Table::new(&["feature", "PSI", "level"], &[false, true, false]);
     for f in d.features.iter().take(10) {
-        table.push(vec![f.feature.clone(), format!("{:.3}", f.psi), f.level.clone()], f.level != "stable");
+        table.push(
+            vec![f.feature.clone(), format!("{:.3}", f.psi), f.level.clone()],
+            f.level != "stable",
+        );
     }
     doc.push(Block::Table(table));
 }

@@ -62,7 +62,13 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
 "#;
 
 fn table(t: &Table, out: &mut String) {
-    let class = |k: usize| if t.numeric.get(k).copied().unwrap_or(false) { " class=\"num\"" } else { "" };
+    let class = |k: usize| {
+        if t.numeric.get(k).copied().unwrap_or(false) {
+            " class=\"num\""
+        } else {
+            ""
+        }
+    };
     out.push_str("<div class=\"table-wrap\"><table>\n<thead><tr>");
     for (k, h) in t.headers.iter().enumerate() {
         out.push_str(&format!("<th{}>{}</th>", class(k), escape(h)));

@@ -34,7 +34,13 @@ fn table(t: &Table, out: &mut String) {
     };
     out.push_str(&row(&t.headers, false));
     let rule: Vec<&str> = (0..t.headers.len())
-        .map(|k| if t.numeric.get(k).copied().unwrap_or(false) { "---:" } else { "---" })
+        .map(|k| {
+            if t.numeric.get(k).copied().unwrap_or(false) {
+                "---:"
+            } else {
+                "---"
+            }
+        })
         .collect();
     out.push_str(&format!("| {} |\n", rule.join(" | ")));
     for (cells, highlight) in t.rows.iter().zip(&t.highlight) {
@@ -49,7 +55,11 @@ pub fn render(report: &Report, blocks: &[Block], charts: &[Chart]) -> String {
         "# Lead score evaluation\n\nModel {} · leads {} · written {} by leadscore {}\n\n",
         escape(&report.model.file),
         escape(&report.data.file),
-        report.generated_at.get(..16).unwrap_or(&report.generated_at).replace('T', " "),
+        report
+            .generated_at
+            .get(..16)
+            .unwrap_or(&report.generated_at)
+            .replace('T', " "),
         report.leadscore_version
     );
     for block in blocks {

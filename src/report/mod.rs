@@ -371,7 +371,9 @@ pub fn headline(outcome: &[bool], series: &[Series], blended: bool) -> Vec<Score
                 label: s.kind.label(blended).to_string(),
                 roc_auc: metrics::roc_auc(outcome, s.values),
                 pr_auc: metrics::average_precision(outcome, s.values),
-                log_loss: probability.then(|| metrics::log_loss(outcome, s.values)).and_then(finite),
+                log_loss: probability
+                    .then(|| metrics::log_loss(outcome, s.values))
+                    .and_then(finite),
                 brier: probability.then(|| metrics::brier(outcome, s.values)).and_then(finite),
                 ece: probability
                     .then(|| metrics::expected_calibration_error(outcome, s.values, 10))
