@@ -693,7 +693,11 @@ mod tests {
         let score = [0.0, 24.0, 25.0, 59.0, 60.0, 100.0];
         let probability = [0.0, 0.24, 0.25, 0.59, 0.6, 1.0];
         let outcome = [false, false, true, false, true, true];
-        let section = bands(&outcome, &score, &probability, &Bands::default());
+        let cuts = Bands {
+            cuts: vec![25.0, 60.0],
+            ..Bands::default()
+        };
+        let section = bands(&outcome, &score, &probability, &cuts);
         let leads: Vec<usize> = section.bands.iter().map(|b| b.leads).collect();
         assert_eq!(leads, [2, 2, 2]);
         assert_eq!(section.bands[2].conversion_rate, Some(1.0));
