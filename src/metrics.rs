@@ -227,7 +227,8 @@ pub fn gains(outcome: &[bool], score: &[f64], groups: usize) -> Vec<GainsRow> {
         return Vec::new();
     }
     let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
+    // `+ 0.0` makes −0 and 0 one score, as they are.
+    order.sort_by(|&a, &b| (score[b] + 0.0).total_cmp(&(score[a] + 0.0)));
     let base_rate = n_pos as f64 / n as f64;
     let (mut seen, mut converted) = (0usize, 0usize);
     (0..groups)
@@ -405,6 +406,9 @@ mod tests {
         assert_eq!(rows[2].cumulative_conversions, 1.0);
         assert!((rows[2].cumulative_lift - 4.0 / 6.0 / 0.5).abs() < 1e-12);
         assert_eq!(rows[3].cumulative_leads, 1.0);
+        // −0 and 0 tie, and keep file order.
+        let rows = gains(&[false, true], &[-0.0, 0.0], 2);
+        assert_eq!((rows[0].conversions, rows[1].conversions), (0, 1));
     }
 
     #[test]

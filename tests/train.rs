@@ -174,9 +174,17 @@ fn demo_runs_end_to_end() {
         "{printed}"
     );
     assert!(out.join("model.lsm").is_file());
-    assert!(printed.contains("scored 500 leads"), "{printed}");
+    assert!(printed.contains("scored 1,250 leads"), "{printed}");
     let scored = std::fs::read_to_string(out.join("scored.csv")).unwrap();
-    assert_eq!(scored.lines().count(), 501, "a header and one row per new lead");
+    assert_eq!(scored.lines().count(), 1251, "a header and one row per new lead");
+    // It ends with the report, blended with the example rules, and says where it is.
+    let report = out.join("report/report.html");
+    assert!(printed.contains(&report.display().to_string()), "{printed}");
+    assert!(report.is_file());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report/report.json")).unwrap()).unwrap();
+    assert_eq!(json["model"]["blended_with_rules"], true);
+    assert_eq!(json["data"]["leads"], 1250);
 }
 
 #[test]

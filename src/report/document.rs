@@ -94,10 +94,15 @@ fn headline(report: &Report, doc: &mut Vec<Block>) {
     }
     doc.push(Block::Heading(2, "1. Headline".into()));
     let data = &report.data;
+    let month = |date: &str| {
+        chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .map(|d| d.format("%b %Y").to_string())
+            .unwrap_or_else(|_| date.to_string())
+    };
     let period = data
         .period
         .as_ref()
-        .map(|p| format!("{} to {}", p.from, p.to))
+        .map(|p| format!("{} – {}", month(&p.from), month(&p.to)))
         .unwrap_or_else(|| "no creation dates".into());
     let score = score_of(report);
     doc.push(Block::Figures(vec![

@@ -38,6 +38,7 @@ p { margin: 8px 0; max-width: 80ch; }
 .figure .label { color: var(--muted); font-size: 13px; }
 .warning { background: var(--flag); border-left: 4px solid #d97706; padding: 8px 12px; margin: 10px 0; border-radius: 4px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 16px; margin: 12px 0; }
+.charts.single { grid-template-columns: minmax(0, 620px); }
 .pair { display: grid; grid-template-columns: minmax(400px, 1fr) auto; gap: 20px; align-items: start; margin: 12px 0; }
 .pair .charts { margin: 0; }
 .pair table { margin-top: 0; }
@@ -88,7 +89,11 @@ fn table(t: &Table, out: &mut String) {
 const PAIRED_COLUMNS: usize = 6;
 
 fn charts_html(names: &[&str], charts: &[Chart], out: &mut String) {
-    out.push_str("<div class=\"charts\">\n");
+    out.push_str(if names.len() == 1 {
+        "<div class=\"charts single\">\n"
+    } else {
+        "<div class=\"charts\">\n"
+    });
     for chart in names.iter().filter_map(|n| charts.iter().find(|c| c.name == *n)) {
         out.push_str(&format!(
             "<figure id=\"chart-{}\"><figcaption>{}</figcaption>\n{}\n</figure>\n",

@@ -1,0 +1,96 @@
+//! The report opened as a reviewer opens it: `report.html` in headless Chromium renders without
+//! console errors, with its six charts, and a screenshot is saved for people to look at.
+//!
+//! Needs Debian's `chromium` (`.ci/run` installs it and sets `LEADSCORE_REQUIRE_BROWSER=1`, so
+//! there the test cannot be skipped); elsewhere it is skipped with a notice when Chromium is
+//! missing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{leadscore, stderr_of};
+
+fn chromium() -> Option<PathBuf> {
+    let candidates = [std::env::var("LEADSCORE_CHROMIUM").ok(), Some("/usr/bin/chromium".into())];
+    let found = candidates.into_iter().flatten().map(PathBuf::from).find(|p| p.is_file());
+    if found.is_none() && std::env::var("LEADSCORE_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+        panic!("LEADSCORE_REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install chromium)");
+    }
+    found
+}
+
+/// Chromium, headless and offline, on `page`, with `extra` flags: (stdout, stderr).
+fn open(browser: &Path, profile: &Path, page: &Path, extra: &[&str]) -> (String, String) {
+    let output = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("start chromium");
+    assert!(output.status.success(), "chromium failed: {}", stderr_of(&output));
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr_of(&output),
+    )
+}
+
+#[test]
+fn the_report_renders_in_chromium_with_its_charts() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipped: Chromium is not installed (set LEADSCORE_REQUIRE_BROWSER=1 to require it)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let output = leadscore()
+        .args(["demo", "--leads", "20000", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let page = out.join("report/report.html").canonicalize().unwrap();
+    let profile = dir.path().join("chromium-profile");
+
+    // The page as the browser built it: every chart is there as SVG, and nothing went wrong.
+    let (dom, log) = open(&browser, &profile, &page, &["--dump-dom"]);
+    for chart in ["reliability", "histogram", "roc", "gains", "buckets", "capacity"] {
+        let start = dom
+            .find(&format!("<figure id=\"chart-{chart}\">"))
+            .unwrap_or_else(|| panic!("chart {chart} is missing from the rendered page"));
+        let figure = &dom[start..start + dom[start..].find("</figure>").unwrap()];
+        assert!(figure.contains("<svg") && figure.contains("<line"), "chart {chart} is empty");
+    }
+    assert_eq!(dom.matches("<svg").count(), 6);
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught")).collect();
+    assert!(errors.is_empty(), "the page logged errors: {errors:#?}");
+
+    // A screenshot of the top of the report, for people (target/tmp/report.png).
+    let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report.png");
+    let _ = std::fs::remove_file(&screenshot);
+    open(
+        &browser,
+        &profile,
+        &page,
+        &["--window-size=1280,2600", &format!("--screenshot={}", screenshot.display())],
+    );
+    let png = std::fs::read(&screenshot).expect("chromium wrote the screenshot");
+    assert_eq!(&png[1..4], b"PNG");
+    // A blank page compresses to a few kilobytes; a page of tables and charts does not.
+    assert!(png.len() > 100_000, "the screenshot is nearly empty ({} bytes)", png.len());
+    eprintln!("screenshot of the report: {}", screenshot.display());
+}
