@@ -13,8 +13,15 @@ use std::process::Command;
 use common::{leadscore, stderr_of};
 
 fn chromium() -> Option<PathBuf> {
-    let candidates = [std::env::var("LEADSCORE_CHROMIUM").ok(), Some("/usr/bin/chromium".into())];
-    let found = candidates.into_iter().flatten().map(PathBuf::from).find(|p| p.is_file());
+    let candidates = [
+        std::env::var("LEADSCORE_CHROMIUM").ok(),
+        Some("/usr/bin/chromium".into()),
+    ];
+    let found = candidates
+        .into_iter()
+        .flatten()
+        .map(PathBuf::from)
+        .find(|p| p.is_file());
     if found.is_none() && std::env::var("LEADSCORE_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
         panic!("LEADSCORE_REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install chromium)");
     }
@@ -43,10 +50,7 @@ fn open(browser: &Path, profile: &Path, page: &Path, extra: &[&str]) -> (String,
         .output()
         .expect("start chromium");
     assert!(output.status.success(), "chromium failed: {}", stderr_of(&output));
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr_of(&output),
-    )
+    (String::from_utf8_lossy(&output.stdout).into_owned(), stderr_of(&output))
 }
 
 #[test]
@@ -73,10 +77,16 @@ fn the_report_renders_in_chromium_with_its_charts() {
             .find(&format!("<figure id=\"chart-{chart}\">"))
             .unwrap_or_else(|| panic!("chart {chart} is missing from the rendered page"));
         let figure = &dom[start..start + dom[start..].find("</figure>").unwrap()];
-        assert!(figure.contains("<svg") && figure.contains("<line"), "chart {chart} is empty");
+        assert!(
+            figure.contains("<svg") && figure.contains("<line"),
+            "chart {chart} is empty"
+        );
     }
     assert_eq!(dom.matches("<svg").count(), 6);
-    let errors: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught")).collect();
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
+        .collect();
     assert!(errors.is_empty(), "the page logged errors: {errors:#?}");
 
     // A screenshot of the top of the report, for people (target/tmp/report.png).
@@ -86,11 +96,18 @@ fn the_report_renders_in_chromium_with_its_charts() {
         &browser,
         &profile,
         &page,
-        &["--window-size=1280,2600", &format!("--screenshot={}", screenshot.display())],
+        &[
+            "--window-size=1280,2600",
+            &format!("--screenshot={}", screenshot.display()),
+        ],
     );
     let png = std::fs::read(&screenshot).expect("chromium wrote the screenshot");
     assert_eq!(&png[1..4], b"PNG");
     // A blank page compresses to a few kilobytes; a page of tables and charts does not.
-    assert!(png.len() > 100_000, "the screenshot is nearly empty ({} bytes)", png.len());
+    assert!(
+        png.len() > 100_000,
+        "the screenshot is nearly empty ({} bytes)",
+        png.len()
+    );
     eprintln!("screenshot of the report: {}", screenshot.display());
 }
