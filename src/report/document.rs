@@ -222,9 +222,9 @@ fn separation(report: &Report, doc: &mut Vec<Block>) {
         "3. Hot and cold: does the score separate them?".into(),
     ));
     doc.push(Block::Paragraph(
-        "Left: where converters and the others land on the 0–100 score (each group sums to 100 %); the \
-         further apart, the better. Right: the ROC curve of each score; the closer to the top-left corner, \
-         the better."
+        "The histogram shows where converters and the others land on the 0–100 score (each group sums to \
+         100 %); the further apart, the better. The ROC curves trace converters found against non-converters \
+         called as the threshold falls; the closer to the top-left corner, the better."
             .into(),
     ));
     doc.push(Block::Charts(vec!["histogram", "roc"]));
