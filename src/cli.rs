@@ -40,6 +40,8 @@ pub enum Command {
     /// Report on labelled leads whether scores can be trusted: calibration, separation, bands,
     /// threshold against sales capacity, rule audit, model factors and drift (HTML, Markdown, JSON).
     Evaluate(EvaluateArgs),
+    /// Write one SQL query (DuckDB, PostgreSQL or Spark SQL) that scores leads in the warehouse as `score` does.
+    ExportSql(ExportSqlArgs),
 }
 
 /// `leadscore demo`
@@ -293,4 +295,35 @@ pub struct EvaluateArgs {
     /// How many periods the leads cover (default: from their creation dates; one when they have none).
     #[arg(long, value_name = "N")]
     pub periods: Option<f64>,
+}
+
+/// `leadscore export-sql`
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  leadscore export-sql --model models/model.lsm --dialect duckdb --table leads --as-of 2026-11-30 --out score.sql
+  duckdb crm.db < score.sql
+  leadscore export-sql --model models/model.lsm --dialect postgres --table crm.leads --out score.sql
+  psql -f score.sql
+
+The query computes the score, probability, band, MQL flag, the model's own probability and the
+rule points exactly as `leadscore score` does (probabilities equal to 1e-9), reading the model's
+input columns from the table as text or typed columns. Percentile, fit, engagement and reasons are
+left out. Models trained with events, and rules that count events or decay, cannot be exported
+yet.")]
+pub struct ExportSqlArgs {
+    /// The model file written by `leadscore train`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The SQL engine the query is for.
+    #[arg(long, value_enum)]
+    pub dialect: crate::sql::Dialect,
+    /// The table (or view) of leads, as the engine names it, e.g. crm.leads.
+    #[arg(long, default_value = "leads")]
+    pub table: String,
+    /// Cutoff date (YYYY-MM-DD) for dates when the leads have no snapshot column (default: when the query runs).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Where to write the query.
+    #[arg(long)]
+    pub out: PathBuf,
 }

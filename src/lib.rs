@@ -19,6 +19,7 @@ pub mod output;
 pub mod report;
 pub mod rules;
 pub mod scoring;
+pub mod sql;
 pub mod synth;
 
 pub use error::{Error, Result};

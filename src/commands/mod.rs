@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod evaluate;
+pub mod export_sql;
 pub mod inspect;
 pub mod points;
 pub mod recalibrate;
@@ -25,6 +26,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Score(args) => score::run(&args).map(|_| ()),
         Command::Recalibrate(args) => recalibrate::run(&args).map(|_| ()),
         Command::Evaluate(args) => evaluate::run(&args).map(|_| ()),
+        Command::ExportSql(args) => export_sql::run(&args),
     }
 }
 

@@ -146,7 +146,8 @@ fn normalised(name: &str) -> String {
 }
 
 /// Free-mail domains: leads with these are people, not companies.
-const FREE_MAIL: [&str; 14] = [
+/// Free e-mail providers: their addresses are a person's, not a company's.
+pub const FREE_MAIL: [&str; 14] = [
     "gmail.com",
     "googlemail.com",
     "yahoo.com",

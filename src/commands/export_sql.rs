@@ -1,0 +1,43 @@
+//! `leadscore export-sql`: a model file as one SQL query for DuckDB, PostgreSQL or Spark SQL.
+
+use crate::cli::ExportSqlArgs;
+use crate::data::parse_as_of;
+use crate::error::{Error, Location, Result};
+use crate::model::artifact::ModelArtifact;
+use crate::sql::{export, Options};
+
+/// Runs `export-sql`.
+pub fn run(args: &ExportSqlArgs) -> Result<()> {
+    if let Some(date) = &args.as_of {
+        parse_as_of(date)?;
+    }
+    let artifact = ModelArtifact::load(&args.model)?;
+    let rules = artifact.blended_rules(&args.model)?;
+    let options = Options {
+        table: &args.table,
+        as_of: args.as_of.as_deref(),
+    };
+    let query = export(
+        &artifact,
+        rules.as_ref(),
+        args.dialect,
+        &options,
+        &args.model.display().to_string(),
+    )
+    .map_err(|e| {
+        Error::rejected(
+            Location::file(&args.model),
+            format!("cannot export this model: {}", e.0),
+            "score it with `leadscore score`",
+        )
+    })?;
+    crate::output::write_atomically(&args.out, query.as_bytes())?;
+    println!(
+        "wrote the {} scoring query of {} to {} (reads table {})",
+        args.dialect.name(),
+        args.model.display(),
+        args.out.display(),
+        args.table
+    );
+    Ok(())
+}

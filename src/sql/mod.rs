@@ -1,0 +1,741 @@
+//! A model file as one SQL query that scores leads where they live — DuckDB, PostgreSQL or
+//! Spark SQL — computing what `leadscore score` computes: the feature pipeline, the linear
+//! predictor, the rule points, the blend, the calibration, the 0–100 score, band and MQL flag.
+//!
+//! The query reads every input column as text, cleaned the way leadscore reads a CSV cell (space
+//! trimmed, the missing-value tokens → NULL), then types it, so it scores a table of text columns
+//! loaded from the CSV and a typed warehouse table alike. Each dialect's traps are handled here:
+//! identifier quoting (Spark reads `"x"` as a string), `LN` for the natural log, doubles written
+//! with an exponent (a bare `0.1` is DECIMAL), no integer division, the linear predictor clamped
+//! before `EXP` (PostgreSQL raises errors on overflow and underflow), and long sums of terms
+//! nested as balanced trees so no engine's expression depth is reached.
+
+use crate::calibration::Calibration;
+use crate::data::Derivation;
+use crate::features::{Encoding, FeatureStep, MISSING_LEVEL};
+use crate::model::artifact::ModelArtifact;
+use crate::rules::{ColumnTest, Criterion, RuleSet};
+
+/// Largest |log-odds| handed to `EXP`: σ(±40) is 1 or 0 to double precision, and `EXP(40)` is
+/// far from any engine's overflow.
+pub const CLAMP: f64 = 40.0;
+
+/// A SQL engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dialect {
+    /// DuckDB.
+    Duckdb,
+    /// PostgreSQL.
+    Postgres,
+    /// Spark SQL.
+    Spark,
+}
+
+impl Dialect {
+    /// Its name in the query's header.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Duckdb => "DuckDB",
+            Dialect::Postgres => "PostgreSQL",
+            Dialect::Spark => "Spark SQL",
+        }
+    }
+
+    /// A quoted identifier: `"Lead Source"`, or `` `Lead Source` `` in Spark.
+    pub fn ident(self, name: &str) -> String {
+        match self {
+            Dialect::Spark => format!("`{}`", name.replace('`', "``")),
+            _ => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    /// A string literal. Spark reads backslashes in literals as escapes.
+    pub fn text(self, value: &str) -> String {
+        match self {
+            Dialect::Spark => format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'")),
+            _ => format!("'{}'", value.replace('\'', "''")),
+        }
+    }
+
+    /// A double literal, exact to the last bit (`1.5E0`; never a DECIMAL or an integer).
+    pub fn num(self, x: f64) -> String {
+        let literal = format!("{x:e}").to_uppercase();
+        match self {
+            // PostgreSQL types a literal with an exponent as NUMERIC; make it a double.
+            Dialect::Postgres => format!("CAST({literal} AS DOUBLE PRECISION)"),
+            // In parentheses, so that `x - -1E0` can never read as `x --` (a comment).
+            _ if x < 0.0 => format!("({literal})"),
+            _ => literal,
+        }
+    }
+
+    fn double(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "DOUBLE PRECISION",
+            _ => "DOUBLE",
+        }
+    }
+
+    fn to_text(self, expr: &str) -> String {
+        match self {
+            Dialect::Duckdb => format!("CAST({expr} AS VARCHAR)"),
+            Dialect::Postgres => format!("CAST({expr} AS TEXT)"),
+            Dialect::Spark => format!("CAST({expr} AS STRING)"),
+        }
+    }
+
+    /// A cleaned text cell as a double, NULL when it is not a number.
+    fn parse_number(self, cell: &str) -> String {
+        match self {
+            Dialect::Duckdb => format!("TRY_CAST({cell} AS DOUBLE)"),
+            Dialect::Spark => format!("TRY_CAST({cell} AS DOUBLE)"),
+            Dialect::Postgres => format!(
+                "CASE WHEN {cell} ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$' THEN CAST({cell} AS DOUBLE PRECISION) END"
+            ),
+        }
+    }
+
+    /// A cleaned text cell as a timestamp (no time zone: UTC), NULL when it is not a date.
+    fn parse_timestamp(self, cell: &str) -> String {
+        match self {
+            Dialect::Duckdb | Dialect::Spark => format!("TRY_CAST({cell} AS TIMESTAMP)"),
+            Dialect::Postgres => format!(
+                "CASE WHEN {cell} ~ '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([ T][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}([.][0-9]+)?)?)?$' \
+                 THEN CAST({cell} AS TIMESTAMP) END"
+            ),
+        }
+    }
+
+    /// Seconds since 1970 of a timestamp without time zone, read as UTC.
+    fn epoch(self, timestamp: &str) -> String {
+        match self {
+            Dialect::Duckdb => format!("epoch({timestamp})"),
+            Dialect::Spark => format!("CAST(unix_timestamp({timestamp}) AS DOUBLE)"),
+            Dialect::Postgres => format!("CAST(EXTRACT(EPOCH FROM {timestamp}) AS DOUBLE PRECISION)"),
+        }
+    }
+
+    /// A cleaned text cell as seconds since 1970 (UTC), NULL when it is not a date.
+    fn parse_epoch(self, cell: &str) -> String {
+        self.epoch(&self.parse_timestamp(cell))
+    }
+
+    /// Month 1–12 of a timestamp.
+    fn month(self, timestamp: &str) -> String {
+        match self {
+            Dialect::Spark => format!("month({timestamp})"),
+            _ => format!("EXTRACT(MONTH FROM {timestamp})"),
+        }
+    }
+
+    /// ISO weekday 1 (Monday) – 7 (Sunday) of seconds since 1970 (UTC), by arithmetic: 1970-01-01
+    /// was a Thursday.
+    fn weekday(self, epoch: &str) -> String {
+        let days = format!("FLOOR({epoch} / {})", self.num(86_400.0));
+        format!(
+            "(({days} + {three}) - {seven} * FLOOR(({days} + {three}) / {seven}) + {one})",
+            three = self.num(3.0),
+            seven = self.num(7.0),
+            one = self.num(1.0)
+        )
+    }
+
+    /// Whether `haystack` contains `needle` (both text expressions).
+    fn contains(self, haystack: &str, needle: &str) -> String {
+        match self {
+            Dialect::Spark => format!("(instr({haystack}, {needle}) > 0)"),
+            _ => format!("(POSITION({needle} IN {haystack}) > 0)"),
+        }
+    }
+
+    /// Whether `text` matches the regular expression `pattern` anywhere.
+    fn regex(self, text: &str, pattern: &str) -> String {
+        match self {
+            Dialect::Duckdb => format!("regexp_matches({text}, {})", self.text(pattern)),
+            Dialect::Postgres => format!("({text} ~ {})", self.text(pattern)),
+            Dialect::Spark => format!("({text} RLIKE {})", self.text(pattern)),
+        }
+    }
+
+    /// The part of an e-mail address after its last `@`, trimmed and lower-cased.
+    fn domain(self, email: &str) -> String {
+        match self {
+            Dialect::Spark => format!("LOWER(TRIM(substring_index({email}, '@', -1)))"),
+            _ => format!("LOWER(TRIM(reverse(split_part(reverse({email}), '@', 1))))"),
+        }
+    }
+}
+
+/// Sums terms as a balanced tree of `+`, so a thousand terms nest ten deep, not a thousand.
+pub fn balanced_sum(terms: &[String], zero: &str) -> String {
+    match terms.len() {
+        0 => zero.to_string(),
+        1 => terms[0].clone(),
+        n => format!(
+            "({} + {})",
+            balanced_sum(&terms[..n / 2], zero),
+            balanced_sum(&terms[n / 2..], zero)
+        ),
+    }
+}
+
+/// What the query needs of the leads table.
+pub struct Options<'a> {
+    /// The leads table (as written, e.g. `crm.leads`).
+    pub table: &'a str,
+    /// The cutoff for dates when the leads have no snapshot column (YYYY-MM-DD or a timestamp);
+    /// `None`: the time the query runs.
+    pub as_of: Option<&'a str>,
+}
+
+/// Why a model cannot be exported (yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported(pub String);
+
+/// The scoring query of `artifact` (with `rules` when the model blends them) for `dialect`.
+pub fn export(
+    artifact: &ModelArtifact,
+    rules: Option<&RuleSet>,
+    dialect: Dialect,
+    options: &Options,
+    source: &str,
+) -> Result<String, Unsupported> {
+    if artifact.events.is_some() {
+        return Err(Unsupported(
+            "the model uses events; exporting event features to SQL is not supported yet — train without --events to score in SQL"
+                .into(),
+        ));
+    }
+    if let Some(rules) = rules {
+        if rules.needs_events() {
+            return Err(Unsupported(
+                "the model's rules count events or decay with inactivity; exporting event rules to SQL is not supported yet"
+                    .into(),
+            ));
+        }
+    }
+    let d = dialect;
+    let missing = &artifact.config.data.missing_values;
+    let mut query = Query::new(d);
+
+    // 1. Every column read, as cleaned text.
+    let mut columns: Vec<String> = artifact.pipeline.steps.iter().map(|s| s.source.clone()).collect();
+    if let Some(rules) = rules {
+        columns.extend(rules.columns().into_iter().map(str::to_string));
+    }
+    columns.extend(artifact.schema.snapshot_column.iter().cloned());
+    columns.sort();
+    columns.dedup();
+    let id = artifact.schema.id_column.as_deref();
+    let tokens: Vec<String> = missing
+        .iter()
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .map(|t| d.text(&t))
+        .collect();
+    let clean = |column: &str| {
+        let text = format!("TRIM({})", d.to_text(&d.ident(column)));
+        let token_test = if tokens.is_empty() {
+            String::new()
+        } else {
+            format!(" OR LOWER({text}) IN ({})", tokens.join(", "))
+        };
+        format!("CASE WHEN {text} = ''{token_test} THEN NULL ELSE {text} END")
+    };
+    let mut cleaned: Vec<String> = vec![match id {
+        Some(id) => format!("{} AS lead_id", d.to_text(&d.ident(id))),
+        None => "ROW_NUMBER() OVER () AS lead_id".to_string(),
+    }];
+    let col = |k: usize| format!("c{k}");
+    for (k, column) in columns.iter().enumerate() {
+        cleaned.push(format!("{} AS {}", clean(column), col(k)));
+    }
+    // The cutoff: each lead's snapshot, else --as-of, else now.
+    let as_of = match options.as_of {
+        Some(date) => d.parse_epoch(&d.text(date)),
+        None => match d {
+            Dialect::Duckdb => "epoch(CAST(current_timestamp AS TIMESTAMP))".to_string(),
+            Dialect::Postgres => "CAST(EXTRACT(EPOCH FROM current_timestamp) AS DOUBLE PRECISION)".to_string(),
+            Dialect::Spark => "CAST(unix_timestamp() AS DOUBLE)".to_string(),
+        },
+    };
+    let position = |column: &str| columns.iter().position(|c| c == column).map(col);
+    let cutoff = match artifact.schema.snapshot_column.as_deref().and_then(position) {
+        Some(snapshot) => format!("COALESCE({}, {as_of})", d.parse_epoch(&snapshot)),
+        None => as_of,
+    };
+    query.stage("cleaned", &cleaned, options.table);
+
+    // 2. Features, typed and derived as the pipeline reads them.
+    let kind_of = |column: &str| {
+        artifact
+            .schema
+            .columns
+            .iter()
+            .find(|(c, _)| c == column)
+            .map(|(_, kind)| kind.as_str())
+            .unwrap_or("categorical")
+    };
+    let mut features: Vec<String> = vec!["lead_id".into()];
+    for (k, column) in columns.iter().enumerate() {
+        let cell = col(k);
+        features.push(format!("{cell} AS {cell}"));
+        match kind_of(column) {
+            "numeric" => features.push(format!("{} AS n{k}", d.parse_number(&cell))),
+            "boolean" => features.push(format!(
+                "CASE WHEN LOWER({cell}) IN ('1', 'true', 'yes', 'y', '1.0') THEN {one} \
+                 WHEN LOWER({cell}) IN ('0', 'false', 'no', 'n', '0.0') THEN {zero} END AS n{k}",
+                one = d.num(1.0),
+                zero = d.num(0.0)
+            )),
+            "datetime" => {
+                features.push(format!("{} AS ts{k}", d.parse_timestamp(&cell)));
+                features.push(format!("{} AS t{k}", d.parse_epoch(&cell)));
+            }
+            _ => {}
+        }
+    }
+    features.push(format!("{cutoff} AS cutoff"));
+    query.stage("typed", &features, "cleaned");
+
+    let mut derived: Vec<String> = vec!["lead_id".into()];
+    let mut step_values: Vec<String> = Vec::new();
+    for (s, step) in artifact.pipeline.steps.iter().enumerate() {
+        let k = columns.iter().position(|c| *c == step.source).ok_or_else(|| {
+            Unsupported(format!(
+                "the pipeline reads \"{}\", which is not an input column",
+                step.source
+            ))
+        })?;
+        let value = match (step.derivation, kind_of(&step.source)) {
+            (Derivation::Direct, "numeric" | "boolean") => format!("n{k}"),
+            (Derivation::Direct, _) => col(k),
+            (Derivation::AgeDays, _) => format!("((cutoff - t{k}) / {})", d.num(86_400.0)),
+            (Derivation::Month, _) => {
+                let names = [
+                    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+                ];
+                let month = d.month(&format!("ts{k}"));
+                let arms: Vec<String> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(m, name)| format!("WHEN {} THEN {}", d.num((m + 1) as f64), d.text(name)))
+                    .collect();
+                format!("CASE CAST({month} AS {}) {} END", d.double(), arms.join(" "))
+            }
+            (Derivation::Weekday, _) => {
+                let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+                let day = d.weekday(&format!("t{k}"));
+                let arms: Vec<String> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(w, name)| format!("WHEN {} THEN {}", d.num((w + 1) as f64), d.text(name)))
+                    .collect();
+                format!("CASE {day} {} END", arms.join(" "))
+            }
+            (Derivation::Domain, _) => d.domain(&col(k)),
+            (Derivation::DomainType, _) => {
+                domain_type(d, &d.domain(&col(k)), &artifact.config.features.competitor_domains)
+            }
+            (Derivation::Events, _) => {
+                return Err(Unsupported(format!("\"{}\" comes from events", step.feature)));
+            }
+        };
+        derived.push(format!("{value} AS f{s}"));
+        step_values.push(format!("f{s}"));
+    }
+    // Rule points, per rule then summed.
+    let mut rule_terms = Vec::new();
+    if let Some(rules) = rules {
+        for rule in &rules.rules {
+            let Criterion::Column { column, test } = &rule.criterion else {
+                continue;
+            };
+            let k = columns.iter().position(|c| c == column).expect("rule columns are read");
+            let reads_domain = artifact
+                .pipeline
+                .steps
+                .iter()
+                .any(|s| s.source == *column && s.derivation == Derivation::Domain);
+            let value = if reads_domain { d.domain(&col(k)) } else { col(k) };
+            let mut holds = column_test(d, &value, test, kind_of(column));
+            if let (Some(segment), Some(by)) = (&rule.rule.segment, &rules.file.points.segment_by) {
+                let s = columns.iter().position(|c| c == by).expect("segment column is read");
+                holds = format!("({holds} AND LOWER({}) = {})", col(s), d.text(&segment.to_lowercase()));
+            }
+            rule_terms.push(format!(
+                "CASE WHEN {holds} THEN {} ELSE {} END",
+                d.num(rule.rule.points),
+                d.num(0.0)
+            ));
+        }
+    }
+    let mut points = balanced_sum(&rule_terms, &d.num(0.0));
+    if let Some(rules) = rules {
+        if let Some(max) = rules.file.points.max_total {
+            points = format!("LEAST({points}, {})", d.num(max));
+        }
+        if let Some(min) = rules.file.points.min_total {
+            points = format!("GREATEST({points}, {})", d.num(min));
+        }
+    }
+    derived.push(format!("{points} AS rule_points"));
+    query.stage("features", &derived, "typed");
+
+    // 3. The linear predictor: one term per pipeline step.
+    let steps = artifact.pipeline.input_steps();
+    let mut terms = Vec::new();
+    let mut first = 0;
+    for (s, step) in artifact.pipeline.steps.iter().enumerate() {
+        let weights = &artifact.model.coefficients[first..first + step.width()];
+        debug_assert!(steps[first] == s);
+        terms.extend(step_terms(d, step, &step_values[s], weights));
+        first += step.width();
+    }
+    terms.push(d.num(artifact.model.intercept));
+    let z = balanced_sum(&terms, &d.num(0.0));
+    query.stage(
+        "model",
+        &["lead_id".into(), format!("{z} AS z"), "rule_points".into()],
+        "features",
+    );
+
+    // 4. Blend, calibration, score, band and MQL.
+    let blended = match &artifact.blend {
+        Some(blend) => format!(
+            "({} + {} * z + {} * rule_points)",
+            d.num(blend.intercept),
+            d.num(blend.model_weight),
+            d.num(blend.points_weight)
+        ),
+        None => "z".into(),
+    };
+    let sigmoid = |x: &str| {
+        format!(
+            "({one} / ({one} + EXP(-(LEAST(GREATEST({x}, {lo}), {hi})))))",
+            one = d.num(1.0),
+            lo = d.num(-CLAMP),
+            hi = d.num(CLAMP)
+        )
+    };
+    let probability = match &artifact.scorer.calibration {
+        Calibration::Platt { slope, intercept } => {
+            sigmoid(&format!("({} * final_z + {})", d.num(*slope), d.num(*intercept)))
+        }
+        Calibration::Identity => sigmoid("final_z"),
+        // The uncalibrated probability is a column of its own: the CASE reads it many times.
+        Calibration::Isotonic { x, y } => isotonic(d, "raw_probability", x, y),
+    };
+    query.stage(
+        "blended",
+        &[
+            "lead_id".into(),
+            "z".into(),
+            "rule_points".into(),
+            format!("{blended} AS final_z"),
+            format!("{} AS raw_probability", sigmoid(&blended)),
+        ],
+        "model",
+    );
+    query.stage(
+        "calibrated",
+        &[
+            "lead_id".into(),
+            "z".into(),
+            "rule_points".into(),
+            format!("{probability} AS probability"),
+        ],
+        "blended",
+    );
+    let bands = &artifact.scorer.bands;
+    // Rounded half away from zero, as leadscore rounds (PostgreSQL's ROUND on a double rounds
+    // half to even).
+    let score = format!("FLOOR({} * probability + {})", d.num(100.0), d.num(0.5));
+    let mut band = String::from("CASE");
+    for (b, cut) in bands.cuts.iter().enumerate().rev() {
+        band.push_str(&format!(
+            " WHEN score >= {} THEN {}",
+            d.num(*cut),
+            d.text(&bands.names[b + 1])
+        ));
+    }
+    band.push_str(&format!(" ELSE {} END", d.text(&bands.names[0])));
+    query.stage(
+        "scored",
+        &[
+            "lead_id".into(),
+            format!("{score} AS score"),
+            "probability".into(),
+            format!("{} AS model_probability", sigmoid("z")),
+            "rule_points".into(),
+        ],
+        "calibrated",
+    );
+    let mut last = vec![
+        format!("lead_id AS {}", d.ident(id.unwrap_or("row"))),
+        format!("CAST(score AS INTEGER) AS score"),
+        "probability".into(),
+        format!("{band} AS band"),
+        format!("(score >= {}) AS mql", d.num(bands.mql)),
+        "model_probability".into(),
+    ];
+    if rules.is_some() {
+        last.push("rule_points".into());
+    }
+    Ok(query.finish(&last, "scored", &header(artifact, rules, d, options, source)))
+}
+
+/// The comment at the top of the query.
+fn header(artifact: &ModelArtifact, rules: Option<&RuleSet>, d: Dialect, options: &Options, source: &str) -> String {
+    let mut lines = vec![
+        format!("leadscore scoring query for {}", d.name()),
+        format!(
+            "model: {source} (trained {} on {} leads of {})",
+            artifact.trained_at,
+            artifact.data.rows,
+            artifact.data.file
+        ),
+        format!("written by leadscore {}", env!("CARGO_PKG_VERSION")),
+        String::new(),
+        format!(
+            "Reads the table {} (one row per lead; columns as text or typed, missing as NULL or one of the missing-value tokens).",
+            options.table
+        ),
+        "Computes as `leadscore score` does: the feature pipeline, the model's log-odds, the rule points,".into(),
+        "the blend, the calibration, the 0-100 score, band and MQL flag.".into(),
+        "Left out: percentile, fit, engagement and reasons (use `leadscore score` for those).".into(),
+        "Differs: a value leadscore would reject (a word in a number column, a bad date) is scored here as missing.".into(),
+    ];
+    match options.as_of {
+        Some(date) => lines.push(format!("Dates are measured to {date} unless a lead has a snapshot.")),
+        None => lines.push("Dates are measured to the time the query runs unless a lead has a snapshot.".into()),
+    }
+    if rules.is_none() && artifact.blend.is_none() {
+        lines.push("The model has no rules: the score is the calibrated model probability.".into());
+    }
+    lines
+        .into_iter()
+        .map(|l| {
+            if l.is_empty() {
+                "--".to_string()
+            } else {
+                format!("-- {l}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The log-odds terms of one pipeline step: its value, encoded, times its weights.
+fn step_terms(d: Dialect, step: &FeatureStep, value: &str, weights: &[f64]) -> Vec<String> {
+    match &step.encoding {
+        Encoding::Numeric {
+            median,
+            log1p,
+            mean,
+            std,
+            missing_flag,
+        } => {
+            let mut x = format!("COALESCE({value}, {})", d.num(*median));
+            if *log1p {
+                x = format!("LN({} + GREATEST({x}, {}))", d.num(1.0), d.num(0.0));
+            }
+            let mut terms = vec![format!(
+                "{} * (({x} - {}) / {})",
+                d.num(weights[0]),
+                d.num(*mean),
+                d.num(*std)
+            )];
+            if *missing_flag {
+                terms.push(format!(
+                    "CASE WHEN {value} IS NULL THEN {} ELSE {} END",
+                    d.num(weights[1]),
+                    d.num(0.0)
+                ));
+            }
+            terms
+        }
+        Encoding::Categorical { levels, rare, other } => {
+            let mut arms = Vec::new();
+            if let Some(slot) = levels.iter().position(|l| l == MISSING_LEVEL) {
+                arms.push(format!("WHEN {value} IS NULL THEN {}", d.num(weights[slot])));
+            }
+            for (slot, level) in levels.iter().enumerate() {
+                arms.push(format!(
+                    "WHEN {value} = {} THEN {}",
+                    d.text(level),
+                    d.num(weights[slot])
+                ));
+            }
+            if *other && !rare.is_empty() {
+                // Rare levels share `other`; a level never seen in training sets no input.
+                let listed: Vec<String> = rare.iter().map(|r| d.text(r)).collect();
+                arms.push(format!(
+                    "WHEN {value} IN ({}) THEN {}",
+                    listed.join(", "),
+                    d.num(weights[levels.len()])
+                ));
+            }
+            vec![format!("CASE {} ELSE {} END", arms.join(" "), d.num(0.0))]
+        }
+    }
+}
+
+/// `corporate`, `free-mail`, `student` or `competitor` of a lower-cased domain expression.
+fn domain_type(d: Dialect, domain: &str, competitors: &[String]) -> String {
+    let list = |items: &[String]| {
+        items
+            .iter()
+            .map(|i| d.text(&i.to_ascii_lowercase()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let free: Vec<String> = crate::data::FREE_MAIL.iter().map(|s| s.to_string()).collect();
+    let mut arms = Vec::new();
+    if !competitors.is_empty() {
+        arms.push(format!("WHEN {domain} IN ({}) THEN 'competitor'", list(competitors)));
+    }
+    arms.push(format!("WHEN {domain} IN ({}) THEN 'free-mail'", list(&free)));
+    arms.push(format!(
+        "WHEN RIGHT({domain}, 4) = '.edu' OR {} OR {} OR LEFT({domain}, 8) = 'student.' THEN 'student'",
+        d.contains(domain, "'.edu.'"),
+        d.contains(domain, "'.ac.'")
+    ));
+    format!(
+        "CASE WHEN {domain} IS NULL THEN NULL {} ELSE 'corporate' END",
+        arms.join(" ")
+    )
+}
+
+/// Whether a rule's column test holds for `value` (cleaned text, NULL when missing).
+fn column_test(d: Dialect, value: &str, test: &ColumnTest, kind: &str) -> String {
+    let lower = format!("LOWER({value})");
+    let number = d.parse_number(value);
+    let numeric = matches!(kind, "numeric");
+    let boolean = matches!(kind, "boolean");
+    let equals_any = |items: &[String]| -> String {
+        if boolean {
+            let flag = format!(
+                "CASE WHEN LOWER({value}) IN ('1', 'true', 'yes', 'y', '1.0') THEN 1 WHEN LOWER({value}) IN ('0', 'false', 'no', 'n', '0.0') THEN 0 END"
+            );
+            let wanted: Vec<String> = items
+                .iter()
+                .filter_map(|i| crate::data::infer::parse_bool(i).map(|b| u8::from(b).to_string()))
+                .collect();
+            if wanted.is_empty() {
+                return "(1 = 0)".into();
+            }
+            format!("({flag} IN ({}))", wanted.join(", "))
+        } else if numeric {
+            let wanted: Vec<String> = items
+                .iter()
+                .filter_map(|i| i.parse::<f64>().ok())
+                .map(|x| d.num(x))
+                .collect();
+            if wanted.is_empty() {
+                return "(1 = 0)".into();
+            }
+            format!("({number} IN ({}))", wanted.join(", "))
+        } else {
+            let wanted: Vec<String> = items.iter().map(|i| d.text(i)).collect();
+            format!("({lower} IN ({}))", wanted.join(", "))
+        }
+    };
+    match test {
+        ColumnTest::In(items) => format!("({value} IS NOT NULL AND {})", equals_any(items)),
+        // A missing value is in none of the listed values.
+        ColumnTest::NotIn(items) => format!("({value} IS NULL OR NOT {})", equals_any(items)),
+        ColumnTest::Range(low, high) => {
+            // An open side (at_least or at_most alone) is infinite: no test on that side.
+            let mut sides = vec![format!("{number} IS NOT NULL")];
+            if low.is_finite() {
+                sides.push(format!("{number} >= {}", d.num(*low)));
+            }
+            if high.is_finite() {
+                sides.push(format!("{number} <= {}", d.num(*high)));
+            }
+            format!("({})", sides.join(" AND "))
+        }
+        ColumnTest::Contains(text) => format!("({value} IS NOT NULL AND {})", d.contains(&lower, &d.text(text))),
+        ColumnTest::Regex(regex) => format!("({value} IS NOT NULL AND {})", d.regex(value, regex.as_str())),
+        ColumnTest::Domain(patterns) => {
+            let domain = d.domain(value);
+            let tests: Vec<String> = patterns
+                .iter()
+                .map(|p| match p.strip_prefix("*.") {
+                    Some(suffix) => format!(
+                        "(RIGHT({domain}, {n}) = {dotted} OR {domain} = {plain})",
+                        n = suffix.chars().count() + 1,
+                        dotted = d.text(&format!(".{suffix}")),
+                        plain = d.text(suffix)
+                    ),
+                    None => format!("({domain} = {})", d.text(p)),
+                })
+                .collect();
+            format!("({value} IS NOT NULL AND ({}))", tests.join(" OR "))
+        }
+    }
+}
+
+/// Isotonic calibration as a CASE over its thresholds, interpolating linearly between them and
+/// flat outside.
+fn isotonic(d: Dialect, p: &str, x: &[f64], y: &[f64]) -> String {
+    if x.is_empty() {
+        return p.to_string();
+    }
+    let mut arms = vec![format!("WHEN {p} < {} THEN {}", d.num(x[0]), d.num(y[0]))];
+    for k in 1..x.len() {
+        let (x0, x1, y0, y1) = (x[k - 1], x[k], y[k - 1], y[k]);
+        if x1 == x0 {
+            continue;
+        }
+        arms.push(format!(
+            "WHEN {p} < {} THEN {} + {} * ({p} - {}) / {}",
+            d.num(x1),
+            d.num(y0),
+            d.num(y1 - y0),
+            d.num(x0),
+            d.num(x1 - x0)
+        ));
+    }
+    arms.push(format!("ELSE {}", d.num(y[x.len() - 1])));
+    format!("(CASE {} END)", arms.join(" "))
+}
+
+/// The query, stage by stage.
+struct Query {
+    dialect: Dialect,
+    stages: Vec<String>,
+}
+
+impl Query {
+    fn new(dialect: Dialect) -> Query {
+        Query {
+            dialect,
+            stages: Vec::new(),
+        }
+    }
+
+    /// A named stage. PostgreSQL would otherwise inline each stage into the next and compute an
+    /// expression once per reference (the linear predictor, read by the blend and the model
+    /// probability, twice); `MATERIALIZED` computes it once. Spark rejects the keyword and does
+    /// not need it.
+    fn stage(&mut self, name: &str, columns: &[String], from: &str) {
+        let materialized = match self.dialect {
+            Dialect::Postgres => " MATERIALIZED",
+            _ => "",
+        };
+        self.stages.push(format!(
+            "{name} AS{materialized} (\n  SELECT\n    {}\n  FROM {from}\n)",
+            columns.join(",\n    ")
+        ));
+    }
+
+    fn finish(self, columns: &[String], from: &str, header: &str) -> String {
+        format!(
+            "{header}\nWITH\n{}\nSELECT\n  {}\nFROM {from}\n",
+            self.stages.join(",\n"),
+            columns.join(",\n  ")
+        )
+    }
+}

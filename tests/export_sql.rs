@@ -1,0 +1,361 @@
+//! `leadscore export-sql`: the query scores leads on DuckDB and PostgreSQL exactly as
+//! `leadscore score` does — probabilities to 1e-9, the same 0–100 score, band, MQL flag and rule
+//! points — on synthetic leads (dates, e-mail domains, snapshots, column rules of every kind) and
+//! on leads whose column names and values need escaping.
+//!
+//! The engines run through tests/sql/run_query.py: DuckDB from PyPI, PostgreSQL from Debian in a
+//! throw-away cluster. Where one is not installed its check is skipped with a notice, unless
+//! `LEADSCORE_REQUIRE_SQL_ENGINES=1` (set by `.ci/run`).
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::{leadscore, stderr_of, write};
+
+const ENGINES: [&str; 2] = ["duckdb", "postgres"];
+
+/// One scored lead: score, probability, band, mql, model probability, rule points.
+#[derive(Debug, Clone, PartialEq)]
+struct Scored {
+    score: i64,
+    probability: f64,
+    band: String,
+    mql: bool,
+    model_probability: f64,
+    rule_points: Option<f64>,
+}
+
+fn flag(text: &str) -> bool {
+    matches!(text.to_ascii_lowercase().as_str(), "true" | "t" | "1")
+}
+
+/// `leadscore score` to Parquet (doubles kept exactly), by lead id.
+fn score_with_leadscore(model: &Path, data: &Path, dir: &Path) -> HashMap<String, Scored> {
+    use polars::prelude::*;
+    let out = dir.join("scored.parquet");
+    let output = leadscore()
+        .args(["score", "--as-of", "2026-01-01", "--model"])
+        .arg(model)
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let frame = ParquetReader::new(std::fs::File::open(&out).unwrap()).finish().unwrap();
+    let column = |name: &str| frame.column(name).unwrap().as_materialized_series().clone();
+    let ids = column(frame.get_column_names()[0].as_str());
+    let (score, probability, band, mql, model_probability) = (
+        column("score"),
+        column("probability"),
+        column("band"),
+        column("mql"),
+        column("model_probability"),
+    );
+    let points = frame
+        .column("rule_points")
+        .ok()
+        .map(|c| c.as_materialized_series().clone());
+    (0..frame.height())
+        .map(|r| {
+            let text = |s: &Series| s.str_value(r).unwrap().to_string();
+            let number = |s: &Series| s.get(r).unwrap().extract::<f64>().unwrap();
+            (
+                text(&ids),
+                Scored {
+                    score: number(&score) as i64,
+                    probability: number(&probability),
+                    band: text(&band),
+                    mql: flag(&text(&mql)),
+                    model_probability: number(&model_probability),
+                    rule_points: points.as_ref().map(number),
+                },
+            )
+        })
+        .collect()
+}
+
+/// The query on `engine`, by lead id; `None` when the engine is not installed here.
+fn score_with_sql(engine: &str, model: &Path, data: &Path, dir: &Path) -> Option<HashMap<String, Scored>> {
+    let sql = dir.join(format!("score-{engine}.sql"));
+    let output = leadscore()
+        .args([
+            "export-sql",
+            "--as-of",
+            "2026-01-01",
+            "--table",
+            "leads",
+            "--dialect",
+            engine,
+            "--model",
+        ])
+        .arg(model)
+        .arg("--out")
+        .arg(&sql)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let result = dir.join(format!("result-{engine}.csv"));
+    let output = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sql/run_query.py"))
+        .args(["--engine", engine, "--sql"])
+        .arg(&sql)
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(&result)
+        .output()
+        .expect("python3 runs");
+    if output.status.code() == Some(2) {
+        assert!(
+            std::env::var("LEADSCORE_REQUIRE_SQL_ENGINES").as_deref() != Ok("1"),
+            "LEADSCORE_REQUIRE_SQL_ENGINES=1 but {engine} is not installed: {}",
+            stderr_of(&output)
+        );
+        eprintln!("skipped {engine}: {}", stderr_of(&output).trim());
+        return None;
+    }
+    assert!(
+        output.status.success(),
+        "{engine} failed on the query:\n{}",
+        stderr_of(&output)
+    );
+    let mut reader = csv::Reader::from_path(&result).unwrap();
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let at = |name: &str| headers.iter().position(|h| h == name);
+    Some(
+        reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                let number = |k: usize| r[k].parse::<f64>().unwrap();
+                (
+                    r[0].to_string(),
+                    Scored {
+                        score: number(at("score").unwrap()) as i64,
+                        probability: number(at("probability").unwrap()),
+                        band: r[at("band").unwrap()].to_string(),
+                        mql: flag(&r[at("mql").unwrap()]),
+                        model_probability: number(at("model_probability").unwrap()),
+                        rule_points: at("rule_points").map(number),
+                    },
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Every lead scores the same with the query on every installed engine.
+fn assert_parity(model: &Path, data: &Path, dir: &Path) -> usize {
+    let expected = score_with_leadscore(model, data, dir);
+    let mut engines = 0;
+    for engine in ENGINES {
+        let Some(got) = score_with_sql(engine, model, data, dir) else {
+            continue;
+        };
+        engines += 1;
+        assert_eq!(got.len(), expected.len(), "{engine}: one row per lead");
+        for (id, want) in &expected {
+            let have = got.get(id).unwrap_or_else(|| panic!("{engine}: lead {id} is missing"));
+            assert!(
+                (have.probability - want.probability).abs() < 1e-9
+                    && (have.model_probability - want.model_probability).abs() < 1e-9,
+                "{engine}, lead {id}: {have:?} vs {want:?}"
+            );
+            // The 0–100 score may differ by one only at an exact .5 tie.
+            let tie = (100.0 * want.probability).fract() == 0.5;
+            assert!(
+                have.score == want.score || (tie && (have.score - want.score).abs() == 1),
+                "{engine}, lead {id}: score {} vs {}",
+                have.score,
+                want.score
+            );
+            assert_eq!((&have.band, have.mql), (&want.band, want.mql), "{engine}, lead {id}");
+            assert_eq!(have.rule_points, want.rule_points, "{engine}, lead {id}");
+        }
+    }
+    engines
+}
+
+#[test]
+fn synthetic_leads_with_column_rules_score_the_same_in_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let (history, batch) = (dir.path().join("history"), dir.path().join("batch"));
+    common::synth(&history, 6000, 31);
+    common::synth(&batch, 1500, 32);
+    let model = dir.path().join("model.lsm");
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml");
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/column_rules.toml");
+    let output = leadscore()
+        .args(["train", "--config", config, "--rules", rules, "--data"])
+        .arg(history.join("leads.csv"))
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let engines = assert_parity(&model, &batch.join("leads.csv"), dir.path());
+    eprintln!("parity checked on {engines} engines");
+
+    // Isotonic calibration becomes a CASE over its thresholds with interpolation.
+    let isotonic = write(
+        dir.path(),
+        "isotonic.toml",
+        format!(
+            "{}\n[blend]\ncalibration = \"isotonic\"\n",
+            std::fs::read_to_string(config).unwrap()
+        ),
+    );
+    let model = dir.path().join("isotonic.lsm");
+    let output = leadscore()
+        .args(["train", "--config"])
+        .arg(&isotonic)
+        .arg("--data")
+        .arg(history.join("leads.csv"))
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(common::inspect_json(&model)["artifact"]["scorer"]["calibration"]["Isotonic"].is_object());
+    assert_parity(&model, &batch.join("leads.csv"), dir.path());
+}
+
+#[test]
+fn column_names_and_values_that_need_escaping() {
+    // Spaces, quotes and percent signs in names; quotes, % and _ in values; numbers with
+    // missing-value tokens; a yes/no column; a rule on a number and one on a flag.
+    let mut csv = String::from("Lead ID,Lead Source,Total 'Visits',Do Not Email,Spend %,converted\n");
+    let sources = ["O'Brien & Co", "100% organic", "partner_x", "Referral", "Select"];
+    for i in 0..1200 {
+        let source = sources[i % 5];
+        let visits = match i % 11 {
+            0 => "NA".to_string(),
+            1 => String::new(),
+            k => (k * 3 + i % 7).to_string(),
+        };
+        let no_email = if i % 4 == 0 { "Yes" } else { "No" };
+        let spend = format!("{:.2}", (i % 37) as f64 * 1.5);
+        let score = (i % 11) as i64 + if source == "Referral" { 5 } else { 0 } - if no_email == "Yes" { 3 } else { 0 }
+            + ((i * 31) % 13) as i64;
+        let converted = u8::from(score > 14);
+        let source = if source.contains(['\'', '&']) {
+            format!("\"{source}\"")
+        } else {
+            source.to_string()
+        };
+        csv.push_str(&format!("L{i},{source},{visits},{no_email},{spend},{converted}\n"));
+    }
+    let data = write(dir_path(), "tricky.csv", &csv);
+    let rules = write(
+        dir_path(),
+        "rules.toml",
+        r#"
+[[rules]]
+name = "many visits"
+column = "Total 'Visits'"
+at_least = 20
+points = 10
+
+[[rules]]
+name = "emailable"
+column = "Do Not Email"
+equals = "no"
+points = 5
+
+[[rules]]
+name = "irish"
+column = "Lead Source"
+contains = "o'brien"
+points = 7
+
+[[rules]]
+name = "percent"
+column = "Lead Source"
+regex = "^100% org"
+points = 3
+"#,
+    );
+    let model = dir_path().join("tricky.lsm");
+    let output = leadscore()
+        .args(["train", "--target", "converted", "--id", "Lead ID", "--rules"])
+        .arg(&rules)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_parity(&model, &data, dir_path());
+}
+
+fn dir_path() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+#[test]
+fn models_with_events_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    common::synth(&history, 2000, 33);
+    let model = dir.path().join("events.lsm");
+    common::train_synth(&history, &model, &[]);
+    let out = dir.path().join("score.sql");
+    let output = leadscore()
+        .args(["export-sql", "--dialect", "duckdb", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(stderr_of(&output).contains("events"), "{}", stderr_of(&output));
+    assert!(!out.exists());
+}
+
+#[test]
+fn each_dialect_avoids_its_traps() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "leads.csv", common::small_leads_csv(600));
+    let model = dir.path().join("m.lsm");
+    common::train(&data, &model);
+    let query = |dialect: &str| {
+        let out = dir.path().join(format!("{dialect}.sql"));
+        let output = leadscore()
+            .args(["export-sql", "--dialect", dialect, "--model"])
+            .arg(&model)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        std::fs::read_to_string(out).unwrap()
+    };
+    // The query without its header comment.
+    let body = |sql: String| -> String {
+        sql.lines()
+            .filter(|l| !l.starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (spark, postgres, duckdb) = (body(query("spark")), body(query("postgres")), body(query("duckdb")));
+    // Spark reads "x" as a string literal: identifiers are in backticks there, and only there.
+    assert!(spark.contains("`visits`") && !spark.contains("\"visits\""));
+    assert!(postgres.contains("\"visits\"") && !postgres.contains('`'));
+    // Never LOG (base 10 in DuckDB and PostgreSQL), never DOUBLE PRECISION in Spark, doubles
+    // written with an exponent (a bare 0.1 is DECIMAL), and EXP only of a clamped value.
+    for sql in [&spark, &postgres, &duckdb] {
+        assert!(!sql.contains("LOG("));
+        assert!(sql.contains("EXP(-(LEAST(GREATEST("));
+        assert!(sql.contains("E0"));
+        assert!(!sql.contains("--"), "nothing in the query may read as a comment");
+    }
+    assert!(!spark.contains("DOUBLE PRECISION"));
+    assert!(postgres.contains("AS DOUBLE PRECISION)"));
+    assert!(spark.contains("TRY_CAST") && duckdb.contains("TRY_CAST") && !postgres.contains("TRY_CAST"));
+}
