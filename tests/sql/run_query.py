@@ -63,48 +63,74 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_postgres(args):
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    psql = shutil.which("psql")
-    if not bins or not psql:
-        print("PostgreSQL is not installed (apt-get install postgresql)", file=sys.stderr)
-        return NOT_INSTALLED
-    bin_dir = os.path.dirname(bins[-1])
-    root = os.geteuid() == 0
-    home = tempfile.mkdtemp(prefix="leadscore-pg-")
-    data, sockets = os.path.join(home, "data"), os.path.join(home, "sockets")
-    os.makedirs(sockets)
-    as_server = []
-    if root:
-        shutil.chown(home, "postgres")
-        shutil.chown(sockets, "postgres")
-        as_server = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    try:
-        subprocess.run([*as_server, f"{bin_dir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+class PostgresCluster:
+    """A throw-away PostgreSQL cluster in a temporary folder: `with PostgresCluster() as pg:`,
+    then `pg.psql(script)` runs a psql script and returns its standard output."""
+
+    def __init__(self):
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        self.psql_path = shutil.which("psql")
+        if not bins or not self.psql_path:
+            raise FileNotFoundError("PostgreSQL is not installed (apt-get install postgresql)")
+        self.bin_dir = os.path.dirname(bins[-1])
+
+    def __enter__(self):
+        self.home = tempfile.mkdtemp(prefix="leadscore-pg-")
+        self.data, self.sockets = os.path.join(self.home, "data"), os.path.join(self.home, "sockets")
+        os.makedirs(self.sockets)
+        # initdb refuses to run as root: as root, the server runs as user postgres.
+        self.as_server = []
+        if os.geteuid() == 0:
+            shutil.chown(self.home, "postgres")
+            shutil.chown(self.sockets, "postgres")
+            self.as_server = ["runuser", "-u", "postgres", "--"]
+        self.port = free_port()
+        subprocess.run([*self.as_server, f"{self.bin_dir}/initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
                        check=True, capture_output=True)
-        subprocess.run([*as_server, f"{bin_dir}/pg_ctl", "-D", data, "-w", "-l", os.path.join(home, "log"),
-                        "-o", f"-p {port} -k {sockets} -c listen_addresses=''", "start"], check=True, capture_output=True)
-        columns = ", ".join('"' + c.replace('"', '""') + '" TEXT' for c in header_of(args.data))
-        load = (f"CREATE TABLE {args.table} ({columns});\n"
-                f"\\copy {args.table} FROM '{os.path.abspath(args.data)}' WITH (FORMAT csv, HEADER true)\n")
-        psql_cmd = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", sockets, "-p", str(port), "-U", "postgres", "-d", "postgres"]
-        script = os.path.join(home, "run.sql")
+        subprocess.run([*self.as_server, f"{self.bin_dir}/pg_ctl", "-D", self.data, "-w", "-l", os.path.join(self.home, "log"),
+                        "-o", f"-p {self.port} -k {self.sockets} -c listen_addresses=''", "start"], check=True, capture_output=True)
+        return self
+
+    def __exit__(self, *_):
+        subprocess.run([*self.as_server, f"{self.bin_dir}/pg_ctl", "-D", self.data, "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def psql(self, script_text):
+        script = os.path.join(self.home, "run.sql")
         with open(script, "w") as f:
             # A query that runs away fails instead of taking the machine with it.
-            f.write("SET statement_timeout = '300s';\n")
-            f.write(load)
-            f.write(f"COPY ({query_text(args.sql)}) TO STDOUT WITH (FORMAT csv, HEADER true);\n")
-        done = subprocess.run([*psql_cmd, "-f", script], capture_output=True, text=True)
+            f.write("SET statement_timeout = '600s';\n")
+            f.write(script_text)
+        done = subprocess.run([self.psql_path, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", self.sockets, "-p", str(self.port),
+                               "-U", "postgres", "-d", "postgres", "-f", script], capture_output=True, text=True)
         if done.returncode != 0:
-            print(done.stderr, file=sys.stderr)
+            raise RuntimeError(done.stderr)
+        return done.stdout
+
+
+def load_script(table, data):
+    """psql commands that load a CSV file as a table of text columns."""
+    columns = ", ".join('"' + c.replace('"', '""') + '" TEXT' for c in header_of(data))
+    return (f"CREATE TABLE {table} ({columns});\n"
+            f"\\copy {table} FROM '{os.path.abspath(data)}' WITH (FORMAT csv, HEADER true)\n")
+
+
+def run_postgres(args):
+    try:
+        cluster = PostgresCluster()
+    except FileNotFoundError as e:
+        print(e, file=sys.stderr)
+        return NOT_INSTALLED
+    with cluster as pg:
+        try:
+            out = pg.psql(load_script(args.table, args.data)
+                          + f"COPY ({query_text(args.sql)}) TO STDOUT WITH (FORMAT csv, HEADER true);\n")
+        except RuntimeError as e:
+            print(e, file=sys.stderr)
             return 1
-        with open(args.out, "w") as f:
-            f.write(done.stdout)
-        return 0
-    finally:
-        subprocess.run([*as_server, f"{bin_dir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(home, ignore_errors=True)
+    with open(args.out, "w") as f:
+        f.write(out)
+    return 0
 
 
 def main():
