@@ -82,29 +82,58 @@ fn percent(v: &f64) -> String {
     format!("{:.0}%", v * 100.0)
 }
 
-/// A unit square chart (probabilities or rates on both axes) with a light grid.
-fn unit_chart<'a, 'b>(
-    area: &'a Area<'b>,
-    x: &str,
-    y: &str,
-    y_max: f64,
-) -> std::result::Result<Plot<'a, 'b>, Box<dyn std::error::Error>> {
+/// How an axis is labelled: its range, description and tick labels.
+struct Axis<'f> {
+    range: std::ops::Range<f64>,
+    desc: String,
+    ticks: usize,
+    format: &'f dyn Fn(&f64) -> String,
+}
+
+impl<'f> Axis<'f> {
+    /// An axis of shares, labelled in percent.
+    fn share(max: f64, desc: &str) -> Axis<'f> {
+        Axis {
+            range: 0.0..max,
+            desc: desc.to_string(),
+            ticks: 6,
+            format: &percent,
+        }
+    }
+
+    /// The 0–100 score (or threshold) axis.
+    fn score(desc: &str) -> Axis<'f> {
+        Axis {
+            range: 0.0..100.0,
+            desc: desc.to_string(),
+            ticks: 11,
+            format: &whole,
+        }
+    }
+}
+
+fn whole(v: &f64) -> String {
+    format!("{v:.0}")
+}
+
+/// A chart with a light grid and labelled axes, in the report's style.
+fn plot<'a, 'b>(area: &'a Area<'b>, x: Axis, y: Axis) -> std::result::Result<Plot<'a, 'b>, Box<dyn std::error::Error>> {
     let mut chart = ChartBuilder::on(area)
         .margin(14)
         .x_label_area_size(42)
         .y_label_area_size(64)
-        .build_cartesian_2d(0f64..1f64, 0f64..y_max)?;
+        .build_cartesian_2d(x.range, y.range)?;
     chart
         .configure_mesh()
         .light_line_style(WHITE)
         .bold_line_style(GRID)
         .axis_style(INK)
-        .x_labels(6)
-        .y_labels(6)
-        .x_label_formatter(&percent)
-        .y_label_formatter(&percent)
-        .x_desc(x)
-        .y_desc(y)
+        .x_labels(x.ticks)
+        .y_labels(y.ticks)
+        .x_label_formatter(x.format)
+        .y_label_formatter(y.format)
+        .x_desc(x.desc)
+        .y_desc(y.desc)
         .label_style((FONT, 13).into_font().color(&INK))
         .axis_desc_style((FONT, 14).into_font().color(&INK))
         .draw()?;
@@ -134,25 +163,11 @@ fn reliability(report: &Report, area: &Area) -> Drawn {
         .fold(0.0f64, f64::max);
     // Zoom to where the leads are: most lead scores sit well below 100 %.
     let limit = ((top * 10.0).ceil() / 10.0).clamp(0.1, 1.0);
-    let mut chart = ChartBuilder::on(area)
-        .margin(14)
-        .x_label_area_size(42)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0f64..limit, 0f64..limit)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(GRID)
-        .axis_style(INK)
-        .x_labels(6)
-        .y_labels(6)
-        .x_label_formatter(&percent)
-        .y_label_formatter(&percent)
-        .x_desc("predicted conversion (mean of the bin)")
-        .y_desc("observed conversion")
-        .label_style((FONT, 13).into_font().color(&INK))
-        .axis_desc_style((FONT, 14).into_font().color(&INK))
-        .draw()?;
+    let mut chart = plot(
+        area,
+        Axis::share(limit, "predicted conversion (mean of the bin)"),
+        Axis::share(limit, "observed conversion"),
+    )?;
     chart
         .draw_series(LineSeries::new([(0.0, 0.0), (limit, limit)], IDEAL.stroke_width(1)))?
         .label("perfectly calibrated")
@@ -185,25 +200,11 @@ fn histogram(report: &Report, area: &Area) -> Drawn {
         })
         .collect();
     let top = shares.iter().map(|s| s.1.max(s.2)).fold(0.0, f64::max);
-    let mut chart = ChartBuilder::on(area)
-        .margin(14)
-        .x_label_area_size(42)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0f64..100f64, 0f64..(top * 1.15).max(0.01))?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(GRID)
-        .axis_style(INK)
-        .x_labels(11)
-        .y_labels(6)
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&percent)
-        .x_desc("score (0–100)")
-        .y_desc("share of the group")
-        .label_style((FONT, 13).into_font().color(&INK))
-        .axis_desc_style((FONT, 14).into_font().color(&INK))
-        .draw()?;
+    let mut chart = plot(
+        area,
+        Axis::score("score (0–100)"),
+        Axis::share((top * 1.15).max(0.01), "share of the group"),
+    )?;
     let width = f64::from(super::HISTOGRAM_WIDTH);
     let (hot, cold) = (colour(ScoreKind::Score), IDEAL);
     chart
@@ -222,11 +223,10 @@ fn histogram(report: &Report, area: &Area) -> Drawn {
 }
 
 fn roc(report: &Report, area: &Area) -> Drawn {
-    let mut chart = unit_chart(
+    let mut chart = plot(
         area,
-        "false positive rate (non-converters called)",
-        "true positive rate (converters found)",
-        1.0,
+        Axis::share(1.0, "false positive rate (non-converters called)"),
+        Axis::share(1.0, "true positive rate (converters found)"),
     )?;
     chart
         .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], IDEAL.stroke_width(1)))?
@@ -250,11 +250,10 @@ fn roc(report: &Report, area: &Area) -> Drawn {
 }
 
 fn gains(report: &Report, area: &Area) -> Drawn {
-    let mut chart = unit_chart(
+    let mut chart = plot(
         area,
-        "share of leads called, top-scored first",
-        "share of conversions found",
-        1.0,
+        Axis::share(1.0, "share of leads called, top-scored first"),
+        Axis::share(1.0, "share of conversions found"),
     )?;
     chart
         .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], IDEAL.stroke_width(1)))?
@@ -276,25 +275,7 @@ fn gains(report: &Report, area: &Area) -> Drawn {
 
 fn buckets(report: &Report, area: &Area) -> Drawn {
     let rows = &report.bands.buckets;
-    let mut chart = ChartBuilder::on(area)
-        .margin(14)
-        .x_label_area_size(42)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0f64..100f64, 0f64..1f64)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(GRID)
-        .axis_style(INK)
-        .x_labels(11)
-        .y_labels(6)
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&percent)
-        .x_desc("score bucket")
-        .y_desc("conversion")
-        .label_style((FONT, 13).into_font().color(&INK))
-        .axis_desc_style((FONT, 14).into_font().color(&INK))
-        .draw()?;
+    let mut chart = plot(area, Axis::score("score bucket"), Axis::share(1.0, "conversion"))?;
     let c = colour(ScoreKind::Score);
     chart
         .draw_series(rows.iter().filter_map(|r| {
@@ -331,25 +312,16 @@ fn capacity(report: &Report, area: &Area) -> Drawn {
         .unwrap_or(1.0)
         .max(c.capacity.unwrap_or(0.0))
         .max(1.0);
-    let mut chart = ChartBuilder::on(area)
-        .margin(14)
-        .x_label_area_size(42)
-        .y_label_area_size(64)
-        .build_cartesian_2d(0f64..100f64, 0f64..top * 1.05)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(GRID)
-        .axis_style(INK)
-        .x_labels(11)
-        .y_labels(6)
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .x_desc("threshold (score at or above)")
-        .y_desc(format!("leads per {}", c.period))
-        .label_style((FONT, 13).into_font().color(&INK))
-        .axis_desc_style((FONT, 14).into_font().color(&INK))
-        .draw()?;
+    let mut chart = plot(
+        area,
+        Axis::score("threshold (score at or above)"),
+        Axis {
+            range: 0.0..top * 1.05,
+            desc: format!("leads per {}", c.period),
+            ticks: 6,
+            format: &whole,
+        },
+    )?;
     let s = colour(ScoreKind::Score);
     chart
         .draw_series(LineSeries::new(
