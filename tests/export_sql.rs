@@ -228,7 +228,7 @@ fn synthetic_leads_with_column_rules_score_the_same_in_sql() {
 fn column_names_and_values_that_need_escaping() {
     // Spaces, quotes and percent signs in names; quotes, % and _ in values; numbers with
     // missing-value tokens; a yes/no column; a rule on a number and one on a flag.
-    let mut csv = String::from("Lead ID,Lead Source,Total 'Visits',Do Not Email,Spend %,converted\n");
+    let mut csv = String::from("Lead ID,Lead Source,\"Total \"\"Visits\"\"\",Do Not Email,Spend %,converted\n");
     let sources = ["O'Brien & Co", "100% organic", "partner_x", "Referral", "Select"];
     for i in 0..1200 {
         let source = sources[i % 5];
@@ -256,7 +256,7 @@ fn column_names_and_values_that_need_escaping() {
         r#"
 [[rules]]
 name = "many visits"
-column = "Total 'Visits'"
+column = 'Total "Visits"'
 at_least = 20
 points = 10
 

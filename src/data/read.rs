@@ -221,7 +221,8 @@ fn csv_frame(path: &Path, df: DataFrame, separator: u8, row_offset: usize) -> Re
     let n_rows = df.height();
     let mut columns = Vec::with_capacity(df.width());
     for (index, column) in df.into_columns().into_iter().enumerate() {
-        let mut name = column.name().to_string();
+        // polars strips a quoted name's outer quotes but leaves its doubled inner ones.
+        let mut name = column.name().replace("\"\"", "\"");
         if index == 0 {
             name = name.trim_start_matches('\u{feff}').to_string();
         }
