@@ -302,14 +302,14 @@ pub struct EvaluateArgs {
 #[command(after_help = "Examples:
   leadscore export-sql --model models/model.lsm --dialect duckdb --table leads --as-of 2026-11-30 --out score.sql
   duckdb crm.db < score.sql
-  leadscore export-sql --model models/model.lsm --dialect postgres --table crm.leads --out score.sql
+  leadscore export-sql --model models/model.lsm --dialect postgres --table crm.leads \\
+                       --events-table crm.events --out score.sql
   psql -f score.sql
 
 The query computes the score, probability, band, MQL flag, the model's own probability and the
 rule points exactly as `leadscore score` does (probabilities equal to 1e-9), reading the model's
-input columns from the table as text or typed columns. Percentile, fit, engagement and reasons are
-left out. Models trained with events, and rules that count events or decay, cannot be exported
-yet.")]
+input columns from the table as text or typed columns. Engagement from events is aggregated from
+--events-table as of each lead's cutoff. Percentile, fit, engagement and reasons are left out.")]
 pub struct ExportSqlArgs {
     /// The model file written by `leadscore train`.
     #[arg(long)]
@@ -320,7 +320,18 @@ pub struct ExportSqlArgs {
     /// The table (or view) of leads, as the engine names it, e.g. crm.leads.
     #[arg(long, default_value = "leads")]
     pub table: String,
-    /// Cutoff date (YYYY-MM-DD) for dates when the leads have no snapshot column (default: when the query runs).
+    /// The table of events (lead_id, timestamp, event_type, …), for models and rules that use events.
+    #[arg(long, value_name = "TABLE")]
+    pub events_table: Option<String>,
+    /// The optional columns the events table has (of url, form_id, email_id, asset, is_mpp, user_agent).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "url,form_id,email_id,asset,is_mpp",
+        value_name = "COLUMNS"
+    )]
+    pub event_columns: Vec<String>,
+    /// Cutoff date (YYYY-MM-DD) for dates and events when the leads have no snapshot column (default: when the query runs).
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
     /// Where to write the query.

@@ -32,18 +32,19 @@ fn flag(text: &str) -> bool {
 }
 
 /// `leadscore score` to Parquet (doubles kept exactly), by lead id.
-fn score_with_leadscore(model: &Path, data: &Path, dir: &Path) -> HashMap<String, Scored> {
+fn score_with_leadscore(model: &Path, data: &Path, events: Option<&Path>, dir: &Path) -> HashMap<String, Scored> {
     use polars::prelude::*;
     let out = dir.join("scored.parquet");
-    let output = leadscore()
+    let mut command = leadscore();
+    command
         .args(["score", "--as-of", "2026-01-01", "--model"])
         .arg(model)
         .arg("--data")
-        .arg(data)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+        .arg(data);
+    if let Some(events) = events {
+        command.arg("--events").arg(events);
+    }
+    let output = command.arg("--out").arg(&out).output().unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
     let frame = ParquetReader::new(std::fs::File::open(&out).unwrap()).finish().unwrap();
     let column = |name: &str| frame.column(name).unwrap().as_materialized_series().clone();
@@ -79,36 +80,45 @@ fn score_with_leadscore(model: &Path, data: &Path, dir: &Path) -> HashMap<String
 }
 
 /// The query on `engine`, by lead id; `None` when the engine is not installed here.
-fn score_with_sql(engine: &str, model: &Path, data: &Path, dir: &Path) -> Option<HashMap<String, Scored>> {
+fn score_with_sql(
+    engine: &str,
+    model: &Path,
+    data: &Path,
+    events: Option<&Path>,
+    dir: &Path,
+) -> Option<HashMap<String, Scored>> {
     let sql = dir.join(format!("score-{engine}.sql"));
-    let output = leadscore()
-        .args([
-            "export-sql",
-            "--as-of",
-            "2026-01-01",
-            "--table",
-            "leads",
-            "--dialect",
-            engine,
-            "--model",
-        ])
-        .arg(model)
-        .arg("--out")
-        .arg(&sql)
-        .output()
-        .unwrap();
+    let mut command = leadscore();
+    command.args([
+        "export-sql",
+        "--as-of",
+        "2026-01-01",
+        "--table",
+        "leads",
+        "--dialect",
+        engine,
+        "--model",
+    ]);
+    command.arg(model).arg("--out").arg(&sql);
+    if events.is_some() {
+        command.args(["--events-table", "events"]);
+    }
+    let output = command.output().unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
     let result = dir.join(format!("result-{engine}.csv"));
-    let output = std::process::Command::new("python3")
+    let mut command = std::process::Command::new("python3");
+    command
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sql/run_query.py"))
         .args(["--engine", engine, "--sql"])
         .arg(&sql)
         .arg("--data")
         .arg(data)
         .arg("--out")
-        .arg(&result)
-        .output()
-        .expect("python3 runs");
+        .arg(&result);
+    if let Some(events) = events {
+        command.arg("--events").arg(events);
+    }
+    let output = command.output().expect("python3 runs");
     if output.status.code() == Some(2) {
         assert!(
             std::env::var("LEADSCORE_REQUIRE_SQL_ENGINES").as_deref() != Ok("1"),
@@ -149,11 +159,11 @@ fn score_with_sql(engine: &str, model: &Path, data: &Path, dir: &Path) -> Option
 }
 
 /// Every lead scores the same with the query on every installed engine.
-fn assert_parity(model: &Path, data: &Path, dir: &Path) -> usize {
-    let expected = score_with_leadscore(model, data, dir);
+fn assert_parity(model: &Path, data: &Path, events: Option<&Path>, dir: &Path) -> usize {
+    let expected = score_with_leadscore(model, data, events, dir);
     let mut engines = 0;
     for engine in ENGINES {
-        let Some(got) = score_with_sql(engine, model, data, dir) else {
+        let Some(got) = score_with_sql(engine, model, data, events, dir) else {
             continue;
         };
         engines += 1;
@@ -197,7 +207,7 @@ fn synthetic_leads_with_column_rules_score_the_same_in_sql() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
-    let engines = assert_parity(&model, &batch.join("leads.csv"), dir.path());
+    let engines = assert_parity(&model, &batch.join("leads.csv"), None, dir.path());
     eprintln!("parity checked on {engines} engines");
 
     // Isotonic calibration becomes a CASE over its thresholds with interpolation.
@@ -221,7 +231,7 @@ fn synthetic_leads_with_column_rules_score_the_same_in_sql() {
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert!(common::inspect_json(&model)["artifact"]["scorer"]["calibration"]["Isotonic"].is_object());
-    assert_parity(&model, &batch.join("leads.csv"), dir.path());
+    assert_parity(&model, &batch.join("leads.csv"), None, dir.path());
 }
 
 #[test]
@@ -290,7 +300,7 @@ points = 3
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
-    assert_parity(&model, &data, dir_path());
+    assert_parity(&model, &data, None, dir_path());
 }
 
 fn dir_path() -> &'static Path {
@@ -299,12 +309,24 @@ fn dir_path() -> &'static Path {
 }
 
 #[test]
-fn models_with_events_are_refused_with_the_reason() {
+fn events_and_event_rules_aggregate_in_sql_as_of_each_cutoff() {
+    // Engagement features from events, and the example rules: events counted once or each time
+    // up to a cap, within days, by form, URL and e-mail, privacy-proxy opens left out, and decay
+    // since the last human activity.
     let dir = tempfile::tempdir().unwrap();
-    let history = dir.path().join("history");
-    common::synth(&history, 2000, 33);
+    let (history, batch) = (dir.path().join("history"), dir.path().join("batch"));
+    common::synth(&history, 6000, 33);
+    common::synth(&batch, 1500, 34);
     let model = dir.path().join("events.lsm");
-    common::train_synth(&history, &model, &[]);
+    common::train_synth(&history, &model, &["--rules", common::EXAMPLE_RULES]);
+    assert_parity(
+        &model,
+        &batch.join("leads.csv"),
+        Some(&batch.join("events.csv")),
+        dir.path(),
+    );
+
+    // Without the events table the query cannot be written; it says what to add.
     let out = dir.path().join("score.sql");
     let output = leadscore()
         .args(["export-sql", "--dialect", "duckdb", "--model"])
@@ -314,7 +336,7 @@ fn models_with_events_are_refused_with_the_reason() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(3));
-    assert!(stderr_of(&output).contains("events"), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("--events-table"), "{}", stderr_of(&output));
     assert!(!out.exists());
 }
 

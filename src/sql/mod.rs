@@ -11,6 +11,7 @@
 //! nested as balanced trees so no engine's expression depth is reached.
 
 use crate::calibration::Calibration;
+use crate::data::events::EventFeatureSpec;
 use crate::data::Derivation;
 use crate::features::{Encoding, FeatureStep, MISSING_LEVEL};
 use crate::model::artifact::ModelArtifact;
@@ -186,7 +187,15 @@ pub struct Options<'a> {
     /// The cutoff for dates when the leads have no snapshot column (YYYY-MM-DD or a timestamp);
     /// `None`: the time the query runs.
     pub as_of: Option<&'a str>,
+    /// The events table, for models and rules that use events.
+    pub events_table: Option<&'a str>,
+    /// Optional columns the events table has, of `url`, `form_id`, `email_id`, `asset`, `is_mpp`
+    /// and `user_agent` (`lead_id`, `timestamp` and `event_type` are required).
+    pub event_columns: &'a [String],
 }
+
+/// Optional columns of an events table that the query can read.
+pub const EVENT_COLUMNS: [&str; 6] = ["url", "form_id", "email_id", "asset", "is_mpp", "user_agent"];
 
 /// Why a model cannot be exported (yet).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,50 +209,40 @@ pub fn export(
     options: &Options,
     source: &str,
 ) -> Result<String, Unsupported> {
-    if artifact.events.is_some() {
+    let needs_events = artifact.events.is_some() || rules.is_some_and(RuleSet::needs_events);
+    if needs_events && options.events_table.is_none() {
         return Err(Unsupported(
-            "the model uses events; exporting event features to SQL is not supported yet — train without --events to score in SQL"
-                .into(),
+            "the model (or its rules) uses events: name the events table with --events-table".into(),
         ));
     }
-    if let Some(rules) = rules {
-        if rules.needs_events() {
-            return Err(Unsupported(
-                "the model's rules count events or decay with inactivity; exporting event rules to SQL is not supported yet"
-                    .into(),
-            ));
-        }
+    if needs_events && artifact.schema.id_column.is_none() {
+        return Err(Unsupported(
+            "the model uses events but its leads had no id column to match them by".into(),
+        ));
     }
     let d = dialect;
     let missing = &artifact.config.data.missing_values;
     let mut query = Query::new(d);
 
     // 1. Every column read, as cleaned text.
-    let mut columns: Vec<String> = artifact.pipeline.steps.iter().map(|s| s.source.clone()).collect();
+    let mut columns: Vec<String> = (artifact.pipeline.steps.iter())
+        .filter(|s| s.derivation != Derivation::Events)
+        .map(|s| s.source.clone())
+        .collect();
     if let Some(rules) = rules {
         columns.extend(rules.columns().into_iter().map(str::to_string));
     }
     columns.extend(artifact.schema.snapshot_column.iter().cloned());
+    let decay = rules.and_then(|r| r.file.decay.as_ref());
+    if decay.is_some() {
+        columns.extend(artifact.config.data.time.iter().cloned());
+    }
     columns.sort();
     columns.dedup();
     let id = artifact.schema.id_column.as_deref();
-    let tokens: Vec<String> = missing
-        .iter()
-        .map(|t| t.trim().to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-        .map(|t| d.text(&t))
-        .collect();
-    let clean = |column: &str| {
-        let text = format!("TRIM({})", d.to_text(&d.ident(column)));
-        let token_test = if tokens.is_empty() {
-            String::new()
-        } else {
-            format!(" OR LOWER({text}) IN ({})", tokens.join(", "))
-        };
-        format!("CASE WHEN {text} = ''{token_test} THEN NULL ELSE {text} END")
-    };
+    let clean = |column: &str| cleaned_cell(d, &d.ident(column), missing);
     let mut cleaned: Vec<String> = vec![match id {
-        Some(id) => format!("{} AS lead_id", d.to_text(&d.ident(id))),
+        Some(id) => format!("TRIM({}) AS lead_id", d.to_text(&d.ident(id))),
         None => "ROW_NUMBER() OVER () AS lead_id".to_string(),
     }];
     let col = |k: usize| format!("c{k}");
@@ -301,12 +300,15 @@ pub fn export(
     let mut derived: Vec<String> = vec!["lead_id".into()];
     let mut step_values: Vec<String> = Vec::new();
     for (s, step) in artifact.pipeline.steps.iter().enumerate() {
-        let k = columns.iter().position(|c| *c == step.source).ok_or_else(|| {
-            Unsupported(format!(
-                "the pipeline reads \"{}\", which is not an input column",
-                step.source
-            ))
-        })?;
+        let k = match step.derivation {
+            Derivation::Events => usize::MAX,
+            _ => columns.iter().position(|c| *c == step.source).ok_or_else(|| {
+                Unsupported(format!(
+                    "the pipeline reads \"{}\", which is not an input column",
+                    step.source
+                ))
+            })?,
+        };
         let value = match (step.derivation, kind_of(&step.source)) {
             (Derivation::Direct, "numeric" | "boolean") => format!("n{k}"),
             (Derivation::Direct, _) => col(k),
@@ -338,7 +340,11 @@ pub fn export(
                 domain_type(d, &d.domain(&col(k)), &artifact.config.features.competitor_domains)
             }
             (Derivation::Events, _) => {
-                return Err(Unsupported(format!("\"{}\" comes from events", step.feature)));
+                let spec = artifact
+                    .events
+                    .as_ref()
+                    .ok_or_else(|| Unsupported(format!("\"{}\" comes from events", step.feature)))?;
+                event_feature(d, spec, &step.feature)?
             }
         };
         derived.push(format!("{value} AS f{s}"));
@@ -347,8 +353,24 @@ pub fn export(
     // Rule points, per rule then summed.
     let mut rule_terms = Vec::new();
     if let Some(rules) = rules {
-        for rule in &rules.rules {
+        for (r, rule) in rules.rules.iter().enumerate() {
             let Criterion::Column { column, test } = &rule.criterion else {
+                // An event rule: its hits counted per lead in `event_totals`.
+                let hits = format!("COALESCE(rule_hits_{r}, {})", d.num(0.0));
+                let times = match rule.rule.count {
+                    crate::rules::Count::Once => d.num(1.0),
+                    crate::rules::Count::Each => hits.clone(),
+                };
+                let mut given = format!("{times} * {}", d.num(rule.rule.points));
+                if let Some(cap) = rule.rule.cap {
+                    given = format!("LEAST(GREATEST({given}, {}), {})", d.num(-cap), d.num(cap));
+                }
+                let mut holds = format!("{hits} > {}", d.num(0.0));
+                if let (Some(segment), Some(by)) = (&rule.rule.segment, &rules.file.points.segment_by) {
+                    let s = columns.iter().position(|c| c == by).expect("segment column is read");
+                    holds = format!("({holds} AND LOWER({}) = {})", col(s), d.text(&segment.to_lowercase()));
+                }
+                rule_terms.push(format!("CASE WHEN {holds} THEN {given} ELSE {} END", d.num(0.0)));
                 continue;
             };
             let k = columns.iter().position(|c| c == column).expect("rule columns are read");
@@ -370,6 +392,31 @@ pub fn export(
             ));
         }
     }
+    if let Some(decay) = decay {
+        // From the last activity that is not a privacy-proxy open, else from creation.
+        let created = artifact
+            .config
+            .data
+            .time
+            .as_deref()
+            .and_then(|t| columns.iter().position(|c| c == t))
+            .map(|k| d.parse_epoch(&col(k)));
+        let since = match created {
+            Some(created) => format!("COALESCE(last_human_activity, {created})"),
+            None => "last_human_activity".into(),
+        };
+        let periods = format!(
+            "GREATEST(FLOOR(((cutoff - {since}) / {}) / {}), {})",
+            d.num(86_400.0),
+            d.num(decay.per_days),
+            d.num(0.0)
+        );
+        let mut points = format!("{periods} * {}", d.num(decay.points));
+        if let Some(floor) = decay.floor {
+            points = format!("GREATEST({points}, {})", d.num(floor));
+        }
+        rule_terms.push(format!("COALESCE({points}, {})", d.num(0.0)));
+    }
     let mut points = balanced_sum(&rule_terms, &d.num(0.0));
     if let Some(rules) = rules {
         if let Some(max) = rules.file.points.max_total {
@@ -380,7 +427,17 @@ pub fn export(
         }
     }
     derived.push(format!("{points} AS rule_points"));
-    query.stage("features", &derived, "typed");
+    let from = match options.events_table {
+        Some(table) if needs_events => {
+            let spec = artifact.events.as_ref();
+            events_stages(&mut query, d, table, options.event_columns, missing, spec, rules)?;
+            derived[0] = "typed.lead_id AS lead_id".into();
+            "typed LEFT JOIN event_totals ON event_totals.lead_id = typed.lead_id \
+             LEFT JOIN email_totals ON email_totals.lead_id = typed.lead_id"
+        }
+        _ => "typed",
+    };
+    query.stage("features", &derived, from);
 
     // 3. The linear predictor: one term per pipeline step.
     let steps = artifact.pipeline.input_steps();
@@ -506,9 +563,19 @@ fn header(artifact: &ModelArtifact, rules: Option<&RuleSet>, d: Dialect, options
         "Left out: percentile, fit, engagement and reasons (use `leadscore score` for those).".into(),
         "Differs: a value leadscore would reject (a word in a number column, a bad date) is scored here as missing.".into(),
     ];
+    if let Some(events) = options.events_table {
+        lines.push(format!(
+            "Reads the events table {events}: lead_id, timestamp, event_type{}; events after a lead's cutoff are left out.",
+            options.event_columns.iter().map(|c| format!(", {c}")).collect::<String>()
+        ));
+    }
     match options.as_of {
-        Some(date) => lines.push(format!("Dates are measured to {date} unless a lead has a snapshot.")),
-        None => lines.push("Dates are measured to the time the query runs unless a lead has a snapshot.".into()),
+        Some(date) => lines.push(format!(
+            "Dates and events are measured to {date} unless a lead has a snapshot."
+        )),
+        None => {
+            lines.push("Dates and events are measured to the time the query runs unless a lead has a snapshot.".into())
+        }
     }
     if rules.is_none() && artifact.blend.is_none() {
         lines.push("The model has no rules: the score is the calibrated model probability.".into());
@@ -675,6 +742,232 @@ fn column_test(d: Dialect, value: &str, test: &ColumnTest, kind: &str) -> String
             format!("({value} IS NOT NULL AND ({}))", tests.join(" OR "))
         }
     }
+}
+
+/// The events stages: events cleaned as leadscore reads them, joined to their leads as of each
+/// lead's cutoff, and summed per lead (`event_totals`; `email_totals` for distinct e-mails).
+fn events_stages(
+    query: &mut Query,
+    d: Dialect,
+    table: &str,
+    present: &[String],
+    missing: &[String],
+    spec: Option<&EventFeatureSpec>,
+    rules: Option<&RuleSet>,
+) -> Result<(), Unsupported> {
+    let has = |c: &str| present.iter().any(|p| p == c);
+    let clean = |column: &str| cleaned_cell(d, &d.ident(column), missing);
+    let null_text = "CAST(NULL AS VARCHAR)".replace(
+        "VARCHAR",
+        if d == Dialect::Postgres {
+            "TEXT"
+        } else if d == Dialect::Spark {
+            "STRING"
+        } else {
+            "VARCHAR"
+        },
+    );
+    let optional = |column: &str| if has(column) { clean(column) } else { null_text.clone() };
+    let flag = if has("is_mpp") {
+        format!("LOWER({}) IN ('1', 'true', 'yes', 'y', '1.0')", clean("is_mpp"))
+    } else {
+        "1 = 0".to_string()
+    };
+    let agent = if has("user_agent") {
+        let lower = format!("LOWER({})", clean("user_agent"));
+        format!(
+            "{} OR {} OR {}",
+            d.contains(&lower, "'mpp'"),
+            d.contains(&lower, "'bot'"),
+            d.contains(&lower, "'privacy proxy'")
+        )
+    } else {
+        "1 = 0".to_string()
+    };
+    query.stage(
+        "events_read",
+        &[
+            format!("TRIM({}) AS lead_id", d.to_text(&d.ident("lead_id"))),
+            format!("{} AS t", d.parse_epoch(&clean("timestamp"))),
+            format!("LOWER({}) AS event_type", clean("event_type")),
+            format!(
+                "{} AS url",
+                if has("url") {
+                    d.to_text(&d.ident("url"))
+                } else {
+                    null_text.clone()
+                }
+            ),
+            format!("{} AS form", optional("form_id")),
+            format!("{} AS email", optional("email_id")),
+            format!("{} AS asset", optional("asset")),
+            format!("CASE WHEN ({flag}) OR ({agent}) THEN 1 ELSE 0 END AS proxy"),
+        ],
+        table,
+    );
+    let weight = spec.map_or(1.0, |s| s.mpp_open_weight);
+    query.stage(
+        "events_used",
+        &[
+            "events_read.lead_id AS lead_id".into(),
+            "events_read.t AS t".into(),
+            "events_read.event_type AS event_type".into(),
+            "events_read.url AS url".into(),
+            "events_read.form AS form".into(),
+            "events_read.email AS email".into(),
+            "events_read.asset AS asset".into(),
+            "events_read.proxy AS proxy".into(),
+            "typed.cutoff AS cutoff".into(),
+            format!(
+                "CASE WHEN events_read.proxy = 1 THEN {} ELSE {} END AS w",
+                d.num(weight),
+                d.num(1.0)
+            ),
+        ],
+        "events_read JOIN typed ON typed.lead_id = events_read.lead_id WHERE events_read.t <= typed.cutoff",
+    );
+    let zero = d.num(0.0);
+    let sum_if = |condition: &str, value: &str| format!("SUM(CASE WHEN {condition} THEN {value} ELSE {zero} END)");
+    let mut totals = vec!["lead_id".to_string()];
+    if let Some(spec) = spec {
+        for (k, kind) in spec.event_types.iter().enumerate() {
+            totals.push(format!(
+                "{} AS type_{k}",
+                sum_if(&format!("event_type = {}", d.text(kind)), "w")
+            ));
+        }
+        let pages: Vec<String> = spec
+            .high_value_pages
+            .iter()
+            .map(|p| d.contains("url", &d.text(p)))
+            .collect();
+        let any_page = if pages.is_empty() {
+            "1 = 0".to_string()
+        } else {
+            pages.join(" OR ")
+        };
+        totals.push(format!(
+            "{} AS high_value",
+            sum_if(&format!("url IS NOT NULL AND ({any_page})"), "w")
+        ));
+        for (k, form) in spec.form_ids.iter().enumerate() {
+            totals.push(format!(
+                "{} AS form_{k}",
+                sum_if(&format!("form = {}", d.text(form)), "w")
+            ));
+        }
+        let listed: Vec<String> = spec.form_ids.iter().map(|f| d.text(f)).collect();
+        let other = if listed.is_empty() {
+            "form IS NOT NULL".to_string()
+        } else {
+            format!("form IS NOT NULL AND form NOT IN ({})", listed.join(", "))
+        };
+        totals.push(format!("{} AS other_forms", sum_if(&other, "w")));
+        let rate = std::f64::consts::LN_2 / spec.half_life_days;
+        totals.push(format!(
+            "{} AS recency",
+            sum_if(
+                &format!("w > {zero}"),
+                &format!(
+                    "w * EXP(GREATEST({} * ((cutoff - t) / {}), {}))",
+                    d.num(-rate),
+                    d.num(86_400.0),
+                    d.num(-700.0)
+                )
+            )
+        ));
+        totals.push(format!("MAX(CASE WHEN w > {zero} THEN t END) AS last_activity"));
+    }
+    if let Some(rules) = rules {
+        for (r, rule) in rules.rules.iter().enumerate() {
+            if !matches!(rule.criterion, Criterion::Event) {
+                continue;
+            }
+            let rule = &rule.rule;
+            let mut tests = vec![format!(
+                "event_type = {}",
+                d.text(&rule.event.as_deref().unwrap_or_default().to_lowercase())
+            )];
+            if !rule.include_mpp {
+                tests.push("proxy = 0".into());
+            }
+            if let Some(days) = rule.within_days {
+                tests.push(format!("cutoff - t <= {}", d.num(days * 86_400.0)));
+            }
+            for (field, wanted) in [
+                ("form", &rule.form_id),
+                ("asset", &rule.asset),
+                ("email", &rule.email_id),
+            ] {
+                if let Some(wanted) = wanted {
+                    tests.push(format!("LOWER({field}) = {}", d.text(&wanted.to_lowercase())));
+                }
+            }
+            if let Some(fragments) = &rule.url_contains {
+                let any: Vec<String> = fragments.iter().map(|f| d.contains("url", &d.text(f))).collect();
+                tests.push(format!("url IS NOT NULL AND ({})", any.join(" OR ")));
+            }
+            totals.push(format!(
+                "{} AS rule_hits_{r}",
+                sum_if(&tests.join(" AND "), &d.num(1.0))
+            ));
+        }
+        totals.push("MAX(CASE WHEN proxy = 0 THEN t END) AS last_human_activity".into());
+    }
+    query.stage("event_totals", &totals, "events_used GROUP BY lead_id");
+    // A distinct e-mail opened counts once, at the weight of its most human open.
+    query.stage(
+        "email_opens",
+        &["lead_id".into(), "email".into(), "MAX(w) AS w".into()],
+        "events_used WHERE event_type = 'email_open' AND email IS NOT NULL GROUP BY lead_id, email",
+    );
+    query.stage(
+        "email_totals",
+        &["lead_id".into(), "SUM(w) AS distinct_emails".into()],
+        "email_opens GROUP BY lead_id",
+    );
+    Ok(())
+}
+
+/// The value of an event feature of the pipeline, from `event_totals` and `email_totals`.
+fn event_feature(d: Dialect, spec: &EventFeatureSpec, feature: &str) -> Result<String, Unsupported> {
+    let zero = d.num(0.0);
+    let total = |column: &str| format!("COALESCE({column}, {zero})");
+    if let Some(k) = spec.event_types.iter().position(|t| feature == format!("events: {t}")) {
+        return Ok(total(&format!("type_{k}")));
+    }
+    if let Some(k) = spec
+        .form_ids
+        .iter()
+        .position(|f| feature == format!("events: form {f}"))
+    {
+        return Ok(total(&format!("form_{k}")));
+    }
+    match feature {
+        "events: high-value page views" => Ok(total("high_value")),
+        "events: distinct e-mails opened" => Ok(total("distinct_emails")),
+        "events: other forms" => Ok(total("other_forms")),
+        "events: recency-weighted activity" => Ok(total("recency")),
+        "events: days since last activity" => Ok(format!("((cutoff - last_activity) / {})", d.num(86_400.0))),
+        other => Err(Unsupported(format!("unknown event feature \"{other}\""))),
+    }
+}
+
+/// A cell as leadscore reads it: text, trimmed, NULL when empty or a missing-value token.
+fn cleaned_cell(d: Dialect, expr: &str, missing: &[String]) -> String {
+    let text = format!("TRIM({})", d.to_text(expr));
+    let tokens: Vec<String> = missing
+        .iter()
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .map(|t| d.text(&t))
+        .collect();
+    let token_test = if tokens.is_empty() {
+        String::new()
+    } else {
+        format!(" OR LOWER({text}) IN ({})", tokens.join(", "))
+    };
+    format!("CASE WHEN {text} = ''{token_test} THEN NULL ELSE {text} END")
 }
 
 /// Isotonic calibration as a CASE over its thresholds, interpolating linearly between them and

@@ -2,7 +2,7 @@
 table of text columns, and writes the rows it returns as CSV with every double at full precision.
 
     python3 tests/sql/run_query.py --engine duckdb|postgres --sql score.sql --data leads.csv \
-        --table leads --out result.csv
+        --table leads [--events events.csv --events-table events] --out result.csv
 
 DuckDB comes from PyPI (`pip install duckdb`). For PostgreSQL (Debian's `postgresql`), a
 throw-away cluster is created with initdb in a temporary folder, started with pg_ctl on a free
@@ -47,10 +47,8 @@ def run_duckdb(args):
         print("duckdb is not installed (pip install duckdb)", file=sys.stderr)
         return NOT_INSTALLED
     con = duckdb.connect()
-    con.execute(
-        f"CREATE TABLE {args.table} AS SELECT * FROM read_csv(?, header = true, all_varchar = true)",
-        [args.data],
-    )
+    for table, data in tables(args):
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, header = true, all_varchar = true)", [data])
     result = con.execute(query_text(args.sql))
     names = [d[0] for d in result.description]
     write_rows(args.out, names, result.fetchall())
@@ -123,7 +121,7 @@ def run_postgres(args):
         return NOT_INSTALLED
     with cluster as pg:
         try:
-            out = pg.psql(load_script(args.table, args.data)
+            out = pg.psql("".join(load_script(table, data) for table, data in tables(args))
                           + f"COPY ({query_text(args.sql)}) TO STDOUT WITH (FORMAT csv, HEADER true);\n")
         except RuntimeError as e:
             print(e, file=sys.stderr)
@@ -133,12 +131,22 @@ def run_postgres(args):
     return 0
 
 
+def tables(args):
+    """(table, CSV file) pairs to load."""
+    pairs = [(args.table, args.data)]
+    if args.events:
+        pairs.append((args.events_table, args.events))
+    return pairs
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=["duckdb", "postgres"], required=True)
     parser.add_argument("--sql", required=True)
     parser.add_argument("--data", required=True)
     parser.add_argument("--table", default="leads")
+    parser.add_argument("--events")
+    parser.add_argument("--events-table", default="events")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     return run_duckdb(args) if args.engine == "duckdb" else run_postgres(args)
