@@ -1,10 +1,11 @@
-"""Scoring at warehouse scale: `leadscore export-sql` on DuckDB and PostgreSQL against
+"""Scoring at warehouse scale: `leadscore export-sql` on DuckDB, PostgreSQL and Spark against
 `leadscore score`, on the same 1,000,000 synthetic leads (no events), in one run.
 
 A model with the column rules of tests/fixtures/column_rules.toml is trained on 200,000
 synthetic leads; 1,000,000 new ones are scored by `leadscore score` (CSV → CSV) and by the
 exported query, which runs as `CREATE TABLE scored AS <query>` over the leads loaded as a table
-of text columns (loading is timed apart). The first 10,000 rows of each engine are checked
+of text columns (loading is timed apart; on Spark, local[2], the query's result is computed in
+full and discarded with the `noop` writer). The first 10,000 rows of each engine are checked
 against leadscore's scores.
 
     python3 bench/speed_sql.py [--leads 1000000]
@@ -76,6 +77,24 @@ def main():
         version = pg.psql("COPY (SELECT current_setting('server_version')) TO STDOUT;\n").strip()
         diff = check(pd.read_csv(out), "PostgreSQL")
     rows.append((f"PostgreSQL {version}", load, query, f"max |Δp| {diff:.1e} on 10,000 rows"))
+
+    from pyspark.sql import SparkSession
+    sql = OUT / "score-spark.sql"
+    run_measured([BINARY, "export-sql", "--model", model, "--dialect", "spark", "--as-of", "2026-01-01", "--out", sql])
+    spark = (SparkSession.builder.master("local[2]").config("spark.sql.session.timeZone", "UTC")
+             .config("spark.ui.enabled", "false").config("spark.driver.memory", "4g").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    start = time.perf_counter()
+    leads = spark.read.option("header", True).option("escape", '"').csv(str(data)).cache()
+    leads.count()
+    leads.createOrReplaceTempView("leads")
+    load = time.perf_counter() - start
+    start = time.perf_counter()
+    spark.sql(query_text(sql)).write.format("noop").mode("overwrite").save()
+    query = time.perf_counter() - start
+    diff = check(spark.sql(query_text(sql)).limit(10000).toPandas(), "Spark")
+    rows.append((f"Spark {spark.version} local[2]", load, query, f"max |Δp| {diff:.1e} on 10,000 rows"))
+    spark.stop()
 
     print(f"\nscoring {args.leads:,} leads ({data.stat().st_size / 2**20:.0f} MiB CSV):")
     print(f"{'':32} {'load':>8} {'score':>8}  note")

@@ -1,10 +1,10 @@
-//! `leadscore export-sql`: the query scores leads on DuckDB and PostgreSQL exactly as
+//! `leadscore export-sql`: the query scores leads on DuckDB, PostgreSQL and Spark SQL exactly as
 //! `leadscore score` does — probabilities to 1e-9, the same 0–100 score, band, MQL flag and rule
 //! points — on synthetic leads (dates, e-mail domains, snapshots, column rules of every kind) and
 //! on leads whose column names and values need escaping.
 //!
-//! The engines run through tests/sql/run_query.py: DuckDB from PyPI, PostgreSQL from Debian in a
-//! throw-away cluster. Where one is not installed its check is skipped with a notice, unless
+//! The engines run through tests/sql/run_query.py: DuckDB and Spark (`local[2]`) from PyPI,
+//! PostgreSQL from Debian in a throw-away cluster. Where one is not installed its check is skipped with a notice, unless
 //! `LEADSCORE_REQUIRE_SQL_ENGINES=1` (set by `.ci/run`).
 
 mod common;
@@ -14,7 +14,7 @@ use std::path::Path;
 
 use common::{leadscore, stderr_of, write};
 
-const ENGINES: [&str; 2] = ["duckdb", "postgres"];
+const ENGINES: [&str; 3] = ["duckdb", "postgres", "spark"];
 
 /// One scored lead: score, probability, band, mql, model probability, rule points.
 #[derive(Debug, Clone, PartialEq)]

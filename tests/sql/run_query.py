@@ -4,7 +4,8 @@ table of text columns, and writes the rows it returns as CSV with every double a
     python3 tests/sql/run_query.py --engine duckdb|postgres --sql score.sql --data leads.csv \
         --table leads [--events events.csv --events-table events] --out result.csv
 
-DuckDB comes from PyPI (`pip install duckdb`). For PostgreSQL (Debian's `postgresql`), a
+DuckDB comes from PyPI (`pip install duckdb`), Spark too (`pip install pyspark`, with Java 17;
+`local[2]`, session time zone UTC). For PostgreSQL (Debian's `postgresql`), a
 throw-away cluster is created with initdb in a temporary folder, started with pg_ctl on a free
 port and a private socket, and removed afterwards; as root, the server runs as user postgres.
 Exit code 2 means the engine is not installed here.
@@ -52,6 +53,30 @@ def run_duckdb(args):
     result = con.execute(query_text(args.sql))
     names = [d[0] for d in result.description]
     write_rows(args.out, names, result.fetchall())
+    return 0
+
+
+def run_spark(args):
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        print("pyspark is not installed (pip install pyspark; it needs Java 17)", file=sys.stderr)
+        return NOT_INSTALLED
+    spark = (SparkSession.builder.master("local[2]").appName("leadscore-parity")
+             .config("spark.sql.session.timeZone", "UTC")
+             .config("spark.ui.enabled", "false")
+             .config("spark.sql.shuffle.partitions", "4")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        for table, data in tables(args):
+            # Every column as text; quotes doubled inside quoted cells, as in the CSV files.
+            frame = spark.read.option("header", True).option("escape", '"').csv(data)
+            frame.createOrReplaceTempView(table)
+        result = spark.sql(query_text(args.sql))
+        write_rows(args.out, result.columns, [tuple(row) for row in result.collect()])
+    finally:
+        spark.stop()
     return 0
 
 
@@ -141,7 +166,7 @@ def tables(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", choices=["duckdb", "postgres"], required=True)
+    parser.add_argument("--engine", choices=["duckdb", "postgres", "spark"], required=True)
     parser.add_argument("--sql", required=True)
     parser.add_argument("--data", required=True)
     parser.add_argument("--table", default="leads")
@@ -149,7 +174,7 @@ def main():
     parser.add_argument("--events-table", default="events")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    return run_duckdb(args) if args.engine == "duckdb" else run_postgres(args)
+    return {"duckdb": run_duckdb, "postgres": run_postgres, "spark": run_spark}[args.engine](args)
 
 
 if __name__ == "__main__":
