@@ -381,3 +381,39 @@ fn each_dialect_avoids_its_traps() {
     assert!(postgres.contains("AS DOUBLE PRECISION)"));
     assert!(spark.contains("TRY_CAST") && duckdb.contains("TRY_CAST") && !postgres.contains("TRY_CAST"));
 }
+
+#[test]
+fn two_thousand_rules_stay_within_every_engine_s_limits() {
+    // One sum of ~500 CASE terms overflows Spark's stack and ~2,000 exceed DuckDB's expression
+    // depth; a parser fed one expression of thousands of terms runs out of memory. The query
+    // sums rules in small parts, each a balanced tree.
+    let dir = tempfile::tempdir().unwrap();
+    let (history, batch) = (dir.path().join("history"), dir.path().join("batch"));
+    common::synth(&history, 3000, 35);
+    common::synth(&batch, 500, 36);
+    let fragments = [
+        "soft", "ware", "fin", "ance", "media", "health", "care", "retail", "gov", "educ",
+    ];
+    let mut rules = String::new();
+    for k in 0..2000 {
+        let fragment = format!("{}{}", fragments[k % 10], &fragments[(k / 10) % 10][..2]);
+        let points = (k % 11) as i64 - 5;
+        rules.push_str(&format!(
+            "[[rules]]\nname = \"r{k}\"\ncolumn = \"industry\"\ncontains = \"{fragment}\"\npoints = {points}\n\n"
+        ));
+    }
+    let rules = write(dir.path(), "many.toml", rules);
+    let model = dir.path().join("many.lsm");
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml");
+    let output = leadscore()
+        .args(["train", "--config", config, "--rules"])
+        .arg(&rules)
+        .arg("--data")
+        .arg(history.join("leads.csv"))
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_parity(&model, &batch.join("leads.csv"), None, dir.path());
+}

@@ -17,6 +17,9 @@ use crate::features::{Encoding, FeatureStep, MISSING_LEVEL};
 use crate::model::artifact::ModelArtifact;
 use crate::rules::{ColumnTest, Criterion, RuleSet};
 
+/// Rule terms summed in one expression; larger rule sets are summed in parts.
+const RULES_PER_PART: usize = 20;
+
 /// Largest |log-odds| handed to `EXP`: σ(±40) is 1 or 0 to double precision, and `EXP(40)` is
 /// far from any engine's overflow.
 pub const CLAMP: f64 = 40.0;
@@ -417,7 +420,18 @@ pub fn export(
         }
         rule_terms.push(format!("COALESCE({points}, {})", d.num(0.0)));
     }
-    let mut points = balanced_sum(&rule_terms, &d.num(0.0));
+    // Rules are summed in parts of a few dozen, each its own column: Spark's parser takes
+    // minutes (and gigabytes) over one expression of thousands of terms, but not over many
+    // small ones.
+    let parts: Vec<String> = rule_terms
+        .chunks(RULES_PER_PART)
+        .enumerate()
+        .map(|(k, terms)| {
+            derived.push(format!("{} AS rule_part_{k}", balanced_sum(terms, &d.num(0.0))));
+            format!("rule_part_{k}")
+        })
+        .collect();
+    let mut points = balanced_sum(&parts, &d.num(0.0));
     if let Some(rules) = rules {
         if let Some(max) = rules.file.points.max_total {
             points = format!("LEAST({points}, {})", d.num(max));
@@ -426,7 +440,6 @@ pub fn export(
             points = format!("GREATEST({points}, {})", d.num(min));
         }
     }
-    derived.push(format!("{points} AS rule_points"));
     let from = match options.events_table {
         Some(table) if needs_events => {
             let spec = artifact.events.as_ref();
@@ -453,7 +466,11 @@ pub fn export(
     let z = balanced_sum(&terms, &d.num(0.0));
     query.stage(
         "model",
-        &["lead_id".into(), format!("{z} AS z"), "rule_points".into()],
+        &[
+            "lead_id".into(),
+            format!("{z} AS z"),
+            format!("{points} AS rule_points"),
+        ],
         "features",
     );
 
