@@ -308,8 +308,9 @@ pub struct EvaluateArgs {
 
 The query computes the score, probability, band, MQL flag, the model's own probability and the
 rule points exactly as `leadscore score` does (probabilities equal to 1e-9), reading the model's
-input columns from the table as text or typed columns. Engagement from events is aggregated from
---events-table as of each lead's cutoff. Percentile, fit, engagement and reasons are left out.")]
+input columns from the table as text or typed columns. Event features and event rules are
+aggregated from --events-table as of each lead's cutoff. The percentile, the fit and engagement
+grades and the reasons are left out.")]
 pub struct ExportSqlArgs {
     /// The model file written by `leadscore train`.
     #[arg(long)]

@@ -577,7 +577,7 @@ fn header(artifact: &ModelArtifact, rules: Option<&RuleSet>, d: Dialect, options
         ),
         "Computes as `leadscore score` does: the feature pipeline, the model's log-odds, the rule points,".into(),
         "the blend, the calibration, the 0-100 score, band and MQL flag.".into(),
-        "Left out: percentile, fit, engagement and reasons (use `leadscore score` for those).".into(),
+        "Left out: the percentile, the fit and engagement grades and the reasons (use `leadscore score` for those).".into(),
         "Differs: a value leadscore would reject (a word in a number column, a bad date) is scored here as missing.".into(),
     ];
     if let Some(events) = options.events_table {
