@@ -17,9 +17,8 @@ import numpy as np
 import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
-from sklearn.model_selection import train_test_split
 
-from common import BINARY, DATASETS, OUT, ROOT, X_EDUCATION_LEAKY, build_leadscore, machine, require_datasets, run_measured
+from common import BINARY, OUT, ROOT, X_EDUCATION_LEAKY, build_leadscore, machine, require_datasets, run_measured, x_education_split
 
 COLUMNS = {"score": "probability", "model": "model_probability", "rules": "rule_points"}
 
@@ -73,11 +72,7 @@ def main():
     results = []
 
     # X Education: the 80/20 split of bench/compare_sklearn.py.
-    frame = pd.read_csv(DATASETS / "leads_x_education.csv")
-    train, test = train_test_split(frame, test_size=0.2, stratify=frame["Converted"], random_state=42)
-    train_path, test_path = OUT / "x_education.train.csv", OUT / "x_education.test.csv"
-    train.to_csv(train_path, index=False)
-    test.to_csv(test_path, index=False)
+    train_path, test_path = x_education_split()
     model = OUT / "x_education.report.lsm"
     excluded = ["Lead Number", *X_EDUCATION_LEAKY]
     cmd = [BINARY, "train", "--data", train_path, "--target", "Converted", "--id", "Prospect ID", "--out", model]

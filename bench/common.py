@@ -86,3 +86,17 @@ def reference_pipeline(frame, target, drop, categorical_placeholders=("Select",)
 def inspect_json(model_path):
     out = subprocess.run([str(BINARY), "inspect", str(model_path), "--json"], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
+
+
+def x_education_split():
+    """The stratified 80/20 split of the X Education leads (random_state=42) written to
+    bench/out/: (train path, test path)."""
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+    frame = pd.read_csv(DATASETS / "leads_x_education.csv")
+    train, test = train_test_split(frame, test_size=0.2, stratify=frame["Converted"], random_state=42)
+    OUT.mkdir(parents=True, exist_ok=True)
+    train_path, test_path = OUT / "x_education.train.csv", OUT / "x_education.test.csv"
+    train.to_csv(train_path, index=False)
+    test.to_csv(test_path, index=False)
+    return train_path, test_path

@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
-from common import BINARY, DATASETS, OUT, ROOT, build_leadscore, machine, require_datasets, run_measured
+from common import BINARY, OUT, ROOT, build_leadscore, machine, require_datasets, run_measured, x_education_split
 
 RUN_QUERY = ROOT / "tests" / "sql" / "run_query.py"
 
@@ -22,11 +21,7 @@ def main():
     build_leadscore()
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}")
-    frame = pd.read_csv(DATASETS / "leads_x_education.csv")
-    train, test = train_test_split(frame, test_size=0.2, stratify=frame["Converted"], random_state=42)
-    train_path, test_path = OUT / "x_education.train.csv", OUT / "x_education.test.csv"
-    train.to_csv(train_path, index=False)
-    test.to_csv(test_path, index=False)
+    train_path, test_path = x_education_split()
     model = OUT / "x_education.sql.lsm"
     run_measured([BINARY, "train", "--data", train_path, "--config", ROOT / "data" / "x_education.toml", "--out", model])
     scored = OUT / "x_education.scored.parquet"

@@ -10,9 +10,7 @@ use common::{leadscore, stderr_of, stdout_of, write};
 
 /// Synthetic history and a labelled batch, and a model trained on the history with `extra`.
 fn setup(dir: &Path, extra: &[&str]) -> (std::path::PathBuf, std::path::PathBuf) {
-    let (history, batch) = (dir.join("history"), dir.join("batch"));
-    common::synth(&history, 20000, 11);
-    common::synth(&batch, 6000, 12);
+    let (history, batch) = common::history_and_batch(dir, 20000, 6000, 11);
     let model = dir.join("model.lsm");
     common::train_synth(&history, &model, extra);
     (model, batch)

@@ -193,9 +193,7 @@ fn assert_parity(model: &Path, data: &Path, events: Option<&Path>, dir: &Path) -
 #[test]
 fn synthetic_leads_with_column_rules_score_the_same_in_sql() {
     let dir = tempfile::tempdir().unwrap();
-    let (history, batch) = (dir.path().join("history"), dir.path().join("batch"));
-    common::synth(&history, 6000, 31);
-    common::synth(&batch, 1500, 32);
+    let (history, batch) = common::history_and_batch(dir.path(), 6000, 1500, 31);
     let model = dir.path().join("model.lsm");
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml");
     let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/column_rules.toml");
@@ -314,9 +312,7 @@ fn events_and_event_rules_aggregate_in_sql_as_of_each_cutoff() {
     // up to a cap, within days, by form, URL and e-mail, privacy-proxy opens left out, and decay
     // since the last human activity.
     let dir = tempfile::tempdir().unwrap();
-    let (history, batch) = (dir.path().join("history"), dir.path().join("batch"));
-    common::synth(&history, 6000, 33);
-    common::synth(&batch, 1500, 34);
+    let (history, batch) = common::history_and_batch(dir.path(), 6000, 1500, 33);
     let model = dir.path().join("events.lsm");
     common::train_synth(&history, &model, &["--rules", common::EXAMPLE_RULES]);
     assert_parity(
@@ -388,9 +384,7 @@ fn two_thousand_rules_stay_within_every_engine_s_limits() {
     // depth; a parser fed one expression of thousands of terms runs out of memory. The query
     // sums rules in small parts, each a balanced tree.
     let dir = tempfile::tempdir().unwrap();
-    let (history, batch) = (dir.path().join("history"), dir.path().join("batch"));
-    common::synth(&history, 3000, 35);
-    common::synth(&batch, 500, 36);
+    let (history, batch) = common::history_and_batch(dir.path(), 3000, 500, 35);
     let fragments = [
         "soft", "ware", "fin", "ance", "media", "health", "care", "retail", "gov", "educ",
     ];

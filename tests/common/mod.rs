@@ -102,5 +102,14 @@ pub fn train_synth(history: &Path, model: &Path, extra: &[&str]) -> String {
     stdout_of(&output)
 }
 
+/// Synthetic historical leads (`history/`, `leads` of them, seed `seed`) and a new batch
+/// (`batch/`, seed `seed + 1`) under `dir`.
+pub fn history_and_batch(dir: &Path, leads: usize, batch: usize, seed: u64) -> (PathBuf, PathBuf) {
+    let (history_dir, batch_dir) = (dir.join("history"), dir.join("batch"));
+    synth(&history_dir, leads, seed);
+    synth(&batch_dir, batch, seed + 1);
+    (history_dir, batch_dir)
+}
+
 /// The shipped example rules.
 pub const EXAMPLE_RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/rules/example.toml");
