@@ -14,7 +14,7 @@ use super::{thousands, Steps};
 use crate::blend::final_log_odds;
 use crate::cli::ScoreArgs;
 use crate::config::{ColumnType, Config};
-use crate::data::events::EventLog;
+use crate::data::events::aggregate_file;
 use crate::data::infer::MissingTokens;
 use crate::data::read::{is_parquet, read_csv_chunk, read_frame, CsvChunks, RawFrame};
 use crate::data::values::Values;
@@ -89,7 +89,6 @@ pub struct BatchReader<'a> {
     as_of: Option<i64>,
     missing: MissingTokens,
     source: Source,
-    events: Option<EventLog>,
 }
 
 impl<'a> BatchReader<'a> {
@@ -148,10 +147,6 @@ impl<'a> BatchReader<'a> {
             _ => Source::Whole(Some(read_frame(inputs.data)?)),
         };
         let missing = MissingTokens::new(&config.data.missing_values);
-        let events = match (&artifact.events, inputs.events) {
-            (Some(_), Some(path)) => Some(EventLog::load(path, &missing)?),
-            _ => None,
-        };
         Ok(BatchReader {
             artifact,
             inputs,
@@ -160,7 +155,6 @@ impl<'a> BatchReader<'a> {
             as_of,
             missing,
             source,
-            events,
         })
     }
 
@@ -181,8 +175,9 @@ impl<'a> BatchReader<'a> {
             .map(|name| column_as_text(&frame, name, "kept", "--keep"))
             .collect::<Result<Vec<_>>>()?;
         let mut table = leads_from_frame(frame, &self.choice, &self.config, self.inputs.with_outcome, self.as_of)?;
-        if let (Some(spec), Some(log)) = (&self.artifact.events, &self.events) {
-            let (columns, _) = log.aggregate(spec, &table.ids, &table.cutoff)?;
+        if let (Some(spec), Some(events)) = (&self.artifact.events, self.inputs.events) {
+            // The events file is streamed once for the batch: never held in memory.
+            let (columns, _) = aggregate_file(events, &self.missing, spec, &table.ids, &table.cutoff)?;
             table.features.extend(columns);
         }
         let rejected: BTreeSet<usize> = table.bad_cells.iter().map(|b| b.row).collect();

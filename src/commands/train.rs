@@ -13,7 +13,7 @@ use crate::blend::{final_log_odds, Blend};
 use crate::calibration::{Calibration, Method};
 use crate::cli::TrainArgs;
 use crate::config::{ColumnType, Config, LeakagePolicy, SplitKind};
-use crate::data::events::{EventCounts, EventFeatureSpec, EventLog};
+use crate::data::events::{aggregate_file, learn_spec_from_file, EventCounts, EventFeatureSpec};
 use crate::data::infer::MissingTokens;
 use crate::data::values::Values;
 use crate::data::{load_leads, parse_as_of, ColumnChoice, Derivation, FeatureColumn, LeadTable};
@@ -76,10 +76,13 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
                     "--events needs lead ids to join on: name the lead id column with --id".into(),
                 ));
             }
-            let log = steps.step("reading events", || EventLog::load(path, &missing))?;
-            let spec = log.learn_spec(&config.events);
+            // Two streamed passes: which event types and forms the file holds, then the sums per
+            // lead; the events are never held in memory.
+            let spec = steps.step("reading event types and forms", || {
+                learn_spec_from_file(path, &missing, &config.events)
+            })?;
             let counts = steps.step("aggregating events per lead", || {
-                add_event_features(&mut table, &log, &spec)
+                add_event_features(&mut table, path, &missing, &spec)
             })?;
             if counts.unmatched > 0 {
                 warnings.push(format!(
@@ -88,7 +91,7 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
                     args.data.display()
                 ));
             }
-            Some((log, spec, counts))
+            Some((path.clone(), spec, counts))
         }
     };
     let rule_points = |table: &LeadTable| -> Result<Vec<f64>> {
@@ -133,8 +136,8 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
             let mut held_out = steps.step("reading validation leads", || {
                 load_leads(path, &choice, &forced, true, as_of)
             })?;
-            if let Some((log, spec, _)) = &events {
-                add_event_features(&mut held_out, log, spec)?;
+            if let Some((path, spec, _)) = &events {
+                add_event_features(&mut held_out, path, &missing, spec)?;
             }
             let rows = (0..held_out.n_rows).collect();
             let held_out_points = rule_points(&held_out)?;
@@ -444,8 +447,13 @@ fn resolve_config(args: &TrainArgs) -> Result<(Config, Option<RuleSet>)> {
     Ok((config, rules))
 }
 
-fn add_event_features(table: &mut LeadTable, log: &EventLog, spec: &EventFeatureSpec) -> Result<EventCounts> {
-    let (columns, counts) = log.aggregate(spec, &table.ids, &table.cutoff)?;
+fn add_event_features(
+    table: &mut LeadTable,
+    events: &std::path::Path,
+    missing: &MissingTokens,
+    spec: &EventFeatureSpec,
+) -> Result<EventCounts> {
+    let (columns, counts) = aggregate_file(events, missing, spec, &table.ids, &table.cutoff)?;
     table.features.extend(columns);
     Ok(counts)
 }

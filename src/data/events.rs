@@ -77,6 +77,8 @@ struct LeadIndex<'a> {
     rows: HashMap<&'a str, u32>,
     cutoff: &'a [i64],
     counts: EventCounts,
+    /// Every event counts, whatever its lead (as lead 0): for learning what the file holds.
+    every_event: bool,
 }
 
 impl<'a> LeadIndex<'a> {
@@ -89,12 +91,26 @@ impl<'a> LeadIndex<'a> {
             rows,
             cutoff,
             counts: EventCounts::default(),
+            every_event: false,
+        }
+    }
+
+    fn every_event() -> Self {
+        LeadIndex {
+            rows: HashMap::new(),
+            cutoff: &[],
+            counts: EventCounts::default(),
+            every_event: true,
         }
     }
 
     /// The lead row of an event, when its lead is known and it is not after the cutoff.
     fn locate(&mut self, lead_id: Option<&str>, time: i64) -> Option<usize> {
         self.counts.read += 1;
+        if self.every_event {
+            self.counts.used += 1;
+            return Some(0);
+        }
         let Some(&lead) = lead_id.and_then(|id| self.rows.get(id.trim())) else {
             self.counts.unmatched += 1;
             return None;
@@ -139,18 +155,7 @@ pub fn for_each_event(
 ) -> Result<EventCounts> {
     if super::read::is_parquet(path) {
         let log = EventLog::load(path, missing)?;
-        return Ok(log.visit(lead_ids, cutoff, |lead, row| {
-            let record = EventRecord {
-                time: log.time(row),
-                event_type: &log.event_types()[log.event_type_code(row)],
-                url: log.url(row),
-                form: log.form(row),
-                email: log.email(row),
-                asset: log.asset(row),
-                privacy_proxy: log.is_privacy_proxy(row),
-            };
-            visit(lead, &record);
-        }));
+        return Ok(log.visit(lead_ids, cutoff, |lead, row| visit(lead, &log.record(row))));
     }
     stream_csv(path, missing, LeadIndex::new(lead_ids, cutoff), visit)
 }
@@ -283,6 +288,196 @@ fn stream_csv(
         visit(lead, &event);
     }
     Ok(leads.counts)
+}
+
+/// Sums engagement features per lead, one event at a time (see [`EventLog::aggregate`] for what
+/// each feature is).
+struct Aggregator<'a> {
+    spec: &'a EventFeatureSpec,
+    cutoff: &'a [i64],
+    width: usize,
+    sums: Vec<f64>,
+    last_activity: Vec<Option<i64>>,
+    /// (lead, e-mail, weight) of every e-mail open with an e-mail id.
+    opens: Vec<(u32, u32, f64)>,
+    emails: HashMap<String, u32>,
+    decay: f64,
+}
+
+impl<'a> Aggregator<'a> {
+    // Slots: types…, high-value pages, distinct e-mails opened, forms…, other forms,
+    // recency-weighted activity; days since last activity is kept apart.
+    fn high_value(&self) -> usize {
+        self.spec.event_types.len()
+    }
+    fn distinct_opens(&self) -> usize {
+        self.high_value() + 1
+    }
+    fn first_form(&self) -> usize {
+        self.high_value() + 2
+    }
+    fn other_forms(&self) -> usize {
+        self.first_form() + self.spec.form_ids.len()
+    }
+    fn recency(&self) -> usize {
+        self.other_forms() + 1
+    }
+
+    fn new(spec: &'a EventFeatureSpec, cutoff: &'a [i64]) -> Aggregator<'a> {
+        let width = spec.event_types.len() + spec.form_ids.len() + 4;
+        Aggregator {
+            spec,
+            cutoff,
+            width,
+            sums: vec![0.0; cutoff.len() * width],
+            last_activity: vec![None; cutoff.len()],
+            opens: Vec::new(),
+            emails: HashMap::new(),
+            decay: std::f64::consts::LN_2 / spec.half_life_days,
+        }
+    }
+
+    fn add(&mut self, lead: usize, event: &EventRecord) {
+        let weight = if event.privacy_proxy {
+            self.spec.mpp_open_weight
+        } else {
+            1.0
+        };
+        let (high_value, first_form, other_forms, recency) =
+            (self.high_value(), self.first_form(), self.other_forms(), self.recency());
+        let cells = &mut self.sums[lead * self.width..(lead + 1) * self.width];
+        if let Some(slot) = (self.spec.event_types.iter()).position(|t| t.eq_ignore_ascii_case(event.event_type)) {
+            cells[slot] += weight;
+        }
+        if weight > 0.0 {
+            let age_days = (self.cutoff[lead] - event.time) as f64 / 86_400.0;
+            cells[recency] += weight * (-self.decay * age_days).exp();
+            self.last_activity[lead] = Some(self.last_activity[lead].map_or(event.time, |t| t.max(event.time)));
+        }
+        if let Some(url) = event.url {
+            if self.spec.high_value_pages.iter().any(|p| url.contains(p.as_str())) {
+                cells[high_value] += weight;
+            }
+        }
+        if let Some(form) = event.form {
+            match self.spec.form_ids.iter().position(|f| f == form) {
+                Some(slot) => cells[first_form + slot] += weight,
+                None => cells[other_forms] += weight,
+            }
+        }
+        if event.event_type.eq_ignore_ascii_case("email_open") {
+            if let Some(email) = event.email {
+                let next = self.emails.len() as u32;
+                let code = *self.emails.entry(email.to_string()).or_insert(next);
+                self.opens.push((lead as u32, code, weight));
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<FeatureColumn> {
+        let n = self.cutoff.len();
+        // A distinct e-mail counts once, at the weight of its most human open.
+        let distinct_opens = self.distinct_opens();
+        self.opens
+            .sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(b.2.total_cmp(&a.2)));
+        self.opens.dedup_by_key(|o| (o.0, o.1));
+        for &(lead, _, weight) in &self.opens {
+            self.sums[lead as usize * self.width + distinct_opens] += weight;
+        }
+        let mut names: Vec<String> = self.spec.event_types.iter().map(|t| format!("events: {t}")).collect();
+        names.push("events: high-value page views".into());
+        names.push("events: distinct e-mails opened".into());
+        names.extend(self.spec.form_ids.iter().map(|f| format!("events: form {f}")));
+        names.push("events: other forms".into());
+        names.push("events: recency-weighted activity".into());
+        let width = self.width;
+        let mut columns: Vec<FeatureColumn> = names
+            .into_iter()
+            .enumerate()
+            .map(|(slot, name)| FeatureColumn {
+                source: name.clone(),
+                name,
+                derivation: super::Derivation::Events,
+                role: Role::Implicit,
+                values: Values::Numeric((0..n).map(|i| self.sums[i * width + slot]).collect()),
+            })
+            .collect();
+        columns.push(FeatureColumn {
+            name: "events: days since last activity".into(),
+            source: "events: days since last activity".into(),
+            derivation: super::Derivation::Events,
+            role: Role::Implicit,
+            values: Values::Numeric(
+                self.last_activity
+                    .iter()
+                    .zip(self.cutoff)
+                    .map(|(t, c)| t.map_or(f64::NAN, |t| (c - t) as f64 / 86_400.0))
+                    .collect(),
+            ),
+        });
+        columns
+    }
+}
+
+/// Fails when events were read but none belongs to a lead before its cutoff.
+fn check_matched(path: &Path, counts: &EventCounts) -> Result<()> {
+    if counts.used == 0 && counts.read > 0 {
+        return Err(Error::rejected(
+            super::Location::file(path).column("lead_id"),
+            format!(
+                "none of the {} events belongs to a lead in the lead file (before its cutoff)",
+                counts.read
+            ),
+            "check that lead_id in the events matches the --id column of the leads, and the --as-of date",
+        ));
+    }
+    Ok(())
+}
+
+/// Learns from every event of a file which event types and form ids become features; a CSV file
+/// is streamed, so memory does not grow with the number of events.
+pub fn learn_spec_from_file(path: &Path, missing: &MissingTokens, config: &EventsConfig) -> Result<EventFeatureSpec> {
+    if super::read::is_parquet(path) {
+        return Ok(EventLog::load(path, missing)?.learn_spec(config));
+    }
+    let mut types: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut forms: HashMap<String, usize> = HashMap::new();
+    stream_csv(path, missing, LeadIndex::every_event(), |_, event| {
+        if !types.contains(event.event_type) {
+            types.insert(event.event_type.to_lowercase());
+        }
+        if let Some(form) = event.form {
+            *forms.entry(form.to_string()).or_default() += 1;
+        }
+    })?;
+    let mut form_ids: Vec<String> = forms
+        .into_iter()
+        .filter(|(_, n)| *n >= config.min_form_count)
+        .map(|(f, _)| f)
+        .collect();
+    form_ids.sort();
+    Ok(EventFeatureSpec {
+        event_types: types.into_iter().collect(),
+        form_ids,
+        high_value_pages: config.high_value_pages.clone(),
+        mpp_open_weight: config.mpp_open_weight,
+        half_life_days: config.recency_half_life_days,
+    })
+}
+
+/// Per-lead engagement features of the leads `lead_ids`, each as of its `cutoff`, from an events
+/// file streamed once: memory grows with the leads, not with the events.
+pub fn aggregate_file(
+    path: &Path,
+    missing: &MissingTokens,
+    spec: &EventFeatureSpec,
+    lead_ids: &[String],
+    cutoff: &[i64],
+) -> Result<(Vec<FeatureColumn>, EventCounts)> {
+    let mut aggregator = Aggregator::new(spec, cutoff);
+    let counts = for_each_event(path, missing, lead_ids, cutoff, |lead, event| aggregator.add(lead, event))?;
+    check_matched(path, &counts)?;
+    Ok((aggregator.finish(), counts))
 }
 
 impl EventLog {
@@ -451,126 +646,23 @@ impl EventLog {
         lead_ids: &[String],
         cutoff: &[i64],
     ) -> Result<(Vec<FeatureColumn>, EventCounts)> {
-        let n = lead_ids.len();
-        let type_slot: Vec<Option<usize>> = self
-            .event_types
-            .levels
-            .iter()
-            .map(|t| spec.event_types.iter().position(|s| s == t))
-            .collect();
-        let form_slot: Vec<Option<usize>> = self
-            .forms
-            .as_ref()
-            .map(|f| {
-                f.levels
-                    .iter()
-                    .map(|l| spec.form_ids.iter().position(|s| s == l))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let n_types = spec.event_types.len();
-        let n_forms = spec.form_ids.len();
-        // Slots: types…, high-value pages, distinct e-mails opened, forms…, other forms,
-        // recency-weighted activity; days since last activity is kept apart.
-        let high_value = n_types;
-        let distinct_opens = n_types + 1;
-        let first_form = n_types + 2;
-        let other_forms = first_form + n_forms;
-        let recency = other_forms + 1;
-        let width = recency + 1;
-        let mut sums = vec![0.0f64; n * width];
-        let mut last_activity: Vec<Option<i64>> = vec![None; n];
-        let mut opens: Vec<(u32, u32, f64)> = Vec::new();
-        let open_code = self.event_types.levels.iter().position(|t| t == "email_open");
-        let decay = std::f64::consts::LN_2 / spec.half_life_days;
-        let counts = self.visit(lead_ids, cutoff, |lead_row, row| {
-            let lead = lead_row as u32;
-            let time = self.timestamps[row];
-            let weight = if self.privacy_proxy[row] {
-                spec.mpp_open_weight
-            } else {
-                1.0
-            };
-            let code = self.event_types.codes[row] as usize;
-            let cells = &mut sums[lead_row * width..(lead_row + 1) * width];
-            if let Some(slot) = type_slot[code] {
-                cells[slot] += weight;
-            }
-            if weight > 0.0 {
-                let age_days = (cutoff[lead_row] - time) as f64 / 86_400.0;
-                cells[recency] += weight * (-decay * age_days).exp();
-                last_activity[lead_row] = Some(last_activity[lead_row].map_or(time, |t| t.max(time)));
-            }
-            if let Some(url) = self.urls.as_ref().and_then(|u| u.get(row)) {
-                if spec.high_value_pages.iter().any(|p| url.contains(p.as_str())) {
-                    cells[high_value] += weight;
-                }
-            }
-            if let Some(forms) = &self.forms {
-                let form = forms.codes[row];
-                if form != MISSING {
-                    match form_slot[form as usize] {
-                        Some(slot) => cells[first_form + slot] += weight,
-                        None => cells[other_forms] += weight,
-                    }
-                }
-            }
-            if Some(code) == open_code {
-                if let Some(emails) = &self.emails {
-                    if emails.codes[row] != MISSING {
-                        opens.push((lead, emails.codes[row], weight));
-                    }
-                }
-            }
-        });
-        // A distinct e-mail counts once, at the weight of its most human open.
-        opens.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(b.2.total_cmp(&a.2)));
-        opens.dedup_by_key(|o| (o.0, o.1));
-        for (lead, _, weight) in opens {
-            sums[lead as usize * width + distinct_opens] += weight;
-        }
+        let mut aggregator = Aggregator::new(spec, cutoff);
+        let counts = self.visit(lead_ids, cutoff, |lead, row| aggregator.add(lead, &self.record(row)));
+        check_matched(&self.frame_path, &counts)?;
+        Ok((aggregator.finish(), counts))
+    }
 
-        let mut names: Vec<String> = spec.event_types.iter().map(|t| format!("events: {t}")).collect();
-        names.push("events: high-value page views".into());
-        names.push("events: distinct e-mails opened".into());
-        names.extend(spec.form_ids.iter().map(|f| format!("events: form {f}")));
-        names.push("events: other forms".into());
-        names.push("events: recency-weighted activity".into());
-        let mut columns: Vec<FeatureColumn> = names
-            .into_iter()
-            .enumerate()
-            .map(|(slot, name)| FeatureColumn {
-                source: name.clone(),
-                name,
-                derivation: super::Derivation::Events,
-                role: Role::Implicit,
-                values: Values::Numeric((0..n).map(|i| sums[i * width + slot]).collect()),
-            })
-            .collect();
-        columns.push(FeatureColumn {
-            name: "events: days since last activity".into(),
-            source: "events: days since last activity".into(),
-            derivation: super::Derivation::Events,
-            role: Role::Implicit,
-            values: Values::Numeric(
-                last_activity
-                    .iter()
-                    .zip(cutoff)
-                    .map(|(t, c)| t.map_or(f64::NAN, |t| (c - t) as f64 / 86_400.0))
-                    .collect(),
-            ),
-        });
-        if counts.used == 0 && counts.read > 0 {
-            return Err(Error::rejected(
-                super::Location::file(&self.frame_path).column("lead_id"),
-                format!(
-                    "none of the {} events belongs to a lead in the lead file (before its cutoff)",
-                    counts.read
-                ),
-                "check that lead_id in the events matches the --id column of the leads, and the --as-of date",
-            ));
+    /// Event `row` as a record.
+    fn record(&self, row: usize) -> EventRecord<'_> {
+        EventRecord {
+            time: self.time(row),
+            event_type: &self.event_types()[self.event_type_code(row)],
+            url: self.url(row),
+            form: self.form(row),
+            email: self.email(row),
+            asset: self.asset(row),
+            privacy_proxy: self.is_privacy_proxy(row),
         }
-        Ok((columns, counts))
     }
 }
 
