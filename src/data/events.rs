@@ -475,7 +475,9 @@ pub fn aggregate_file(
     cutoff: &[i64],
 ) -> Result<(Vec<FeatureColumn>, EventCounts)> {
     let mut aggregator = Aggregator::new(spec, cutoff);
-    let counts = for_each_event(path, missing, lead_ids, cutoff, |lead, event| aggregator.add(lead, event))?;
+    let counts = for_each_event(path, missing, lead_ids, cutoff, |lead, event| {
+        aggregator.add(lead, event)
+    })?;
     check_matched(path, &counts)?;
     Ok((aggregator.finish(), counts))
 }
