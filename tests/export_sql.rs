@@ -190,6 +190,21 @@ fn assert_parity(model: &Path, data: &Path, events: Option<&Path>, dir: &Path) -
     engines
 }
 
+/// Trains on the synthetic `history` leads alone (no events) with `config` and `extra` flags.
+fn train_without_events(history: &Path, model: &Path, config: &Path, extra: &[&str]) {
+    let output = leadscore()
+        .args(["train", "--config"])
+        .arg(config)
+        .args(extra)
+        .arg("--data")
+        .arg(history.join("leads.csv"))
+        .arg("--out")
+        .arg(model)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+}
+
 #[test]
 fn synthetic_leads_with_column_rules_score_the_same_in_sql() {
     let dir = tempfile::tempdir().unwrap();
@@ -197,14 +212,7 @@ fn synthetic_leads_with_column_rules_score_the_same_in_sql() {
     let model = dir.path().join("model.lsm");
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml");
     let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/column_rules.toml");
-    let output = leadscore()
-        .args(["train", "--config", config, "--rules", rules, "--data"])
-        .arg(history.join("leads.csv"))
-        .arg("--out")
-        .arg(&model)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr_of(&output));
+    train_without_events(&history, &model, Path::new(config), &["--rules", rules]);
     let engines = assert_parity(&model, &batch.join("leads.csv"), None, dir.path());
     eprintln!("parity checked on {engines} engines");
 
@@ -218,16 +226,7 @@ fn synthetic_leads_with_column_rules_score_the_same_in_sql() {
         ),
     );
     let model = dir.path().join("isotonic.lsm");
-    let output = leadscore()
-        .args(["train", "--config"])
-        .arg(&isotonic)
-        .arg("--data")
-        .arg(history.join("leads.csv"))
-        .arg("--out")
-        .arg(&model)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr_of(&output));
+    train_without_events(&history, &model, &isotonic, &[]);
     assert!(common::inspect_json(&model)["artifact"]["scorer"]["calibration"]["Isotonic"].is_object());
     assert_parity(&model, &batch.join("leads.csv"), None, dir.path());
 }
@@ -399,15 +398,11 @@ fn two_thousand_rules_stay_within_every_engine_s_limits() {
     let rules = write(dir.path(), "many.toml", rules);
     let model = dir.path().join("many.lsm");
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml");
-    let output = leadscore()
-        .args(["train", "--config", config, "--rules"])
-        .arg(&rules)
-        .arg("--data")
-        .arg(history.join("leads.csv"))
-        .arg("--out")
-        .arg(&model)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr_of(&output));
+    train_without_events(
+        &history,
+        &model,
+        Path::new(config),
+        &["--rules", &rules.display().to_string()],
+    );
     assert_parity(&model, &batch.join("leads.csv"), None, dir.path());
 }

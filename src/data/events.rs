@@ -32,6 +32,31 @@ pub struct EventFeatureSpec {
     pub half_life_days: f64,
 }
 
+impl EventFeatureSpec {
+    /// The spec for a file holding `event_types` (lower case) and forms with their counts: every
+    /// type, and the forms seen at least `min_form_count` times, both sorted.
+    fn learned(
+        mut event_types: Vec<String>,
+        form_counts: HashMap<String, usize>,
+        config: &EventsConfig,
+    ) -> EventFeatureSpec {
+        event_types.sort();
+        let mut form_ids: Vec<String> = form_counts
+            .into_iter()
+            .filter(|(_, n)| *n >= config.min_form_count)
+            .map(|(form, _)| form)
+            .collect();
+        form_ids.sort();
+        EventFeatureSpec {
+            event_types,
+            form_ids,
+            high_value_pages: config.high_value_pages.clone(),
+            mpp_open_weight: config.mpp_open_weight,
+            half_life_days: config.recency_half_life_days,
+        }
+    }
+}
+
 /// An events file, read and typed.
 pub struct EventLog {
     frame_path: std::path::PathBuf,
@@ -450,19 +475,7 @@ pub fn learn_spec_from_file(path: &Path, missing: &MissingTokens, config: &Event
             *forms.entry(form.to_string()).or_default() += 1;
         }
     })?;
-    let mut form_ids: Vec<String> = forms
-        .into_iter()
-        .filter(|(_, n)| *n >= config.min_form_count)
-        .map(|(f, _)| f)
-        .collect();
-    form_ids.sort();
-    Ok(EventFeatureSpec {
-        event_types: types.into_iter().collect(),
-        form_ids,
-        high_value_pages: config.high_value_pages.clone(),
-        mpp_open_weight: config.mpp_open_weight,
-        half_life_days: config.recency_half_life_days,
-    })
+    Ok(EventFeatureSpec::learned(types.into_iter().collect(), forms, config))
 }
 
 /// Per-lead engagement features of the leads `lead_ids`, each as of its `cutoff`, from an events
@@ -556,32 +569,13 @@ impl EventLog {
 
     /// The feature spec training learns from these events.
     pub fn learn_spec(&self, config: &EventsConfig) -> EventFeatureSpec {
-        let mut event_types = self.event_types.levels.clone();
-        event_types.sort();
-        let mut form_ids = Vec::new();
+        let mut form_counts: HashMap<String, usize> = HashMap::new();
         if let Some(forms) = &self.forms {
-            let mut counts = vec![0usize; forms.levels.len()];
-            for &code in &forms.codes {
-                if code != MISSING {
-                    counts[code as usize] += 1;
-                }
+            for &code in forms.codes.iter().filter(|&&c| c != MISSING) {
+                *form_counts.entry(forms.levels[code as usize].clone()).or_default() += 1;
             }
-            form_ids = forms
-                .levels
-                .iter()
-                .zip(&counts)
-                .filter(|(_, &n)| n >= config.min_form_count)
-                .map(|(f, _)| f.clone())
-                .collect();
-            form_ids.sort();
         }
-        EventFeatureSpec {
-            event_types,
-            form_ids,
-            high_value_pages: config.high_value_pages.clone(),
-            mpp_open_weight: config.mpp_open_weight,
-            half_life_days: config.recency_half_life_days,
-        }
+        EventFeatureSpec::learned(self.event_types.levels.clone(), form_counts, config)
     }
 
     /// Calls `visit(lead, row)` for every event of a lead in `lead_ids` at or before that lead's

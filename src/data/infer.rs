@@ -33,13 +33,16 @@ impl MissingTokens {
     }
 }
 
+/// Cells read as yes (lower case).
+pub const TRUE_WORDS: [&str; 5] = ["1", "true", "yes", "y", "1.0"];
+/// Cells read as no (lower case).
+pub const FALSE_WORDS: [&str; 5] = ["0", "false", "no", "n", "0.0"];
+
 /// Parses a yes/no cell: `1/0, true/false, yes/no, y/n`, ignoring case.
 pub fn parse_bool(cell: &str) -> Option<bool> {
-    const TRUE: [&str; 5] = ["1", "true", "yes", "y", "1.0"];
-    const FALSE: [&str; 5] = ["0", "false", "no", "n", "0.0"];
-    if TRUE.iter().any(|t| t.eq_ignore_ascii_case(cell)) {
+    if TRUE_WORDS.iter().any(|t| t.eq_ignore_ascii_case(cell)) {
         Some(true)
-    } else if FALSE.iter().any(|t| t.eq_ignore_ascii_case(cell)) {
+    } else if FALSE_WORDS.iter().any(|t| t.eq_ignore_ascii_case(cell)) {
         Some(false)
     } else {
         None

@@ -465,18 +465,21 @@ pub fn email_domain(email: &str) -> String {
     email.rsplit('@').next().unwrap_or(email).trim().to_ascii_lowercase()
 }
 
+/// Month names, January first: the values of a date's month feature.
+pub const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+/// Weekday names, Monday first: the values of a date's weekday feature.
+pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
 fn month_name(t: i64) -> &'static str {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     let date = chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
     MONTHS[chrono::Datelike::month0(&date) as usize]
 }
 
 fn weekday_name(t: i64) -> &'static str {
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     let date = chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
-    DAYS[chrono::Datelike::weekday(&date).num_days_from_monday() as usize]
+    WEEKDAYS[chrono::Datelike::weekday(&date).num_days_from_monday() as usize]
 }
 
 /// Parses the outcome column: every row must be 1/0, true/false, yes/no or y/n.

@@ -12,6 +12,7 @@
 
 use crate::calibration::Calibration;
 use crate::data::events::EventFeatureSpec;
+use crate::data::infer::{FALSE_WORDS, TRUE_WORDS};
 use crate::data::Derivation;
 use crate::features::{Encoding, FeatureStep, MISSING_LEVEL};
 use crate::model::artifact::ModelArtifact;
@@ -284,12 +285,7 @@ pub fn export(
         features.push(format!("{cell} AS {cell}"));
         match kind_of(column) {
             "numeric" => features.push(format!("{} AS n{k}", d.parse_number(&cell))),
-            "boolean" => features.push(format!(
-                "CASE WHEN LOWER({cell}) IN ('1', 'true', 'yes', 'y', '1.0') THEN {one} \
-                 WHEN LOWER({cell}) IN ('0', 'false', 'no', 'n', '0.0') THEN {zero} END AS n{k}",
-                one = d.num(1.0),
-                zero = d.num(0.0)
-            )),
+            "boolean" => features.push(format!("{} AS n{k}", yes_no(d, &cell, &d.num(1.0), &d.num(0.0)))),
             "datetime" => {
                 features.push(format!("{} AS ts{k}", d.parse_timestamp(&cell)));
                 features.push(format!("{} AS t{k}", d.parse_epoch(&cell)));
@@ -317,27 +313,10 @@ pub fn export(
             (Derivation::Direct, _) => col(k),
             (Derivation::AgeDays, _) => format!("((cutoff - t{k}) / {})", d.num(86_400.0)),
             (Derivation::Month, _) => {
-                let names = [
-                    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-                ];
-                let month = d.month(&format!("ts{k}"));
-                let arms: Vec<String> = names
-                    .iter()
-                    .enumerate()
-                    .map(|(m, name)| format!("WHEN {} THEN {}", d.num((m + 1) as f64), d.text(name)))
-                    .collect();
-                format!("CASE CAST({month} AS {}) {} END", d.double(), arms.join(" "))
+                let month = format!("CAST({} AS {})", d.month(&format!("ts{k}")), d.double());
+                named(d, &month, &crate::data::MONTHS)
             }
-            (Derivation::Weekday, _) => {
-                let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-                let day = d.weekday(&format!("t{k}"));
-                let arms: Vec<String> = names
-                    .iter()
-                    .enumerate()
-                    .map(|(w, name)| format!("WHEN {} THEN {}", d.num((w + 1) as f64), d.text(name)))
-                    .collect();
-                format!("CASE {day} {} END", arms.join(" "))
-            }
+            (Derivation::Weekday, _) => named(d, &d.weekday(&format!("t{k}")), &crate::data::WEEKDAYS),
             (Derivation::Domain, _) => d.domain(&col(k)),
             (Derivation::DomainType, _) => {
                 domain_type(d, &d.domain(&col(k)), &artifact.config.features.competitor_domains)
@@ -691,6 +670,30 @@ fn domain_type(d: Dialect, domain: &str, competitors: &[String]) -> String {
     )
 }
 
+/// A list of text literals: `'1', 'true', …`.
+fn words(d: Dialect, words: &[&str]) -> String {
+    words.iter().map(|w| d.text(w)).collect::<Vec<_>>().join(", ")
+}
+
+/// A yes/no cell (read as leadscore reads one) as `yes` or `no`, NULL when it is neither.
+fn yes_no(d: Dialect, cell: &str, yes: &str, no: &str) -> String {
+    format!(
+        "CASE WHEN LOWER({cell}) IN ({}) THEN {yes} WHEN LOWER({cell}) IN ({}) THEN {no} END",
+        words(d, &TRUE_WORDS),
+        words(d, &FALSE_WORDS)
+    )
+}
+
+/// The name of a number 1…n: `CASE x WHEN 1E0 THEN 'Jan' … END`.
+fn named(d: Dialect, number: &str, names: &[&str]) -> String {
+    let arms: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(k, name)| format!("WHEN {} THEN {}", d.num((k + 1) as f64), d.text(name)))
+        .collect();
+    format!("CASE {number} {} END", arms.join(" "))
+}
+
 /// Whether a rule's column test holds for `value` (cleaned text, NULL when missing).
 fn column_test(d: Dialect, value: &str, test: &ColumnTest, kind: &str) -> String {
     let lower = format!("LOWER({value})");
@@ -699,9 +702,7 @@ fn column_test(d: Dialect, value: &str, test: &ColumnTest, kind: &str) -> String
     let boolean = matches!(kind, "boolean");
     let equals_any = |items: &[String]| -> String {
         if boolean {
-            let flag = format!(
-                "CASE WHEN LOWER({value}) IN ('1', 'true', 'yes', 'y', '1.0') THEN 1 WHEN LOWER({value}) IN ('0', 'false', 'no', 'n', '0.0') THEN 0 END"
-            );
+            let flag = yes_no(d, value, "1", "0");
             let wanted: Vec<String> = items
                 .iter()
                 .filter_map(|i| crate::data::infer::parse_bool(i).map(|b| u8::from(b).to_string()))
@@ -774,19 +775,10 @@ fn events_stages(
 ) -> Result<(), Unsupported> {
     let has = |c: &str| present.iter().any(|p| p == c);
     let clean = |column: &str| cleaned_cell(d, &d.ident(column), missing);
-    let null_text = "CAST(NULL AS VARCHAR)".replace(
-        "VARCHAR",
-        if d == Dialect::Postgres {
-            "TEXT"
-        } else if d == Dialect::Spark {
-            "STRING"
-        } else {
-            "VARCHAR"
-        },
-    );
+    let null_text = d.to_text("NULL");
     let optional = |column: &str| if has(column) { clean(column) } else { null_text.clone() };
     let flag = if has("is_mpp") {
-        format!("LOWER({}) IN ('1', 'true', 'yes', 'y', '1.0')", clean("is_mpp"))
+        format!("LOWER({}) IN ({})", clean("is_mpp"), words(d, &TRUE_WORDS))
     } else {
         "1 = 0".to_string()
     };
