@@ -3,6 +3,7 @@
 //! reference histograms kept in the model file. Rule of thumb: below 0.1 stable, 0.1–0.25 watch,
 //! above 0.25 act (retrain or recalibrate).
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::psi;
@@ -83,9 +84,7 @@ impl DriftCounts {
     pub fn of(reference: &DriftReference, probabilities: &[f64], contributions: &[Vec<f64>]) -> DriftCounts {
         DriftCounts {
             score: reference.score.counts_of(probabilities),
-            features: reference
-                .features
-                .iter()
+            features: (reference.features.par_iter())
                 .zip(contributions)
                 .map(|(h, c)| h.counts_of(c))
                 .collect(),

@@ -2,6 +2,10 @@
 
 use clap::Parser;
 
+/// Large batches are allocated and freed again and again; mimalloc keeps their pages mapped.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = match leadscore::cli::Cli::try_parse() {
         Ok(cli) => cli,

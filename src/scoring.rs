@@ -38,23 +38,27 @@ pub struct Scorer {
 /// Per-step log-odds contributions of every lead: `contributions[step][lead]`.
 pub fn contributions(pipeline: &FeaturePipeline, model: &LogisticModel, leads: &EncodedLeads) -> Vec<Vec<f64>> {
     let steps = pipeline.input_steps();
-    let mut out = vec![vec![0.0; leads.n_rows]; pipeline.steps.len()];
-    for column in &leads.numeric {
-        let w = model.coefficients[column.input];
-        for (c, x) in out[steps[column.input]].iter_mut().zip(&column.values) {
-            *c += w * x;
-        }
-    }
-    for group in &leads.groups {
-        let step = steps[group.first];
-        let weights = &model.coefficients[group.first..group.first + group.width];
-        for (c, &code) in out[step].iter_mut().zip(&group.codes) {
-            if code != NONE {
-                *c += weights[code as usize];
+    (0..pipeline.steps.len())
+        .into_par_iter()
+        .map(|step| {
+            let mut out = vec![0.0; leads.n_rows];
+            for column in leads.numeric.iter().filter(|c| steps[c.input] == step) {
+                let w = model.coefficients[column.input];
+                for (c, x) in out.iter_mut().zip(&column.values) {
+                    *c += w * x;
+                }
             }
-        }
-    }
-    out
+            for group in leads.groups.iter().filter(|g| steps[g.first] == step) {
+                let weights = &model.coefficients[group.first..group.first + group.width];
+                for (c, &code) in out.iter_mut().zip(&group.codes) {
+                    if code != NONE {
+                        *c += weights[code as usize];
+                    }
+                }
+            }
+            out
+        })
+        .collect()
 }
 
 /// Sum of the centred contributions of the steps with `role`, per lead.
@@ -163,24 +167,33 @@ impl Scorer {
         scorer
     }
 
-    /// Scores encoded leads whose final (blended) log-odds are `z`, and counts them into the
-    /// drift histograms.
+    /// Scores encoded leads whose model log-odds are `model_z` and final (blended) log-odds
+    /// are `z`, and counts them into the drift histograms.
     pub fn score(
         &self,
         pipeline: &FeaturePipeline,
         model: &LogisticModel,
         leads: &EncodedLeads,
+        model_z: &[f64],
         z: &[f64],
     ) -> (Vec<LeadScore>, DriftCounts) {
-        let model_z = model.log_odds(leads);
         let contributions = contributions(pipeline, model, leads);
-        let fit = part(pipeline, &contributions, &self.baseline, Role::Explicit, leads.n_rows);
-        let engagement = part(pipeline, &contributions, &self.baseline, Role::Implicit, leads.n_rows);
-        let probabilities: Vec<f64> = z.iter().map(|&z| self.calibration.apply(z)).collect();
+        let (explicit, implicit): (Vec<bool>, Vec<bool>) = (pipeline.steps.iter())
+            .map(|s| (s.role == Role::Explicit, s.role == Role::Implicit))
+            .unzip();
+        let probabilities: Vec<f64> = z.par_iter().map(|&z| self.calibration.apply(z)).collect();
         let drift = DriftCounts::of(&self.drift, &probabilities, &contributions);
         let scores = (0..leads.n_rows)
             .into_par_iter()
             .map(|lead| {
+                let part = |role: &[bool]| -> f64 {
+                    let mut sum = 0.0;
+                    for ((c, mean), _) in contributions.iter().zip(&self.baseline).zip(role).filter(|(_, &r)| r) {
+                        sum += c[lead] - mean;
+                    }
+                    sum
+                };
+                let (fit, engagement) = (part(&explicit), part(&implicit));
                 let probability = probabilities[lead];
                 let score = (100.0 * probability).round();
                 LeadScore {
@@ -190,8 +203,8 @@ impl Scorer {
                     band: self.bands.index_of(score),
                     mql: score >= self.bands.mql,
                     model_probability: crate::model::logistic::sigmoid(model_z[lead]),
-                    fit: grade(percentile(&self.fit_reference, fit[lead])),
-                    engagement: percentile(&self.engagement_reference, engagement[lead]).round(),
+                    fit: grade(percentile(&self.fit_reference, fit)),
+                    engagement: percentile(&self.engagement_reference, engagement).round(),
                     top_moves: top_moves(&contributions, &self.baseline, lead),
                 }
             })
@@ -223,12 +236,18 @@ pub struct LeadScore {
     pub top_moves: Vec<(usize, f64)>,
 }
 
-/// A reason in the field's words: `+ job_level: VP`, `− events: days since last activity: 45`.
-pub fn describe(feature: &str, shift: f64, value: Option<&str>) -> String {
-    let sign = if shift >= 0.0 { "+" } else { "−" };
+/// Appends a reason in the field's words to `out`: `+ job_level: VP`,
+/// `− events: days since last activity: 45`, `− industry missing`.
+pub fn describe(out: &mut String, feature: &str, shift: f64, value: Option<impl std::fmt::Display>) {
+    use std::fmt::Write;
+    out.push_str(if shift >= 0.0 { "+ " } else { "− " });
+    out.push_str(feature);
     match value {
-        Some(value) => format!("{sign} {feature}: {value}"),
-        None => format!("{sign} {feature} missing"),
+        Some(value) => {
+            out.push_str(": ");
+            write!(out, "{value}").expect("writing to memory");
+        }
+        None => out.push_str(" missing"),
     }
 }
 

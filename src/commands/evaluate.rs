@@ -75,9 +75,13 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
         batch.points.as_ref().map(|p| p.total[batch.rows[k]])
     });
     let (scores, drift_counts): (Vec<_>, DriftCounts) = steps.step("scoring", || {
-        Ok(artifact
-            .scorer
-            .score(&artifact.pipeline, &artifact.model, &batch.encoded, &final_z))
+        Ok(artifact.scorer.score(
+            &artifact.pipeline,
+            &artifact.model,
+            &batch.encoded,
+            &batch.model_z,
+            &final_z,
+        ))
     })?;
     let probability: Vec<f64> = scores.iter().map(|s| s.probability).collect();
     let score: Vec<f64> = scores.iter().map(|s| s.score).collect();

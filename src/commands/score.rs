@@ -3,6 +3,7 @@
 //! go to a rejects file with their line and reason.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -16,13 +17,14 @@ use crate::cli::ScoreArgs;
 use crate::config::{ColumnType, Config};
 use crate::data::events::aggregate_file;
 use crate::data::infer::MissingTokens;
-use crate::data::read::{is_parquet, read_csv_chunk, read_frame, CsvChunks, RawFrame};
+use crate::data::read::{is_parquet, read_frame, CsvChunks, CsvFrames, RawFrame};
 use crate::data::values::Values;
 use crate::data::{column_as_text, leads_from_frame, parse_as_of, ColumnChoice, FeatureColumn, LeadTable};
 use crate::drift::DriftCounts;
 use crate::error::{Error, Location, Result};
 use crate::features::encoded::EncodedLeads;
 use crate::model::artifact::ModelArtifact;
+use crate::output::{push_csv_field, push_fixed, push_number};
 use crate::rules::{self, engine::Points, RuleSet};
 use crate::scoring::{describe, LeadScore};
 
@@ -72,8 +74,8 @@ pub struct BatchInputs<'a> {
 }
 
 enum Source {
-    /// A CSV file read chunk by chunk.
-    Chunks(CsvChunks),
+    /// A CSV file read chunk by chunk, one chunk ahead.
+    Chunks(CsvFrames),
     /// A whole file (Parquet, or leads whose events must be joined), read once.
     Whole(Option<RawFrame>),
 }
@@ -142,7 +144,9 @@ impl<'a> BatchReader<'a> {
         };
         let source = match chunk_bytes {
             Some(bytes) if !needs_events && !is_parquet(inputs.data) => {
-                Source::Chunks(CsvChunks::open(inputs.data, bytes)?)
+                let mut wanted = choice.required.clone();
+                wanted.extend(inputs.keep.iter().filter(|k| !choice.required.contains(k)).cloned());
+                Source::Chunks(CsvChunks::open(inputs.data, bytes)?.only(&wanted).ahead())
             }
             _ => Source::Whole(Some(read_frame(inputs.data)?)),
         };
@@ -161,8 +165,8 @@ impl<'a> BatchReader<'a> {
     /// The next batch of leads, or `None` at the end of the file.
     pub fn next_batch(&mut self) -> Result<Option<Batch>> {
         let frame = match &mut self.source {
-            Source::Chunks(chunks) => match chunks.next_chunk(self.inputs.data)? {
-                Some((bytes, offset)) => read_csv_chunk(self.inputs.data, chunks.separator, bytes, offset)?,
+            Source::Chunks(frames) => match frames.next_frame()? {
+                Some(frame) => frame,
                 None => return Ok(None),
             },
             Source::Whole(frame) => match frame.take() {
@@ -273,7 +277,8 @@ enum ScoresFile {
 
 /// One batch of scored leads on its way to the writer.
 enum Written {
-    Csv(Vec<u8>),
+    /// Lines in parts, written one after the other.
+    Csv(Vec<Vec<u8>>),
     Parquet(DataFrame),
 }
 
@@ -297,7 +302,7 @@ impl ScoresFile {
 
     fn write(&mut self, batch: Written) -> Result<()> {
         match (self, batch) {
-            (ScoresFile::Csv(output), Written::Csv(bytes)) => output.write(&bytes),
+            (ScoresFile::Csv(output), Written::Csv(parts)) => parts.iter().try_for_each(|part| output.write(part)),
             (ScoresFile::Parquet(output, writer), Written::Parquet(frame)) => writer
                 .write_batch(&frame)
                 .map_err(|e| Error::Runtime(format!("writing {}: {e}", output.path.display()))),
@@ -434,15 +439,19 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
         let final_z = final_log_odds(artifact.blend.as_ref(), &batch.model_z, |k| {
             batch.points.as_ref().map(|p| p.total[batch.rows[k]])
         });
-        let (scores, counts) = artifact
-            .scorer
-            .score(&artifact.pipeline, &artifact.model, &batch.encoded, &final_z);
+        let (scores, counts) = artifact.scorer.score(
+            &artifact.pipeline,
+            &artifact.model,
+            &batch.encoded,
+            &batch.model_z,
+            &final_z,
+        );
         drift.add(&counts);
-        let reasons = reasons(&artifact, &batch, &scores, rules.as_ref());
+        let reasons = Reasons::new(&artifact, &batch, rules.as_ref());
         let written = if parquet {
-            Written::Parquet(score_frame(&artifact, &header, &batch, &scores, reasons)?)
+            Written::Parquet(score_frame(&artifact, &header, &batch, &scores, reasons.all(&scores))?)
         } else {
-            Written::Csv(score_lines(&artifact, &batch, &scores, &reasons)?)
+            Written::Csv(score_lines(&artifact, &batch, &scores, &reasons))
         };
         if to_writer.send(written).is_err() {
             // The writer stopped: its error says why.
@@ -524,82 +533,106 @@ pub fn csv_line(fields: &[&str]) -> Result<Vec<u8>> {
         .map_err(|e| Error::Runtime(format!("formatting CSV: {e}")))
 }
 
-/// The reasons of each scored lead of a batch, in the field's words, worked out in parallel:
-/// the features that move the lead most, then the two rules that gave it the most points.
-fn reasons(artifact: &ModelArtifact, batch: &Batch, scores: &[LeadScore], rules: Option<&RuleSet>) -> Vec<String> {
-    let columns: Vec<Option<&FeatureColumn>> = artifact
-        .pipeline
-        .steps
-        .iter()
-        .map(|s| batch.table.features.iter().find(|f| f.name == s.feature))
-        .collect();
-    scores
-        .par_iter()
-        .enumerate()
-        .map(|(k, score)| {
-            let row = batch.rows[k];
-            let mut reasons: Vec<String> = score
-                .top_moves
-                .iter()
-                .map(|&(step, shift)| {
-                    let value = columns[step].and_then(|c| shown_value(c, row));
-                    describe(&artifact.pipeline.steps[step].feature, shift, value.as_deref())
-                })
-                .collect();
-            if let (Some(points), Some(rules)) = (&batch.points, rules) {
-                let mut fired = points.fired[row].clone();
-                fired.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
-                for (rule, given) in fired.into_iter().take(2) {
-                    let sign = if given >= 0.0 { "+" } else { "−" };
-                    reasons.push(format!("{sign} rule {} ({given:+})", rules.rules[rule].rule.name));
-                }
-            }
-            reasons.join("; ")
-        })
-        .collect()
+/// Writes the reasons of scored leads in the field's words: the features that move a lead most,
+/// then the two rules that gave it the most points.
+struct Reasons<'a> {
+    artifact: &'a ModelArtifact,
+    batch: &'a Batch,
+    rules: Option<&'a RuleSet>,
+    /// The batch's column behind each pipeline step.
+    columns: Vec<Option<&'a FeatureColumn>>,
 }
 
-/// The scored rows of a batch as CSV bytes, formatted in parallel.
-fn score_lines(artifact: &ModelArtifact, batch: &Batch, scores: &[LeadScore], reasons: &[String]) -> Result<Vec<u8>> {
-    let parts: Vec<Result<Vec<u8>>> = (0..scores.len())
+impl<'a> Reasons<'a> {
+    fn new(artifact: &'a ModelArtifact, batch: &'a Batch, rules: Option<&'a RuleSet>) -> Reasons<'a> {
+        let columns = (artifact.pipeline.steps.iter())
+            .map(|s| batch.table.features.iter().find(|f| f.name == s.feature))
+            .collect();
+        Reasons {
+            artifact,
+            batch,
+            rules,
+            columns,
+        }
+    }
+
+    /// The reasons of scored lead `k` (position in `batch.rows`), after what `out` holds.
+    fn write(&self, out: &mut String, k: usize, score: &LeadScore) {
+        let row = self.batch.rows[k];
+        for (n, &(step, shift)) in score.top_moves.iter().enumerate() {
+            if n > 0 {
+                out.push_str("; ");
+            }
+            let value = self.columns[step].and_then(|c| shown_value(c, row));
+            describe(out, &self.artifact.pipeline.steps[step].feature, shift, value);
+        }
+        if let (Some(points), Some(rules)) = (&self.batch.points, self.rules) {
+            let mut fired = points.fired[row].clone();
+            fired.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+            for (rule, given) in fired.into_iter().take(2) {
+                if !out.is_empty() {
+                    out.push_str("; ");
+                }
+                let sign = if given >= 0.0 { "+" } else { "−" };
+                write!(out, "{sign} rule {} ({given:+})", rules.rules[rule].rule.name).expect("writing to memory");
+            }
+        }
+    }
+
+    /// The reasons of every scored lead, worked out in parallel.
+    fn all(&self, scores: &[LeadScore]) -> Vec<String> {
+        (scores.par_iter().enumerate())
+            .map(|(k, score)| {
+                let mut out = String::new();
+                self.write(&mut out, k, score);
+                out
+            })
+            .collect()
+    }
+}
+
+/// The scored rows of a batch as CSV lines, formatted in parallel, in parts.
+fn score_lines(artifact: &ModelArtifact, batch: &Batch, scores: &[LeadScore], reasons: &Reasons) -> Vec<Vec<u8>> {
+    (0..scores.len())
         .collect::<Vec<_>>()
         .par_chunks(4096)
         .map(|positions| {
-            let mut writer = csv::Writer::from_writer(Vec::new());
+            let mut line = Vec::with_capacity(positions.len() * 256);
+            let mut text = String::new();
             for &k in positions {
                 let (row, score) = (batch.rows[k], &scores[k]);
-                let mut record = vec![batch.table.ids[row].as_str()];
-                record.extend(batch.kept.iter().map(|column| column[row].as_str()));
-                let numbers = [
-                    format!("{}", score.score),
-                    format!("{:.6}", score.probability),
-                    format!("{:.1}", score.percentile),
-                ];
-                let (mql, model_probability) = (score.mql.to_string(), format!("{:.6}", score.model_probability));
-                record.extend(numbers.iter().map(String::as_str));
-                record.extend([
-                    artifact.scorer.bands.names[score.band].as_str(),
-                    &mql,
-                    &model_probability,
-                ]);
-                let points = batch.points.as_ref().map(|p| format!("{}", p.total[row]));
-                record.extend(points.as_deref());
-                let engagement = format!("{}", score.engagement);
-                record.extend([score.fit, &engagement, &reasons[k]]);
-                writer
-                    .write_record(&record)
-                    .map_err(|e| Error::Runtime(format!("formatting CSV: {e}")))?;
+                push_csv_field(&mut line, &batch.table.ids[row]);
+                for column in &batch.kept {
+                    line.push(b',');
+                    push_csv_field(&mut line, &column[row]);
+                }
+                line.push(b',');
+                push_number(&mut line, score.score);
+                line.push(b',');
+                push_fixed(&mut line, score.probability, 6);
+                line.push(b',');
+                push_fixed(&mut line, score.percentile, 1);
+                line.push(b',');
+                push_csv_field(&mut line, &artifact.scorer.bands.names[score.band]);
+                line.extend_from_slice(if score.mql { b",true," } else { b",false," });
+                push_fixed(&mut line, score.model_probability, 6);
+                if let Some(points) = &batch.points {
+                    line.push(b',');
+                    push_number(&mut line, points.total[row]);
+                }
+                line.push(b',');
+                line.extend_from_slice(score.fit.as_bytes());
+                line.push(b',');
+                push_number(&mut line, score.engagement);
+                line.push(b',');
+                text.clear();
+                reasons.write(&mut text, k, score);
+                push_csv_field(&mut line, &text);
+                line.push(b'\n');
             }
-            writer
-                .into_inner()
-                .map_err(|e| Error::Runtime(format!("formatting CSV: {e}")))
+            line
         })
-        .collect();
-    let mut bytes = Vec::new();
-    for part in parts {
-        bytes.extend(part?);
-    }
-    Ok(bytes)
+        .collect()
 }
 
 /// The scored rows of a batch as a frame with typed columns, for Parquet.
@@ -688,18 +721,30 @@ fn default_rejects_path(out: &Path) -> PathBuf {
 }
 
 /// A feature's value for a lead, as a person would write it.
-fn shown_value(column: &FeatureColumn, row: usize) -> Option<String> {
+fn shown_value(column: &FeatureColumn, row: usize) -> Option<Shown<'_>> {
     match &column.values {
-        Values::Numeric(v) => (!v[row].is_nan()).then(|| {
-            let x = v[row];
-            if x.fract() == 0.0 && x.abs() < 1e15 {
-                format!("{}", x as i64)
-            } else {
-                format!("{x:.2}")
-            }
-        }),
-        Values::Boolean(v) => (!v[row].is_nan()).then(|| if v[row] == 1.0 { "yes" } else { "no" }.to_string()),
-        Values::Categorical(c) => c.get(row).map(str::to_string),
-        Values::Datetime(t) => t[row].map(|t| t.to_string()),
+        Values::Numeric(v) => (!v[row].is_nan()).then_some(Shown::Number(v[row])),
+        Values::Boolean(v) => (!v[row].is_nan()).then_some(Shown::Text(if v[row] == 1.0 { "yes" } else { "no" })),
+        Values::Categorical(c) => c.get(row).map(Shown::Text),
+        Values::Datetime(t) => t[row].map(Shown::Integer),
+    }
+}
+
+/// A value in a reason.
+enum Shown<'a> {
+    Text(&'a str),
+    Integer(i64),
+    /// Whole numbers without decimals, others with two.
+    Number(f64),
+}
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Shown::Text(text) => f.write_str(text),
+            Shown::Integer(n) => write!(f, "{n}"),
+            Shown::Number(x) if x.fract() == 0.0 && x.abs() < 1e15 => write!(f, "{}", x as i64),
+            Shown::Number(x) => write!(f, "{x:.2}"),
+        }
     }
 }

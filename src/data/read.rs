@@ -207,8 +207,15 @@ fn read_csv(path: &Path, head: &[u8]) -> Result<RawFrame> {
 
 /// Reads one chunk of a CSV file: `bytes` holds the header line and whole records;
 /// `row_offset` data rows of the file come before them.
-pub fn read_csv_chunk(path: &Path, separator: u8, bytes: Vec<u8>, row_offset: usize) -> Result<RawFrame> {
+pub fn read_csv_chunk(
+    path: &Path,
+    separator: u8,
+    bytes: &[u8],
+    row_offset: usize,
+    projection: Option<Arc<Vec<usize>>>,
+) -> Result<RawFrame> {
     let result = text_csv_options(separator)
+        .with_projection(projection)
         .into_reader_with_file_handle(std::io::Cursor::new(bytes))
         .finish();
     match result {
@@ -270,10 +277,17 @@ fn check_header(path: &Path, columns: &[RawColumn]) -> Result<()> {
 /// A CSV file read a chunk of whole records at a time, each chunk with the header line in
 /// front, so that a file of any length is processed in bounded memory.
 pub struct CsvChunks {
+    path: PathBuf,
     file: File,
-    header: Vec<u8>,
-    /// Bytes read past the last complete record.
-    carry: Vec<u8>,
+    /// The header line, then the records not yet parsed: `buffer[..filled]` (one buffer,
+    /// reused from chunk to chunk).
+    buffer: Vec<u8>,
+    header_len: usize,
+    filled: usize,
+    /// The column names of the header line.
+    names: Vec<String>,
+    /// Columns parsed (positions in the header), or all of them.
+    projection: Option<Arc<Vec<usize>>>,
     chunk_bytes: usize,
     rows_before: usize,
     done: bool,
@@ -286,20 +300,33 @@ impl CsvChunks {
     pub fn open(path: &Path, chunk_bytes: usize) -> Result<CsvChunks> {
         let head = read_head(path)?;
         let separator = detect_separator(&head);
-        let header_end = record_end(&head, 0).ok_or_else(|| {
+        let header_len = record_end(&head, 0).ok_or_else(|| {
             Error::rejected(
                 Location::file(path).line(1),
                 "no complete header line",
                 "the first line must name the columns",
             )
         })?;
+        let names: Vec<String> = csv::ReaderBuilder::new()
+            .delimiter(separator)
+            .has_headers(false)
+            .from_reader(&head[..header_len])
+            .records()
+            .next()
+            .and_then(|record| record.ok())
+            .map(|record| record.iter().map(str::to_string).collect())
+            .unwrap_or_default();
         let mut file = File::open(path).map_err(|e| Error::io(path, "reading", e))?;
-        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(header_end as u64))
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(header_len as u64))
             .map_err(|e| Error::io(path, "reading", e))?;
         Ok(CsvChunks {
+            path: path.to_path_buf(),
             file,
-            header: head[..header_end].to_vec(),
-            carry: Vec::new(),
+            buffer: head[..header_len].to_vec(),
+            header_len,
+            filled: header_len,
+            names,
+            projection: None,
             chunk_bytes,
             rows_before: 0,
             done: false,
@@ -307,86 +334,134 @@ impl CsvChunks {
         })
     }
 
-    /// The next chunk: header plus whole records, and how many data rows came before it.
-    pub fn next_chunk(&mut self, path: &Path) -> Result<Option<(Vec<u8>, usize)>> {
-        if self.done {
-            return Ok(None);
+    /// Parses only the columns called `wanted` (in file order) when the header names each of
+    /// them once and has no unnamed column; otherwise every column, so that the usual
+    /// messages about the header are given.
+    pub fn only(mut self, wanted: &[String]) -> CsvChunks {
+        let mut names: Vec<&str> = self.names.iter().map(|n| n.trim_start_matches('\u{feff}')).collect();
+        let clean = !names.iter().any(|n| n.trim().is_empty()) && {
+            names.sort_unstable();
+            names.windows(2).all(|w| w[0] != w[1])
+        };
+        let positions: Vec<usize> = (self.names.iter().enumerate())
+            .filter(|(_, n)| wanted.iter().any(|w| w == n.trim_start_matches('\u{feff}')))
+            .map(|(k, _)| k)
+            .collect();
+        if clean && positions.len() == wanted.len() {
+            self.projection = Some(Arc::new(positions));
         }
-        let mut block = std::mem::take(&mut self.carry);
-        let start = block.len();
-        block.resize(start + self.chunk_bytes, 0);
-        let mut filled = start;
-        while filled < block.len() {
-            let n = self
-                .file
-                .read(&mut block[filled..])
-                .map_err(|e| Error::io(path, "reading", e))?;
+        self
+    }
+
+    /// Reads until the buffer holds `want` bytes or the file ends.
+    fn fill(&mut self, want: usize) -> Result<()> {
+        if self.buffer.len() < want {
+            self.buffer.resize(want, 0);
+        }
+        while self.filled < want {
+            let n = (self.file.read(&mut self.buffer[self.filled..want]))
+                .map_err(|e| Error::io(&self.path, "reading", e))?;
             if n == 0 {
                 self.done = true;
                 break;
             }
-            filled += n;
+            self.filled += n;
         }
-        block.truncate(filled);
-        // Cut after the last line break outside quotes; the rest waits for the next chunk.
-        let cut = if self.done {
-            block.len()
-        } else {
-            last_record_end(&block).unwrap_or(block.len())
+        Ok(())
+    }
+
+    /// The next chunk read into a frame, or `None` at the end of the file.
+    pub fn next_frame(&mut self) -> Result<Option<RawFrame>> {
+        let start = self.header_len;
+        let mut want = self.filled + self.chunk_bytes;
+        let (mut rows, cut) = loop {
+            if !self.done {
+                self.fill(want)?;
+            }
+            // Cut after the last line break outside quotes; the rest waits for the next chunk.
+            match scan_records(&self.buffer[start..self.filled]) {
+                (rows, _) if self.done => break (rows, self.filled),
+                (rows, Some(end)) => break (rows, start + end),
+                // One record longer than a chunk: read on until it ends.
+                (_, None) => want += self.chunk_bytes,
+            }
         };
-        self.carry = block.split_off(cut);
-        if block.iter().all(|b| b.is_ascii_whitespace()) {
+        let records = &self.buffer[start..cut];
+        if records.iter().all(|b| b.is_ascii_whitespace()) {
             return Ok(None);
         }
-        let rows = count_records(&block);
-        let mut chunk = Vec::with_capacity(self.header.len() + block.len());
-        chunk.extend_from_slice(&self.header);
-        chunk.extend_from_slice(&block);
+        if self.done && !records.ends_with(b"\n") {
+            rows += 1;
+        }
         let offset = self.rows_before;
         self.rows_before += rows;
-        Ok(Some((chunk, offset)))
+        let frame = read_csv_chunk(
+            &self.path,
+            self.separator,
+            &self.buffer[..cut],
+            offset,
+            self.projection.clone(),
+        );
+        // What follows the cut moves up behind the header, for the next chunk.
+        self.buffer.copy_within(cut..self.filled, start);
+        self.filled = start + (self.filled - cut);
+        frame.map(Some)
+    }
+
+    /// Reads and parses the chunks on a thread of their own, one chunk ahead of the caller.
+    pub fn ahead(mut self) -> CsvFrames {
+        let (send, frames) = std::sync::mpsc::sync_channel(1);
+        std::thread::spawn(move || loop {
+            let next = self.next_frame();
+            let last = !matches!(next, Ok(Some(_)));
+            // A closed channel means the caller stopped reading.
+            if send.send(next).is_err() || last {
+                break;
+            }
+        });
+        CsvFrames { frames }
+    }
+}
+
+/// The frames of a [`CsvChunks`] read ahead on another thread.
+pub struct CsvFrames {
+    frames: std::sync::mpsc::Receiver<Result<Option<RawFrame>>>,
+}
+
+impl CsvFrames {
+    /// The next chunk's frame, or `None` at the end of the file.
+    pub fn next_frame(&mut self) -> Result<Option<RawFrame>> {
+        self.frames.recv().unwrap_or(Ok(None))
     }
 }
 
 /// End (exclusive) of the record starting at `from`: just after its line break outside quotes.
 fn record_end(bytes: &[u8], from: usize) -> Option<usize> {
     let mut quoted = false;
-    for (i, &b) in bytes.iter().enumerate().skip(from) {
-        match b {
+    for i in memchr::memchr2_iter(b'"', b'\n', &bytes[from..]) {
+        match bytes[from + i] {
             b'"' => quoted = !quoted,
-            b'\n' if !quoted => return Some(i + 1),
+            _ if !quoted => return Some(from + i + 1),
             _ => {}
         }
     }
     None
 }
 
-/// Number of records in `bytes` (line breaks outside quotes, plus an unterminated last line).
-fn count_records(bytes: &[u8]) -> usize {
-    let mut quoted = false;
-    let mut records = 0;
-    for &b in bytes {
-        match b {
+/// The line breaks outside quotes in `bytes`: how many, and the end (exclusive) of the last.
+fn scan_records(bytes: &[u8]) -> (usize, Option<usize>) {
+    let (mut quoted, mut records, mut last) = (false, 0, None);
+    for i in memchr::memchr2_iter(b'"', b'\n', bytes) {
+        match bytes[i] {
             b'"' => quoted = !quoted,
-            b'\n' if !quoted => records += 1,
+            _ if !quoted => {
+                records += 1;
+                last = Some(i + 1);
+            }
             _ => {}
         }
     }
-    records + usize::from(!bytes.is_empty() && !bytes.ends_with(b"\n"))
-}
-
-/// End (exclusive) of the last complete record in `bytes`.
-fn last_record_end(bytes: &[u8]) -> Option<usize> {
-    let mut quoted = false;
-    let mut last = None;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'"' => quoted = !quoted,
-            b'\n' if !quoted => last = Some(i + 1),
-            _ => {}
-        }
-    }
-    last
+    (records, last)
 }
 
 /// Finds the first malformed row of a CSV file that polars refused, for a message that names it.
@@ -523,13 +598,15 @@ mod tests {
         let path = dir.path().join("leads.csv");
         let mut text = String::from("id,note\n");
         for i in 0..50 {
-            text.push_str(&format!("{i},\"line one\nline, two {i}\"\n"));
+            // Every seventh record is longer than a chunk.
+            let long = if i % 7 == 0 { "x".repeat(150) } else { String::new() };
+            text.push_str(&format!("{i},\"line one\nline, two {i}{long}\"\n"));
         }
         std::fs::write(&path, &text).unwrap();
         let mut chunks = CsvChunks::open(&path, 64).unwrap();
         let mut rows = 0;
-        while let Some((chunk, offset)) = chunks.next_chunk(&path).unwrap() {
-            let frame = read_csv_chunk(&path, chunks.separator, chunk, offset).unwrap();
+        while let Some(frame) = chunks.next_frame().unwrap() {
+            let offset = frame.row_offset;
             assert_eq!(frame.columns[0].name, "id");
             let RawCells::Text(ids) = &frame.columns[0].cells else {
                 panic!()
@@ -543,6 +620,42 @@ mod tests {
             rows += frame.n_rows;
         }
         assert_eq!(rows, 50);
+    }
+
+    #[test]
+    fn chunks_parse_only_the_wanted_columns_when_the_header_allows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leads.csv");
+        std::fs::write(&path, "id,a,b,c\n1,x,2,y\n2,z,3,w").unwrap();
+        let wanted = ["c".to_string(), "id".to_string()];
+        let frame = CsvChunks::open(&path, 1 << 20)
+            .unwrap()
+            .only(&wanted)
+            .next_frame()
+            .unwrap()
+            .unwrap();
+        let names: Vec<&str> = frame.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "c"]);
+        assert_eq!(frame.n_rows, 2, "an unterminated last line is a record");
+        // A repeated name (even of a column not wanted) keeps every column, so that it is reported.
+        std::fs::write(&path, "id,a,a,c\n1,x,2,y\n").unwrap();
+        let frame = CsvChunks::open(&path, 1 << 20)
+            .unwrap()
+            .only(&wanted)
+            .next_frame()
+            .unwrap()
+            .unwrap();
+        assert_eq!(frame.columns.len(), 4);
+        // A wanted column that is not there keeps every column, for the message naming them.
+        let wanted = ["d".to_string()];
+        std::fs::write(&path, "id,a,b,c\n1,x,2,y\n").unwrap();
+        let frame = CsvChunks::open(&path, 1 << 20)
+            .unwrap()
+            .only(&wanted)
+            .next_frame()
+            .unwrap()
+            .unwrap();
+        assert_eq!(frame.columns.len(), 4);
     }
 
     #[test]

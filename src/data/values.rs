@@ -15,7 +15,7 @@ pub struct Categorical {
 impl Categorical {
     /// Builds the dictionary from optional text values.
     pub fn from_values<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> Self {
-        let mut index: std::collections::HashMap<&'a str, u32> = std::collections::HashMap::new();
+        let mut index: polars::prelude::PlHashMap<&'a str, u32> = Default::default();
         let mut levels = Vec::new();
         let codes = values
             .into_iter()
