@@ -179,7 +179,9 @@ pub struct ScoreArgs {
     /// Leads to score (CSV or Parquet) with the columns the model was trained on.
     #[arg(long)]
     pub data: PathBuf,
-    /// Activity events, when the model was trained with events.
+    /// Activity events, when the model was trained with events (or its rules count events).
+    /// When the leads take more than one batch, the events are first split by batch into a
+    /// temporary folder (in TMPDIR, removed afterwards), so neither file is held in memory.
     #[arg(long)]
     pub events: Option<PathBuf>,
     /// Cutoff date (YYYY-MM-DD) for dates and events when the leads have no snapshot column (default: now).

@@ -235,6 +235,33 @@ fn rules_are_blended_into_the_score() {
         .iter()
         .any(|r| r.last().unwrap().contains("rule demo_request_form (+50)")));
 
+    // A lead file read in chunks meets its events split by chunk on disk: the same scores as
+    // when it is read whole with the events streamed once.
+    let score_history = |mib: &str, out: &std::path::Path| {
+        leadscore()
+            .args(["score", "--as-of", "2026-01-01", "--batch-mib", mib, "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(history.join("leads.csv"))
+            .arg("--events")
+            .arg(history.join("events.csv"))
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let (chunked, whole) = (dir.path().join("chunked.csv"), dir.path().join("whole.csv"));
+    let output = score_history("1", &chunked);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(score_history("64", &whole).status.success());
+    let chunked = std::fs::read(&chunked).unwrap();
+    assert!(
+        std::fs::metadata(history.join("leads.csv")).unwrap().len() > 2 << 20,
+        "more than two chunks"
+    );
+    assert_eq!(chunked, std::fs::read(&whole).unwrap(), "chunks change nothing");
+    assert_eq!(chunked.iter().filter(|&&b| b == b'\n').count(), 20_001);
+
     // Without --events the rules (and the model) cannot be computed.
     let output = leadscore()
         .args(["score", "--model"])
@@ -335,6 +362,24 @@ fn a_large_file_is_scored_in_batches_with_the_same_result() {
         (rejects[0][0].as_str(), rejects[0][1].as_str(), rejects[0][2].as_str()),
         ("99991", "99992", "L99990")
     );
+
+    // Without an id column, leads are numbered through the file, not within each batch.
+    let without_id = |csv: String| -> String {
+        csv.lines()
+            .map(|l| format!("{}\n", &l[l.find(',').unwrap() + 1..]))
+            .collect()
+    };
+    let small = write(dir.path(), "small.csv", without_id(small_leads_csv(1000)));
+    common::train(&small, &model);
+    // Over the file `score` reads.
+    write(dir.path(), "big.csv", without_id(small_leads_csv(100_000)));
+    let numbered = dir.path().join("numbered.csv");
+    let output = score("1", &numbered);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let (headers, rows) = read_csv(&numbered);
+    assert_eq!(headers[0], "row");
+    let ids: Vec<usize> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(ids, (1..=100_000).collect::<Vec<_>>());
 }
 
 /// Reads a Parquet file into rows of text, as the CSV reader gives them.

@@ -92,7 +92,12 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
         (Some(rules), _) => {
             let missing = MissingTokens::new(&artifact.config.data.missing_values);
             let points = steps.step("rule points", || {
-                crate::rules::engine::score(rules, &batch.table, args.events.as_deref(), &missing)
+                crate::rules::engine::score(
+                    rules,
+                    &batch.table,
+                    args.events.as_deref().map(crate::data::events::EventSource::File),
+                    &missing,
+                )
             })?;
             Some((rules, points))
         }

@@ -55,7 +55,12 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     })?;
     let missing = MissingTokens::new(&config.data.missing_values);
     let points = steps.step("scoring rules (one pass over the events)", || {
-        score(&rules, &table, args.events.as_deref(), &missing)
+        score(
+            &rules,
+            &table,
+            args.events.as_deref().map(crate::data::events::EventSource::File),
+            &missing,
+        )
     })?;
     steps.step("writing points", || write_points(&args.out, &table, &rules, &points))?;
     eprint!("{}", summary(&rules, &table, &points));

@@ -15,7 +15,8 @@ use super::{thousands, Steps};
 use crate::blend::final_log_odds;
 use crate::cli::ScoreArgs;
 use crate::config::{ColumnType, Config};
-use crate::data::events::aggregate_file;
+use crate::data::event_parts::{ChunkIndex, EventParts};
+use crate::data::events::{aggregate_file, check_matched, EventCounts, EventSource};
 use crate::data::infer::MissingTokens;
 use crate::data::read::{is_parquet, read_frame, CsvChunks, CsvFrames, RawFrame};
 use crate::data::values::Values;
@@ -91,6 +92,12 @@ pub struct BatchReader<'a> {
     as_of: Option<i64>,
     missing: MissingTokens,
     source: Source,
+    /// The events split by chunk of leads, when the leads are read in more than one chunk.
+    parts: Option<EventParts>,
+    /// Chunks read so far.
+    chunk: usize,
+    /// Events of the chunks so far that belong to a lead before its cutoff.
+    events_used: usize,
 }
 
 impl<'a> BatchReader<'a> {
@@ -142,15 +149,22 @@ impl<'a> BatchReader<'a> {
             required,
             lenient: true,
         };
-        let source = match chunk_bytes {
-            Some(bytes) if !needs_events && !is_parquet(inputs.data) => {
+        let missing = MissingTokens::new(&config.data.missing_values);
+        let (source, parts) = match chunk_bytes {
+            Some(bytes) if !is_parquet(inputs.data) => {
                 let mut wanted = choice.required.clone();
                 wanted.extend(inputs.keep.iter().filter(|k| !choice.required.contains(k)).cloned());
-                Source::Chunks(CsvChunks::open(inputs.data, bytes)?.only(&wanted).ahead())
+                let parts = match inputs.events.filter(|_| needs_events) {
+                    Some(events) => split_events(inputs.data, choice.id.as_deref(), events, bytes, &missing)?,
+                    None => None,
+                };
+                (
+                    Source::Chunks(CsvChunks::open(inputs.data, bytes)?.only(&wanted).ahead()),
+                    parts,
+                )
             }
-            _ => Source::Whole(Some(read_frame(inputs.data)?)),
+            _ => (Source::Whole(Some(read_frame(inputs.data)?)), None),
         };
-        let missing = MissingTokens::new(&config.data.missing_values);
         Ok(BatchReader {
             artifact,
             inputs,
@@ -159,6 +173,9 @@ impl<'a> BatchReader<'a> {
             as_of,
             missing,
             source,
+            parts,
+            chunk: 0,
+            events_used: 0,
         })
     }
 
@@ -167,7 +184,17 @@ impl<'a> BatchReader<'a> {
         let frame = match &mut self.source {
             Source::Chunks(frames) => match frames.next_frame()? {
                 Some(frame) => frame,
-                None => return Ok(None),
+                None => {
+                    if let Some(parts) = self.parts.as_ref().filter(|_| self.artifact.events.is_some()) {
+                        let counts = EventCounts {
+                            read: parts.read,
+                            used: self.events_used,
+                            ..EventCounts::default()
+                        };
+                        check_matched(&parts.source, &counts)?;
+                    }
+                    return Ok(None);
+                }
             },
             Source::Whole(frame) => match frame.take() {
                 Some(frame) => frame,
@@ -179,9 +206,16 @@ impl<'a> BatchReader<'a> {
             .map(|name| column_as_text(&frame, name, "kept", "--keep"))
             .collect::<Result<Vec<_>>>()?;
         let mut table = leads_from_frame(frame, &self.choice, &self.config, self.inputs.with_outcome, self.as_of)?;
-        if let (Some(spec), Some(events)) = (&self.artifact.events, self.inputs.events) {
-            // The events file is streamed once for the batch: never held in memory.
-            let (columns, _) = aggregate_file(events, &self.missing, spec, &table.ids, &table.cutoff)?;
+        let events = match (&self.parts, self.inputs.events) {
+            (Some(parts), _) => Some(EventSource::Part(parts, self.chunk)),
+            (None, events) => events.map(EventSource::File),
+        };
+        self.chunk += 1;
+        if let (Some(spec), Some(events)) = (&self.artifact.events, events) {
+            // The events are streamed once for the batch (or its part of them read): never held
+            // in memory.
+            let (columns, counts) = aggregate_file(events, &self.missing, spec, &table.ids, &table.cutoff)?;
+            self.events_used += counts.used;
             table.features.extend(columns);
         }
         let rejected: BTreeSet<usize> = table.bad_cells.iter().map(|b| b.row).collect();
@@ -198,7 +232,7 @@ impl<'a> BatchReader<'a> {
                 )
             })?;
         let points = match self.inputs.rules {
-            Some(rules) => Some(rules::engine::score(rules, &table, self.inputs.events, &self.missing)?),
+            Some(rules) => Some(rules::engine::score(rules, &table, events, &self.missing)?),
             None => None,
         };
         let model_z = self.artifact.model.log_odds(&encoded);
@@ -212,6 +246,40 @@ impl<'a> BatchReader<'a> {
             kept,
         }))
     }
+}
+
+/// Splits `events` by the chunks of `bytes` the lead file is read in, when there is more than
+/// one: the leads are read once for their ids (from `id_column`, or numbered), the events once.
+fn split_events(
+    data: &Path,
+    id_column: Option<&str>,
+    events: &Path,
+    bytes: usize,
+    missing: &MissingTokens,
+) -> Result<Option<EventParts>> {
+    let mut index = ChunkIndex::default();
+    let id: Vec<String> = id_column.iter().map(|c| c.to_string()).collect();
+    let mut frames = CsvChunks::open(data, bytes)?.only(&id).ahead();
+    while let Some(frame) = frames.next_frame()? {
+        let ids = match id_column {
+            Some(name) => column_as_text(&frame, name, "id", "--id")?,
+            None => (frame.row_offset + 1..=frame.row_offset + frame.n_rows)
+                .map(|r| r.to_string())
+                .collect(),
+        };
+        index.add_chunk(&ids);
+    }
+    if index.chunks() <= 1 {
+        return Ok(None);
+    }
+    if std::io::stderr().is_terminal() {
+        eprintln!(
+            "  {} chunks of leads: splitting {} by chunk",
+            index.chunks(),
+            events.display()
+        );
+    }
+    EventParts::split(events, missing, index).map(Some)
 }
 
 /// Reads all the leads of `inputs` as one batch (for recalibration, which needs them together).

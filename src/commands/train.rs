@@ -13,7 +13,7 @@ use crate::blend::{final_log_odds, Blend};
 use crate::calibration::{Calibration, Method};
 use crate::cli::TrainArgs;
 use crate::config::{ColumnType, Config, LeakagePolicy, SplitKind};
-use crate::data::events::{aggregate_file, learn_spec_from_file, EventCounts, EventFeatureSpec};
+use crate::data::events::{aggregate_file, learn_spec_from_file, EventCounts, EventFeatureSpec, EventSource};
 use crate::data::infer::MissingTokens;
 use crate::data::values::Values;
 use crate::data::{load_leads, parse_as_of, ColumnChoice, Derivation, FeatureColumn, LeadTable};
@@ -96,7 +96,9 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     };
     let rule_points = |table: &LeadTable| -> Result<Vec<f64>> {
         match &rules {
-            Some(rules) => Ok(rules::engine::score(rules, table, args.events.as_deref(), &missing)?.total),
+            Some(rules) => {
+                Ok(rules::engine::score(rules, table, args.events.as_deref().map(EventSource::File), &missing)?.total)
+            }
             None => Ok(Vec::new()),
         }
     };
@@ -453,7 +455,7 @@ fn add_event_features(
     missing: &MissingTokens,
     spec: &EventFeatureSpec,
 ) -> Result<EventCounts> {
-    let (columns, counts) = aggregate_file(events, missing, spec, &table.ids, &table.cutoff)?;
+    let (columns, counts) = aggregate_file(EventSource::File(events), missing, spec, &table.ids, &table.cutoff)?;
     table.features.extend(columns);
     Ok(counts)
 }

@@ -10,6 +10,7 @@ use std::path::Path;
 use polars::prelude::{NewChunkedArray, StringChunked};
 use serde::{Deserialize, Serialize};
 
+use super::event_parts::EventParts;
 use super::infer::{parse_bool, parse_required_cells, parse_timestamp, MissingTokens};
 use super::read::{read_frame, RawCells, RawFrame};
 use super::values::{Categorical, Values, MISSING};
@@ -98,7 +99,7 @@ pub fn is_privacy_proxy(flag: Option<&str>, user_agent: Option<&str>) -> bool {
 }
 
 /// Lead ids → lead rows, and the bookkeeping of which events belong to a lead before its cutoff.
-struct LeadIndex<'a> {
+pub(crate) struct LeadIndex<'a> {
     rows: HashMap<&'a str, u32>,
     cutoff: &'a [i64],
     counts: EventCounts,
@@ -107,7 +108,7 @@ struct LeadIndex<'a> {
 }
 
 impl<'a> LeadIndex<'a> {
-    fn new(lead_ids: &'a [String], cutoff: &'a [i64]) -> Self {
+    pub(crate) fn new(lead_ids: &'a [String], cutoff: &'a [i64]) -> Self {
         let mut rows = HashMap::with_capacity(lead_ids.len());
         for (i, id) in lead_ids.iter().enumerate() {
             rows.entry(id.as_str()).or_insert(i as u32);
@@ -130,7 +131,7 @@ impl<'a> LeadIndex<'a> {
     }
 
     /// The lead row of an event, when its lead is known and it is not after the cutoff.
-    fn locate(&mut self, lead_id: Option<&str>, time: i64) -> Option<usize> {
+    pub(crate) fn locate(&mut self, lead_id: Option<&str>, time: i64) -> Option<usize> {
         self.counts.read += 1;
         if self.every_event {
             self.counts.used += 1;
@@ -146,6 +147,22 @@ impl<'a> LeadIndex<'a> {
         }
         self.counts.used += 1;
         Some(lead as usize)
+    }
+}
+
+/// Where an event read from a file goes, decided from its lead id and time before the rest of
+/// the event is read.
+pub(crate) trait Route {
+    /// What the event is routed to.
+    type To;
+    /// `None` when the event is not wanted.
+    fn route(&mut self, lead_id: Option<&str>, time: i64) -> Option<Self::To>;
+}
+
+impl Route for LeadIndex<'_> {
+    type To = usize;
+    fn route(&mut self, lead_id: Option<&str>, time: i64) -> Option<usize> {
+        self.locate(lead_id, time)
     }
 }
 
@@ -168,29 +185,55 @@ pub struct EventRecord<'a> {
     pub privacy_proxy: bool,
 }
 
+/// Where a batch of leads finds its events.
+#[derive(Clone, Copy)]
+pub enum EventSource<'a> {
+    /// An events file, streamed whole.
+    File(&'a Path),
+    /// The events of chunk `.1` of the lead file, split off the events file by [`EventParts`].
+    Part(&'a EventParts, usize),
+}
+
+impl EventSource<'_> {
+    /// The events file, for messages.
+    pub fn path(&self) -> &Path {
+        match self {
+            EventSource::File(path) => path,
+            EventSource::Part(parts, _) => &parts.source,
+        }
+    }
+}
+
 /// Calls `visit(lead, event)` for every event of a lead in `lead_ids` at or before that lead's
 /// cutoff. A CSV file is streamed record by record, so memory does not grow with the number of
 /// events; a Parquet file is read whole.
 pub fn for_each_event(
-    path: &Path,
+    source: EventSource,
     missing: &MissingTokens,
     lead_ids: &[String],
     cutoff: &[i64],
     mut visit: impl FnMut(usize, &EventRecord),
 ) -> Result<EventCounts> {
-    if super::read::is_parquet(path) {
-        let log = EventLog::load(path, missing)?;
-        return Ok(log.visit(lead_ids, cutoff, |lead, row| visit(lead, &log.record(row))));
+    let mut leads = LeadIndex::new(lead_ids, cutoff);
+    match source {
+        EventSource::Part(parts, chunk) => parts.replay(chunk, &mut leads, visit)?,
+        EventSource::File(path) if super::read::is_parquet(path) => {
+            let log = EventLog::load(path, missing)?;
+            return Ok(log.visit(lead_ids, cutoff, |lead, row| visit(lead, &log.record(row))));
+        }
+        EventSource::File(path) => stream_csv(path, missing, &mut leads, |lead, _, event| visit(lead, event))?,
     }
-    stream_csv(path, missing, LeadIndex::new(lead_ids, cutoff), visit)
+    Ok(leads.counts)
 }
 
-fn stream_csv(
+/// Streams a CSV events file record by record: each event's lead id and time go to `route`,
+/// and the events it wants, read whole, to `visit` with where they go and their lead id.
+pub(crate) fn stream_csv<R: Route>(
     path: &Path,
     missing: &MissingTokens,
-    mut leads: LeadIndex,
-    mut visit: impl FnMut(usize, &EventRecord),
-) -> Result<EventCounts> {
+    route: &mut R,
+    mut visit: impl FnMut(R::To, &str, &EventRecord),
+) -> Result<()> {
     let unreadable = |e: std::io::Error| {
         Error::rejected(
             super::Location::file(path),
@@ -290,7 +333,8 @@ fn stream_csv(
                 ))
             }
         };
-        let Some(lead) = leads.locate(field(lead_at)?, time) else {
+        let lead_id = field(lead_at)?;
+        let Some(to) = route.route(lead_id, time) else {
             continue;
         };
         let event_type = field(type_at)?.ok_or_else(|| {
@@ -310,9 +354,9 @@ fn stream_csv(
             asset: get(3)?,
             privacy_proxy: is_privacy_proxy(get(4)?, get(5)?),
         };
-        visit(lead, &event);
+        visit(to, lead_id.unwrap_or_default().trim(), &event);
     }
-    Ok(leads.counts)
+    Ok(())
 }
 
 /// Sums engagement features per lead, one event at a time (see [`EventLog::aggregate`] for what
@@ -445,7 +489,7 @@ impl<'a> Aggregator<'a> {
 }
 
 /// Fails when events were read but none belongs to a lead before its cutoff.
-fn check_matched(path: &Path, counts: &EventCounts) -> Result<()> {
+pub fn check_matched(path: &Path, counts: &EventCounts) -> Result<()> {
     if counts.used == 0 && counts.read > 0 {
         return Err(Error::rejected(
             super::Location::file(path).column("lead_id"),
@@ -467,7 +511,7 @@ pub fn learn_spec_from_file(path: &Path, missing: &MissingTokens, config: &Event
     }
     let mut types: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut forms: HashMap<String, usize> = HashMap::new();
-    stream_csv(path, missing, LeadIndex::every_event(), |_, event| {
+    stream_csv(path, missing, &mut LeadIndex::every_event(), |_, _, event| {
         if !types.contains(event.event_type) {
             types.insert(event.event_type.to_lowercase());
         }
@@ -481,17 +525,20 @@ pub fn learn_spec_from_file(path: &Path, missing: &MissingTokens, config: &Event
 /// Per-lead engagement features of the leads `lead_ids`, each as of its `cutoff`, from an events
 /// file streamed once: memory grows with the leads, not with the events.
 pub fn aggregate_file(
-    path: &Path,
+    source: EventSource,
     missing: &MissingTokens,
     spec: &EventFeatureSpec,
     lead_ids: &[String],
     cutoff: &[i64],
 ) -> Result<(Vec<FeatureColumn>, EventCounts)> {
     let mut aggregator = Aggregator::new(spec, cutoff);
-    let counts = for_each_event(path, missing, lead_ids, cutoff, |lead, event| {
+    let counts = for_each_event(source, missing, lead_ids, cutoff, |lead, event| {
         aggregator.add(lead, event)
     })?;
-    check_matched(path, &counts)?;
+    // A chunk of leads may have no events; the split file as a whole is checked by its reader.
+    if let EventSource::File(path) = source {
+        check_matched(path, &counts)?;
+    }
     Ok((aggregator.finish(), counts))
 }
 
@@ -600,6 +647,11 @@ impl EventLog {
         self.event_types.codes[row] as usize
     }
 
+    /// Lead id of event `row`, as written.
+    pub fn lead_id(&self, row: usize) -> Option<&str> {
+        self.lead_ids.get(row)
+    }
+
     /// Time of event `row` (seconds since 1970 UTC).
     pub fn time(&self, row: usize) -> i64 {
         self.timestamps[row]
@@ -649,7 +701,7 @@ impl EventLog {
     }
 
     /// Event `row` as a record.
-    fn record(&self, row: usize) -> EventRecord<'_> {
+    pub(crate) fn record(&self, row: usize) -> EventRecord<'_> {
         EventRecord {
             time: self.time(row),
             event_type: &self.event_types()[self.event_type_code(row)],

@@ -4,6 +4,7 @@
 //! columns (dates already expanded into age/month/weekday, e-mail addresses into domain types),
 //! the parsed outcome, the lead ids and each lead's cutoff moment.
 
+pub mod event_parts;
 pub mod events;
 pub mod infer;
 pub mod read;
@@ -281,7 +282,10 @@ pub fn leads_from_frame(
     };
     let ids = match &id_column {
         Some(name) => column_as_text(&frame, name, "id", "--id")?,
-        None => (1..=frame.n_rows).map(|r| r.to_string()).collect(),
+        // Rows are numbered through the file, whichever chunk they are read in.
+        None => (frame.row_offset + 1..=frame.row_offset + frame.n_rows)
+            .map(|r| r.to_string())
+            .collect(),
     };
 
     // Decide which columns become features before typing them.

@@ -279,8 +279,8 @@ fn check_header(path: &Path, columns: &[RawColumn]) -> Result<()> {
 pub struct CsvChunks {
     path: PathBuf,
     file: File,
-    /// The header line, then the records not yet parsed: `buffer[..filled]` (one buffer,
-    /// reused from chunk to chunk).
+    /// The header line, then the records not yet parsed (one buffer, reused from chunk to
+    /// chunk); `filled` is its length.
     buffer: Vec<u8>,
     header_len: usize,
     filled: usize,
@@ -338,6 +338,9 @@ impl CsvChunks {
     /// them once and has no unnamed column; otherwise every column, so that the usual
     /// messages about the header are given.
     pub fn only(mut self, wanted: &[String]) -> CsvChunks {
+        if wanted.is_empty() {
+            return self;
+        }
         let mut names: Vec<&str> = self.names.iter().map(|n| n.trim_start_matches('\u{feff}')).collect();
         let clean = !names.iter().any(|n| n.trim().is_empty()) && {
             names.sort_unstable();
@@ -355,18 +358,13 @@ impl CsvChunks {
 
     /// Reads until the buffer holds `want` bytes or the file ends.
     fn fill(&mut self, want: usize) -> Result<()> {
-        if self.buffer.len() < want {
-            self.buffer.resize(want, 0);
-        }
-        while self.filled < want {
-            let n = (self.file.read(&mut self.buffer[self.filled..want]))
-                .map_err(|e| Error::io(&self.path, "reading", e))?;
-            if n == 0 {
-                self.done = true;
-                break;
-            }
-            self.filled += n;
-        }
+        let wanted = want.saturating_sub(self.filled);
+        let n = (&mut self.file)
+            .take(wanted as u64)
+            .read_to_end(&mut self.buffer)
+            .map_err(|e| Error::io(&self.path, "reading", e))?;
+        self.filled = self.buffer.len();
+        self.done = n < wanted;
         Ok(())
     }
 
@@ -405,6 +403,7 @@ impl CsvChunks {
         // What follows the cut moves up behind the header, for the next chunk.
         self.buffer.copy_within(cut..self.filled, start);
         self.filled = start + (self.filled - cut);
+        self.buffer.truncate(self.filled);
         frame.map(Some)
     }
 

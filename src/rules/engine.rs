@@ -3,9 +3,8 @@
 
 use super::{ColumnTest, Count, Criterion, RuleSet};
 use std::collections::BTreeSet;
-use std::path::Path;
 
-use crate::data::events::for_each_event;
+use crate::data::events::{for_each_event, EventSource};
 use crate::data::infer::parse_bool;
 use crate::data::infer::MissingTokens;
 use crate::data::values::Values;
@@ -42,7 +41,12 @@ impl Points {
 /// Scores every lead of `table` with `rules`; the events file (when given) is streamed once and
 /// taken as of each lead's cutoff, so memory grows with the leads, not the events. Every column
 /// and event type the rules name must exist.
-pub fn score(rules: &RuleSet, table: &LeadTable, events: Option<&Path>, missing: &MissingTokens) -> Result<Points> {
+pub fn score(
+    rules: &RuleSet,
+    table: &LeadTable,
+    events: Option<EventSource>,
+    missing: &MissingTokens,
+) -> Result<Points> {
     let n = table.n_rows;
     let mut fired: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
     let segments = segment_of_each_lead(rules, table)?;
@@ -117,10 +121,14 @@ pub fn score(rules: &RuleSet, table: &LeadTable, events: Option<&Path>, missing:
                 counts[lead * event_rules.len() + k] += 1;
             }
         })?;
+        if let EventSource::Part(parts, _) = events {
+            // A chunk of leads need not have every type: the file as a whole decides.
+            seen_types.extend(parts.event_types.iter().cloned());
+        }
         // A rule counting a type no event has is a typo, not a rule that never fires.
         if let Some((k, _)) = wanted.iter().enumerate().find(|(_, w)| !seen_types.contains(*w)) {
             return Err(Error::rejected(
-                Location::file(events).column("event_type"),
+                Location::file(events.path()).column("event_type"),
                 format!(
                     "rule \"{}\" counts \"{}\" events, and the events file has none",
                     rules.rules[event_rules[k]].rule.name, wanted[k]
