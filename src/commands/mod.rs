@@ -88,6 +88,40 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
+/// The event features of `table`'s leads (with `spec`, when the model has events) and their rule
+/// points, from one pass over the events; the features are added to `table`. Returns what
+/// happened to the events (when aggregated) and the points (when there are rules).
+pub fn events_and_points(
+    table: &mut crate::data::LeadTable,
+    events: Option<crate::data::events::EventSource>,
+    spec: Option<&crate::data::events::EventFeatureSpec>,
+    rules: Option<&crate::rules::RuleSet>,
+    missing: &crate::data::infer::MissingTokens,
+) -> Result<(
+    Option<crate::data::events::EventCounts>,
+    Option<crate::rules::engine::Points>,
+)> {
+    use crate::rules::engine;
+    let (Some(source), Some(spec)) = (events, spec) else {
+        let points = rules.map(|r| engine::score(r, table, events, missing)).transpose()?;
+        return Ok((None, points));
+    };
+    let mut tally = rules.map(|r| engine::EventTally::new(r, table.n_rows));
+    let cutoff = &table.cutoff;
+    let (columns, counts) =
+        crate::data::events::aggregate_and(source, missing, spec, &table.ids, cutoff, |lead, event| {
+            if let Some(tally) = tally.as_mut() {
+                tally.add(lead, cutoff[lead], event);
+            }
+        })?;
+    table.features.extend(columns);
+    let points = match (rules, tally) {
+        (Some(rules), Some(tally)) => Some(engine::points(rules, table, Some((source, tally)))?),
+        _ => None,
+    };
+    Ok((Some(counts), points))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -11,12 +11,12 @@ use polars::io::parquet::write::{BatchedWriter, ParquetWriter};
 use polars::prelude::{Column, DataFrame, DataType, Schema};
 use rayon::prelude::*;
 
-use super::{thousands, Steps};
+use super::{events_and_points, thousands, Steps};
 use crate::blend::final_log_odds;
 use crate::cli::ScoreArgs;
 use crate::config::{ColumnType, Config};
 use crate::data::event_parts::{ChunkIndex, EventParts};
-use crate::data::events::{aggregate_file, check_matched, EventCounts, EventSource};
+use crate::data::events::{check_matched, EventCounts, EventSource};
 use crate::data::infer::MissingTokens;
 use crate::data::read::{is_parquet, read_frame, CsvChunks, CsvFrames, RawFrame};
 use crate::data::values::Values;
@@ -26,7 +26,7 @@ use crate::error::{Error, Location, Result};
 use crate::features::encoded::EncodedLeads;
 use crate::model::artifact::ModelArtifact;
 use crate::output::{push_csv_field, push_fixed, push_number};
-use crate::rules::{self, engine::Points, RuleSet};
+use crate::rules::{engine::Points, RuleSet};
 use crate::scoring::{describe, LeadScore};
 
 /// What `score` did.
@@ -211,13 +211,16 @@ impl<'a> BatchReader<'a> {
             (None, events) => events.map(EventSource::File),
         };
         self.chunk += 1;
-        if let (Some(spec), Some(events)) = (&self.artifact.events, events) {
-            // The events are streamed once for the batch (or its part of them read): never held
-            // in memory.
-            let (columns, counts) = aggregate_file(events, &self.missing, spec, &table.ids, &table.cutoff)?;
-            self.events_used += counts.used;
-            table.features.extend(columns);
-        }
+        // The events are streamed once for the batch (or its part of them read), for the event
+        // features and the rules together: never held in memory.
+        let (counts, points) = events_and_points(
+            &mut table,
+            events,
+            self.artifact.events.as_ref(),
+            self.inputs.rules,
+            &self.missing,
+        )?;
+        self.events_used += counts.map_or(0, |c| c.used);
         let rejected: BTreeSet<usize> = table.bad_cells.iter().map(|b| b.row).collect();
         let rows: Vec<usize> = (0..table.n_rows).filter(|r| !rejected.contains(r)).collect();
         let encoded = self
@@ -231,10 +234,6 @@ impl<'a> BatchReader<'a> {
                     "score leads with the columns the model was trained on",
                 )
             })?;
-        let points = match self.inputs.rules {
-            Some(rules) => Some(rules::engine::score(rules, &table, events, &self.missing)?),
-            None => None,
-        };
         let model_z = self.artifact.model.log_odds(&encoded);
         Ok(Some(Batch {
             table,

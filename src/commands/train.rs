@@ -8,12 +8,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{thousands, Steps};
+use super::{events_and_points, thousands, Steps};
 use crate::blend::{final_log_odds, Blend};
 use crate::calibration::{Calibration, Method};
 use crate::cli::TrainArgs;
 use crate::config::{ColumnType, Config, LeakagePolicy, SplitKind};
-use crate::data::events::{aggregate_file, learn_spec_from_file, EventCounts, EventFeatureSpec, EventSource};
+use crate::data::events::{learn_spec_from_file, EventSource};
 use crate::data::infer::MissingTokens;
 use crate::data::values::Values;
 use crate::data::{load_leads, parse_as_of, ColumnChoice, Derivation, FeatureColumn, LeadTable};
@@ -26,7 +26,7 @@ use crate::model::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingRe
 use crate::model::cv::{search, SearchSettings};
 use crate::model::logistic::{sigmoid, FitError, LogisticModel};
 use crate::model::split::{stratified_holdout, stratified_split, time_split};
-use crate::rules::{self, RuleSet};
+use crate::rules::RuleSet;
 use crate::scoring::Scorer;
 
 /// Leads below which a warning says the model will be noisy.
@@ -68,22 +68,40 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
     let mut table = steps.step("reading and typing leads", || {
         load_leads(&args.data, &choice, &config, true, as_of)
     })?;
-    let events = match &args.events {
-        None => None,
+    // Without events the rules' points come straight from the lead columns; with events, a
+    // first streamed pass learns which event types and forms the file holds, a second gives the
+    // sums per lead and the rules' counts together: the events are never held in memory.
+    let (events, points) = match &args.events {
+        None => {
+            let (_, points) = steps.step("computing rule points", || {
+                events_and_points(&mut table, None, None, rules.as_ref(), &missing)
+            })?;
+            (None, points)
+        }
         Some(path) => {
             if table.id_column.is_none() {
                 return Err(Error::Usage(
                     "--events needs lead ids to join on: name the lead id column with --id".into(),
                 ));
             }
-            // Two streamed passes: which event types and forms the file holds, then the sums per
-            // lead; the events are never held in memory.
             let spec = steps.step("reading event types and forms", || {
                 learn_spec_from_file(path, &missing, &config.events)
             })?;
-            let counts = steps.step("aggregating events per lead", || {
-                add_event_features(&mut table, path, &missing, &spec)
+            let what = if rules.is_some() {
+                "aggregating events per lead, with the rules' counts"
+            } else {
+                "aggregating events per lead"
+            };
+            let (counts, points) = steps.step(what, || {
+                events_and_points(
+                    &mut table,
+                    Some(EventSource::File(path)),
+                    Some(&spec),
+                    rules.as_ref(),
+                    &missing,
+                )
             })?;
+            let counts = counts.unwrap_or_default();
             if counts.unmatched > 0 {
                 warnings.push(format!(
                     "{} events belong to no lead in {} and were ignored",
@@ -91,18 +109,10 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
                     args.data.display()
                 ));
             }
-            Some((path.clone(), spec, counts))
+            (Some((path.clone(), spec, counts)), points)
         }
     };
-    let rule_points = |table: &LeadTable| -> Result<Vec<f64>> {
-        match &rules {
-            Some(rules) => {
-                Ok(rules::engine::score(rules, table, args.events.as_deref().map(EventSource::File), &missing)?.total)
-            }
-            None => Ok(Vec::new()),
-        }
-    };
-    let points = steps.step("computing rule points", || rule_points(&table))?;
+    let points = points.map(|p| p.total).unwrap_or_default();
     let outcome = table.outcome.clone().unwrap_or_default();
     let target = table.target_column.clone().unwrap_or_default();
     let conversions = outcome.iter().filter(|&&y| y).count();
@@ -138,11 +148,15 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
             let mut held_out = steps.step("reading validation leads", || {
                 load_leads(path, &choice, &forced, true, as_of)
             })?;
-            if let Some((path, spec, _)) = &events {
-                add_event_features(&mut held_out, path, &missing, spec)?;
-            }
+            let (_, held_out_points) = events_and_points(
+                &mut held_out,
+                events.as_ref().map(|(path, _, _)| EventSource::File(path)),
+                events.as_ref().map(|(_, spec, _)| spec),
+                rules.as_ref(),
+                &missing,
+            )?;
+            let held_out_points = held_out_points.map(|p| p.total).unwrap_or_default();
             let rows = (0..held_out.n_rows).collect();
-            let held_out_points = rule_points(&held_out)?;
             (
                 (0..table.n_rows).collect::<Vec<_>>(),
                 Holdout {
@@ -447,17 +461,6 @@ fn resolve_config(args: &TrainArgs) -> Result<(Config, Option<RuleSet>)> {
         }
     }
     Ok((config, rules))
-}
-
-fn add_event_features(
-    table: &mut LeadTable,
-    events: &std::path::Path,
-    missing: &MissingTokens,
-    spec: &EventFeatureSpec,
-) -> Result<EventCounts> {
-    let (columns, counts) = aggregate_file(EventSource::File(events), missing, spec, &table.ids, &table.cutoff)?;
-    table.features.extend(columns);
-    Ok(counts)
 }
 
 /// The input type of every source column behind the table's features.

@@ -531,9 +531,23 @@ pub fn aggregate_file(
     lead_ids: &[String],
     cutoff: &[i64],
 ) -> Result<(Vec<FeatureColumn>, EventCounts)> {
+    aggregate_and(source, missing, spec, lead_ids, cutoff, |_, _| {})
+}
+
+/// [`aggregate_file`], also handing every event it uses to `also(lead, event)`, so that one pass
+/// over the events serves both.
+pub fn aggregate_and(
+    source: EventSource,
+    missing: &MissingTokens,
+    spec: &EventFeatureSpec,
+    lead_ids: &[String],
+    cutoff: &[i64],
+    mut also: impl FnMut(usize, &EventRecord),
+) -> Result<(Vec<FeatureColumn>, EventCounts)> {
     let mut aggregator = Aggregator::new(spec, cutoff);
     let counts = for_each_event(source, missing, lead_ids, cutoff, |lead, event| {
-        aggregator.add(lead, event)
+        aggregator.add(lead, event);
+        also(lead, event);
     })?;
     // A chunk of leads may have no events; the split file as a whole is checked by its reader.
     if let EventSource::File(path) = source {

@@ -4,7 +4,7 @@
 use super::{ColumnTest, Count, Criterion, RuleSet};
 use std::collections::BTreeSet;
 
-use crate::data::events::{for_each_event, EventSource};
+use crate::data::events::{for_each_event, EventRecord, EventSource};
 use crate::data::infer::parse_bool;
 use crate::data::infer::MissingTokens;
 use crate::data::values::Values;
@@ -47,6 +47,100 @@ pub fn score(
     events: Option<EventSource>,
     missing: &MissingTokens,
 ) -> Result<Points> {
+    let tally = match events {
+        Some(source) => {
+            let mut tally = EventTally::new(rules, table.n_rows);
+            for_each_event(source, missing, &table.ids, &table.cutoff, |lead, event| {
+                tally.add(lead, table.cutoff[lead], event)
+            })?;
+            Some((source, tally))
+        }
+        None => None,
+    };
+    points(rules, table, tally)
+}
+
+/// What the rules need from the events, gathered one event at a time (so that the pass over the
+/// events can serve other work too): how many of each event rule's events each lead had, each
+/// lead's last activity, and the event types seen.
+pub struct EventTally<'a> {
+    rules: &'a RuleSet,
+    /// The rules that count events (indexes into the rule set).
+    event_rules: Vec<usize>,
+    /// Their event types, lower case.
+    wanted: Vec<String>,
+    /// Hits per lead and event rule.
+    counts: Vec<u32>,
+    last_activity: Vec<Option<i64>>,
+    seen_types: BTreeSet<String>,
+}
+
+impl<'a> EventTally<'a> {
+    /// An empty tally for `n` leads.
+    pub fn new(rules: &'a RuleSet, n: usize) -> EventTally<'a> {
+        let event_rules: Vec<usize> = (rules.rules.iter().enumerate())
+            .filter(|(_, r)| matches!(r.criterion, Criterion::Event))
+            .map(|(i, _)| i)
+            .collect();
+        let wanted = (event_rules.iter())
+            .map(|&r| rules.rules[r].rule.event.as_deref().unwrap_or_default().to_lowercase())
+            .collect();
+        EventTally {
+            rules,
+            counts: vec![0; n * event_rules.len()],
+            event_rules,
+            wanted,
+            last_activity: vec![None; n],
+            seen_types: BTreeSet::new(),
+        }
+    }
+
+    /// Counts an event of `lead`, whose cutoff is `cutoff`.
+    pub fn add(&mut self, lead: usize, cutoff: i64, event: &EventRecord) {
+        if !self.seen_types.contains(event.event_type) {
+            self.seen_types.insert(event.event_type.to_lowercase());
+        }
+        if !event.privacy_proxy {
+            self.last_activity[lead] = Some(self.last_activity[lead].map_or(event.time, |t| t.max(event.time)));
+        }
+        let width = self.event_rules.len();
+        for (k, &r) in self.event_rules.iter().enumerate() {
+            let rule = &self.rules.rules[r].rule;
+            if !event.event_type.eq_ignore_ascii_case(&self.wanted[k]) || (event.privacy_proxy && !rule.include_mpp) {
+                continue;
+            }
+            if let Some(days) = rule.within_days {
+                if ((cutoff - event.time) as f64) > days * DAY {
+                    continue;
+                }
+            }
+            let matches = |wanted: &Option<String>, actual: Option<&str>| {
+                wanted
+                    .as_ref()
+                    .is_none_or(|w| actual.is_some_and(|a| a.eq_ignore_ascii_case(w)))
+            };
+            if !matches(&rule.form_id, event.form)
+                || !matches(&rule.asset, event.asset)
+                || !matches(&rule.email_id, event.email)
+            {
+                continue;
+            }
+            if let Some(fragments) = &rule.url_contains {
+                if !event
+                    .url
+                    .is_some_and(|url| fragments.iter().any(|f| url.contains(f.as_str())))
+                {
+                    continue;
+                }
+            }
+            self.counts[lead * width + k] += 1;
+        }
+    }
+}
+
+/// The points of every lead of `table`, with the tally of their events (from `source`) when the
+/// rules were given events.
+pub fn points(rules: &RuleSet, table: &LeadTable, events: Option<(EventSource, EventTally)>) -> Result<Points> {
     let n = table.n_rows;
     let mut fired: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
     let segments = segment_of_each_lead(rules, table)?;
@@ -67,81 +161,30 @@ pub fn score(
         }
     }
 
-    let event_rules: Vec<usize> = rules
-        .rules
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| matches!(r.criterion, Criterion::Event))
-        .map(|(i, _)| i)
-        .collect();
     let mut last_activity: Vec<Option<i64>> = vec![None; n];
-    if let Some(events) = events {
-        let wanted: Vec<String> = event_rules
-            .iter()
-            .map(|&r| rules.rules[r].rule.event.as_deref().unwrap_or_default().to_lowercase())
-            .collect();
-        let mut seen_types: BTreeSet<String> = BTreeSet::new();
-        let mut counts = vec![0u32; n * event_rules.len()];
-        for_each_event(events, missing, &table.ids, &table.cutoff, |lead, event| {
-            if !seen_types.contains(event.event_type) {
-                seen_types.insert(event.event_type.to_lowercase());
-            }
-            if !event.privacy_proxy {
-                last_activity[lead] = Some(last_activity[lead].map_or(event.time, |t| t.max(event.time)));
-            }
-            for (k, &r) in event_rules.iter().enumerate() {
-                let rule = &rules.rules[r].rule;
-                if !event.event_type.eq_ignore_ascii_case(&wanted[k]) || (event.privacy_proxy && !rule.include_mpp) {
-                    continue;
-                }
-                if let Some(days) = rule.within_days {
-                    if ((table.cutoff[lead] - event.time) as f64) > days * DAY {
-                        continue;
-                    }
-                }
-                let matches = |wanted: &Option<String>, actual: Option<&str>| {
-                    wanted
-                        .as_ref()
-                        .is_none_or(|w| actual.is_some_and(|a| a.eq_ignore_ascii_case(w)))
-                };
-                if !matches(&rule.form_id, event.form)
-                    || !matches(&rule.asset, event.asset)
-                    || !matches(&rule.email_id, event.email)
-                {
-                    continue;
-                }
-                if let Some(fragments) = &rule.url_contains {
-                    if !event
-                        .url
-                        .is_some_and(|url| fragments.iter().any(|f| url.contains(f.as_str())))
-                    {
-                        continue;
-                    }
-                }
-                counts[lead * event_rules.len() + k] += 1;
-            }
-        })?;
-        if let EventSource::Part(parts, _) = events {
+    if let Some((source, mut tally)) = events {
+        if let EventSource::Part(parts, _) = source {
             // A chunk of leads need not have every type: the file as a whole decides.
-            seen_types.extend(parts.event_types.iter().cloned());
+            tally.seen_types.extend(parts.event_types.iter().cloned());
         }
         // A rule counting a type no event has is a typo, not a rule that never fires.
-        if let Some((k, _)) = wanted.iter().enumerate().find(|(_, w)| !seen_types.contains(*w)) {
+        if let Some((k, _)) = (tally.wanted.iter().enumerate()).find(|(_, w)| !tally.seen_types.contains(*w)) {
             return Err(Error::rejected(
-                Location::file(events.path()).column("event_type"),
+                Location::file(source.path()).column("event_type"),
                 format!(
                     "rule \"{}\" counts \"{}\" events, and the events file has none",
-                    rules.rules[event_rules[k]].rule.name, wanted[k]
+                    rules.rules[tally.event_rules[k]].rule.name, tally.wanted[k]
                 ),
                 format!(
                     "the file's event types are: {}",
-                    seen_types.iter().cloned().collect::<Vec<_>>().join(", ")
+                    tally.seen_types.iter().cloned().collect::<Vec<_>>().join(", ")
                 ),
             ));
         }
+        let width = tally.event_rules.len();
         for (lead, fired) in fired.iter_mut().enumerate() {
-            for (k, &r) in event_rules.iter().enumerate() {
-                let hits = counts[lead * event_rules.len() + k];
+            for (k, &r) in tally.event_rules.iter().enumerate() {
+                let hits = tally.counts[lead * width + k];
                 let rule = &rules.rules[r];
                 if hits == 0 || !applies(rule, lead) {
                     continue;
@@ -158,6 +201,7 @@ pub fn score(
                 fired.push((r, points));
             }
         }
+        last_activity = tally.last_activity;
     } else if rules.needs_events() {
         return Err(Error::Usage(
             "the rules count events or decay with inactivity: pass the events file with --events".into(),
