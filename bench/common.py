@@ -44,6 +44,21 @@ def run_measured(cmd, **kwargs):
     return seconds, usage.ru_maxrss / 1024, stdout, stderr
 
 
+def median_of_runs(run, outputs=(), runs=3):
+    """Calls run() `runs` times, removing `outputs` first so that each run writes new files;
+    run() returns (seconds, peak RSS MiB, ...). Returns the median seconds, the largest peak RSS
+    and the last run's other values."""
+    import statistics
+    times, peaks = [], []
+    for _ in range(runs):
+        for output in outputs:
+            Path(output).unlink(missing_ok=True)
+        seconds, rss, *rest = run()
+        times.append(seconds)
+        peaks.append(rss)
+    return (statistics.median(times), max(peaks), *rest)
+
+
 def machine():
     """One line describing this machine, for the printed results."""
     import platform

@@ -6,10 +6,9 @@ pipeline's predict_proba, to_csv), on the X Education rows resampled to 1,000,00
     python3 bench/speed_score.py          (needs bench/speed_train.py's files; builds them if absent)
 """
 import json
-import statistics
 import sys
 
-from common import BINARY, OUT, ROOT, build_leadscore, machine, require_datasets, run_measured
+from common import BINARY, OUT, ROOT, build_leadscore, machine, median_of_runs, require_datasets, run_measured
 from speed_train import build
 
 RUNS = 3
@@ -43,25 +42,14 @@ def main():
     if "--skip-10m" not in sys.argv and not ten.is_file():
         concatenate([train, test], ten, times=10)
 
-    def median_of_runs(outputs, run):
-        """Median time and peak RSS of RUNS runs, each writing a file that did not exist."""
-        times, peaks = [], []
-        for _ in range(RUNS):
-            for output in outputs:
-                output.unlink(missing_ok=True)
-            seconds, rss = run()
-            times.append(seconds)
-            peaks.append(rss)
-        return statistics.median(times), max(peaks)
-
     polars_copy = OUT / "polars-copy.csv"
-    polars_s, polars_rss = median_of_runs([polars_copy], lambda: run_measured([
+    polars_s, polars_rss, *_ = median_of_runs(lambda: run_measured([
         sys.executable, "-c",
         f"import polars as pl; pl.read_csv({str(leads)!r}, infer_schema_length=0).write_csv({str(polars_copy)!r})",
-    ])[:2])
+    ]), [polars_copy], RUNS)
     scored = OUT / "x1m.scored.csv"
-    ls_s, ls_rss = median_of_runs([scored], lambda: run_measured(
-        [BINARY, "score", "--model", model, "--data", leads, "--out", scored])[:2])
+    ls_s, ls_rss, *_ = median_of_runs(lambda: run_measured(
+        [BINARY, "score", "--model", model, "--data", leads, "--out", scored]), [scored], RUNS)
     sk_scored = OUT / "x1m.sklearn.csv"
 
     def sklearn():
@@ -70,7 +58,7 @@ def main():
         )
         return json.loads(out.strip().splitlines()[-1])["seconds"], rss
 
-    sk_timed, sk_rss = median_of_runs([sk_scored], sklearn)
+    sk_timed, sk_rss = median_of_runs(sklearn, [sk_scored], RUNS)
     print(f"machine: {machine()}")
     print(f"1,000,000 leads ({leads.stat().st_size / 2**20:.0f} MiB CSV), median of {RUNS} runs, each writing a new file")
     print(f"  {'':52} {'seconds':>8} {'peak RSS MiB':>13}")

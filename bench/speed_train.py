@@ -17,7 +17,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from common import DATASETS, OUT, BINARY, ROOT, build_leadscore, machine, require_datasets, run_measured
+from common import DATASETS, OUT, BINARY, ROOT, build_leadscore, machine, median_of_runs, require_datasets, run_measured
 
 
 def build(n):
@@ -45,15 +45,16 @@ def main():
     build_leadscore()
     train, test = build(n)
     model = OUT / f"x{n}.lsm"
-    ls_seconds, ls_rss, _, _ = run_measured([
+    ls_seconds, ls_rss, *_ = median_of_runs(lambda: run_measured([
         BINARY, "train", "--data", train, "--validation-data", test, "--config", ROOT / "data" / "x_education.toml", "--out", model,
-    ])
+    ]), [model])
     out = json.loads(__import__("subprocess").run([BINARY, "inspect", model, "--json"], capture_output=True, text=True, check=True).stdout)
     ls_auc = out["artifact"]["training"]["validation"]["roc_auc"]
-    sk_seconds, sk_rss, sk_out, _ = run_measured([sys.executable, ROOT / "bench" / "sklearn_train.py", train, test], cwd=ROOT / "bench")
+    sk_seconds, sk_rss, sk_out, _ = median_of_runs(
+        lambda: run_measured([sys.executable, ROOT / "bench" / "sklearn_train.py", train, test], cwd=ROOT / "bench"))
     sk = json.loads(sk_out.strip().splitlines()[-1])
     print(f"machine: {machine()}")
-    print(f"{n:,} leads (80 % train, 20 % validation), X Education columns without the sales-filled ones")
+    print(f"{n:,} leads (80 % train, 20 % validation), X Education columns without the sales-filled ones; median of 3 runs")
     print(f"{'':24} {'seconds':>8} {'peak RSS MiB':>13} {'ROC AUC':>8}")
     print(f"{'pandas + scikit-learn':24} {sk_seconds:8.1f} {sk_rss:13.0f} {sk['roc_auc']:8.4f}")
     print(f"{'leadscore train':24} {ls_seconds:8.1f} {ls_rss:13.0f} {ls_auc:8.4f}")

@@ -10,6 +10,7 @@ pub mod score;
 pub mod synth;
 pub mod train;
 
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use crate::cli::Command;
@@ -120,6 +121,25 @@ pub fn events_and_points(
         _ => None,
     };
     Ok((Some(counts), points))
+}
+
+/// A progress bar on standard error, drawn only when it is a terminal: over `total` bytes of
+/// input when known, else a spinner; its message says what is being done.
+pub fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressStyle};
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(total) => ProgressBar::new(total).with_style(
+            ProgressStyle::with_template("  {bar:30} {percent:>3}% of {total_bytes} · {msg} · {elapsed}")
+                .expect("a valid template"),
+        ),
+        None => ProgressBar::new_spinner()
+            .with_style(ProgressStyle::with_template("  {spinner} {msg} · {elapsed}").expect("a valid template")),
+    };
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
 }
 
 #[cfg(test)]

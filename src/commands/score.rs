@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use polars::io::parquet::write::{BatchedWriter, ParquetWriter};
@@ -179,6 +179,14 @@ impl<'a> BatchReader<'a> {
         })
     }
 
+    /// Bytes of the lead file read so far and in all, when it is read in chunks.
+    pub fn progress(&self) -> Option<(u64, u64)> {
+        match &self.source {
+            Source::Chunks(frames) => Some((frames.consumed, frames.total)),
+            Source::Whole(_) => None,
+        }
+    }
+
     /// The next batch of leads, or `None` at the end of the file.
     pub fn next_batch(&mut self) -> Result<Option<Batch>> {
         let frame = match &mut self.source {
@@ -271,14 +279,15 @@ fn split_events(
     if index.chunks() <= 1 {
         return Ok(None);
     }
-    if std::io::stderr().is_terminal() {
-        eprintln!(
-            "  {} chunks of leads: splitting {} by chunk",
-            index.chunks(),
-            events.display()
-        );
-    }
-    EventParts::split(events, missing, index).map(Some)
+    let spinner = super::progress_bar(None);
+    spinner.set_message(format!(
+        "splitting {} by batch of leads ({} batches)",
+        events.display(),
+        index.chunks()
+    ));
+    let parts = EventParts::split(events, missing, index);
+    spinner.finish_and_clear();
+    parts.map(Some)
 }
 
 /// Reads all the leads of `inputs` as one batch (for recalibration, which needs them together).
@@ -499,7 +508,8 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
             .map_err(|_| Error::Runtime("the writer of the scores stopped unexpectedly".into()))?
     };
 
-    let show_progress = std::io::stderr().is_terminal();
+    let bar = super::progress_bar(reader.progress().map(|(_, total)| total));
+    bar.set_message("reading the first batch");
     let names: Vec<String> = artifact.pipeline.steps.iter().map(|s| s.feature.clone()).collect();
     let (mut drift, mut scored, mut rejected, mut mqls) = (DriftCounts::default(), 0usize, 0usize, 0usize);
     while let Some(batch) = reader.next_batch()? {
@@ -545,13 +555,12 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
         scored += batch.rows.len();
         rejected += batch.table.n_rows - batch.rows.len();
         mqls += scores.iter().filter(|s| s.mql).count();
-        if show_progress {
-            eprint!("\r  scored {} leads", thousands(scored));
+        bar.set_message(format!("{} leads scored", thousands(scored)));
+        if let Some((done, _)) = reader.progress() {
+            bar.set_position(done);
         }
     }
-    if show_progress {
-        eprintln!();
-    }
+    bar.finish_and_clear();
     let scores_file = finish_writing(to_writer, writer)?;
     let report = drift.report(&artifact.scorer.drift, &names);
     eprintln!("{}", report.describe());

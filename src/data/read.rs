@@ -290,6 +290,8 @@ pub struct CsvChunks {
     projection: Option<Arc<Vec<usize>>>,
     chunk_bytes: usize,
     rows_before: usize,
+    /// Bytes of the file cut into chunks so far (the header included).
+    consumed_bytes: u64,
     done: bool,
     /// The detected separator.
     pub separator: u8,
@@ -329,6 +331,7 @@ impl CsvChunks {
             projection: None,
             chunk_bytes,
             rows_before: 0,
+            consumed_bytes: header_len as u64,
             done: false,
             separator,
         })
@@ -359,6 +362,8 @@ impl CsvChunks {
     /// Reads until the buffer holds `want` bytes or the file ends.
     fn fill(&mut self, want: usize) -> Result<()> {
         let wanted = want.saturating_sub(self.filled);
+        // Room for all of it at once: growing the buffer while reading would copy it.
+        self.buffer.reserve(wanted);
         let n = (&mut self.file)
             .take(wanted as u64)
             .read_to_end(&mut self.buffer)
@@ -393,6 +398,7 @@ impl CsvChunks {
         }
         let offset = self.rows_before;
         self.rows_before += rows;
+        self.consumed_bytes += (cut - start) as u64;
         let frame = read_csv_chunk(
             &self.path,
             self.separator,
@@ -407,30 +413,50 @@ impl CsvChunks {
         frame.map(Some)
     }
 
+    /// Bytes of the file read into frames so far.
+    fn consumed(&self) -> u64 {
+        self.consumed_bytes
+    }
+
     /// Reads and parses the chunks on a thread of their own, one chunk ahead of the caller.
     pub fn ahead(mut self) -> CsvFrames {
+        let total = self.file.metadata().map(|m| m.len()).unwrap_or(0);
         let (send, frames) = std::sync::mpsc::sync_channel(1);
         std::thread::spawn(move || loop {
             let next = self.next_frame();
             let last = !matches!(next, Ok(Some(_)));
             // A closed channel means the caller stopped reading.
-            if send.send(next).is_err() || last {
+            if send.send((next, self.consumed())).is_err() || last {
                 break;
             }
         });
-        CsvFrames { frames }
+        CsvFrames {
+            frames,
+            consumed: 0,
+            total,
+        }
     }
 }
 
 /// The frames of a [`CsvChunks`] read ahead on another thread.
 pub struct CsvFrames {
-    frames: std::sync::mpsc::Receiver<Result<Option<RawFrame>>>,
+    frames: std::sync::mpsc::Receiver<(Result<Option<RawFrame>>, u64)>,
+    /// Bytes of the file in the frames handed out so far.
+    pub consumed: u64,
+    /// Bytes in the file.
+    pub total: u64,
 }
 
 impl CsvFrames {
     /// The next chunk's frame, or `None` at the end of the file.
     pub fn next_frame(&mut self) -> Result<Option<RawFrame>> {
-        self.frames.recv().unwrap_or(Ok(None))
+        match self.frames.recv() {
+            Ok((frame, consumed)) => {
+                self.consumed = consumed;
+                frame
+            }
+            Err(_) => Ok(None),
+        }
     }
 }
 
