@@ -651,36 +651,24 @@ mod tests {
     fn chunks_parse_only_the_wanted_columns_when_the_header_allows() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("leads.csv");
-        std::fs::write(&path, "id,a,b,c\n1,x,2,y\n2,z,3,w").unwrap();
-        let wanted = ["c".to_string(), "id".to_string()];
-        let frame = CsvChunks::open(&path, 1 << 20)
-            .unwrap()
-            .only(&wanted)
-            .next_frame()
-            .unwrap()
-            .unwrap();
+        let first_frame = |text: &str, wanted: &[&str]| {
+            std::fs::write(&path, text).unwrap();
+            let wanted: Vec<String> = wanted.iter().map(|w| w.to_string()).collect();
+            CsvChunks::open(&path, 1 << 20)
+                .unwrap()
+                .only(&wanted)
+                .next_frame()
+                .unwrap()
+                .unwrap()
+        };
+        let frame = first_frame("id,a,b,c\n1,x,2,y\n2,z,3,w", &["c", "id"]);
         let names: Vec<&str> = frame.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["id", "c"]);
         assert_eq!(frame.n_rows, 2, "an unterminated last line is a record");
         // A repeated name (even of a column not wanted) keeps every column, so that it is reported.
-        std::fs::write(&path, "id,a,a,c\n1,x,2,y\n").unwrap();
-        let frame = CsvChunks::open(&path, 1 << 20)
-            .unwrap()
-            .only(&wanted)
-            .next_frame()
-            .unwrap()
-            .unwrap();
-        assert_eq!(frame.columns.len(), 4);
+        assert_eq!(first_frame("id,a,a,c\n1,x,2,y\n", &["c", "id"]).columns.len(), 4);
         // A wanted column that is not there keeps every column, for the message naming them.
-        let wanted = ["d".to_string()];
-        std::fs::write(&path, "id,a,b,c\n1,x,2,y\n").unwrap();
-        let frame = CsvChunks::open(&path, 1 << 20)
-            .unwrap()
-            .only(&wanted)
-            .next_frame()
-            .unwrap()
-            .unwrap();
-        assert_eq!(frame.columns.len(), 4);
+        assert_eq!(first_frame("id,a,b,c\n1,x,2,y\n", &["d"]).columns.len(), 4);
     }
 
     #[test]
