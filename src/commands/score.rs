@@ -77,7 +77,7 @@ pub struct BatchInputs<'a> {
 enum Source {
     /// A CSV file read chunk by chunk, one chunk ahead.
     Chunks(CsvFrames),
-    /// A whole file (Parquet, or leads whose events must be joined), read once.
+    /// A whole file (Parquet, or all the leads at once for recalibration), read once.
     Whole(Option<RawFrame>),
 }
 
@@ -264,6 +264,10 @@ fn split_events(
     bytes: usize,
     missing: &MissingTokens,
 ) -> Result<Option<EventParts>> {
+    if std::fs::metadata(data).is_ok_and(|m| m.len() <= bytes as u64) {
+        // One chunk: its events are streamed from the file itself.
+        return Ok(None);
+    }
     let mut index = ChunkIndex::default();
     let id: Vec<String> = id_column.iter().map(|c| c.to_string()).collect();
     let mut frames = CsvChunks::open(data, bytes)?.only(&id).ahead();
