@@ -434,6 +434,7 @@ impl CsvChunks {
             frames,
             consumed: 0,
             total,
+            ended: false,
         }
     }
 }
@@ -445,6 +446,8 @@ pub struct CsvFrames {
     pub consumed: u64,
     /// Bytes in the file.
     pub total: u64,
+    /// Whether the end of the file (or an error) came.
+    ended: bool,
 }
 
 impl CsvFrames {
@@ -453,9 +456,12 @@ impl CsvFrames {
         match self.frames.recv() {
             Ok((frame, consumed)) => {
                 self.consumed = consumed;
+                self.ended = !matches!(frame, Ok(Some(_)));
                 frame
             }
-            Err(_) => Ok(None),
+            Err(_) if self.ended => Ok(None),
+            // The reading thread stopped without saying so: never take that for the end of the file.
+            Err(_) => Err(Error::Runtime("reading the leads stopped unexpectedly".into())),
         }
     }
 }
