@@ -234,7 +234,9 @@ pub fn type_text_column(
             }
             Values::Datetime(times)
         }
-        ColumnType::Categorical => Values::Categorical(Categorical::from_values(cells())),
+        ColumnType::Categorical => {
+            Values::Categorical(Categorical::from_raw(text.iter(), |raw| missing.clean(Some(raw))))
+        }
     })
 }
 

@@ -30,6 +30,31 @@ impl Categorical {
         Categorical { codes, levels }
     }
 
+    /// Builds the dictionary from raw cells, each cleaned by `clean` (`None`: missing) once per
+    /// distinct raw text rather than once per row; the same as cleaning every cell first.
+    pub fn from_raw<'a>(
+        cells: impl IntoIterator<Item = Option<&'a str>>,
+        clean: impl Fn(&'a str) -> Option<&'a str>,
+    ) -> Self {
+        let mut raw_codes: polars::prelude::PlHashMap<&'a str, u32> = Default::default();
+        let mut index: polars::prelude::PlHashMap<&'a str, u32> = Default::default();
+        let mut levels = Vec::new();
+        let codes = cells
+            .into_iter()
+            .map(|cell| match cell {
+                None => MISSING,
+                Some(raw) => *raw_codes.entry(raw).or_insert_with(|| match clean(raw) {
+                    None => MISSING,
+                    Some(text) => *index.entry(text).or_insert_with(|| {
+                        levels.push(text.to_string());
+                        (levels.len() - 1) as u32
+                    }),
+                }),
+            })
+            .collect();
+        Categorical { codes, levels }
+    }
+
     /// The value of row `i`, if present.
     pub fn get(&self, i: usize) -> Option<&str> {
         match self.codes[i] {
@@ -84,5 +109,33 @@ impl Values {
             Values::Categorical(_) => "categorical",
             Values::Datetime(_) => "datetime",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_cells_cleaned_once_give_the_same_dictionary() {
+        let raw = [
+            Some(" A"),
+            Some("b "),
+            None,
+            Some("A"),
+            Some("NA"),
+            Some("b"),
+            Some(" A"),
+            Some("c"),
+            Some("NA"),
+        ];
+        fn clean(text: &str) -> Option<&str> {
+            Some(text.trim()).filter(|t| *t != "NA")
+        }
+        let once = Categorical::from_raw(raw, clean);
+        let every = Categorical::from_values(raw.map(|cell| cell.and_then(clean)));
+        assert_eq!(once, every);
+        assert_eq!(once.levels, ["A", "b", "c"]);
+        assert_eq!(once.codes, [0, 1, MISSING, 0, MISSING, 1, 0, 2, MISSING]);
     }
 }
