@@ -23,21 +23,12 @@ const MAX_PARTS: usize = 256;
 const BLOCK: usize = 4 << 20;
 
 /// The lead ids of each chunk of a lead file, as hashes.
+#[derive(Default)]
 pub struct ChunkIndex {
     hasher: std::collections::hash_map::RandomState,
     /// (hash of the id, chunk), sorted once every chunk is in.
     entries: Vec<(u64, u32)>,
     chunks: usize,
-}
-
-impl Default for ChunkIndex {
-    fn default() -> Self {
-        ChunkIndex {
-            hasher: std::collections::hash_map::RandomState::new(),
-            entries: Vec::new(),
-            chunks: 0,
-        }
-    }
 }
 
 impl ChunkIndex {
