@@ -2,6 +2,8 @@
 
 /// Code of a missing category.
 pub const MISSING: u32 = u32::MAX;
+/// Distinct raw texts of a column whose cleaning [`Categorical::from_raw`] remembers.
+const RAW_CACHE: usize = 4096;
 
 /// A dictionary-encoded text column: `codes[i]` indexes `levels`, or is [`MISSING`].
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -30,8 +32,10 @@ impl Categorical {
         Categorical { codes, levels }
     }
 
-    /// Builds the dictionary from raw cells, each cleaned by `clean` (`None`: missing) once per
-    /// distinct raw text rather than once per row; the same as cleaning every cell first.
+    /// Builds the dictionary from raw cells, each cleaned by `clean` (`None`: missing): the same
+    /// as cleaning every cell first, but the first [`RAW_CACHE`] distinct raw texts are cleaned
+    /// once each rather than once per row (columns of a few categories repeat them all along;
+    /// columns of unique texts, such as e-mail addresses, do not fill the cache twice over).
     pub fn from_raw<'a>(
         cells: impl IntoIterator<Item = Option<&'a str>>,
         clean: impl Fn(&'a str) -> Option<&'a str>,
@@ -41,16 +45,24 @@ impl Categorical {
         let mut levels = Vec::new();
         let codes = cells
             .into_iter()
-            .map(|cell| match cell {
-                None => MISSING,
-                Some(raw) => *raw_codes.entry(raw).or_insert_with(|| match clean(raw) {
+            .map(|cell| {
+                let raw = cell?;
+                if let Some(&code) = raw_codes.get(raw) {
+                    return Some(code);
+                }
+                let code = match clean(raw) {
                     None => MISSING,
                     Some(text) => *index.entry(text).or_insert_with(|| {
                         levels.push(text.to_string());
                         (levels.len() - 1) as u32
                     }),
-                }),
+                };
+                if raw_codes.len() < RAW_CACHE {
+                    raw_codes.insert(raw, code);
+                }
+                Some(code)
             })
+            .map(|code| code.unwrap_or(MISSING))
             .collect();
         Categorical { codes, levels }
     }

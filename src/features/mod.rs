@@ -347,12 +347,14 @@ fn encode_into(step: &FeatureStep, values: &Values, rows: &[usize], encoded: &mu
             }
         }
         (Encoding::Categorical { levels, rare, other }, Values::Categorical(c)) => {
+            // Looked up, not searched: a step may keep thousands of rare levels (e-mail domains).
+            let mut known: polars::prelude::PlHashMap<&str, u32> = Default::default();
+            for (slot, level) in levels.iter().enumerate().rev() {
+                known.insert(level.as_str(), slot as u32);
+            }
+            let rare: polars::prelude::PlHashSet<&str> = rare.iter().map(String::as_str).collect();
             let slot_of = |level: &str| -> Option<u32> {
-                let slot = levels
-                    .iter()
-                    .position(|l| l == level)
-                    .or_else(|| (*other && rare.iter().any(|r| r == level)).then_some(levels.len()));
-                slot.map(|s| s as u32)
+                (known.get(level).copied()).or_else(|| (*other && rare.contains(level)).then_some(levels.len() as u32))
             };
             let slots: Vec<Option<u32>> = c.levels.iter().map(|l| slot_of(l)).collect();
             let missing_slot = slot_of(MISSING_LEVEL);
