@@ -376,41 +376,48 @@ impl CsvChunks {
     /// The next chunk read into a frame, or `None` at the end of the file.
     pub fn next_frame(&mut self) -> Result<Option<RawFrame>> {
         let start = self.header_len;
-        let mut want = self.filled + self.chunk_bytes;
-        let (mut rows, cut) = loop {
-            if !self.done {
-                self.fill(want)?;
+        loop {
+            let mut want = self.filled + self.chunk_bytes;
+            let (mut rows, cut) = loop {
+                if !self.done {
+                    self.fill(want)?;
+                }
+                // Cut after the last line break outside quotes; the rest waits for the next chunk.
+                match scan_records(&self.buffer[start..self.filled]) {
+                    (rows, _) if self.done => break (rows, self.filled),
+                    (rows, Some(end)) => break (rows, start + end),
+                    // One record longer than a chunk: read on until it ends.
+                    (_, None) => want += self.chunk_bytes,
+                }
+            };
+            let records = &self.buffer[start..cut];
+            let blank = records.iter().all(|b| b.is_ascii_whitespace());
+            if self.done && !records.ends_with(b"\n") {
+                rows += 1;
             }
-            // Cut after the last line break outside quotes; the rest waits for the next chunk.
-            match scan_records(&self.buffer[start..self.filled]) {
-                (rows, _) if self.done => break (rows, self.filled),
-                (rows, Some(end)) => break (rows, start + end),
-                // One record longer than a chunk: read on until it ends.
-                (_, None) => want += self.chunk_bytes,
+            let frame = (!blank).then(|| {
+                let offset = self.rows_before;
+                self.rows_before += rows;
+                self.consumed_bytes += (cut - start) as u64;
+                read_csv_chunk(
+                    &self.path,
+                    self.separator,
+                    &self.buffer[..cut],
+                    offset,
+                    self.projection.clone(),
+                )
+            });
+            // What follows the cut moves up behind the header, for the next chunk.
+            self.buffer.copy_within(cut..self.filled, start);
+            self.filled = start + (self.filled - cut);
+            self.buffer.truncate(self.filled);
+            match frame {
+                Some(frame) => return frame.map(Some),
+                // Only blank lines: the end of the file, or more records after them.
+                None if self.done => return Ok(None),
+                None => continue,
             }
-        };
-        let records = &self.buffer[start..cut];
-        if records.iter().all(|b| b.is_ascii_whitespace()) {
-            return Ok(None);
         }
-        if self.done && !records.ends_with(b"\n") {
-            rows += 1;
-        }
-        let offset = self.rows_before;
-        self.rows_before += rows;
-        self.consumed_bytes += (cut - start) as u64;
-        let frame = read_csv_chunk(
-            &self.path,
-            self.separator,
-            &self.buffer[..cut],
-            offset,
-            self.projection.clone(),
-        );
-        // What follows the cut moves up behind the header, for the next chunk.
-        self.buffer.copy_within(cut..self.filled, start);
-        self.filled = start + (self.filled - cut);
-        self.buffer.truncate(self.filled);
-        frame.map(Some)
     }
 
     /// Bytes of the file read into frames so far.
@@ -651,6 +658,18 @@ mod tests {
             rows += frame.n_rows;
         }
         assert_eq!(rows, 50);
+
+        // A run of blank lines longer than a chunk does not end the file.
+        std::fs::write(&path, format!("id,note\n1,a\n{}2,b\n", "\n".repeat(200))).unwrap();
+        let mut chunks = CsvChunks::open(&path, 64).unwrap();
+        let mut ids = Vec::new();
+        while let Some(frame) = chunks.next_frame().unwrap() {
+            let RawCells::Text(text) = &frame.columns[0].cells else {
+                panic!()
+            };
+            ids.extend(text.iter().flatten().map(str::to_string));
+        }
+        assert_eq!(ids, ["1", "2"]);
     }
 
     #[test]
