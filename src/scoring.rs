@@ -178,22 +178,13 @@ impl Scorer {
         z: &[f64],
     ) -> (Vec<LeadScore>, DriftCounts) {
         let contributions = contributions(pipeline, model, leads);
-        let (explicit, implicit): (Vec<bool>, Vec<bool>) = (pipeline.steps.iter())
-            .map(|s| (s.role == Role::Explicit, s.role == Role::Implicit))
-            .unzip();
+        let fit = part(pipeline, &contributions, &self.baseline, Role::Explicit, leads.n_rows);
+        let engagement = part(pipeline, &contributions, &self.baseline, Role::Implicit, leads.n_rows);
         let probabilities: Vec<f64> = z.par_iter().map(|&z| self.calibration.apply(z)).collect();
         let drift = DriftCounts::of(&self.drift, &probabilities, &contributions);
         let scores = (0..leads.n_rows)
             .into_par_iter()
             .map(|lead| {
-                let part = |role: &[bool]| -> f64 {
-                    let mut sum = 0.0;
-                    for ((c, mean), _) in contributions.iter().zip(&self.baseline).zip(role).filter(|(_, &r)| r) {
-                        sum += c[lead] - mean;
-                    }
-                    sum
-                };
-                let (fit, engagement) = (part(&explicit), part(&implicit));
                 let probability = probabilities[lead];
                 let score = (100.0 * probability).round();
                 LeadScore {
@@ -203,8 +194,8 @@ impl Scorer {
                     band: self.bands.index_of(score),
                     mql: score >= self.bands.mql,
                     model_probability: crate::model::logistic::sigmoid(model_z[lead]),
-                    fit: grade(percentile(&self.fit_reference, fit)),
-                    engagement: percentile(&self.engagement_reference, engagement).round(),
+                    fit: grade(percentile(&self.fit_reference, fit[lead])),
+                    engagement: percentile(&self.engagement_reference, engagement[lead]).round(),
                     top_moves: top_moves(&contributions, &self.baseline, lead),
                 }
             })

@@ -522,20 +522,9 @@ pub fn learn_spec_from_file(path: &Path, missing: &MissingTokens, config: &Event
     Ok(EventFeatureSpec::learned(types.into_iter().collect(), forms, config))
 }
 
-/// Per-lead engagement features of the leads `lead_ids`, each as of its `cutoff`, from an events
-/// file streamed once: memory grows with the leads, not with the events.
-pub fn aggregate_file(
-    source: EventSource,
-    missing: &MissingTokens,
-    spec: &EventFeatureSpec,
-    lead_ids: &[String],
-    cutoff: &[i64],
-) -> Result<(Vec<FeatureColumn>, EventCounts)> {
-    aggregate_and(source, missing, spec, lead_ids, cutoff, |_, _| {})
-}
-
-/// [`aggregate_file`], also handing every event it uses to `also(lead, event)`, so that one pass
-/// over the events serves both.
+/// Per-lead engagement features of the leads `lead_ids`, each as of its `cutoff`, from events
+/// streamed once (memory grows with the leads, not with the events); every event used is also
+/// handed to `also(lead, event)`, so that the one pass serves other work too.
 pub fn aggregate_and(
     source: EventSource,
     missing: &MissingTokens,

@@ -420,11 +420,6 @@ impl CsvChunks {
         }
     }
 
-    /// Bytes of the file read into frames so far.
-    fn consumed(&self) -> u64 {
-        self.consumed_bytes
-    }
-
     /// Reads and parses the chunks on a thread of their own, one chunk ahead of the caller.
     pub fn ahead(mut self) -> CsvFrames {
         let total = self.file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -433,7 +428,7 @@ impl CsvChunks {
             let next = self.next_frame();
             let last = !matches!(next, Ok(Some(_)));
             // A closed channel means the caller stopped reading.
-            if send.send((next, self.consumed())).is_err() || last {
+            if send.send((next, self.consumed_bytes)).is_err() || last {
                 break;
             }
         });
