@@ -89,17 +89,34 @@ const REASONS: usize = 4;
 /// Smallest shift (log-odds) worth giving as a reason.
 const SMALLEST_REASON: f64 = 0.05;
 
+/// The steps that move a lead most from the average lead, largest first: at most [`REASONS`],
+/// kept in place (a million leads would otherwise make a million small allocations).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TopMoves {
+    moves: [(usize, f64); REASONS],
+    len: usize,
+}
+
+impl std::ops::Deref for TopMoves {
+    type Target = [(usize, f64)];
+
+    fn deref(&self) -> &[(usize, f64)] {
+        &self.moves[..self.len]
+    }
+}
+
 /// The steps that move `lead` most from the average lead, largest first.
-fn top_moves(contributions: &[Vec<f64>], baseline: &[f64], lead: usize) -> Vec<(usize, f64)> {
-    let mut top: Vec<(usize, f64)> = Vec::with_capacity(REASONS + 1);
+fn top_moves(contributions: &[Vec<f64>], baseline: &[f64], lead: usize) -> TopMoves {
+    let mut top = TopMoves::default();
     for (step, (values, mean)) in contributions.iter().zip(baseline).enumerate() {
         let shift = values[lead] - mean;
-        if shift.abs() < SMALLEST_REASON || (top.len() == REASONS && shift.abs() <= top[REASONS - 1].1.abs()) {
+        if shift.abs() < SMALLEST_REASON || (top.len == REASONS && shift.abs() <= top.moves[REASONS - 1].1.abs()) {
             continue;
         }
         let at = top.partition_point(|&(_, m)| m.abs() >= shift.abs());
-        top.insert(at, (step, shift));
-        top.truncate(REASONS);
+        top.len = (top.len + 1).min(REASONS);
+        top.moves.copy_within(at..top.len - 1, at + 1);
+        top.moves[at] = (step, shift);
     }
     top
 }
@@ -224,7 +241,7 @@ pub struct LeadScore {
     /// Percentile (0–100) of the implicit part.
     pub engagement: f64,
     /// Pipeline steps that move this lead most from the average lead: (step, log-odds).
-    pub top_moves: Vec<(usize, f64)>,
+    pub top_moves: TopMoves,
 }
 
 /// Appends a reason in the field's words to `out`: `+ job_level: VP`,
@@ -251,9 +268,11 @@ mod tests {
         let contributions = vec![vec![0.5], vec![-2.0], vec![0.01], vec![1.0], vec![-0.3], vec![0.2]];
         let baseline = vec![0.0; 6];
         assert_eq!(
-            top_moves(&contributions, &baseline, 0),
-            vec![(1, -2.0), (3, 1.0), (0, 0.5), (4, -0.3)]
+            *top_moves(&contributions, &baseline, 0),
+            [(1, -2.0), (3, 1.0), (0, 0.5), (4, -0.3)]
         );
+        let few = vec![vec![0.1], vec![-0.2], vec![0.01]];
+        assert_eq!(*top_moves(&few, &[0.0; 3], 0), [(1, -0.2), (0, 0.1)]);
     }
 
     #[test]

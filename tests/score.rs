@@ -129,39 +129,45 @@ fn bad_rows_go_to_the_rejects_file_and_missing_columns_stop() {
     let model = dir.path().join("m.lsm");
     common::train(&data, &model);
 
-    let mut batch = small_leads_csv(20);
     // L3 has 3 × 7 mod 13 = 8 visits; write a word instead.
-    batch = batch.replacen("\nL3,8,", "\nL3,lots,", 1);
-    let line = batch.lines().position(|l| l.starts_with("L3,")).unwrap() + 1;
-    let batch = write(dir.path(), "batch.csv", &batch);
-    let out = dir.path().join("scored.csv");
-    let output = leadscore()
-        .args(["score", "--model"])
-        .arg(&model)
-        .arg("--data")
-        .arg(&batch)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    assert!(
-        stderr_of(&output).contains("1 leads could not be scored"),
-        "{}",
-        stderr_of(&output)
-    );
-    let (_, scored) = read_csv(&out);
-    assert_eq!(scored.len(), 19);
-    assert!(!scored.iter().any(|r| r[0] == "L3"));
-    let (headers, rejects) = read_csv(&dir.path().join("scored.rejects.csv"));
-    assert_eq!(headers, ["row", "line", "lead_id", "column", "value", "reason"]);
-    assert_eq!(rejects.len(), 1);
-    assert_eq!(rejects[0][1], line.to_string());
-    assert_eq!(
-        (rejects[0][2].as_str(), rejects[0][3].as_str(), rejects[0][4].as_str()),
-        ("L3", "visits", "lots")
-    );
-    assert!(rejects[0][5].contains("not a number"));
+    let plain = small_leads_csv(20).replacen("\nL3,8,", "\nL3,lots,", 1);
+    // The same with a record holding a line break and a blank line before L3: the rejects file
+    // still gives the line of the file where L3 is.
+    let shifted = plain
+        .replacen(",Manager,", ",\"Man\nager\",", 1)
+        .replacen("\nL3,", "\n\nL3,", 1);
+    for batch in [plain, shifted] {
+        let line = batch.lines().position(|l| l.starts_with("L3,")).unwrap() + 1;
+        let batch = write(dir.path(), "batch.csv", &batch);
+        let out = dir.path().join("scored.csv");
+        let output = leadscore()
+            .args(["score", "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(&batch)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        assert!(
+            stderr_of(&output).contains("1 leads could not be scored"),
+            "{}",
+            stderr_of(&output)
+        );
+        let (_, scored) = read_csv(&out);
+        assert_eq!(scored.len(), 19);
+        assert!(!scored.iter().any(|r| r[0] == "L3"));
+        let (headers, rejects) = read_csv(&dir.path().join("scored.rejects.csv"));
+        assert_eq!(headers, ["row", "line", "lead_id", "column", "value", "reason"]);
+        assert_eq!(rejects.len(), 1);
+        assert_eq!(rejects[0][..2], ["4".to_string(), line.to_string()]);
+        assert_eq!(
+            (rejects[0][2].as_str(), rejects[0][3].as_str(), rejects[0][4].as_str()),
+            ("L3", "visits", "lots")
+        );
+        assert!(rejects[0][5].contains("not a number"));
+    }
 
     let no_visits = write(
         dir.path(),

@@ -770,14 +770,10 @@ fn score_frame(
 /// The unreadable rows of a batch as CSV bytes: row, line, id, column, value, reason.
 pub fn reject_lines(batch: &Batch) -> Result<Vec<u8>> {
     let table = &batch.table;
-    let csv_file = !table
-        .path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     let mut writer = csv::Writer::from_writer(Vec::new());
     for bad in &table.bad_cells {
         let row = bad.row + batch.row_offset;
-        let line = if csv_file { (row + 2).to_string() } else { String::new() };
+        let line = bad.line.map(|l| l.to_string()).unwrap_or_default();
         writer
             .write_record([
                 (row + 1).to_string().as_str(),

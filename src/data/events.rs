@@ -7,12 +7,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use polars::prelude::{NewChunkedArray, StringChunked};
 use serde::{Deserialize, Serialize};
 
 use super::event_parts::EventParts;
 use super::infer::{parse_bool, parse_required_cells, parse_timestamp, MissingTokens};
-use super::read::{read_frame, RawCells, RawFrame};
+use super::read::{read_frame, RawCells, RawFrame, TextCells};
 use super::values::{Categorical, Values, MISSING};
 use super::FeatureColumn;
 use crate::config::{EventsConfig, Role};
@@ -61,10 +60,10 @@ impl EventFeatureSpec {
 /// An events file, read and typed.
 pub struct EventLog {
     frame_path: std::path::PathBuf,
-    lead_ids: StringChunked,
+    lead_ids: TextCells,
     timestamps: Vec<i64>,
     event_types: Categorical,
-    urls: Option<StringChunked>,
+    urls: Option<TextCells>,
     forms: Option<Categorical>,
     emails: Option<Categorical>,
     assets: Option<Categorical>,
@@ -550,7 +549,7 @@ impl EventLog {
     /// `email_id`, `user_agent`, `is_mpp`.
     pub fn load(path: &Path, missing: &MissingTokens) -> Result<EventLog> {
         let frame = read_frame(path)?;
-        let text = |name: &str, required: bool| -> Result<Option<StringChunked>> {
+        let text = |name: &str, required: bool| -> Result<Option<TextCells>> {
             match frame.position(name) {
                 None if required => Err(Error::rejected(
                     super::Location::file(path).column(name),
@@ -560,13 +559,13 @@ impl EventLog {
                 None => Ok(None),
                 Some(i) => match &frame.columns[i].cells {
                     RawCells::Text(t) => Ok(Some(t.clone())),
-                    RawCells::Typed(values) => Ok(Some(typed_as_text(name, values))),
+                    RawCells::Typed(values) => Ok(Some(typed_as_text(values))),
                 },
             }
         };
         let lead_ids = text("lead_id", true)?.unwrap_or_default();
         let timestamps = parse_times(&frame, missing)?;
-        let categorical = |column: Option<StringChunked>| {
+        let categorical = |column: Option<TextCells>| {
             column.map(|c| Categorical::from_values(c.iter().map(|v| missing.clean(v).map(str::trim))))
         };
         let event_types = {
@@ -717,7 +716,7 @@ impl EventLog {
     }
 }
 
-fn typed_as_text(name: &str, values: &Values) -> StringChunked {
+fn typed_as_text(values: &Values) -> TextCells {
     let cells: Vec<Option<String>> = match values {
         Values::Numeric(v) | Values::Boolean(v) => v
             .iter()
@@ -734,7 +733,7 @@ fn typed_as_text(name: &str, values: &Values) -> StringChunked {
         Values::Categorical(c) => (0..c.codes.len()).map(|i| c.get(i).map(str::to_string)).collect(),
         Values::Datetime(t) => t.iter().map(|t| t.map(|t| t.to_string())).collect(),
     };
-    StringChunked::from_slice_options(name.into(), &cells)
+    cells.iter().map(Option::as_deref).collect()
 }
 
 fn parse_times(frame: &RawFrame, missing: &MissingTokens) -> Result<Vec<i64>> {

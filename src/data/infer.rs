@@ -5,9 +5,8 @@
 //! of the first stray value instead of silently becoming a category.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
-use polars::prelude::StringChunked;
 
-use super::read::RawFrame;
+use super::read::{RawFrame, TextCells};
 use super::values::{Categorical, Values};
 use crate::config::ColumnType;
 use crate::error::{Error, Result};
@@ -91,7 +90,7 @@ pub fn parse_timestamp(cell: &str) -> Option<i64> {
 pub fn parse_required_cells<T>(
     frame: &RawFrame,
     name: &str,
-    text: &StringChunked,
+    text: &TextCells,
     missing: &MissingTokens,
     (what, expected, fix): (&str, &str, &str),
     parse: impl Fn(&str) -> Option<T>,
@@ -155,7 +154,7 @@ fn parse_plain_timestamp(bytes: &[u8]) -> Option<i64> {
 pub fn type_text_column(
     frame: &RawFrame,
     name: &str,
-    text: &StringChunked,
+    text: &TextCells,
     forced: Option<ColumnType>,
     missing: &MissingTokens,
     mut bad_cells: Option<&mut Vec<BadCell>>,
@@ -169,7 +168,13 @@ pub fn type_text_column(
     let mut bad = |row: usize, value: &str, problem: String| -> Result<()> {
         match bad_cells.as_deref_mut() {
             Some(cells) => {
-                cells.push(BadCell { row, column: name.to_string(), value: value.to_string(), problem });
+                cells.push(BadCell {
+                    row,
+                    line: frame.line(row),
+                    column: name.to_string(),
+                    value: value.to_string(),
+                    problem,
+                });
                 Ok(())
             }
             None => Err(Error::rejected(
@@ -245,6 +250,8 @@ pub fn type_text_column(
 pub struct BadCell {
     /// 0-based data row.
     pub row: usize,
+    /// The line of a CSV file where its row starts.
+    pub line: Option<u64>,
     /// Column name.
     pub column: String,
     /// The cell as written.

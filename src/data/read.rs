@@ -1,8 +1,10 @@
-//! Reading a lead or event file (CSV or Parquet) with polars into raw columns.
+//! Reading a lead or event file (CSV or Parquet) into raw columns.
 //!
-//! CSV cells are read as text and typed by `data::infer`, so that placeholders such as `Select`,
-//! numbers written as `2` and `2.5` in one column, and bad values are handled with messages that
-//! name the row. Parquet columns keep the types they were written with.
+//! CSV files are split into records by the `csv` crate, chunk by chunk on a thread of their own,
+//! and only the columns wanted are kept, as text: `data::infer` types them, so that placeholders
+//! such as `Select`, numbers written as `2` and `2.5` in one column, and bad values are handled
+//! with messages that name the row. Parquet files are read by polars, and their columns keep the
+//! types they were written with.
 
 use std::fs::File;
 use std::io::Read;
@@ -25,10 +27,87 @@ pub enum FileFormat {
     Parquet,
 }
 
+/// The cells of one text column, end to end in one string: cell `i` ends at `ends[i]` and starts
+/// where cell `i - 1` ends. An empty cell is missing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextCells {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl TextCells {
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there are no cells.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Cell `i`, or `None` when it is empty.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.text[start..self.ends[i]]).filter(|cell| !cell.is_empty())
+    }
+
+    /// The cells in order, `None` for the empty ones.
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let cell = &self.text[start..end];
+            start = end;
+            Some(cell).filter(|cell| !cell.is_empty())
+        })
+    }
+}
+
+impl<'a> FromIterator<Option<&'a str>> for TextCells {
+    fn from_iter<I: IntoIterator<Item = Option<&'a str>>>(cells: I) -> Self {
+        let mut column = TextCells::default();
+        for cell in cells {
+            column.text.push_str(cell.unwrap_or(""));
+            column.ends.push(column.text.len());
+        }
+        column
+    }
+}
+
+/// A text column being filled from the bytes of CSV fields.
+struct TextBytes {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl TextBytes {
+    /// A column with room for `cells` cells of `bytes` bytes in all.
+    fn with_capacity(cells: usize, bytes: usize) -> TextBytes {
+        TextBytes {
+            bytes: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(cells),
+        }
+    }
+
+    fn push(&mut self, field: &[u8]) {
+        self.bytes.extend_from_slice(field);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// The column as text, or the row of its first cell that is not UTF-8.
+    fn finish(self) -> std::result::Result<TextCells, usize> {
+        let ends = self.ends;
+        match String::from_utf8(self.bytes) {
+            Ok(text) => Ok(TextCells { text, ends }),
+            Err(e) => Err(ends.partition_point(|&end| end <= e.utf8_error().valid_up_to())),
+        }
+    }
+}
+
 /// One column as read, before typing.
 pub enum RawCells {
-    /// Text cells (all CSV columns, Parquet string columns); `None` is an empty cell.
-    Text(StringChunked),
+    /// Text cells (all CSV columns, Parquet string columns).
+    Text(TextCells),
     /// Cells that arrived typed (Parquet numbers, booleans, dates).
     Typed(Values),
 }
@@ -53,6 +132,27 @@ pub struct RawFrame {
     pub columns: Vec<RawColumn>,
     /// Data rows of the file before this frame's first row (when a file is read in chunks).
     pub row_offset: usize,
+    /// Where the rows are in a CSV file: the line of the first row, and from which rows on
+    /// (records holding line breaks, blank lines) the line is how many more than one a row.
+    lines: Lines,
+}
+
+/// The lines of a CSV frame's rows (see [`RawFrame::line`]).
+#[derive(Debug, Clone, Default)]
+struct Lines {
+    first: u64,
+    shifts: Vec<(usize, u64)>,
+}
+
+impl Lines {
+    /// The line where row `row` starts.
+    fn of(&self, row: usize) -> u64 {
+        let shift = match self.shifts.partition_point(|&(from, _)| from <= row) {
+            0 => 0,
+            k => self.shifts[k - 1].1,
+        };
+        self.first + row as u64 + shift
+    }
 }
 
 impl RawFrame {
@@ -60,13 +160,20 @@ impl RawFrame {
     pub fn locate(&self, column: &str, row: Option<usize>) -> Location {
         let mut location = Location::file(&self.path).column(column);
         if let Some(row) = row {
-            let row = row + self.row_offset;
-            location = location.row(row + 1);
-            if let FileFormat::Csv { .. } = self.format {
-                location = location.line(row as u64 + 2);
+            location = location.row(row + self.row_offset + 1);
+            if let Some(line) = self.line(row) {
+                location = location.line(line);
             }
         }
         location
+    }
+
+    /// The line of the CSV file where row `row` (0-based, in this frame) starts.
+    pub fn line(&self, row: usize) -> Option<u64> {
+        match self.format {
+            FileFormat::Csv { .. } => Some(self.lines.of(row)),
+            FileFormat::Parquet => None,
+        }
     }
 
     /// Index of the column called `name`.
@@ -115,7 +222,7 @@ pub fn read_frame(path: &Path) -> Result<RawFrame> {
     let frame = if head.starts_with(b"PAR1") {
         read_parquet(path)?
     } else {
-        read_csv(path, &head)?
+        read_csv(path)?
     };
     if frame.n_rows == 0 {
         return Err(Error::rejected(
@@ -126,6 +233,9 @@ pub fn read_frame(path: &Path) -> Result<RawFrame> {
     }
     Ok(frame)
 }
+
+/// Bytes read first, to tell CSV from Parquet and to find the header line and its separator.
+const HEAD_BYTES: usize = 64 * 1024;
 
 fn read_head(path: &Path) -> Result<Vec<u8>> {
     let mut file = File::open(path).map_err(|e| {
@@ -142,7 +252,7 @@ fn read_head(path: &Path) -> Result<Vec<u8>> {
             "name the CSV or Parquet file itself",
         ));
     }
-    let mut head = vec![0u8; 64 * 1024];
+    let mut head = vec![0u8; HEAD_BYTES];
     let mut filled = 0;
     loop {
         let n = file
@@ -185,71 +295,20 @@ pub fn detect_separator(head: &[u8]) -> u8 {
         .unwrap_or(b',')
 }
 
-/// polars' options for reading every CSV cell as text.
-fn text_csv_options(separator: u8) -> CsvReadOptions {
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_raise_if_empty(false)
-        .map_parse_options(|options| options.with_separator(separator).with_missing_is_null(true))
-}
+/// What to do about a file that is not UTF-8.
+const SAVE_AS_UTF8: &str =
+    "save the file as UTF-8 (in Excel: \"CSV UTF-8\"), or convert it with `iconv -f latin1 -t utf-8`";
 
-fn read_csv(path: &Path, head: &[u8]) -> Result<RawFrame> {
-    let separator = detect_separator(head);
-    let result = text_csv_options(separator)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|reader| reader.finish());
-    match result {
-        Ok(df) => csv_frame(path, df, separator, 0),
-        Err(polars_error) => Err(diagnose_csv(path, separator, &polars_error.to_string())),
+/// Reads a whole CSV file.
+fn read_csv(path: &Path) -> Result<RawFrame> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, "reading", e))?
+        .len();
+    let mut chunks = CsvChunks::open(path, usize::try_from(size).unwrap_or(usize::MAX).saturating_add(1))?;
+    match chunks.next_frame()? {
+        Some(frame) => Ok(frame),
+        None => chunks.frame(vec![TextCells::default(); chunks.positions.len()], 0, Lines::default()),
     }
-}
-
-/// Reads one chunk of a CSV file: `bytes` holds the header line and whole records;
-/// `row_offset` data rows of the file come before them.
-pub fn read_csv_chunk(
-    path: &Path,
-    separator: u8,
-    bytes: &[u8],
-    row_offset: usize,
-    projection: Option<Arc<Vec<usize>>>,
-) -> Result<RawFrame> {
-    let result = text_csv_options(separator)
-        .with_projection(projection)
-        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
-        .finish();
-    match result {
-        Ok(df) => csv_frame(path, df, separator, row_offset),
-        Err(polars_error) => Err(diagnose_csv(path, separator, &polars_error.to_string())),
-    }
-}
-
-fn csv_frame(path: &Path, df: DataFrame, separator: u8, row_offset: usize) -> Result<RawFrame> {
-    let n_rows = df.height();
-    let mut columns = Vec::with_capacity(df.width());
-    for (index, column) in df.into_columns().into_iter().enumerate() {
-        // polars strips a quoted name's outer quotes but leaves its doubled inner ones.
-        let mut name = column.name().replace("\"\"", "\"");
-        if index == 0 {
-            name = name.trim_start_matches('\u{feff}').to_string();
-        }
-        let text = column
-            .str()
-            .map_err(|e| Error::Runtime(format!("{}: column \"{name}\": {e}", path.display())))?
-            .clone();
-        columns.push(RawColumn {
-            name,
-            cells: RawCells::Text(text),
-        });
-    }
-    check_header(path, &columns)?;
-    Ok(RawFrame {
-        path: path.to_path_buf(),
-        format: FileFormat::Csv { separator },
-        n_rows,
-        columns,
-        row_offset,
-    })
 }
 
 fn check_header(path: &Path, columns: &[RawColumn]) -> Result<()> {
@@ -274,22 +333,21 @@ fn check_header(path: &Path, columns: &[RawColumn]) -> Result<()> {
     Ok(())
 }
 
-/// A CSV file read a chunk of whole records at a time, each chunk with the header line in
-/// front, so that a file of any length is processed in bounded memory.
+/// A CSV file read a chunk of whole records at a time, so that a file of any length is processed
+/// in bounded memory.
 pub struct CsvChunks {
     path: PathBuf,
     file: File,
-    /// The header line, then the records not yet parsed (one buffer, reused from chunk to
-    /// chunk); `filled` is its length.
+    /// Records read from the file but not yet parsed: one buffer, reused from chunk to chunk.
     buffer: Vec<u8>,
-    header_len: usize,
-    filled: usize,
     /// The column names of the header line.
     names: Vec<String>,
-    /// Columns parsed (positions in the header), or all of them.
-    projection: Option<Arc<Vec<usize>>>,
+    /// The columns kept (positions in the header, in file order).
+    positions: Vec<usize>,
     chunk_bytes: usize,
     rows_before: usize,
+    /// The line of the file where `buffer` starts.
+    line: u64,
     /// Bytes of the file cut into chunks so far (the header included).
     consumed_bytes: u64,
     done: bool,
@@ -302,122 +360,211 @@ impl CsvChunks {
     pub fn open(path: &Path, chunk_bytes: usize) -> Result<CsvChunks> {
         let head = read_head(path)?;
         let separator = detect_separator(&head);
-        let header_len = record_end(&head, 0).ok_or_else(|| {
-            Error::rejected(
-                Location::file(path).line(1),
-                "no complete header line",
-                "the first line must name the columns",
-            )
-        })?;
-        let names: Vec<String> = csv::ReaderBuilder::new()
-            .delimiter(separator)
-            .has_headers(false)
-            .from_reader(&head[..header_len])
-            .records()
-            .next()
-            .and_then(|record| record.ok())
-            .map(|record| record.iter().map(str::to_string).collect())
-            .unwrap_or_default();
+        let header_len = match record_end(&head, 0) {
+            Some(end) => end,
+            // A header without a line break ends the file, if the file is no longer than the head.
+            None if !head.is_empty() && head.len() < HEAD_BYTES => head.len(),
+            None => {
+                return Err(Error::rejected(
+                    Location::file(path).line(1),
+                    "no complete header line",
+                    "the first line must name the columns",
+                ))
+            }
+        };
+        let names = header_names(path, separator, &head[..header_len])?;
         let mut file = File::open(path).map_err(|e| Error::io(path, "reading", e))?;
         std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(header_len as u64))
             .map_err(|e| Error::io(path, "reading", e))?;
         Ok(CsvChunks {
             path: path.to_path_buf(),
             file,
-            buffer: head[..header_len].to_vec(),
-            header_len,
-            filled: header_len,
+            buffer: Vec::new(),
+            positions: (0..names.len()).collect(),
             names,
-            projection: None,
             chunk_bytes,
             rows_before: 0,
+            line: 2,
             consumed_bytes: header_len as u64,
             done: false,
             separator,
         })
     }
 
-    /// Parses only the columns called `wanted` (in file order) when the header names each of
+    /// Keeps only the columns called `wanted` (in file order) when the header names each of
     /// them once and has no unnamed column; otherwise every column, so that the usual
     /// messages about the header are given.
     pub fn only(mut self, wanted: &[String]) -> CsvChunks {
         if wanted.is_empty() {
             return self;
         }
-        let mut names: Vec<&str> = self.names.iter().map(|n| n.trim_start_matches('\u{feff}')).collect();
+        let mut names: Vec<&str> = self.names.iter().map(String::as_str).collect();
         let clean = !names.iter().any(|n| n.trim().is_empty()) && {
             names.sort_unstable();
             names.windows(2).all(|w| w[0] != w[1])
         };
         let positions: Vec<usize> = (self.names.iter().enumerate())
-            .filter(|(_, n)| wanted.iter().any(|w| w == n.trim_start_matches('\u{feff}')))
+            .filter(|(_, n)| wanted.contains(n))
             .map(|(k, _)| k)
             .collect();
         if clean && positions.len() == wanted.len() {
-            self.projection = Some(Arc::new(positions));
+            self.positions = positions;
         }
         self
     }
 
     /// Reads until the buffer holds `want` bytes or the file ends.
     fn fill(&mut self, want: usize) -> Result<()> {
-        let wanted = want.saturating_sub(self.filled);
+        let wanted = want.saturating_sub(self.buffer.len());
         // Room for all of it at once: growing the buffer while reading would copy it.
         self.buffer.reserve(wanted);
         let n = (&mut self.file)
             .take(wanted as u64)
             .read_to_end(&mut self.buffer)
             .map_err(|e| Error::io(&self.path, "reading", e))?;
-        self.filled = self.buffer.len();
         self.done = n < wanted;
         Ok(())
     }
 
     /// The next chunk read into a frame, or `None` at the end of the file.
     pub fn next_frame(&mut self) -> Result<Option<RawFrame>> {
-        let start = self.header_len;
         loop {
-            let mut want = self.filled + self.chunk_bytes;
-            let (mut rows, cut) = loop {
+            let mut want = self.buffer.len() + self.chunk_bytes;
+            let cut = loop {
                 if !self.done {
                     self.fill(want)?;
                 }
                 // Cut after the last line break outside quotes; the rest waits for the next chunk.
-                match scan_records(&self.buffer[start..self.filled]) {
-                    (rows, _) if self.done => break (rows, self.filled),
-                    (rows, Some(end)) => break (rows, start + end),
+                match last_record_end(&self.buffer) {
+                    _ if self.done => break self.buffer.len(),
+                    Some(end) => break end,
                     // One record longer than a chunk: read on until it ends.
-                    (_, None) => want += self.chunk_bytes,
+                    None => want += self.chunk_bytes,
                 }
             };
-            let records = &self.buffer[start..cut];
-            let blank = records.iter().all(|b| b.is_ascii_whitespace());
-            if self.done && !records.ends_with(b"\n") {
-                rows += 1;
-            }
-            let frame = (!blank).then(|| {
-                let offset = self.rows_before;
-                self.rows_before += rows;
-                self.consumed_bytes += (cut - start) as u64;
-                read_csv_chunk(
-                    &self.path,
-                    self.separator,
-                    &self.buffer[..cut],
-                    offset,
-                    self.projection.clone(),
-                )
-            });
-            // What follows the cut moves up behind the header, for the next chunk.
-            self.buffer.copy_within(cut..self.filled, start);
-            self.filled = start + (self.filled - cut);
-            self.buffer.truncate(self.filled);
+            let records = &self.buffer[..cut];
+            let lines = memchr::memchr_iter(b'\n', records).count();
+            let frame = (!records.iter().all(u8::is_ascii_whitespace)).then(|| self.parse(records, lines));
+            self.line += lines as u64;
+            self.consumed_bytes += cut as u64;
+            // What follows the cut moves to the front, for the next chunk.
+            self.buffer.drain(..cut);
             match frame {
-                Some(frame) => return frame.map(Some),
+                Some(frame) => {
+                    let frame = frame?;
+                    self.rows_before += frame.n_rows;
+                    return Ok(Some(frame));
+                }
                 // Only blank lines: the end of the file, or more records after them.
                 None if self.done => return Ok(None),
                 None => continue,
             }
         }
+    }
+
+    /// Splits whole records (starting at line `self.line`, `lines_in` lines) into the kept columns.
+    fn parse(&self, records: &[u8], lines_in: usize) -> Result<RawFrame> {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(self.separator)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(records);
+        let mut record = csv::ByteRecord::new();
+        // Room for every cell at once (a record takes a line or more), and for the bytes of an
+        // average cell: growing the columns would copy them and touch new memory.
+        let cells = lines_in + 1;
+        let bytes = records.len() / self.names.len().max(1) + 64;
+        let mut columns: Vec<TextBytes> = (self.positions.iter())
+            .map(|_| TextBytes::with_capacity(cells, bytes))
+            .collect();
+        // Where each row starts in `records`, for its line.
+        let mut starts: Vec<usize> = Vec::with_capacity(cells);
+        let line_at = |at: usize| self.line + memchr::memchr_iter(b'\n', &records[..at]).count() as u64;
+        loop {
+            let more = reader.read_byte_record(&mut record).map_err(|e| {
+                let at = e.position().map_or(0, |p| p.byte() as usize);
+                Error::rejected(
+                    Location::file(&self.path).line(line_at(at)),
+                    format!("malformed CSV: {e}"),
+                    "fix the row, or export the file again",
+                )
+            })?;
+            if !more {
+                break;
+            }
+            // Where the record's first field starts: the csv reader may count the line breaks
+            // before it (a CRLF's LF, blank lines) as the record's.
+            let mut start = record.position().map_or(0, |p| p.byte() as usize);
+            while matches!(records.get(start), Some(b'\r' | b'\n')) {
+                start += 1;
+            }
+            if record.len() != self.names.len() {
+                if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
+                    continue; // a line of spaces
+                }
+                return Err(Error::rejected(
+                    Location::file(&self.path).line(line_at(start)),
+                    format!(
+                        "this row has {} fields but the header has {}",
+                        record.len(),
+                        self.names.len()
+                    ),
+                    "fix the row: a field holding the separator or a line break must be in double quotes",
+                ));
+            }
+            for (column, &k) in columns.iter_mut().zip(&self.positions) {
+                column.push(&record[k]);
+            }
+            starts.push(start);
+        }
+        let rows = starts.len();
+        let mut lines = Lines {
+            first: self.line,
+            shifts: Vec::new(),
+        };
+        // Unless every row is one line, count the lines before each row.
+        if !(lines_in == rows || (lines_in + 1 == rows && !records.ends_with(b"\n"))) {
+            let (mut line, mut counted) = (self.line, 0);
+            for (row, &start) in starts.iter().enumerate() {
+                line += memchr::memchr_iter(b'\n', &records[counted..start]).count() as u64;
+                counted = start;
+                if line != lines.of(row) {
+                    lines.shifts.push((row, line - lines.first - row as u64));
+                }
+            }
+        }
+        let mut text = Vec::with_capacity(columns.len());
+        for (column, &k) in columns.into_iter().zip(&self.positions) {
+            text.push(column.finish().map_err(|row| {
+                Error::rejected(
+                    Location::file(&self.path).line(lines.of(row)),
+                    format!("field {} is not valid UTF-8 text", k + 1),
+                    SAVE_AS_UTF8,
+                )
+            })?);
+        }
+        self.frame(text, rows, lines)
+    }
+
+    /// A frame of the kept columns.
+    fn frame(&self, cells: Vec<TextCells>, n_rows: usize, lines: Lines) -> Result<RawFrame> {
+        let columns: Vec<RawColumn> = (self.positions.iter().zip(cells))
+            .map(|(&k, cells)| RawColumn {
+                name: self.names[k].clone(),
+                cells: RawCells::Text(cells),
+            })
+            .collect();
+        check_header(&self.path, &columns)?;
+        Ok(RawFrame {
+            path: self.path.clone(),
+            format: FileFormat::Csv {
+                separator: self.separator,
+            },
+            n_rows,
+            columns,
+            row_offset: self.rows_before,
+            lines,
+        })
     }
 
     /// Reads and parses the chunks on a thread of their own, one chunk ahead of the caller.
@@ -481,74 +628,52 @@ fn record_end(bytes: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// The line breaks outside quotes in `bytes`: how many, and the end (exclusive) of the last.
-fn scan_records(bytes: &[u8]) -> (usize, Option<usize>) {
-    let (mut quoted, mut records, mut last) = (false, 0, None);
+/// The end (exclusive) of the last record in `bytes`: just after its last line break outside
+/// quotes.
+fn last_record_end(bytes: &[u8]) -> Option<usize> {
+    let (mut quoted, mut last) = (false, None);
     for i in memchr::memchr2_iter(b'"', b'\n', bytes) {
         match bytes[i] {
             b'"' => quoted = !quoted,
-            _ if !quoted => {
-                records += 1;
-                last = Some(i + 1);
-            }
+            _ if !quoted => last = Some(i + 1),
             _ => {}
         }
     }
-    (records, last)
+    last
 }
 
-/// Finds the first malformed row of a CSV file that polars refused, for a message that names it.
-fn diagnose_csv(path: &Path, separator: u8, polars_message: &str) -> Error {
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) => return Error::io(path, "reading", e),
-    };
-    let mut reader = csv::ReaderBuilder::new()
+/// The column names of the header line `line`.
+fn header_names(path: &Path, separator: u8, line: &[u8]) -> Result<Vec<String>> {
+    let mut record = csv::ByteRecord::new();
+    let read = csv::ReaderBuilder::new()
         .delimiter(separator)
         .has_headers(false)
-        .flexible(true)
-        .from_reader(file);
-    let mut record = csv::ByteRecord::new();
-    let mut expected_fields = None;
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map(|p| p.line()).unwrap_or(0);
-                if let Some(bad) = record.iter().position(|field| std::str::from_utf8(field).is_err()) {
-                    return Error::rejected(
-                        Location::file(path).line(line),
-                        format!("field {} is not valid UTF-8 text", bad + 1),
-                        "save the file as UTF-8 (in Excel: \"CSV UTF-8\"), or convert it with `iconv -f latin1 -t utf-8`",
-                    );
-                }
-                match expected_fields {
-                    None => expected_fields = Some(record.len()),
-                    Some(n) if n != record.len() => {
-                        return Error::rejected(
-                            Location::file(path).line(line),
-                            format!("this row has {} fields but the header has {n}", record.len()),
-                            "fix the row: a field holding the separator or a line break must be in double quotes",
-                        )
-                    }
-                    Some(_) => {}
-                }
-            }
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                return Error::rejected(
-                    Location::file(path).line(line),
-                    format!("malformed CSV: {e}"),
-                    "fix the row, or export the file again",
-                );
-            }
-        }
+        .from_reader(line)
+        .read_byte_record(&mut record);
+    if !matches!(read, Ok(true)) {
+        return Err(Error::rejected(
+            Location::file(path).line(1),
+            "the header line is empty",
+            "the first line must name the columns",
+        ));
     }
-    Error::rejected(
-        Location::file(path),
-        format!("cannot read the CSV file: {polars_message}"),
-        "check that it is a CSV file with a header line",
-    )
+    (record.iter().enumerate())
+        .map(|(k, name)| {
+            let name = std::str::from_utf8(name).map_err(|_| {
+                Error::rejected(
+                    Location::file(path).line(1),
+                    format!("the name of column {} is not valid UTF-8 text", k + 1),
+                    SAVE_AS_UTF8,
+                )
+            })?;
+            Ok(if k == 0 {
+                name.trim_start_matches('\u{feff}')
+            } else {
+                name
+            }
+            .to_string())
+        })
+        .collect()
 }
 
 fn read_parquet(path: &Path) -> Result<RawFrame> {
@@ -580,13 +705,14 @@ fn read_parquet(path: &Path) -> Result<RawFrame> {
         n_rows,
         columns,
         row_offset: 0,
+        lines: Lines::default(),
     })
 }
 
 fn typed_cells(column: &Column) -> PolarsResult<RawCells> {
     let dtype = column.dtype();
     Ok(match dtype {
-        DataType::String => RawCells::Text(column.str()?.clone()),
+        DataType::String => RawCells::Text(column.str()?.iter().collect()),
         DataType::Boolean => RawCells::Typed(Values::Boolean(
             column
                 .bool()?
@@ -668,6 +794,73 @@ mod tests {
     }
 
     #[test]
+    fn rows_know_their_lines_across_chunks_line_breaks_and_blank_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leads.csv");
+        let mut text = String::from("id,note\r\n");
+        let mut starts = Vec::new();
+        for i in 0..40 {
+            starts.push(text.matches('\n').count() as u64 + 1);
+            match i % 5 {
+                0 => text.push_str(&format!("{i},\"two\nlines\"\r\n")),
+                1 => text.push_str(&format!("{i},plain\r\n\r\n   \r\n")),
+                _ => text.push_str(&format!("{i},\"a, b\"\r\n")),
+            }
+        }
+        std::fs::write(&path, &text).unwrap();
+        let mut chunks = CsvChunks::open(&path, 48).unwrap();
+        let mut seen = Vec::new();
+        while let Some(frame) = chunks.next_frame().unwrap() {
+            let RawCells::Text(ids) = &frame.columns[0].cells else {
+                panic!()
+            };
+            let RawCells::Text(notes) = &frame.columns[1].cells else {
+                panic!()
+            };
+            for row in 0..frame.n_rows {
+                let id: usize = ids.get(row).unwrap().parse().unwrap();
+                assert_eq!(frame.row_offset + row, id, "blank lines are not rows");
+                assert_eq!(frame.line(row), Some(starts[id]), "the line of lead {id}");
+                let note = notes.get(row).unwrap();
+                assert!(
+                    ["two\nlines", "plain", "a, b"].contains(&note),
+                    "{note:?}: quotes and line ends removed"
+                );
+                seen.push(id);
+            }
+        }
+        assert_eq!(seen, (0..40).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn bad_rows_and_bytes_are_reported_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leads.csv");
+        let read = |bytes: &[u8]| {
+            std::fs::write(&path, bytes).unwrap();
+            let mut chunks = CsvChunks::open(&path, 16).unwrap();
+            std::iter::from_fn(|| chunks.next_frame().transpose()).collect::<Result<Vec<_>>>()
+        };
+        let message = read(b"id,note\n1,\"a\nb\"\n2,b\n3,c,extra\n")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("line 5") && message.contains("3 fields but the header has 2"),
+            "{message}"
+        );
+        let message = read(b"id,note\n1,a\n2,\xffb\n").err().unwrap().to_string();
+        assert!(
+            message.contains("line 3") && message.contains("field 2 is not valid UTF-8"),
+            "{message}"
+        );
+        // A header alone, without a line break: a file without rows, not an error.
+        std::fs::write(&path, "id,note").unwrap();
+        let frame = read_csv(&path).unwrap();
+        assert_eq!((frame.n_rows, frame.columns.len()), (0, 2));
+    }
+
+    #[test]
     fn chunks_parse_only_the_wanted_columns_when_the_header_allows() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("leads.csv");
@@ -686,7 +879,12 @@ mod tests {
         assert_eq!(names, ["id", "c"]);
         assert_eq!(frame.n_rows, 2, "an unterminated last line is a record");
         // A repeated name (even of a column not wanted) keeps every column, so that it is reported.
-        assert_eq!(first_frame("id,a,a,c\n1,x,2,y\n", &["c", "id"]).columns.len(), 4);
+        std::fs::write(&path, "id,a,a,c\n1,x,2,y\n").unwrap();
+        let repeated = CsvChunks::open(&path, 1 << 20)
+            .unwrap()
+            .only(&["c".into(), "id".into()])
+            .next_frame();
+        assert!(matches!(repeated, Err(e) if e.to_string().contains("two columns have this name")));
         // A wanted column that is not there keeps every column, for the message naming them.
         assert_eq!(first_frame("id,a,b,c\n1,x,2,y\n", &["d"]).columns.len(), 4);
     }
