@@ -496,8 +496,9 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     let parquet = writes_parquet(&args.out);
     let mut scores_file = ScoresFile::create(&args.out, &header)?;
     let mut rejects_file: Option<Output> = None;
-    // Writing overlaps with scoring the next batch.
-    let (to_writer, batches_to_write) = std::sync::mpsc::sync_channel::<Written>(2);
+    // Writing overlaps with scoring the next batch; one more batch may wait (more would only
+    // hold memory: writing is faster than scoring).
+    let (to_writer, batches_to_write) = std::sync::mpsc::sync_channel::<Written>(1);
     let writer = std::thread::spawn(move || -> Result<Output> {
         for batch in batches_to_write {
             scores_file.write(batch)?;

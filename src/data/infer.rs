@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 use super::read::{RawFrame, TextCells};
-use super::values::{Categorical, Values};
+use super::values::{Categorical, Values, MISSING};
 use crate::config::ColumnType;
 use crate::error::{Error, Result};
 
@@ -212,15 +212,23 @@ pub fn type_text_column(
             Values::Numeric(numbers)
         }
         ColumnType::Boolean => {
+            // A yes/no column repeats a few texts: each distinct one is cleaned and read once.
+            let words = Categorical::from_raw(text.iter(), |raw| missing.clean(Some(raw)));
+            let read: Vec<Option<f64>> = (words.levels.iter())
+                .map(|word| parse_bool(word).map(|flag| f64::from(u8::from(flag))))
+                .collect();
             let mut flags = Vec::with_capacity(text.len());
-            for (row, cell) in cells().enumerate() {
-                flags.push(match cell.map(|c| (c, parse_bool(c))) {
-                    None => f64::NAN,
-                    Some((_, Some(flag))) => f64::from(u8::from(flag)),
-                    Some((cell, None)) => {
-                        bad(row, cell, format!("\"{cell}\" is not yes/no, true/false, y/n or 1/0"))?;
-                        f64::NAN
-                    }
+            for (row, &code) in words.codes.iter().enumerate() {
+                flags.push(match code {
+                    MISSING => f64::NAN,
+                    code => match read[code as usize] {
+                        Some(flag) => flag,
+                        None => {
+                            let cell = &words.levels[code as usize];
+                            bad(row, cell, format!("\"{cell}\" is not yes/no, true/false, y/n or 1/0"))?;
+                            f64::NAN
+                        }
+                    },
                 });
             }
             Values::Boolean(flags)

@@ -570,7 +570,9 @@ impl CsvChunks {
     /// Reads and parses the chunks on a thread of their own, one chunk ahead of the caller.
     pub fn ahead(mut self) -> CsvFrames {
         let total = self.file.metadata().map(|m| m.len()).unwrap_or(0);
-        let (send, frames) = std::sync::mpsc::sync_channel(1);
+        // The next frame waits in the thread until the caller takes it: two frames at most are
+        // held at once, the one being used and the one read ahead.
+        let (send, frames) = std::sync::mpsc::sync_channel(0);
         std::thread::spawn(move || loop {
             let next = self.next_frame();
             let last = !matches!(next, Ok(Some(_)));
