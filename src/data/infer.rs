@@ -320,6 +320,40 @@ fn infer_kind<'a>(frame: &RawFrame, name: &str, cells: impl Iterator<Item = Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::read::{read_frame, RawCells};
+
+    #[test]
+    fn yes_no_cells_are_read_once_per_text_and_bad_ones_rejected_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leads.csv");
+        std::fs::write(&path, "id,email_ok\n1,Yes\n2, no \n3,\n4,Select\n5,maybe\n6,Y\n").unwrap();
+        let frame = read_frame(&path).unwrap();
+        let RawCells::Text(text) = &frame.columns[1].cells else {
+            panic!()
+        };
+        let missing = MissingTokens::new(&["Select".to_string()]);
+        let mut bad = Vec::new();
+        let values = type_text_column(
+            &frame,
+            "email_ok",
+            text,
+            Some(ColumnType::Boolean),
+            &missing,
+            Some(&mut bad),
+        )
+        .unwrap();
+        let Values::Boolean(flags) = values else {
+            panic!("{values:?}")
+        };
+        let shown: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+        assert_eq!(shown, ["1", "0", "NaN", "NaN", "NaN", "1"]);
+        assert_eq!(bad.len(), 1);
+        assert_eq!((bad[0].row, bad[0].line, bad[0].value.as_str()), (4, Some(6), "maybe"));
+        assert!(bad[0].problem.contains("is not yes/no"), "{}", bad[0].problem);
+        // Without a rejects file (training), the bad cell stops the run and names its line.
+        let error = type_text_column(&frame, "email_ok", text, Some(ColumnType::Boolean), &missing, None).unwrap_err();
+        assert!(error.to_string().contains("line 6"), "{error}");
+    }
 
     #[test]
     fn booleans_and_timestamps_parse() {
