@@ -20,7 +20,7 @@ use crate::data::events::{check_matched, EventCounts, EventSource};
 use crate::data::infer::MissingTokens;
 use crate::data::read::{is_parquet, read_frame, CsvChunks, CsvFrames, RawFrame};
 use crate::data::values::Values;
-use crate::data::{column_as_text, leads_from_frame, parse_as_of, ColumnChoice, FeatureColumn, LeadTable};
+use crate::data::{column_as_text, lead_ids, leads_from_frame, parse_as_of, ColumnChoice, FeatureColumn, LeadTable};
 use crate::drift::DriftCounts;
 use crate::error::{Error, Location, Result};
 use crate::features::encoded::EncodedLeads;
@@ -272,13 +272,7 @@ fn split_events(
     let id: Vec<String> = id_column.iter().map(|c| c.to_string()).collect();
     let mut frames = CsvChunks::open(data, bytes)?.only(&id).ahead();
     while let Some(frame) = frames.next_frame()? {
-        let ids = match id_column {
-            Some(name) => column_as_text(&frame, name, "id", "--id")?,
-            None => (frame.row_offset + 1..=frame.row_offset + frame.n_rows)
-                .map(|r| r.to_string())
-                .collect(),
-        };
-        index.add_chunk(&ids);
+        index.add_chunk(&lead_ids(&frame, id_column)?);
     }
     if index.chunks() <= 1 {
         return Ok(None);

@@ -280,13 +280,7 @@ pub fn leads_from_frame(
         Some(name) => parse_outcome(&frame, name, &missing).ok(),
         None => None,
     };
-    let ids = match &id_column {
-        Some(name) => column_as_text(&frame, name, "id", "--id")?,
-        // Rows are numbered through the file, whichever chunk they are read in.
-        None => (frame.row_offset + 1..=frame.row_offset + frame.n_rows)
-            .map(|r| r.to_string())
-            .collect(),
-    };
+    let ids = lead_ids(&frame, id_column.as_deref())?;
 
     // Decide which columns become features before typing them.
     let excluded: HashSet<&str> = choice
@@ -540,6 +534,17 @@ pub fn column_as_text(frame: &RawFrame, name: &str, what: &str, flag: &str) -> R
             t.iter().map(|t| t.map(|t| t.to_string()).unwrap_or_default()).collect()
         }
     })
+}
+
+/// The lead ids of a frame: its `id_column` as text, or without one the rows numbered from 1
+/// through the file, whichever chunk they are read in.
+pub fn lead_ids(frame: &RawFrame, id_column: Option<&str>) -> Result<Vec<String>> {
+    match id_column {
+        Some(name) => column_as_text(frame, name, "id", "--id"),
+        None => Ok((frame.row_offset + 1..=frame.row_offset + frame.n_rows)
+            .map(|r| r.to_string())
+            .collect()),
+    }
 }
 
 /// Parses a user-given cutoff (`--as-of`).

@@ -360,7 +360,7 @@ impl CsvChunks {
     pub fn open(path: &Path, chunk_bytes: usize) -> Result<CsvChunks> {
         let head = read_head(path)?;
         let separator = detect_separator(&head);
-        let header_len = match record_end(&head, 0) {
+        let header_len = match record_ends(&head).next() {
             Some(end) => end,
             // A header without a line break ends the file, if the file is no longer than the head.
             None if !head.is_empty() && head.len() < HEAD_BYTES => head.len(),
@@ -435,7 +435,7 @@ impl CsvChunks {
                     self.fill(want)?;
                 }
                 // Cut after the last line break outside quotes; the rest waits for the next chunk.
-                match last_record_end(&self.buffer) {
+                match record_ends(&self.buffer).last() {
                     _ if self.done => break self.buffer.len(),
                     Some(end) => break end,
                     // One record longer than a chunk: read on until it ends.
@@ -617,31 +617,17 @@ impl CsvFrames {
     }
 }
 
-/// End (exclusive) of the record starting at `from`: just after its line break outside quotes.
-fn record_end(bytes: &[u8], from: usize) -> Option<usize> {
-    let mut quoted = false;
-    for i in memchr::memchr2_iter(b'"', b'\n', &bytes[from..]) {
-        match bytes[from + i] {
-            b'"' => quoted = !quoted,
-            _ if !quoted => return Some(from + i + 1),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The end (exclusive) of the last record in `bytes`: just after its last line break outside
+/// The ends (exclusive) of the records in `bytes`, in order: just after each line break outside
 /// quotes.
-fn last_record_end(bytes: &[u8]) -> Option<usize> {
-    let (mut quoted, mut last) = (false, None);
-    for i in memchr::memchr2_iter(b'"', b'\n', bytes) {
-        match bytes[i] {
-            b'"' => quoted = !quoted,
-            _ if !quoted => last = Some(i + 1),
-            _ => {}
+fn record_ends(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let mut quoted = false;
+    memchr::memchr2_iter(b'"', b'\n', bytes).filter_map(move |i| match bytes[i] {
+        b'"' => {
+            quoted = !quoted;
+            None
         }
-    }
-    last
+        _ => (!quoted).then_some(i + 1),
+    })
 }
 
 /// The column names of the header line `line`.
