@@ -1,0 +1,212 @@
+"""Same inputs, same bytes: runs two leadscore binaries on the same files and compares everything
+they write — scores (CSV and Parquet), rejects, model files, reports, SQL — so that a change
+which should not alter any output can be shown not to.
+
+    python3 bench/same_bytes.py BEFORE_BINARY [AFTER_BINARY]     (AFTER defaults to target/release/leadscore)
+    python3 bench/same_bytes.py BEFORE --quick                   (skip the 1 M-lead X Education case)
+
+Build the "before" binary from the earlier commit first, e.g.
+    git worktree add /tmp/before HEAD~1 && cargo build --release --manifest-path /tmp/before/Cargo.toml
+
+Each binary runs in its own folder under bench/out/same-bytes/ with the same relative paths,
+so paths written into outputs agree. Differences that are expected are normalised away: the
+time a model was trained or a report written, and the seconds training took. Model files are
+compared through `inspect --json` (every field, floats written exactly) and their size.
+
+A file that differs is compared as a table when it is a scores CSV: ids, scores, bands, MQL
+flags and reasons must be equal and probabilities may differ by at most 1e-6 (the difference
+allowed when a small fit is computed by another optimiser). Any other difference fails.
+"""
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from common import DATASETS, OUT, ROOT, x_education_split
+
+TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+PROBABILITY_TOLERANCE = 1e-6
+WORK = OUT / "same-bytes"
+
+
+def run(binary, cwd, *args, expect=0):
+    proc = subprocess.run([str(binary), *map(str, args)], cwd=cwd, capture_output=True)
+    if proc.returncode != expect:
+        sys.exit(f"{binary} {' '.join(map(str, args))} exited {proc.returncode}:\n{proc.stderr.decode()}")
+    return proc.stdout
+
+
+def cases(inputs, quick):
+    """(name, [commands]) where each command is a list of arguments; outputs are relative."""
+    synth_rules = ROOT / "data" / "rules" / "example.toml"
+    synth_config = ROOT / "data" / "synth.toml"
+    x_config = ROOT / "data" / "x_education.toml"
+    history, batch = inputs / "history", inputs / "batch"
+    isotonic = inputs / "isotonic.toml"
+    x_train, x_test = inputs / "x_education.train.csv", inputs / "x_education.test.csv"
+    sql = lambda model, name, *more: [
+        ["export-sql", "--model", model, "--dialect", d, "--as-of", "2026-06-30", *more, "--out", f"{name}.{d}.sql"]
+        for d in ("duckdb", "postgres", "spark")
+    ]
+    found = [
+        ("demo", [["demo", "--out", "demo", "--leads", "20000"]]),
+        ("x_education", [
+            ["train", "--data", x_train, "--config", x_config, "--out", "x.lsm"],
+            ["inspect", "x.lsm"],
+            ["score", "--model", "x.lsm", "--data", x_test, "--out", "x.scores.csv"],
+            ["score", "--model", "x.lsm", "--data", x_test, "--keep", "Lead Number", "--out", "x.scores.parquet"],
+            ["evaluate", "--model", "x.lsm", "--data", x_test, "--out", "x-report", "--capacity", "40"],
+            ["score", "--model", "x.lsm", "--data", inputs / "x_education.bad.csv", "--out", "x-bad.scores.csv"],
+            ["evaluate", "--model", "x.lsm", "--data", inputs / "x_education.bad.csv", "--out", "x-bad-report"],
+            *sql("x.lsm", "x"),
+        ]),
+        ("synthetic_with_events", [
+            ["train", "--data", history / "leads.csv", "--events", history / "events.csv", "--config", synth_config,
+             "--rules", synth_rules, "--out", "s.lsm"],
+            ["train", "--data", history / "leads.csv", "--events", history / "events.csv", "--config", isotonic,
+             "--split", "time", "--out", "s-isotonic.lsm"],
+            ["train", "--data", history / "leads.csv", "--config", synth_config, "--validation-data",
+             batch / "leads.csv", "--out", "s-validation.lsm"],
+            ["inspect", "s.lsm"],
+            ["score", "--model", "s.lsm", "--data", batch / "leads.csv", "--events", batch / "events.csv",
+             "--batch-mib", "1", "--out", "s.scores.csv"],
+            ["score", "--model", "s.lsm", "--data", batch / "leads.csv", "--events", batch / "events.csv",
+             "--out", "s.scores.parquet"],
+            ["score", "--model", "s-isotonic.lsm", "--data", batch / "leads.csv", "--events", batch / "events.csv",
+             "--out", "s-isotonic.scores.csv"],
+            ["evaluate", "--model", "s.lsm", "--data", batch / "leads.csv", "--events", batch / "events.csv",
+             "--out", "s-report", "--capacity", "25", "--period", "week"],
+            ["recalibrate", "--model", "s.lsm", "--data", batch / "leads.csv", "--events", batch / "events.csv",
+             "--out", "s-recalibrated.lsm"],
+            ["points", "--rules", synth_rules, "--data", batch / "leads.csv", "--events", batch / "events.csv",
+             "--config", synth_config, "--out", "s.points.csv"],
+            *sql("s.lsm", "s", "--events-table", "events"),
+            *sql("s-isotonic.lsm", "s-isotonic", "--events-table", "events"),
+        ]),
+    ]
+    if not quick:
+        from speed_train import build
+        train, test = build(1_000_000)
+        found.append(("x_education_1m", [
+            ["train", "--data", train, "--validation-data", test, "--config", x_config, "--out", "x1m.lsm"],
+            ["score", "--model", "x1m.lsm", "--data", test, "--out", "x1m.scores.csv"],
+        ]))
+    return found
+
+
+def prepare_inputs(binary):
+    inputs = WORK / "inputs"
+    if (inputs / "done").is_file():
+        return inputs
+    shutil.rmtree(inputs, ignore_errors=True)
+    inputs.mkdir(parents=True)
+    run(binary, inputs, "synth", "--leads", "30000", "--seed", "11", "--out", "history")
+    run(binary, inputs, "synth", "--leads", "12000", "--seed", "12", "--out", "batch")
+    isotonic = (ROOT / "data" / "synth.toml").read_text() + '\n[blend]\ncalibration = "isotonic"\n'
+    (inputs / "isotonic.toml").write_text(isotonic)
+    train, test = x_education_split()
+    shutil.copy(train, inputs / "x_education.train.csv")
+    shutil.copy(test, inputs / "x_education.test.csv")
+    # Unreadable rows for the rejects files: words in a number column.
+    import csv
+    with open(test, newline="") as source:
+        rows = list(csv.reader(source))
+    visits = rows[0].index("TotalVisits")
+    for row in (5, 9, 14):
+        rows[row][visits] = "lots"
+    with open(inputs / "x_education.bad.csv", "w", newline="") as target:
+        csv.writer(target).writerows(rows)
+    (inputs / "done").write_text("")
+    return inputs
+
+
+def normalised(path, binary):
+    if path.suffix == ".lsm":
+        model = json.loads(run(binary, path.parent, "inspect", path.name, "--json"))
+        model["artifact"]["trained_at"] = "<time>"
+        model["artifact"]["training"]["seconds"] = 0.0
+        model["artifact"]["training"]["warnings"] = [TIMESTAMP.sub(b"<time>", w.encode()).decode()
+                                                     for w in model["artifact"]["training"]["warnings"]]
+        return json.dumps(model, sort_keys=True).encode() + f"\nbytes {path.stat().st_size}".encode()
+    data = path.read_bytes()
+    if path.suffix in (".json", ".md", ".html", ".sql", ".txt", ".svg"):
+        data = TIMESTAMP.sub(b"<time>", data)
+    return data
+
+
+def scores_agree(a, b):
+    """Whether two scores CSVs agree up to the probability tolerance; the reason when not."""
+    import csv
+    import io
+    rows_a = list(csv.reader(io.StringIO(a.decode())))
+    rows_b = list(csv.reader(io.StringIO(b.decode())))
+    if len(rows_a) != len(rows_b) or rows_a[0] != rows_b[0]:
+        return False, "different header or number of rows"
+    header = rows_a[0]
+    loose = {k for k, name in enumerate(header) if "probability" in name}
+    worst = 0.0
+    for line, (x, y) in enumerate(zip(rows_a[1:], rows_b[1:]), start=2):
+        for k, (u, v) in enumerate(zip(x, y)):
+            if u == v:
+                continue
+            if k in loose:
+                worst = max(worst, abs(float(u) - float(v)))
+                if worst <= PROBABILITY_TOLERANCE:
+                    continue
+            return False, f"line {line}, column {header[k]}: {u!r} against {v!r}"
+    return True, f"probabilities within {worst:.1e}, every score, band and MQL flag equal"
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    quick = "--quick" in sys.argv
+    if not args:
+        sys.exit(__doc__)
+    before = Path(args[0]).resolve()
+    after = Path(args[1]).resolve() if len(args) > 1 else ROOT / "target" / "release" / "leadscore"
+    if not (DATASETS / "leads_x_education.csv").is_file():
+        sys.exit(f"the public data sets are not at {DATASETS}: see ../shared/datasets/README.md")
+    inputs = prepare_inputs(before)
+    failures = 0
+    for name, commands in cases(inputs, quick):
+        folders = {}
+        for side, binary in (("before", before), ("after", after)):
+            folder = WORK / side / name
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            for command in commands:
+                out = run(binary, folder, *command)
+                if command[0] == "inspect":
+                    (folder / f"inspect.{command[1]}.txt").write_bytes(out)
+            folders[side] = folder
+        files = sorted(p.relative_to(folders["before"]) for p in folders["before"].rglob("*") if p.is_file())
+        files_after = sorted(p.relative_to(folders["after"]) for p in folders["after"].rglob("*") if p.is_file())
+        if files != files_after:
+            print(f"{name}: different files: {sorted(set(files) ^ set(files_after))}")
+            failures += 1
+        for relative in files:
+            a_path, b_path = folders["before"] / relative, folders["after"] / relative
+            if not b_path.is_file():
+                continue
+            a, b = normalised(a_path, before), normalised(b_path, after)
+            if a == b:
+                print(f"  same   {name}/{relative} ({hashlib.sha256(a).hexdigest()[:12]})")
+                continue
+            if relative.suffix == ".csv" and b"probability" in a.split(b"\n", 1)[0]:
+                agree, why = scores_agree(a, b)
+                if agree:
+                    print(f"  close  {name}/{relative}: {why}")
+                    continue
+                print(f"  DIFFER {name}/{relative}: {why}")
+            else:
+                print(f"  DIFFER {name}/{relative}")
+            failures += 1
+    print("all outputs agree" if failures == 0 else f"{failures} outputs differ")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
