@@ -89,7 +89,7 @@ pub fn final_log_odds(blend: Option<&Blend>, z: &[f64], points_of: impl Fn(usize
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::logistic::sigmoid;
+    use crate::model::sigmoid;
 
     #[test]
     fn recovers_the_weights_of_model_and_rules() {

@@ -8,7 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::features::encoded::{EncodedLeads, NumericInput};
-use crate::model::logistic::{sigmoid, FitError, LogisticModel};
+use crate::model::logistic::{FitError, LogisticModel};
+use crate::model::sigmoid;
 
 /// Which calibration to fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]

@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Location, Result};
+use crate::toml_text::parse_toml;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -29,7 +30,7 @@ pub struct Config {
     /// How rule points add up (see `rules`).
     pub points: crate::rules::PointsSettings,
     /// Bands and the MQL threshold of rule points.
-    pub bands: crate::rules::Bands,
+    pub bands: crate::bands::Bands,
     /// Inactivity decay of rule points.
     pub decay: Option<crate::rules::Decay>,
     /// The marketing team's points rules.
@@ -255,11 +256,11 @@ impl Default for BlendConfig {
 /// `[score]`: bands and MQL threshold on the 0–100 score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct ScoreBands(pub crate::rules::Bands);
+pub struct ScoreBands(pub crate::bands::Bands);
 
 impl Default for ScoreBands {
     fn default() -> Self {
-        ScoreBands(crate::rules::Bands {
+        ScoreBands(crate::bands::Bands {
             names: vec!["cold".into(), "warm".into(), "hot".into()],
             cuts: vec![25.0, 60.0],
             mql: 60.0,
@@ -352,7 +353,7 @@ impl Config {
                 "use e.g. 0.2, or calibration = \"none\"",
             );
         }
-        crate::rules::validate_bands(&self.score.0, path, "score")?;
+        crate::bands::validate_bands(&self.score.0, path, "score")?;
         if m.grid_sample < 100 {
             return bad(
                 "model.grid_sample",
@@ -362,28 +363,6 @@ impl Config {
         }
         Ok(())
     }
-}
-
-/// Deserialises TOML text; a syntax error, a wrong type or an unknown key is rejected with the
-/// file, line and character where it is, and `fix`.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, path: &Path, fix: &str) -> Result<T> {
-    toml::from_str(text).map_err(|e| {
-        let mut location = Location::file(path);
-        if let Some(span) = e.span() {
-            let (line, column) = line_and_column(text, span.start);
-            location = location.line(line as u64);
-            location.column = Some(format!("character {column}"));
-        }
-        Error::rejected(location, e.message().trim().to_string(), fix)
-    })
-}
-
-/// 1-based line and column of a byte offset in `text`.
-fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-    (line, column)
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! is fitted in [`model`] and measured with [`metrics`]; [`rules`] runs the marketing team's points. [`commands`] holds one module per
 //! subcommand; [`cli`] the command-line definitions.
 
+pub mod artifact;
+pub mod bands;
 pub mod blend;
 pub mod calibration;
 pub mod cli;
@@ -18,8 +20,9 @@ pub mod model;
 pub mod output;
 pub mod report;
 pub mod rules;
-pub mod scoring;
+pub mod scorer;
 pub mod sql;
 pub mod synth;
+pub mod toml_text;
 
 pub use error::{Error, Result};

@@ -17,7 +17,7 @@ use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::model::logistic::sigmoid;
+use crate::model::sigmoid;
 
 /// Leads per generation chunk (each chunk has its own random stream).
 const CHUNK: usize = 5_000;

@@ -30,7 +30,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let batch = args.out.join("new-leads");
     println!(
         "1/5 generating {} synthetic historical leads",
-        super::thousands(args.leads)
+        crate::output::thousands(args.leads)
     );
     super::synth::run(&SynthArgs {
         leads: args.leads,
@@ -67,7 +67,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     );
 
     let new_leads = (args.leads / 4).max(100);
-    println!("3/5 generating {} new leads to score", super::thousands(new_leads));
+    println!(
+        "3/5 generating {} new leads to score",
+        crate::output::thousands(new_leads)
+    );
     super::synth::run(&SynthArgs {
         leads: new_leads,
         seed: args.seed.wrapping_add(1),

@@ -5,15 +5,16 @@
 use std::path::Path;
 
 use super::score::{csv_line, read_batch, reject_lines, BatchInputs};
-use super::{thousands, Steps};
+use super::Steps;
+use crate::artifact::{fingerprint, ModelArtifact};
 use crate::blend::final_log_odds;
 use crate::calibration::Calibration;
 use crate::cli::EvaluateArgs;
 use crate::data::infer::MissingTokens;
 use crate::drift::DriftCounts;
 use crate::error::{Error, Location, Result};
-use crate::model::artifact::{fingerprint, ModelArtifact};
-use crate::model::logistic::sigmoid;
+use crate::model::sigmoid;
+use crate::output::thousands;
 use crate::report::{self, audit, charts, document, Report, ScoreKind, Series};
 use crate::rules::RuleSet;
 
@@ -219,11 +220,7 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
         rule_audit: audited
             .as_ref()
             .map(|(rules, points)| audit::audit(rules, points, &batch.rows, &outcome)),
-        factors: report::factors(
-            &super::inspect::factors(&artifact),
-            8,
-            artifact.training.warnings.clone(),
-        ),
+        factors: report::factors(&artifact.factors(), 8, artifact.training.warnings.clone()),
         drift: report::drift(&drift_report),
         warnings,
     };
@@ -304,7 +301,7 @@ fn date(seconds: i64) -> String {
 fn scores_csv(
     batch: &super::score::Batch,
     outcome: &[bool],
-    scores: &[crate::scoring::LeadScore],
+    scores: &[crate::scorer::LeadScore],
     points: Option<&[f64]>,
     model_probability: &[f64],
 ) -> Result<Vec<u8>> {

@@ -1,9 +1,9 @@
 //! `leadscore export-sql`: a model file as one SQL query for DuckDB, PostgreSQL or Spark SQL.
 
+use crate::artifact::ModelArtifact;
 use crate::cli::ExportSqlArgs;
 use crate::data::parse_as_of;
 use crate::error::{Error, Location, Result};
-use crate::model::artifact::ModelArtifact;
 use crate::sql::{export, Options, EVENT_COLUMNS};
 
 /// Runs `export-sql`.

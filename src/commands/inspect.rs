@@ -2,45 +2,12 @@
 
 use serde::Serialize;
 
-use super::thousands;
+use crate::artifact::{Factor, ModelArtifact};
 use crate::cli::InspectArgs;
 use crate::config::Role;
 use crate::error::{Error, Result};
 use crate::features::Encoding;
-use crate::model::artifact::ModelArtifact;
-
-/// One model input with its learned weight.
-#[derive(Debug, Clone, Serialize)]
-pub struct Factor {
-    /// Model input name (`Lead Source = Referral`, `events: webinar`).
-    pub input: String,
-    /// The feature it belongs to.
-    pub feature: String,
-    /// Explicit (fit) or implicit (engagement).
-    pub role: Role,
-    /// Log-odds weight: per standard deviation for numbers, per 0/1 for categories and flags.
-    pub coefficient: f64,
-}
-
-/// Every model input with its weight, in model order.
-pub fn factors(artifact: &ModelArtifact) -> Vec<Factor> {
-    let steps = artifact.pipeline.input_steps();
-    artifact
-        .input_names
-        .iter()
-        .zip(&artifact.model.coefficients)
-        .zip(steps)
-        .map(|((input, &coefficient), step)| {
-            let step = &artifact.pipeline.steps[step];
-            Factor {
-                input: input.clone(),
-                feature: step.feature.clone(),
-                role: step.role,
-                coefficient,
-            }
-        })
-        .collect()
-}
+use crate::output::thousands;
 
 #[derive(Serialize)]
 struct InspectJson<'a> {
@@ -55,7 +22,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
     if args.json {
         let json = InspectJson {
             model_file: args.model.display().to_string(),
-            factors: factors(&artifact),
+            factors: artifact.factors(),
             artifact: &artifact,
         };
         let text =
@@ -199,7 +166,7 @@ pub fn render(artifact: &ModelArtifact, file: &str, top: usize) -> String {
         let _ = writeln!(out, "  dropped \"{}\": {}", dropped.feature, dropped.reason);
     }
 
-    let mut ranked = factors(artifact);
+    let mut ranked = artifact.factors();
     ranked.sort_by(|a, b| b.coefficient.total_cmp(&a.coefficient));
     let _ = writeln!(
         out,

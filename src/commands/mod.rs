@@ -76,19 +76,6 @@ impl Steps {
     }
 }
 
-/// A count with thousands separators: 1234567 → "1,234,567".
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The event features of `table`'s leads (with `spec`, when the model has events) and their rule
 /// points, from one pass over the events; the features are added to `table`. Returns what
 /// happened to the events (when aggregated) and the points (when there are rules).
@@ -140,14 +127,4 @@ pub fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
     };
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(999), "999");
-        assert_eq!(super::thousands(1_234_567), "1,234,567");
-    }
 }

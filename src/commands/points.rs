@@ -2,12 +2,13 @@
 //! fired, written as CSV; a summary (leads per band, how often each rule fired, and how well
 //! points separate converters when the file has an outcome) goes to standard error.
 
-use super::{thousands, Steps};
+use super::Steps;
 use crate::cli::PointsArgs;
 use crate::config::Config;
 use crate::data::infer::MissingTokens;
 use crate::data::{load_leads, parse_as_of, ColumnChoice, LeadTable};
 use crate::error::{Error, Result};
+use crate::output::thousands;
 use crate::rules::engine::{score, Points};
 use crate::rules::RuleSet;
 

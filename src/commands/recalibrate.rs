@@ -3,14 +3,15 @@
 //! are too many or too few MQLs.
 
 use super::score::{read_batch, Batch, BatchInputs};
-use super::{thousands, Steps};
+use super::Steps;
+use crate::artifact::ModelArtifact;
 use crate::blend::{final_log_odds, Blend};
 use crate::calibration::{Calibration, Method};
 use crate::cli::RecalibrateArgs;
 use crate::error::{Error, Location, Result};
 use crate::metrics::Summary;
-use crate::model::artifact::ModelArtifact;
 use crate::model::split::stratified_holdout;
+use crate::output::thousands;
 use crate::rules::RuleSet;
 
 /// Share of the labelled leads held out to show calibration before and after.

@@ -11,12 +11,13 @@ use polars::io::parquet::write::{BatchedWriter, ParquetWriter};
 use polars::prelude::{Column, DataFrame, DataType, Schema};
 use rayon::prelude::*;
 
-use super::{events_and_points, thousands, Steps};
+use super::{events_and_points, Steps};
+use crate::artifact::ModelArtifact;
 use crate::blend::final_log_odds;
 use crate::cli::ScoreArgs;
 use crate::config::{ColumnType, Config};
-use crate::data::event_parts::{ChunkIndex, EventParts};
 use crate::data::events::{check_matched, EventCounts, EventSource};
+use crate::data::events::{ChunkIndex, EventParts};
 use crate::data::infer::MissingTokens;
 use crate::data::read::{is_parquet, read_frame, CsvChunks, CsvFrames, RawFrame};
 use crate::data::values::Values;
@@ -24,10 +25,10 @@ use crate::data::{column_as_text, lead_ids, leads_from_frame, parse_as_of, Colum
 use crate::drift::DriftCounts;
 use crate::error::{Error, Location, Result};
 use crate::features::encoded::EncodedLeads;
-use crate::model::artifact::ModelArtifact;
+use crate::output::thousands;
 use crate::output::{push_csv_field, push_fixed, push_number};
 use crate::rules::{engine::Points, RuleSet};
-use crate::scoring::{describe, LeadScore};
+use crate::scorer::{describe, LeadScore};
 
 /// What `score` did.
 #[derive(Debug, Clone, PartialEq, Eq)]

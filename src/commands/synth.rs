@@ -14,8 +14,8 @@ pub fn run(args: &SynthArgs) -> Result<()> {
         if show_progress {
             eprint!(
                 "\r  generated {} of {} leads",
-                super::thousands(done),
-                super::thousands(args.leads)
+                crate::output::thousands(done),
+                crate::output::thousands(args.leads)
             );
         }
     })?;
@@ -24,10 +24,10 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     }
     println!(
         "wrote {} leads ({} converted, {:.1} %) and {} events to {} in {:.1} s",
-        super::thousands(summary.leads),
-        super::thousands(summary.conversions),
+        crate::output::thousands(summary.leads),
+        crate::output::thousands(summary.conversions),
         100.0 * summary.conversions as f64 / summary.leads as f64,
-        super::thousands(summary.events),
+        crate::output::thousands(summary.events),
         args.out.display(),
         started.elapsed().as_secs_f64()
     );

@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{events_and_points, thousands, Steps};
+use super::{events_and_points, Steps};
+use crate::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingReport, FORMAT_VERSION};
 use crate::blend::{final_log_odds, Blend};
 use crate::calibration::{Calibration, Method};
 use crate::cli::TrainArgs;
@@ -22,12 +23,13 @@ use crate::features::leakage::{audit, LeakageCheck};
 use crate::features::FeaturePipeline;
 use crate::metrics;
 use crate::metrics::Summary;
-use crate::model::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingReport, FORMAT_VERSION};
 use crate::model::cv::{search, SearchSettings};
-use crate::model::logistic::{sigmoid, FitError, LogisticModel};
+use crate::model::logistic::{FitError, LogisticModel};
+use crate::model::sigmoid;
 use crate::model::split::{stratified_holdout, stratified_split, time_split};
+use crate::output::thousands;
 use crate::rules::RuleSet;
-use crate::scoring::Scorer;
+use crate::scorer::Scorer;
 
 /// Leads below which a warning says the model will be noisy.
 const FEW_LEADS: usize = 1_000;

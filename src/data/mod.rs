@@ -4,7 +4,6 @@
 //! columns (dates already expanded into age/month/weekday, e-mail addresses into domain types),
 //! the parsed outcome, the lead ids and each lead's cutoff moment.
 
-pub mod event_parts;
 pub mod events;
 pub mod infer;
 pub mod read;

@@ -46,7 +46,7 @@ pub struct EncodedLeads {
 }
 
 /// Leads per parallel work unit.
-const CHUNK: usize = 8192;
+pub const CHUNK: usize = 8192;
 
 impl EncodedLeads {
     /// The given leads only, in that order.
@@ -94,8 +94,8 @@ impl EncodedLeads {
         dense
     }
 
-    /// `intercept + weights · inputs` for leads `start..end`, added into `z`.
-    fn linear_into(&self, weights: &[f64], intercept: f64, start: usize, z: &mut [f64]) {
+    /// `intercept + weights · inputs` for leads `start..start + z.len()`, written into `z`.
+    pub fn linear_into(&self, weights: &[f64], intercept: f64, start: usize, z: &mut [f64]) {
         z.fill(intercept);
         let end = start + z.len();
         for column in &self.numeric {
@@ -122,54 +122,6 @@ impl EncodedLeads {
             .for_each(|(k, chunk)| self.linear_into(weights, intercept, k * CHUNK, chunk));
         z
     }
-
-    /// Summed log loss of `outcome` under `weights`/`intercept`, and its gradient (one entry
-    /// per input, then the intercept), in one parallel pass.
-    pub fn log_loss_and_gradient(&self, outcome: &[bool], weights: &[f64], intercept: f64) -> (f64, Vec<f64>) {
-        let width = self.width;
-        let partials: Vec<(f64, Vec<f64>)> = (0..self.n_rows.div_ceil(CHUNK))
-            .into_par_iter()
-            .map(|k| {
-                let start = k * CHUNK;
-                let end = (start + CHUNK).min(self.n_rows);
-                let mut z = vec![0.0; end - start];
-                self.linear_into(weights, intercept, start, &mut z);
-                let mut loss = 0.0;
-                // z becomes the residual σ(z) − y.
-                for (z, &y) in z.iter_mut().zip(&outcome[start..end]) {
-                    let signed = if y { -*z } else { *z };
-                    loss += softplus(signed);
-                    *z = crate::model::logistic::sigmoid(*z) - f64::from(u8::from(y));
-                }
-                let mut gradient = vec![0.0; width + 1];
-                for column in &self.numeric {
-                    gradient[column.input] = z.iter().zip(&column.values[start..end]).map(|(r, x)| r * x).sum();
-                }
-                for group in &self.groups {
-                    let g = &mut gradient[group.first..group.first + group.width];
-                    for (r, &code) in z.iter().zip(&group.codes[start..end]) {
-                        if code != NONE {
-                            g[code as usize] += r;
-                        }
-                    }
-                }
-                gradient[width] = z.iter().sum();
-                (loss, gradient)
-            })
-            .collect();
-        let mut total = 0.0;
-        let mut gradient = vec![0.0; width + 1];
-        for (loss, partial) in partials {
-            total += loss;
-            gradient.iter_mut().zip(partial).for_each(|(g, p)| *g += p);
-        }
-        (total, gradient)
-    }
-}
-
-/// `ln(1 + e^t)` without overflow.
-pub fn softplus(t: f64) -> f64 {
-    t.max(0.0) + (-t.abs()).exp().ln_1p()
 }
 
 #[cfg(test)]
@@ -211,36 +163,5 @@ mod tests {
             leads.select_rows(&[2, 0]).to_dense().row(0).to_vec(),
             vec![0.5, 0.0, 0.0, 1.0]
         );
-    }
-
-    #[test]
-    fn gradient_matches_finite_differences() {
-        let leads = example();
-        let outcome = [true, false, true];
-        let w = vec![0.3, -0.2, 0.1, 0.4];
-        let b = 0.2;
-        let (loss, gradient) = leads.log_loss_and_gradient(&outcome, &w, b);
-        let z = leads.log_odds(&w, b);
-        let direct: f64 = z
-            .iter()
-            .zip(&outcome)
-            .map(|(z, &y)| if y { softplus(-z) } else { softplus(*z) })
-            .sum();
-        assert!((loss - direct).abs() < 1e-12);
-        let h = 1e-6;
-        for k in 0..5 {
-            let (mut w2, mut b2) = (w.clone(), b);
-            if k < 4 {
-                w2[k] += h;
-            } else {
-                b2 += h;
-            }
-            let numeric = (leads.log_loss_and_gradient(&outcome, &w2, b2).0 - loss) / h;
-            assert!(
-                (numeric - gradient[k]).abs() < 1e-5,
-                "input {k}: {numeric} vs {}",
-                gradient[k]
-            );
-        }
     }
 }

@@ -15,6 +15,7 @@ use argmin::solver::quasinewton::LBFGS;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
+use super::loss::{log_loss_and_gradient, logit, sigmoid};
 use crate::features::encoded::EncodedLeads;
 
 /// The fit stops when the gradient's L2 norm is below this many times the number of leads:
@@ -40,22 +41,6 @@ pub enum FitError {
     /// The optimiser failed.
     #[error("logistic regression failed: {0}")]
     Optimiser(String),
-}
-
-/// The logistic function.
-pub fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// The log-odds of a probability, clipped away from 0 and 1.
-pub fn logit(p: f64) -> f64 {
-    let p = p.clamp(1e-12, 1.0 - 1e-12);
-    (p / (1.0 - p)).ln()
 }
 
 /// The penalised objective, in preconditioned coordinates `v = d ⊙ w`; remembers its last
@@ -89,9 +74,7 @@ impl Objective<'_> {
         }
         let width = self.leads.width;
         let weights: Vec<f64> = params.iter().zip(&self.scale).map(|(v, d)| v / d).collect();
-        let (loss, mut gradient) = self
-            .leads
-            .log_loss_and_gradient(self.outcome, &weights[..width], weights[width]);
+        let (loss, mut gradient) = log_loss_and_gradient(self.leads, self.outcome, &weights[..width], weights[width]);
         let mut penalty = 0.0;
         for (g, w) in gradient.iter_mut().zip(&weights[..width]) {
             *g += self.alpha * w;

@@ -1,6 +1,8 @@
-//! The conversion model: splits, logistic regression, cross-validation and the model file.
+//! The conversion model: splits, logistic regression and cross-validation.
 
-pub mod artifact;
 pub mod cv;
 pub mod logistic;
+pub mod loss;
 pub mod split;
+
+pub use loss::{logit, sigmoid};

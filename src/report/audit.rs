@@ -193,7 +193,7 @@ fn fit_effects(columns: &[Vec<f64>], outcome: &[bool]) -> Option<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::logistic::sigmoid;
+    use crate::model::sigmoid;
 
     #[test]
     fn verdicts() {

@@ -65,7 +65,7 @@ fn opt(x: Option<f64>, decimals: usize) -> String {
 
 /// 1234567 → `1,234,567`.
 pub fn count(n: usize) -> String {
-    crate::commands::thousands(n)
+    crate::output::thousands(n)
 }
 
 /// The whole report in reading order.

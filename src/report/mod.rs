@@ -13,8 +13,8 @@ pub mod markdown;
 
 use serde::{Deserialize, Serialize};
 
+use crate::bands::Bands;
 use crate::metrics::{self, GainsRow, ReliabilityBin};
-use crate::rules::Bands;
 
 /// Version of the `report.json` layout; raised whenever a field changes meaning or goes away.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -592,10 +592,10 @@ pub fn capacity(
 }
 
 /// The model's strongest factors, `top` each way, in plain words.
-pub fn factors(all: &[crate::commands::inspect::Factor], top: usize, training_warnings: Vec<String>) -> Factors {
-    let mut ranked: Vec<&crate::commands::inspect::Factor> = all.iter().collect();
+pub fn factors(all: &[crate::artifact::Factor], top: usize, training_warnings: Vec<String>) -> Factors {
+    let mut ranked: Vec<&crate::artifact::Factor> = all.iter().collect();
     ranked.sort_by(|a, b| b.coefficient.total_cmp(&a.coefficient));
-    let plain = |f: &&crate::commands::inspect::Factor| {
+    let plain = |f: &&crate::artifact::Factor| {
         let odds = f.coefficient.exp();
         let per = if f.input == f.feature {
             " per standard deviation"

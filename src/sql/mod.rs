@@ -10,12 +10,12 @@
 //! before `EXP` (PostgreSQL raises errors on overflow and underflow), and long sums of terms
 //! nested as balanced trees so no engine's expression depth is reached.
 
+use crate::artifact::ModelArtifact;
 use crate::calibration::Calibration;
 use crate::data::events::EventFeatureSpec;
 use crate::data::infer::{FALSE_WORDS, TRUE_WORDS};
 use crate::data::Derivation;
 use crate::features::{Encoding, FeatureStep, MISSING_LEVEL};
-use crate::model::artifact::ModelArtifact;
 use crate::rules::{ColumnTest, Criterion, RuleSet};
 
 /// Rule terms summed in one expression; larger rule sets are summed in parts.

@@ -13,8 +13,8 @@ use std::hash::BuildHasher;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::events::{stream_csv, EventLog, EventRecord, LeadIndex, Route};
-use super::infer::MissingTokens;
+use super::log::{stream_csv, EventLog, EventRecord, LeadIndex, Route};
+use crate::data::infer::MissingTokens;
 use crate::error::{Error, Result};
 
 /// At most this many part files are open while splitting; chunks share parts beyond it.
@@ -134,7 +134,7 @@ impl EventParts {
                 }
             }
         };
-        if super::read::is_parquet(events) {
+        if crate::data::read::is_parquet(events) {
             let log = EventLog::load(events, missing)?;
             for row in 0..log.len() {
                 let lead_id = log.lead_id(row);

@@ -11,14 +11,14 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::cv::GridSearch;
-use super::logistic::LogisticModel;
-use crate::config::Config;
+use crate::config::{Config, Role};
 use crate::data::events::{EventCounts, EventFeatureSpec};
 use crate::error::{Error, Location, Result};
 use crate::features::leakage::LeakageCheck;
 use crate::features::{Dropped, FeaturePipeline};
 use crate::metrics::Summary;
+use crate::model::cv::GridSearch;
+use crate::model::logistic::LogisticModel;
 
 /// The current format version; files with a larger one need a newer leadscore.
 pub const FORMAT_VERSION: u32 = 3;
@@ -112,9 +112,43 @@ pub struct ModelArtifact {
     /// The blend with the rules, when trained with rules.
     pub blend: Option<crate::blend::Blend>,
     /// Calibration, bands and reference distributions.
-    pub scorer: crate::scoring::Scorer,
+    pub scorer: crate::scorer::Scorer,
     /// Training figures.
     pub training: TrainingReport,
+}
+
+/// One model input with its learned weight.
+#[derive(Debug, Clone, Serialize)]
+pub struct Factor {
+    /// Model input name (`Lead Source = Referral`, `events: webinar`).
+    pub input: String,
+    /// The feature it belongs to.
+    pub feature: String,
+    /// Explicit (fit) or implicit (engagement).
+    pub role: Role,
+    /// Log-odds weight: per standard deviation for numbers, per 0/1 for categories and flags.
+    pub coefficient: f64,
+}
+
+impl ModelArtifact {
+    /// Every model input with its weight, in model order.
+    pub fn factors(&self) -> Vec<Factor> {
+        let steps = self.pipeline.input_steps();
+        self.input_names
+            .iter()
+            .zip(&self.model.coefficients)
+            .zip(steps)
+            .map(|((input, &coefficient), step)| {
+                let step = &self.pipeline.steps[step];
+                Factor {
+                    input: input.clone(),
+                    feature: step.feature.clone(),
+                    role: step.role,
+                    coefficient,
+                }
+            })
+            .collect()
+    }
 }
 
 fn bincode_config() -> impl bincode::config::Config {

@@ -5,13 +5,13 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::bands::Bands;
 use crate::calibration::Calibration;
 use crate::config::Role;
 use crate::drift::{DriftCounts, DriftReference, Histogram};
 use crate::features::encoded::{EncodedLeads, NONE};
 use crate::features::FeaturePipeline;
 use crate::model::logistic::LogisticModel;
-use crate::rules::Bands;
 
 /// Points at which reference distributions are kept (0.1 % steps).
 const QUANTILES: usize = 1001;
@@ -210,7 +210,7 @@ impl Scorer {
                     percentile: percentile(&self.reference, probability),
                     band: self.bands.index_of(score),
                     mql: score >= self.bands.mql,
-                    model_probability: crate::model::logistic::sigmoid(model_z[lead]),
+                    model_probability: crate::model::sigmoid(model_z[lead]),
                     fit: grade(percentile(&self.fit_reference, fit[lead])),
                     engagement: percentile(&self.engagement_reference, engagement[lead]).round(),
                     top_moves: top_moves(&contributions, &self.baseline, lead),
