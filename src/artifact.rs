@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, Role};
+use crate::config::{ColumnType, Config, Role};
 use crate::data::events::{EventCounts, EventFeatureSpec};
 use crate::error::{Error, Location, Result};
 use crate::features::leakage::LeakageCheck;
@@ -50,16 +50,92 @@ pub struct InputSchema {
     /// The outcome column.
     pub target_column: String,
     /// Input columns the pipeline reads (before derivation), with their type.
-    pub columns: Vec<(String, String)>,
+    #[serde(with = "types_as_words")]
+    pub columns: Vec<(String, ColumnType)>,
     /// The snapshot (cutoff) column, when configured.
     pub snapshot_column: Option<String>,
+}
+
+/// Column types stored as their words (`numeric`, …), as the model file has always held them.
+mod types_as_words {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::config::ColumnType;
+
+    pub fn serialize<S: Serializer>(columns: &[(String, ColumnType)], serializer: S) -> Result<S::Ok, S::Error> {
+        let words: Vec<(&str, &str)> = columns.iter().map(|(c, kind)| (c.as_str(), kind.name())).collect();
+        words.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<(String, ColumnType)>, D::Error> {
+        let words: Vec<(String, String)> = Vec::deserialize(deserializer)?;
+        words
+            .into_iter()
+            .map(|(column, word)| match ColumnType::from_name(&word) {
+                Some(kind) => Ok((column, kind)),
+                None => Err(D::Error::custom(format!(
+                    "unknown column type \"{word}\" of \"{column}\""
+                ))),
+            })
+            .collect()
+    }
+}
+
+/// How the validation leads were held out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValidationSplit {
+    /// A stratified random share of the training file.
+    Random,
+    /// The newest leads of the training file.
+    Time,
+    /// A separate labelled file (`--validation-data`), as its path was given.
+    File(String),
+}
+
+impl std::fmt::Display for ValidationSplit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ValidationSplit::Random => f.write_str("random (stratified)"),
+            ValidationSplit::Time => f.write_str("time (newest leads held out)"),
+            ValidationSplit::File(path) => write!(f, "validation file {path}"),
+        }
+    }
+}
+
+impl std::str::FromStr for ValidationSplit {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<ValidationSplit, String> {
+        match text {
+            "random (stratified)" => Ok(ValidationSplit::Random),
+            "time (newest leads held out)" => Ok(ValidationSplit::Time),
+            _ => match text.strip_prefix("validation file ") {
+                Some(path) => Ok(ValidationSplit::File(path.to_string())),
+                None => Err(format!("unknown validation split \"{text}\"")),
+            },
+        }
+    }
+}
+
+/// Stored as the sentence `inspect` shows, as the model file has always held it.
+impl Serialize for ValidationSplit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ValidationSplit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<ValidationSplit, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// Figures from training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingReport {
-    /// "random" or "time".
-    pub split: String,
+    /// How the validation leads were held out.
+    pub split: ValidationSplit,
     /// Leads the model was fitted on.
     pub train: Summary,
     /// Leads held out, scored with the calibrated probability.

@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::features::encoded::{EncodedLeads, NumericInput};
-use crate::model::logistic::{FitError, LogisticModel};
+use crate::model::dense::{fit_dense, SMALL_FIT_TOLERANCE};
+use crate::model::logistic::FitError;
+use crate::model::params::LogisticParams;
 use crate::rules::RulesFile;
 
 /// `blended log-odds = intercept + model_weight × model log-odds + points_weight × rule points`.
@@ -42,22 +43,12 @@ impl Blend {
                 fixed: true,
             });
         }
-        let leads = EncodedLeads {
-            n_rows: z.len(),
-            width: 2,
-            numeric: vec![
-                NumericInput {
-                    input: 0,
-                    values: z.to_vec(),
-                },
-                NumericInput {
-                    input: 1,
-                    values: points.to_vec(),
-                },
-            ],
-            groups: Vec::new(),
-        };
-        let model = LogisticModel::fit_to_tolerance(&leads, outcome, 1e-6, 500, None, 1e-8)?;
+        // Practically unpenalised: the blend has two weights and thousands of leads.
+        let params = LogisticParams::new()
+            .alpha(1e-6)
+            .max_iterations(500)
+            .gradient_tolerance_per_lead(SMALL_FIT_TOLERANCE);
+        let model = fit_dense(&[z, points], outcome, params)?;
         Ok(Blend {
             rules,
             model_weight: model.coefficients[0],

@@ -7,8 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::features::encoded::{EncodedLeads, NumericInput};
-use crate::model::logistic::{FitError, LogisticModel};
+use crate::model::dense::fit_dense;
+use crate::model::logistic::FitError;
+use crate::model::params::LogisticParams;
 use crate::model::sigmoid;
 
 /// Which calibration to fit.
@@ -51,17 +52,12 @@ impl Calibration {
         match method {
             Method::None => Ok(Calibration::Identity),
             Method::Platt => {
-                let leads = EncodedLeads {
-                    n_rows: z.len(),
-                    width: 1,
-                    numeric: vec![NumericInput {
-                        input: 0,
-                        values: z.to_vec(),
-                    }],
-                    groups: Vec::new(),
-                };
                 // Practically unpenalised, like scikit-learn's Platt scaling.
-                let model = LogisticModel::fit_to_tolerance(&leads, outcome, 1e-8, 200, None, 1e-8)?;
+                let params = LogisticParams::new()
+                    .alpha(1e-8)
+                    .max_iterations(200)
+                    .gradient_tolerance_per_lead(crate::model::dense::SMALL_FIT_TOLERANCE);
+                let model = fit_dense(&[z], outcome, params)?;
                 Ok(Calibration::Platt {
                     slope: model.coefficients[0],
                     intercept: model.intercept,

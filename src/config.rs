@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Location, Result};
+use crate::rules::{rule_lines, RuleSet, RulesFile};
 use crate::toml_text::parse_toml;
 
 /// The whole configuration file.
@@ -27,7 +28,9 @@ pub struct Config {
     pub blend: BlendConfig,
     /// Bands and MQL threshold on the 0–100 score.
     pub score: ScoreBands,
-    /// How rule points add up (see `rules`).
+    // The rules sections, as in a rules file of their own (see `rules`): parsed here with the
+    // rest, validated into a `RuleSet` by `Config::parse`, and kept in the model file as written.
+    /// How rule points add up.
     pub points: crate::rules::PointsSettings,
     /// Bands and the MQL threshold of rule points.
     pub bands: crate::bands::Bands,
@@ -82,6 +85,31 @@ pub enum ColumnType {
     Boolean,
     /// Dates or timestamps (become age in days, month and weekday).
     Datetime,
+}
+
+impl ColumnType {
+    /// Every type, in the order of [`ColumnType::name`]'s words.
+    pub const ALL: [ColumnType; 4] = [
+        ColumnType::Numeric,
+        ColumnType::Categorical,
+        ColumnType::Boolean,
+        ColumnType::Datetime,
+    ];
+
+    /// The word the config file and the model file use: `numeric`, `categorical`, …
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnType::Numeric => "numeric",
+            ColumnType::Categorical => "categorical",
+            ColumnType::Boolean => "boolean",
+            ColumnType::Datetime => "datetime",
+        }
+    }
+
+    /// The type a word names.
+    pub fn from_name(name: &str) -> Option<ColumnType> {
+        ColumnType::ALL.into_iter().find(|kind| kind.name() == name)
+    }
 }
 
 /// Whether a column says who the lead is or what the lead does.
@@ -269,31 +297,43 @@ impl Default for ScoreBands {
 }
 
 impl Config {
-    /// Reads and validates a config file.
-    pub fn load(path: &Path) -> Result<Config> {
-        Config::parse(&Config::read_text(path)?, path)
-    }
-
-    /// The text of a config file.
-    pub fn read_text(path: &Path) -> Result<String> {
-        std::fs::read_to_string(path).map_err(|e| {
+    /// Reads and validates a config file: its settings, and its rules when it has `[[rules]]`.
+    pub fn load(path: &Path) -> Result<(Config, Option<RuleSet>)> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
             Error::rejected(
                 Location::file(path),
                 format!("cannot read the config file: {e}"),
                 "check the path given to --config",
             )
-        })
+        })?;
+        Config::parse(&text, path)
     }
 
-    /// Parses config text; `path` is only used in messages.
-    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+    /// Parses config text once into its settings and its rules (validated, `None` without
+    /// `[[rules]]`); `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<(Config, Option<RuleSet>)> {
         let config: Config = parse_toml(
             text,
             path,
             "see the configuration reference in README.md for the keys each section accepts",
         )?;
         config.validate(path)?;
-        Ok(config)
+        let rules = if config.rules.is_empty() {
+            None
+        } else {
+            Some(RuleSet::from_file(config.rules_file(), path, &rule_lines(text))?)
+        };
+        Ok((config, rules))
+    }
+
+    /// The rules sections as a rules file.
+    pub fn rules_file(&self) -> RulesFile {
+        RulesFile {
+            points: self.points.clone(),
+            bands: self.bands.clone(),
+            decay: self.decay.clone(),
+            rules: self.rules.clone(),
+        }
     }
 
     /// Checks values that TOML types alone cannot.
@@ -382,10 +422,22 @@ mod tests {
 
     #[test]
     fn defaults_fill_missing_sections() {
-        let config = Config::parse("[data]\ntarget = \"won\"\n", Path::new("x.toml")).unwrap();
+        let (config, rules) = Config::parse("[data]\ntarget = \"won\"\n", Path::new("x.toml")).unwrap();
+        assert!(rules.is_none());
         assert_eq!(config.data.target.as_deref(), Some("won"));
         assert_eq!(config.model.folds, 5);
         assert!(config.data.missing_values.iter().any(|m| m == "Select"));
+    }
+
+    #[test]
+    fn rules_sections_become_the_rules() {
+        let text = "[data]\ntarget = \"won\"\n\n[[rules]]\nname = \"demo\"\nevent = \"form_submit\"\npoints = 50\n";
+        let (config, rules) = Config::parse(text, Path::new("leadscore.toml")).unwrap();
+        assert_eq!(config.data.target.as_deref(), Some("won"));
+        assert_eq!(rules.unwrap().rules[0].rule.name, "demo");
+        let bad = "[data]\ntarget = \"won\"\n\n[[rules]]\nname = \"x\"\npoints = 1\ncolumn = \"a\"\nevent = \"b\"\n";
+        let err = Config::parse(bad, Path::new("leadscore.toml")).unwrap_err().to_string();
+        assert!(err.contains("line 4") && err.contains("both"), "{err}");
     }
 
     #[test]

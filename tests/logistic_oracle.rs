@@ -1,7 +1,8 @@
 //! leadscore's logistic regression fits the same model as linfa-logistic on the same data.
 
 use leadscore::features::encoded::{EncodedLeads, NumericInput, OneHotGroup, NONE};
-use leadscore::model::logistic::LogisticModel;
+use leadscore::model::logistic::labelled;
+use leadscore::model::params::LogisticParams;
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use rand::{Rng, SeedableRng};
@@ -57,7 +58,12 @@ fn leads(n: usize, seed: u64) -> (EncodedLeads, Vec<bool>) {
 fn coefficients_equal_linfa_logistic() {
     for (seed, alpha) in [(1, 1.0), (2, 10.0), (3, 0.1)] {
         let (encoded, outcome) = leads(3000, seed);
-        let ours = LogisticModel::fit_to_tolerance(&encoded, &outcome, alpha, 1000, None, 1e-9).unwrap();
+        let ours = LogisticParams::new()
+            .alpha(alpha)
+            .max_iterations(1000)
+            .gradient_tolerance_per_lead(1e-9)
+            .fit(&labelled(&encoded, &outcome))
+            .unwrap();
 
         let dense = encoded.to_dense();
         let targets = ndarray::Array1::from(outcome.clone());

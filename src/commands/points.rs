@@ -17,10 +17,7 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     let steps = Steps::new(false);
     // The whole rules file validates before any lead is read.
     let (mut config, rules_in_config) = match &args.config {
-        Some(path) => {
-            let text = Config::read_text(path)?;
-            (Config::parse(&text, path)?, RuleSet::from_config(&text, path)?)
-        }
+        Some(path) => Config::load(path)?,
         None => (Config::default(), None),
     };
     let (rules, rules_path) = match (&args.rules, rules_in_config) {

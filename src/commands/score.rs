@@ -15,7 +15,7 @@ use super::{events_and_points, Steps};
 use crate::artifact::ModelArtifact;
 use crate::blend::final_log_odds;
 use crate::cli::ScoreArgs;
-use crate::config::{ColumnType, Config};
+use crate::config::Config;
 use crate::data::events::{check_matched, EventCounts, EventSource};
 use crate::data::events::{ChunkIndex, EventParts};
 use crate::data::infer::MissingTokens;
@@ -128,9 +128,7 @@ impl<'a> BatchReader<'a> {
         config.features.include.clear();
         config.features.exclude.clear();
         for (column, kind) in &artifact.schema.columns {
-            let kind: ColumnType = serde_json::from_value(serde_json::Value::String(kind.clone()))
-                .map_err(|e| Error::Runtime(format!("model file: unknown column type {kind}: {e}")))?;
-            config.features.types.insert(column.clone(), kind);
+            config.features.types.insert(column.clone(), *kind);
         }
         let mut required: Vec<String> = artifact.schema.columns.iter().map(|(c, _)| c.clone()).collect();
         for column in inputs.rules.iter().flat_map(|r| r.columns()) {

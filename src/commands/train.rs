@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{events_and_points, Steps};
-use crate::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingReport, FORMAT_VERSION};
+use crate::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingReport, ValidationSplit, FORMAT_VERSION};
 use crate::blend::{final_log_odds, Blend};
 use crate::calibration::{Calibration, Method};
 use crate::cli::TrainArgs;
@@ -24,12 +24,14 @@ use crate::features::FeaturePipeline;
 use crate::metrics;
 use crate::metrics::Summary;
 use crate::model::cv::{search, SearchSettings};
-use crate::model::logistic::{FitError, LogisticModel};
+use crate::model::logistic::{labelled, FitError};
+use crate::model::params::LogisticParams;
 use crate::model::sigmoid;
 use crate::model::split::{stratified_holdout, stratified_split, time_split};
 use crate::output::thousands;
 use crate::rules::RuleSet;
 use crate::scorer::Scorer;
+use linfa::traits::Fit;
 
 /// Leads below which a warning says the model will be noisy.
 const FEW_LEADS: usize = 1_000;
@@ -303,14 +305,12 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
         || search(&x_train, &y_train, &settings).map_err(fit_failed),
     )?;
     let model = steps.step("fitting the final model", || {
-        LogisticModel::fit(
-            &x_train,
-            &y_train,
-            1.0 / grid.best_c,
-            config.model.max_iterations,
-            Some(&start),
-        )
-        .map_err(fit_failed)
+        LogisticParams::new()
+            .alpha(1.0 / grid.best_c)
+            .max_iterations(config.model.max_iterations)
+            .warm_start(Some(&start))
+            .fit(&labelled(&x_train, &y_train))
+            .map_err(fit_failed)
     })?;
     let train_summary = Summary::of(&y_train, &model.predict(&x_train));
     drop(x_train);
@@ -393,9 +393,9 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
         scorer,
         training: TrainingReport {
             split: match (&args.validation_data, split_kind) {
-                (Some(path), _) => format!("validation file {}", path.display()),
-                (None, SplitKind::Random) => "random (stratified)".into(),
-                (None, SplitKind::Time) => "time (newest leads held out)".into(),
+                (Some(path), _) => ValidationSplit::File(path.display().to_string()),
+                (None, SplitKind::Random) => ValidationSplit::Random,
+                (None, SplitKind::Time) => ValidationSplit::Time,
             },
             train: train_summary,
             validation: validation_summary,
@@ -432,10 +432,7 @@ struct Holdout {
 /// `--rules`, or the config's own `[[rules]]`.
 fn resolve_config(args: &TrainArgs) -> Result<(Config, Option<RuleSet>)> {
     let (mut config, config_rules) = match &args.config {
-        Some(path) => {
-            let text = Config::read_text(path)?;
-            (Config::parse(&text, path)?, RuleSet::from_config(&text, path)?)
-        }
+        Some(path) => Config::load(path)?,
         None => (Config::default(), None),
     };
     let rules = match &args.rules {
@@ -483,16 +480,12 @@ fn source_types(table: &LeadTable) -> BTreeMap<String, ColumnType> {
     types
 }
 
-fn pipeline_sources(pipeline: &FeaturePipeline, types: &BTreeMap<String, ColumnType>) -> Vec<(String, String)> {
-    let mut sources: Vec<(String, String)> = Vec::new();
+fn pipeline_sources(pipeline: &FeaturePipeline, types: &BTreeMap<String, ColumnType>) -> Vec<(String, ColumnType)> {
+    let mut sources: Vec<(String, ColumnType)> = Vec::new();
     for step in &pipeline.steps {
-        if let Some(kind) = types.get(&step.source) {
+        if let Some(&kind) = types.get(&step.source) {
             if !sources.iter().any(|(s, _)| s == &step.source) {
-                let name = serde_json::to_value(kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default();
-                sources.push((step.source.clone(), name));
+                sources.push((step.source.clone(), kind));
             }
         }
     }
@@ -509,7 +502,7 @@ fn source_of(table: &LeadTable, feature: &str) -> String {
 
 fn print_summary(artifact: &ModelArtifact, out: &Path) {
     let t = &artifact.training;
-    let validation_from_file = t.split.starts_with("validation file");
+    let validation_from_file = matches!(t.split, ValidationSplit::File(_));
     let total = t.train.leads + t.calibration_leads + if validation_from_file { 0 } else { t.validation.leads };
     let conversions = t.train.conversions + t.validation.conversions;
     println!();

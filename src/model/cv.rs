@@ -7,7 +7,10 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::logistic::{FitError, LogisticModel};
+use linfa::traits::Fit;
+
+use super::logistic::{labelled, FitError, LogisticModel};
+use super::params::LogisticParams;
 use super::split::{stratified_folds, stratified_sample};
 use crate::features::encoded::EncodedLeads;
 use crate::metrics;
@@ -63,7 +66,7 @@ pub fn search(
     let folds = stratified_folds(&rows, outcome, settings.folds, settings.seed);
     let mut grid = settings.grid.to_vec();
     grid.sort_by(f64::total_cmp);
-    let n_train = outcome.len() as f64;
+    let n_train = outcome.len();
 
     let per_fold: Vec<Vec<(f64, f64, LogisticModel)>> = (0..settings.folds)
         .into_par_iter()
@@ -87,8 +90,11 @@ pub fn search(
             let mut previous: Option<LogisticModel> = None;
             let mut results = Vec::with_capacity(grid.len());
             for &c in &grid {
-                let alpha = fit_rows.len() as f64 / (c * n_train);
-                let model = LogisticModel::fit(&x_fit, &y_fit, alpha, settings.max_iterations, previous.as_ref())?;
+                let model = LogisticParams::new()
+                    .c_on_sample(c, fit_rows.len(), n_train)
+                    .max_iterations(settings.max_iterations)
+                    .warm_start(previous.as_ref())
+                    .fit(&labelled(&x_fit, &y_fit))?;
                 let p = model.predict(&x_test);
                 let auc = metrics::roc_auc(&y_test, &p).unwrap_or(0.5);
                 results.push((metrics::log_loss(&y_test, &p), auc, model.clone()));

@@ -1,4 +1,6 @@
-//! The conversion model: L2-regularised logistic regression.
+//! The conversion model: L2-regularised logistic regression, as a linfa estimator —
+//! [`LogisticParams`](super::params::LogisticParams) are checked into
+//! [`ValidLogisticParams`], which `Fit` coded leads into a [`LogisticModel`], which predicts.
 //!
 //! The objective and optimiser are linfa-logistic's — the summed log loss plus `α/2·‖w‖²`
 //! (intercept unpenalised), minimised by argmin's L-BFGS (memory 10) with a More–Thuente line
@@ -12,16 +14,15 @@ use std::sync::Mutex;
 use argmin::core::{CostFunction, Executor, Gradient};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
+use linfa::dataset::Records;
+use linfa::traits::{Fit, PredictInplace};
+use linfa::DatasetBase;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use super::loss::{log_loss_and_gradient, logit, sigmoid};
+use super::params::ValidLogisticParams;
 use crate::features::encoded::EncodedLeads;
-
-/// The fit stops when the gradient's L2 norm is below this many times the number of leads:
-/// the loss is a sum over leads, so this is scikit-learn's `tol = 1e-4` on its averaged loss
-/// (which it applies to the largest gradient component, a looser test than the norm).
-pub const GRADIENT_TOLERANCE_PER_LEAD: f64 = 1e-4;
 
 /// A fitted logistic regression: `P(convert) = σ(intercept + coefficients · x)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +42,12 @@ pub enum FitError {
     /// The optimiser failed.
     #[error("logistic regression failed: {0}")]
     Optimiser(String),
+    /// A hyperparameter is out of its range.
+    #[error("invalid fit setting: {0}")]
+    InvalidParams(String),
+    /// linfa refused the data (leads and outcomes of different lengths).
+    #[error("{0}")]
+    Linfa(#[from] linfa::Error),
 }
 
 /// The penalised objective, in preconditioned coordinates `v = d ⊙ w`; remembers its last
@@ -132,85 +139,107 @@ fn curvature_scale(leads: &EncodedLeads, alpha: f64) -> Vec<f64> {
         .collect()
 }
 
+/// Fits by L-BFGS in preconditioned coordinates; what [`ValidLogisticParams`]'s `Fit` runs.
+fn fit(leads: &EncodedLeads, outcome: &[bool], params: &ValidLogisticParams) -> Result<LogisticModel, FitError> {
+    if outcome.len() != leads.n_rows {
+        return Err(FitError::Linfa(linfa::Error::MismatchedShapes(
+            leads.n_rows,
+            outcome.len(),
+        )));
+    }
+    let positives = outcome.iter().filter(|&&y| y).count();
+    if positives == 0 || positives == outcome.len() {
+        return Err(FitError::OneClass);
+    }
+    let (alpha, width) = (params.alpha(), leads.width);
+    let init: Vec<f64> = match params.start() {
+        Some(start) if start.coefficients.len() == width => {
+            start.coefficients.iter().copied().chain([start.intercept]).collect()
+        }
+        // The intercept starts at the base rate's log-odds.
+        _ => std::iter::repeat_n(0.0, width)
+            .chain([logit(positives as f64 / outcome.len() as f64)])
+            .collect(),
+    };
+    // The solver sees the gradient in scaled coordinates, g / d; dividing the tolerance by
+    // the largest d keeps the test on the true gradient at least as strict.
+    let scale = curvature_scale(leads, alpha);
+    let largest_scale = scale.iter().copied().fold(1.0, f64::max);
+    let tolerance = params.gradient_tolerance_per_lead() * outcome.len() as f64 / largest_scale;
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+        .with_tolerance_grad(tolerance)
+        .map_err(|e| FitError::Optimiser(e.to_string()))?;
+    let init: Vec<f64> = init.iter().zip(&scale).map(|(w, d)| w * d).collect();
+    let objective = Objective {
+        leads,
+        outcome,
+        alpha,
+        scale: scale.clone(),
+        last: Mutex::new(None),
+    };
+    let result = Executor::new(objective, solver)
+        .configure(|state| state.param(Array1::from(init)).max_iters(params.max_iterations()))
+        .run()
+        .map_err(|e| FitError::Optimiser(e.to_string()))?;
+    let best = result
+        .state
+        .best_param
+        .ok_or_else(|| FitError::Optimiser("no parameters were found".into()))?;
+    let best: Vec<f64> = best.iter().zip(&scale).map(|(v, d)| v / d).collect();
+    if best.iter().any(|w| !w.is_finite()) {
+        return Err(FitError::Optimiser(
+            "the coefficients diverged; raise the regularisation (lower C)".into(),
+        ));
+    }
+    Ok(LogisticModel {
+        coefficients: best[..width].to_vec(),
+        intercept: best[width],
+    })
+}
+
+/// Leads with their outcomes, as linfa's estimators take them: the records are the coded
+/// leads as they are (nothing is made dense).
+pub type LabelledLeads<'a> = DatasetBase<&'a EncodedLeads, &'a [bool]>;
+
+/// `leads` with `outcome` (one per lead) as a linfa dataset.
+pub fn labelled<'a>(leads: &'a EncodedLeads, outcome: &'a [bool]) -> LabelledLeads<'a> {
+    DatasetBase::new(leads, outcome)
+}
+
+/// Coded leads are linfa records: one sample per lead, one feature per model input.
+impl Records for EncodedLeads {
+    type Elem = f64;
+
+    fn nsamples(&self) -> usize {
+        self.n_rows
+    }
+
+    fn nfeatures(&self) -> usize {
+        self.width
+    }
+}
+
+impl<'a> Fit<&'a EncodedLeads, &'a [bool], FitError> for ValidLogisticParams {
+    type Object = LogisticModel;
+
+    fn fit(&self, dataset: &LabelledLeads<'a>) -> Result<LogisticModel, FitError> {
+        fit(dataset.records, dataset.targets, self)
+    }
+}
+
+/// Predicts each lead's conversion probability.
+impl PredictInplace<EncodedLeads, Vec<f64>> for LogisticModel {
+    fn predict_inplace(&self, leads: &EncodedLeads, probabilities: &mut Vec<f64>) {
+        probabilities.clear();
+        probabilities.extend(self.log_odds(leads).into_iter().map(sigmoid));
+    }
+
+    fn default_target(&self, leads: &EncodedLeads) -> Vec<f64> {
+        Vec::with_capacity(leads.n_rows)
+    }
+}
+
 impl LogisticModel {
-    /// Fits on `leads` and `outcome` with L2 strength `alpha` on the summed log loss
-    /// (scikit-learn's `1 / C`), optionally starting from `start`.
-    pub fn fit(
-        leads: &EncodedLeads,
-        outcome: &[bool],
-        alpha: f64,
-        max_iterations: u64,
-        start: Option<&LogisticModel>,
-    ) -> Result<LogisticModel, FitError> {
-        Self::fit_to_tolerance(
-            leads,
-            outcome,
-            alpha,
-            max_iterations,
-            start,
-            GRADIENT_TOLERANCE_PER_LEAD,
-        )
-    }
-
-    /// [`LogisticModel::fit`] with a chosen stopping tolerance (gradient norm per lead).
-    pub fn fit_to_tolerance(
-        leads: &EncodedLeads,
-        outcome: &[bool],
-        alpha: f64,
-        max_iterations: u64,
-        start: Option<&LogisticModel>,
-        tolerance_per_lead: f64,
-    ) -> Result<LogisticModel, FitError> {
-        let positives = outcome.iter().filter(|&&y| y).count();
-        if positives == 0 || positives == outcome.len() {
-            return Err(FitError::OneClass);
-        }
-        let width = leads.width;
-        let init: Vec<f64> = match start {
-            Some(start) if start.coefficients.len() == width => {
-                start.coefficients.iter().copied().chain([start.intercept]).collect()
-            }
-            // The intercept starts at the base rate's log-odds.
-            _ => std::iter::repeat_n(0.0, width)
-                .chain([logit(positives as f64 / outcome.len() as f64)])
-                .collect(),
-        };
-        // The solver sees the gradient in scaled coordinates, g / d; dividing the tolerance by
-        // the largest d keeps the test on the true gradient at least as strict.
-        let scale = curvature_scale(leads, alpha);
-        let largest_scale = scale.iter().copied().fold(1.0, f64::max);
-        let tolerance = tolerance_per_lead * outcome.len() as f64 / largest_scale;
-        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-            .with_tolerance_grad(tolerance)
-            .map_err(|e| FitError::Optimiser(e.to_string()))?;
-        let init: Vec<f64> = init.iter().zip(&scale).map(|(w, d)| w * d).collect();
-        let objective = Objective {
-            leads,
-            outcome,
-            alpha,
-            scale: scale.clone(),
-            last: Mutex::new(None),
-        };
-        let result = Executor::new(objective, solver)
-            .configure(|state| state.param(Array1::from(init)).max_iters(max_iterations))
-            .run()
-            .map_err(|e| FitError::Optimiser(e.to_string()))?;
-        let best = result
-            .state
-            .best_param
-            .ok_or_else(|| FitError::Optimiser("no parameters were found".into()))?;
-        let best: Vec<f64> = best.iter().zip(&scale).map(|(v, d)| v / d).collect();
-        if best.iter().any(|w| !w.is_finite()) {
-            return Err(FitError::Optimiser(
-                "the coefficients diverged; raise the regularisation (lower C)".into(),
-            ));
-        }
-        Ok(LogisticModel {
-            coefficients: best[..width].to_vec(),
-            intercept: best[width],
-        })
-    }
-
     /// Log-odds per lead.
     pub fn log_odds(&self, leads: &EncodedLeads) -> Vec<f64> {
         leads.log_odds(&self.coefficients, self.intercept)
@@ -218,7 +247,9 @@ impl LogisticModel {
 
     /// Conversion probability per lead.
     pub fn predict(&self, leads: &EncodedLeads) -> Vec<f64> {
-        self.log_odds(leads).into_iter().map(sigmoid).collect()
+        let mut probabilities = self.default_target(leads);
+        self.predict_inplace(leads, &mut probabilities);
+        probabilities
     }
 }
 
@@ -226,6 +257,7 @@ impl LogisticModel {
 mod tests {
     use super::*;
     use crate::features::encoded::{NumericInput, OneHotGroup, NONE};
+    use crate::model::params::LogisticParams;
 
     fn one_flag(flags: Vec<u32>) -> EncodedLeads {
         EncodedLeads {
@@ -251,7 +283,13 @@ mod tests {
                 outcome.push(k < conversions);
             }
         }
-        let model = LogisticModel::fit_to_tolerance(&one_flag(flags), &outcome, 1e-6, 500, None, 1e-9).unwrap();
+        let leads = one_flag(flags);
+        let model = LogisticParams::new()
+            .alpha(1e-6)
+            .max_iterations(500)
+            .gradient_tolerance_per_lead(1e-9)
+            .fit(&labelled(&leads, &outcome))
+            .unwrap();
         let expected_intercept = (0.1f64 / 0.9).ln();
         let expected_slope = (0.6f64 / 0.4).ln() - expected_intercept;
         assert!((model.intercept - expected_intercept).abs() < 1e-3, "{model:?}");
@@ -268,7 +306,10 @@ mod tests {
             numeric: vec![NumericInput { input: 0, values }],
             groups: Vec::new(),
         };
-        let model = LogisticModel::fit(&leads, &outcome, 1.0, 100, None).unwrap();
+        let model = LogisticParams::new()
+            .max_iterations(100)
+            .fit(&labelled(&leads, &outcome))
+            .unwrap();
         assert!(model.coefficients[0] > 0.0, "{model:?}");
         let p = model.predict(&leads);
         assert!(p[0] > 0.5 && p[5] < 0.2, "{p:?}");
@@ -277,9 +318,21 @@ mod tests {
     #[test]
     fn one_class_is_an_error() {
         let leads = one_flag(vec![0, NONE, 0]);
+        let outcome = [true, true, true];
         assert!(matches!(
-            LogisticModel::fit(&leads, &[true, true, true], 1.0, 10, None),
+            LogisticParams::new().fit(&labelled(&leads, &outcome)),
             Err(FitError::OneClass)
+        ));
+        let outcome = [true, false];
+        assert!(matches!(
+            LogisticParams::new().fit(&labelled(&leads, &outcome)),
+            Err(FitError::Linfa(_))
+        ));
+        assert!(matches!(
+            LogisticParams::new()
+                .alpha(-1.0)
+                .fit(&labelled(&leads, &[true, false, true])),
+            Err(FitError::InvalidParams(_))
         ));
     }
 }

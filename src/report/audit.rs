@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::features::encoded::{EncodedLeads, NumericInput};
-use crate::model::logistic::LogisticModel;
+use crate::model::dense::fit_dense;
+use crate::model::params::LogisticParams;
 use crate::rules::engine::Points;
 use crate::rules::{Criterion, RuleSet};
 
@@ -172,22 +172,12 @@ pub fn audit(rules: &RuleSet, points: &Points, rows: &[usize], outcome: &[bool])
 
 /// Log-odds effects of `columns` in one regularised logistic regression (`None` with one class).
 fn fit_effects(columns: &[Vec<f64>], outcome: &[bool]) -> Option<Vec<f64>> {
-    let leads = EncodedLeads {
-        n_rows: outcome.len(),
-        width: columns.len(),
-        numeric: columns
-            .iter()
-            .enumerate()
-            .map(|(input, values)| NumericInput {
-                input,
-                values: values.clone(),
-            })
-            .collect(),
-        groups: Vec::new(),
-    };
-    LogisticModel::fit_to_tolerance(&leads, outcome, ALPHA, 500, None, 1e-7)
-        .ok()
-        .map(|m| m.coefficients)
+    let columns: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
+    let params = LogisticParams::new()
+        .alpha(ALPHA)
+        .max_iterations(500)
+        .gradient_tolerance_per_lead(crate::model::dense::SMALL_FIT_TOLERANCE);
+    fit_dense(&columns, outcome, params).ok().map(|m| m.coefficients)
 }
 
 #[cfg(test)]

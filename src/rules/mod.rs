@@ -222,23 +222,9 @@ impl RuleSet {
         RuleSet::from_text(text, path)
     }
 
-    /// The rules in `leadscore.toml` (its `[points]`, `[bands]`, `[decay]` and `[[rules]]`),
-    /// or `None` when it has no `[[rules]]`.
-    pub fn from_config(text: &str, path: &Path) -> Result<Option<RuleSet>> {
-        let rules = RuleSet::from_text(text, path)?;
-        Ok((!rules.rules.is_empty()).then_some(rules))
-    }
-
     fn from_text(text: &str, path: &Path) -> Result<RuleSet> {
         let file: RulesFile = parse_toml(text, path, "see data/rules/example.toml for every kind of rule")?;
-        // Each rule's own line, for messages about its values.
-        let rule_lines: Vec<u64> = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| l.trim() == "[[rules]]")
-            .map(|(i, _)| i as u64 + 1)
-            .collect();
-        RuleSet::from_file(file, path, &rule_lines)
+        RuleSet::from_file(file, path, &rule_lines(text))
     }
 
     /// Validates and compiles parsed rules (`rule_lines`: the line of each `[[rules]]`, for
@@ -316,6 +302,15 @@ impl RuleSet {
     pub fn needs_events(&self) -> bool {
         self.file.decay.is_some() || self.rules.iter().any(|r| matches!(r.criterion, Criterion::Event))
     }
+}
+
+/// The line of each `[[rules]]` in a TOML text, for messages about a rule's values.
+pub fn rule_lines(text: &str) -> Vec<u64> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[rules]]")
+        .map(|(i, _)| i as u64 + 1)
+        .collect()
 }
 
 type Problem = (&'static str, String, &'static str);
@@ -468,18 +463,10 @@ mod tests {
     }
 
     #[test]
-    fn unknown_sections_are_rejected_and_config_sections_ignored_in_config() {
+    fn unknown_sections_are_rejected() {
         let err = parse("[bandz]\nmql = 5\n").unwrap_err().to_string();
         assert!(err.contains("bandz") && err.contains("line 1"), "{err}");
-        let config = "[data]\ntarget = \"won\"\n\n[[rules]]\nname = \"demo\"\nevent = \"form_submit\"\npoints = 50\n";
-        let rules = RuleSet::from_config(config, Path::new("leadscore.toml"))
-            .unwrap()
-            .unwrap();
-        assert_eq!(rules.rules[0].rule.name, "demo");
-        assert!(
-            RuleSet::from_config("[data]\ntarget = \"won\"\n", Path::new("leadscore.toml"))
-                .unwrap()
-                .is_none()
-        );
+        let err = parse("[data]\ntarget = \"won\"\n").unwrap_err().to_string();
+        assert!(err.contains("data"), "{err}");
     }
 }

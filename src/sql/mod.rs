@@ -12,6 +12,7 @@
 
 use crate::artifact::ModelArtifact;
 use crate::calibration::Calibration;
+use crate::config::ColumnType;
 use crate::data::events::EventFeatureSpec;
 use crate::data::infer::{FALSE_WORDS, TRUE_WORDS};
 use crate::data::Derivation;
@@ -276,21 +277,20 @@ pub fn export(
             .columns
             .iter()
             .find(|(c, _)| c == column)
-            .map(|(_, kind)| kind.as_str())
-            .unwrap_or("categorical")
+            .map_or(ColumnType::Categorical, |&(_, kind)| kind)
     };
     let mut features: Vec<String> = vec!["lead_id".into()];
     for (k, column) in columns.iter().enumerate() {
         let cell = col(k);
         features.push(format!("{cell} AS {cell}"));
         match kind_of(column) {
-            "numeric" => features.push(format!("{} AS n{k}", d.parse_number(&cell))),
-            "boolean" => features.push(format!("{} AS n{k}", yes_no(d, &cell, &d.num(1.0), &d.num(0.0)))),
-            "datetime" => {
+            ColumnType::Numeric => features.push(format!("{} AS n{k}", d.parse_number(&cell))),
+            ColumnType::Boolean => features.push(format!("{} AS n{k}", yes_no(d, &cell, &d.num(1.0), &d.num(0.0)))),
+            ColumnType::Datetime => {
                 features.push(format!("{} AS ts{k}", d.parse_timestamp(&cell)));
                 features.push(format!("{} AS t{k}", d.parse_epoch(&cell)));
             }
-            _ => {}
+            ColumnType::Categorical => {}
         }
     }
     features.push(format!("{cutoff} AS cutoff"));
@@ -309,7 +309,7 @@ pub fn export(
             })?,
         };
         let value = match (step.derivation, kind_of(&step.source)) {
-            (Derivation::Direct, "numeric" | "boolean") => format!("n{k}"),
+            (Derivation::Direct, ColumnType::Numeric | ColumnType::Boolean) => format!("n{k}"),
             (Derivation::Direct, _) => col(k),
             (Derivation::AgeDays, _) => format!("((cutoff - t{k}) / {})", d.num(86_400.0)),
             (Derivation::Month, _) => {
@@ -695,11 +695,11 @@ fn named(d: Dialect, number: &str, names: &[&str]) -> String {
 }
 
 /// Whether a rule's column test holds for `value` (cleaned text, NULL when missing).
-fn column_test(d: Dialect, value: &str, test: &ColumnTest, kind: &str) -> String {
+fn column_test(d: Dialect, value: &str, test: &ColumnTest, kind: ColumnType) -> String {
     let lower = format!("LOWER({value})");
     let number = d.parse_number(value);
-    let numeric = matches!(kind, "numeric");
-    let boolean = matches!(kind, "boolean");
+    let numeric = kind == ColumnType::Numeric;
+    let boolean = kind == ColumnType::Boolean;
     let equals_any = |items: &[String]| -> String {
         if boolean {
             let flag = yes_no(d, value, "1", "0");
