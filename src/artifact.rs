@@ -308,6 +308,19 @@ impl ModelArtifact {
             .transpose()
     }
 
+    /// The lead columns scoring reads, besides the id: the model's input columns, the columns
+    /// of `rules` (the model's blended rules, or others being audited) and the snapshot column.
+    pub fn columns_read(&self, rules: Option<&crate::rules::RuleSet>) -> Vec<String> {
+        let mut columns: Vec<String> = self.schema.columns.iter().map(|(c, _)| c.clone()).collect();
+        for column in rules.iter().flat_map(|r| r.columns()) {
+            if !columns.iter().any(|c| c == column) {
+                columns.push(column.to_string());
+            }
+        }
+        columns.extend(self.schema.snapshot_column.iter().cloned());
+        columns
+    }
+
     /// Writes the model file atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         crate::output::write_atomically(path, &self.to_bytes()?)

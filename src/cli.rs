@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::SplitKind;
+use crate::report::WorkPeriod;
 
 /// leadscore: learn which leads convert, and score new ones 0–100 with the reasons why.
 ///
@@ -234,28 +235,6 @@ pub struct RecalibrateArgs {
     pub out: PathBuf,
 }
 
-/// How long a period of sales work is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PeriodArg {
-    /// A day.
-    Day,
-    /// A week.
-    Week,
-    /// A month (365.25 / 12 days).
-    Month,
-}
-
-impl PeriodArg {
-    /// Its name in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            PeriodArg::Day => "day",
-            PeriodArg::Week => "week",
-            PeriodArg::Month => "month",
-        }
-    }
-}
-
 /// `leadscore evaluate`
 #[derive(Debug, Args)]
 #[command(
@@ -292,8 +271,8 @@ pub struct EvaluateArgs {
     #[arg(long, value_name = "LEADS")]
     pub capacity: Option<f64>,
     /// The period of --capacity.
-    #[arg(long, value_enum, default_value_t = PeriodArg::Week)]
-    pub period: PeriodArg,
+    #[arg(long, value_enum, default_value_t = WorkPeriod::Week)]
+    pub period: WorkPeriod,
     /// How many periods the leads cover (default: from their creation dates; one when they have none).
     #[arg(long, value_name = "N")]
     pub periods: Option<f64>,

@@ -1,7 +1,7 @@
 //! Writing output files atomically: a failed run never leaves a half-written file behind.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -13,40 +13,83 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Streams into a temporary file beside `path` with `write`, then renames it into place; on
 /// any error the temporary file is removed and `path` is untouched.
 pub fn write_with(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "creating the folder", e))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!(
-            ".{}.",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("leadscore")
-        ))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, "creating a temporary file in", e))?;
+    let mut file = AtomicFile::create(path)?;
     {
-        let mut writer = std::io::BufWriter::new(temp.as_file_mut());
+        let mut writer = std::io::BufWriter::new(file.temp.as_file_mut());
         write(&mut writer).map_err(|e| Error::io(path, "writing", e))?;
         writer.flush().map_err(|e| Error::io(path, "writing", e))?;
     }
-    publish(temp, path)
+    file.publish()
 }
 
-/// Gives a finished temporary file ordinary permissions (temporary files are private) and
-/// renames it to `path`.
-pub fn publish(temp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| Error::io(path, "setting permissions of", e))?;
+/// A file being written: a hidden temporary file beside its final path (`.NAME.XXXX.tmp`)
+/// until [`AtomicFile::publish`] renames it into place. Dropped unpublished, it is removed, so
+/// a failed run leaves neither a half-written file nor a changed old one.
+pub struct AtomicFile {
+    temp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl AtomicFile {
+    /// Starts writing `path` (its folder is created when missing).
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "creating the folder", e))?;
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(
+                ".{}.",
+                path.file_name().and_then(|n| n.to_str()).unwrap_or("leadscore")
+            ))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io(dir, "creating a temporary file in", e))?;
+        Ok(AtomicFile {
+            temp,
+            path: path.to_path_buf(),
+        })
     }
-    temp.persist(path)
-        .map_err(|e| Error::io(path, "renaming the finished file to", e.error))?;
-    Ok(())
+
+    /// The final path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `bytes`.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.temp
+            .as_file_mut()
+            .write_all(bytes)
+            .map_err(|e| Error::io(&self.path, "writing", e))
+    }
+
+    /// A second handle on the temporary file, for writers that want to own one (Parquet).
+    pub fn handle(&self) -> Result<std::fs::File> {
+        self.temp
+            .as_file()
+            .try_clone()
+            .map_err(|e| Error::io(&self.path, "opening", e))
+    }
+
+    /// Gives the finished file ordinary permissions (temporary files are private) and renames
+    /// it to its final path.
+    pub fn publish(self) -> Result<()> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            self.temp
+                .as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(|e| Error::io(&self.path, "setting permissions of", e))?;
+        }
+        let path = self.path;
+        self.temp
+            .persist(&path)
+            .map_err(|e| Error::io(&path, "renaming the finished file to", e.error))?;
+        Ok(())
+    }
 }
 
 /// Appends `field` to a CSV line (comma-separated), in quotes when it holds a comma, a quote or

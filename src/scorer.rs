@@ -244,21 +244,6 @@ pub struct LeadScore {
     pub top_moves: TopMoves,
 }
 
-/// Appends a reason in the field's words to `out`: `+ job_level: VP`,
-/// `− events: days since last activity: 45`, `− industry missing`.
-pub fn describe(out: &mut String, feature: &str, shift: f64, value: Option<impl std::fmt::Display>) {
-    use std::fmt::Write;
-    out.push_str(if shift >= 0.0 { "+ " } else { "− " });
-    out.push_str(feature);
-    match value {
-        Some(value) => {
-            out.push_str(": ");
-            write!(out, "{value}").expect("writing to memory");
-        }
-        None => out.push_str(" missing"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,6 @@
 //! forms and careers-page visits carry no signal. Output is deterministic for a seed,
 //! whatever the number of threads.
 
-use std::io::Write;
 use std::path::Path;
 
 use rand::{Rng, SeedableRng};
@@ -16,8 +15,9 @@ use rand_distr::{Distribution, Gamma, Poisson};
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::sigmoid;
+use crate::output::AtomicFile;
 
 /// Leads per generation chunk (each chunk has its own random stream).
 const CHUNK: usize = 5_000;
@@ -114,27 +114,14 @@ struct Chunk {
 
 /// Writes `leads.csv`, `events.csv` and `truth.csv` (true probabilities) into `out`.
 pub fn generate(n_leads: usize, seed: u64, out: &Path, mut progress: impl FnMut(usize)) -> Result<SynthSummary> {
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, "creating the folder", e))?;
-    let temp = |name: &str| {
-        tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .tempfile_in(out)
-            .map_err(|e| Error::io(out, "creating a temporary file in", e))
-    };
-    let (mut leads_file, mut events_file, mut truth_file) =
-        (temp("leads.csv")?, temp("events.csv")?, temp("truth.csv")?);
-    let write = |file: &mut tempfile::NamedTempFile, bytes: &[u8], name: &str| {
-        file.as_file_mut()
-            .write_all(bytes)
-            .map_err(|e| Error::io(out.join(name), "writing", e))
-    };
-    write(&mut leads_file, b"lead_id,created_at,snapshot_at,email,industry,company_size,job_level,country,lead_source,product_line,converted\n", "leads.csv")?;
-    write(
-        &mut events_file,
-        b"lead_id,timestamp,event_type,url,asset,form_id,email_id,is_mpp\n",
-        "events.csv",
-    )?;
-    write(&mut truth_file, b"lead_id,true_probability\n", "truth.csv")?;
+    let (mut leads_file, mut events_file, mut truth_file) = (
+        AtomicFile::create(&out.join("leads.csv"))?,
+        AtomicFile::create(&out.join("events.csv"))?,
+        AtomicFile::create(&out.join("truth.csv"))?,
+    );
+    leads_file.write(b"lead_id,created_at,snapshot_at,email,industry,company_size,job_level,country,lead_source,product_line,converted\n")?;
+    events_file.write(b"lead_id,timestamp,event_type,url,asset,form_id,email_id,is_mpp\n")?;
+    truth_file.write(b"lead_id,true_probability\n")?;
 
     let chunks = n_leads.div_ceil(CHUNK);
     let mut summary = SynthSummary {
@@ -150,20 +137,16 @@ pub fn generate(n_leads: usize, seed: u64, out: &Path, mut progress: impl FnMut(
             .map(|c| generate_chunk(seed, c, c * CHUNK, ((c + 1) * CHUNK).min(n_leads)))
             .collect();
         for chunk in generated {
-            write(&mut leads_file, &chunk.leads, "leads.csv")?;
-            write(&mut events_file, &chunk.events, "events.csv")?;
-            write(&mut truth_file, &chunk.truth, "truth.csv")?;
+            leads_file.write(&chunk.leads)?;
+            events_file.write(&chunk.events)?;
+            truth_file.write(&chunk.truth)?;
             summary.events += chunk.n_events;
             summary.conversions += chunk.conversions;
         }
         progress(((first + batch).min(chunks) * CHUNK).min(n_leads));
     }
-    for (file, name) in [
-        (leads_file, "leads.csv"),
-        (events_file, "events.csv"),
-        (truth_file, "truth.csv"),
-    ] {
-        crate::output::publish(file, &out.join(name))?;
+    for file in [leads_file, events_file, truth_file] {
+        file.publish()?;
     }
     Ok(summary)
 }

@@ -473,3 +473,32 @@ fn kept_columns_pass_through_and_parquet_output_holds_the_same_scores() {
     assert!(stderr_of(&output).contains("--keep score"), "{}", stderr_of(&output));
     assert!(!never.exists());
 }
+
+#[test]
+fn a_model_that_leaves_out_its_time_column_still_reads_it_when_scoring() {
+    // [data] time names the creation time (for --split time and the rules' inactivity decay);
+    // a model trained with that column excluded from its features still needs it to score.
+    let dir = tempfile::tempdir().unwrap();
+    let (history, batch) = common::history_and_batch(dir.path(), 3000, 1000, 5);
+    let model = dir.path().join("model.lsm");
+    common::train_synth(&history, &model, &["--exclude", "created_at"]);
+    let inspected = common::inspect_json(&model);
+    let columns = inspected["artifact"]["schema"]["columns"].to_string();
+    assert!(!columns.contains("created_at"), "{columns}");
+    for mib in ["1", "32"] {
+        let scored = dir.path().join(format!("scored-{mib}.csv"));
+        let output = leadscore()
+            .args(["score", "--batch-mib", mib, "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(batch.join("leads.csv"))
+            .arg("--events")
+            .arg(batch.join("events.csv"))
+            .arg("--out")
+            .arg(&scored)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        assert_eq!(read_csv(&scored).1.len(), 1000);
+    }
+}

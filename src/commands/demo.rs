@@ -1,8 +1,9 @@
 //! `leadscore demo`: synthetic leads → trained model → scored new leads, with every file's path
 //! printed.
 
-use crate::cli::{DemoArgs, EvaluateArgs, PeriodArg, ScoreArgs, SynthArgs, TrainArgs};
+use crate::cli::{DemoArgs, EvaluateArgs, ScoreArgs, SynthArgs, TrainArgs};
 use crate::error::{Error, Result};
+use crate::report::WorkPeriod;
 
 /// The config the demo trains with: the synthetic data's columns, and its competitors.
 pub fn demo_config() -> String {
@@ -99,7 +100,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         as_of: None,
         out: report.clone(),
         capacity: Some(DEMO_CAPACITY),
-        period: PeriodArg::Week,
+        period: WorkPeriod::Week,
         periods: None,
     })?;
     println!();

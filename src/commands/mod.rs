@@ -11,7 +11,10 @@ pub mod synth;
 pub mod train;
 
 use std::io::IsTerminal;
+use std::sync::Mutex;
 use std::time::Instant;
+
+use crate::progress::Progress;
 
 use crate::cli::Command;
 use crate::error::Result;
@@ -31,18 +34,12 @@ pub fn run(command: Command) -> Result<()> {
     }
 }
 
-/// Checks that every given input file exists before any work starts: `(path, flag)` pairs.
-pub fn require_files(files: &[(Option<&std::path::Path>, &str)]) -> Result<()> {
-    for (path, flag) in files {
-        if let Some(path) = path.filter(|p| !p.is_file()) {
-            return Err(crate::error::Error::rejected(
-                crate::error::Location::file(path),
-                "no such file",
-                format!("check the path given to {flag}"),
-            ));
+impl Progress for Steps {
+    fn step_done(&self, what: &str, seconds: f64) {
+        if !self.quiet {
+            eprintln!("  {what:<44} {seconds:>7.2} s");
         }
     }
-    Ok(())
 }
 
 /// Timed progress lines on standard error: `step … done (1.2 s)`.
@@ -62,12 +59,7 @@ impl Steps {
 
     /// Runs `work`, printing what it is and how long it took.
     pub fn step<T>(&self, what: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
-        let begun = Instant::now();
-        let result = work()?;
-        if !self.quiet {
-            eprintln!("  {what:<44} {:>7.2} s", begun.elapsed().as_secs_f64());
-        }
-        Ok(result)
+        crate::progress::step(self, what, work)
     }
 
     /// Seconds since the start.
@@ -76,53 +68,68 @@ impl Steps {
     }
 }
 
-/// The event features of `table`'s leads (with `spec`, when the model has events) and their rule
-/// points, from one pass over the events; the features are added to `table`. Returns what
-/// happened to the events (when aggregated) and the points (when there are rules).
-pub fn events_and_points(
-    table: &mut crate::data::LeadTable,
-    events: Option<crate::data::events::EventSource>,
-    spec: Option<&crate::data::events::EventFeatureSpec>,
-    rules: Option<&crate::rules::RuleSet>,
-    missing: &crate::data::infer::MissingTokens,
-) -> Result<(
-    Option<crate::data::events::EventCounts>,
-    Option<crate::rules::engine::Points>,
-)> {
-    use crate::rules::engine;
-    let (Some(source), Some(spec)) = (events, spec) else {
-        let points = rules.map(|r| engine::score(r, table, events, missing)).transpose()?;
-        return Ok((None, points));
-    };
-    let mut tally = rules.map(|r| engine::EventTally::new(r, table.n_rows));
-    let cutoff = &table.cutoff;
-    let (columns, counts) =
-        crate::data::events::aggregate_and(source, missing, spec, &table.ids, cutoff, |lead, event| {
-            if let Some(tally) = tally.as_mut() {
-                tally.add(lead, cutoff[lead], event);
-            }
-        })?;
-    table.features.extend(columns);
-    let points = match (rules, tally) {
-        (Some(rules), Some(tally)) => Some(engine::points(rules, table, Some((source, tally)))?),
-        _ => None,
-    };
-    Ok((Some(counts), points))
+/// Progress of long work on standard error, drawn only when it is a terminal: a bar over the
+/// input's bytes when their total is known, else a spinner; its message says what is done.
+pub struct ProgressBar {
+    shown: Mutex<Option<(Option<u64>, indicatif::ProgressBar)>>,
 }
 
-/// A progress bar on standard error, drawn only when it is a terminal: over `total` bytes of
-/// input when known, else a spinner; its message says what is being done.
-pub fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
-    use indicatif::{ProgressBar, ProgressStyle};
+impl ProgressBar {
+    /// Nothing drawn yet.
+    pub fn new() -> Self {
+        ProgressBar {
+            shown: Mutex::new(None),
+        }
+    }
+}
+
+impl Default for ProgressBar {
+    fn default() -> Self {
+        ProgressBar::new()
+    }
+}
+
+impl Progress for ProgressBar {
+    fn advanced(&self, done: u64, total: Option<u64>, message: &str) {
+        let Ok(mut shown) = self.shown.lock() else { return };
+        if shown.as_ref().is_none_or(|(drawn, _)| *drawn != total) {
+            if let Some((_, old)) = shown.take() {
+                old.finish_and_clear();
+            }
+            *shown = Some((total, new_bar(total)));
+        }
+        if let Some((_, bar)) = shown.as_ref() {
+            bar.set_message(message.to_string());
+            if total.is_some() {
+                bar.set_position(done);
+            }
+        }
+    }
+
+    fn finished(&self) {
+        if let Some((_, bar)) = self.shown.lock().ok().and_then(|mut shown| shown.take()) {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for ProgressBar {
+    fn drop(&mut self) {
+        self.finished();
+    }
+}
+
+fn new_bar(total: Option<u64>) -> indicatif::ProgressBar {
+    use indicatif::ProgressStyle;
     if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+        return indicatif::ProgressBar::hidden();
     }
     let bar = match total {
-        Some(total) => ProgressBar::new(total).with_style(
+        Some(total) => indicatif::ProgressBar::new(total).with_style(
             ProgressStyle::with_template("  {bar:30} {percent:>3}% of {total_bytes} · {msg} · {elapsed}")
                 .expect("a valid template"),
         ),
-        None => ProgressBar::new_spinner()
+        None => indicatif::ProgressBar::new_spinner()
             .with_style(ProgressStyle::with_template("  {spinner} {msg} · {elapsed}").expect("a valid template")),
     };
     bar.enable_steady_tick(std::time::Duration::from_millis(200));

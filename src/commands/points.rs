@@ -35,7 +35,7 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     if args.as_of.is_some() {
         config.data.as_of = args.as_of.clone();
     }
-    super::require_files(&[(Some(&args.data), "--data"), (args.events.as_deref(), "--events")])?;
+    crate::data::require_files(&[(Some(&args.data), "--data"), (args.events.as_deref(), "--events")])?;
     if rules.needs_events() && args.events.is_none() {
         return Err(Error::Usage(format!(
             "{} has event rules or inactivity decay: pass the events file with --events",

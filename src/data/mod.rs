@@ -21,6 +21,20 @@ use infer::{parse_bool, parse_required_cells, parse_timestamp, type_text_column,
 use read::{RawCells, RawFrame};
 use values::{Categorical, Values};
 
+/// Checks that every given input file exists before any work starts: `(path, flag)` pairs.
+pub fn require_files(files: &[(Option<&std::path::Path>, &str)]) -> Result<()> {
+    for (path, flag) in files {
+        if let Some(path) = path.filter(|p| !p.is_file()) {
+            return Err(Error::rejected(
+                Location::file(path),
+                "no such file",
+                format!("check the path given to {flag}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One candidate feature column.
 #[derive(Debug, Clone)]
 pub struct FeatureColumn {

@@ -531,12 +531,35 @@ fn share(part: usize, whole: usize) -> f64 {
 }
 
 /// Days in a period.
-pub fn period_days(period: &str) -> Option<f64> {
-    match period {
-        "day" => Some(1.0),
-        "week" => Some(7.0),
-        "month" => Some(365.25 / 12.0),
-        _ => None,
+/// How long a period of sales work is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum WorkPeriod {
+    /// A day.
+    Day,
+    /// A week.
+    #[default]
+    Week,
+    /// A month (365.25 / 12 days).
+    Month,
+}
+
+impl WorkPeriod {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkPeriod::Day => "day",
+            WorkPeriod::Week => "week",
+            WorkPeriod::Month => "month",
+        }
+    }
+
+    /// Its length in days.
+    pub fn days(self) -> f64 {
+        match self {
+            WorkPeriod::Day => 1.0,
+            WorkPeriod::Week => 7.0,
+            WorkPeriod::Month => 365.25 / 12.0,
+        }
     }
 }
 

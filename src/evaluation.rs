@@ -1,0 +1,338 @@
+//! The evaluation of a model on labelled leads, for the sales and marketing meeting: the leads
+//! are scored as `score` scores them, every figure of the [`Report`] is computed, and the report
+//! folder is written — report.html, report.md with its charts, report.json with its schema,
+//! scores.csv, and rejects.csv when some leads could not be scored.
+
+use std::path::{Path, PathBuf};
+
+use crate::artifact::{fingerprint, ModelArtifact};
+use crate::calibration::Calibration;
+use crate::data::events::EventSource;
+use crate::data::infer::MissingTokens;
+use crate::drift::{DriftReport, ACT};
+use crate::error::{Error, Location, Result};
+use crate::model::sigmoid;
+use crate::output::{thousands, write_atomically};
+use crate::progress::{step, Progress};
+use crate::report::{self, audit, charts, document, Report, ScoreKind, Series, WorkPeriod};
+use crate::rules::engine::Points;
+use crate::rules::RuleSet;
+use crate::scorer::LeadScore;
+use crate::scoring::{read_batch, reject_lines, rejects_header, score_batch, Batch, BatchInputs};
+
+const DAY: f64 = 86_400.0;
+/// Fewer conversions than this make every figure noisy.
+const FEW_CONVERSIONS: usize = 100;
+
+/// What to evaluate and where the report goes, checked by the caller.
+pub struct EvaluateSettings {
+    /// The model file, for messages and the report.
+    pub model_path: PathBuf,
+    /// Labelled leads: the model's columns and the outcome.
+    pub data: PathBuf,
+    /// Their events, when the model or the rules use events.
+    pub events: Option<PathBuf>,
+    /// Rules to audit instead of the model's own, with the file they came from.
+    pub audited_rules: Option<(RuleSet, PathBuf)>,
+    /// The cutoff of leads without a snapshot (seconds since 1970 UTC); default now.
+    pub as_of: Option<i64>,
+    /// The report folder.
+    pub out: PathBuf,
+    /// Leads sales can work per period.
+    pub capacity: Option<f64>,
+    /// The period of `capacity`.
+    pub period: WorkPeriod,
+    /// How many periods the leads cover, when not from their creation dates.
+    pub periods: Option<f64>,
+}
+
+/// The scored, labelled leads the report is made of.
+struct Evaluated {
+    batch: Batch,
+    outcome: Vec<bool>,
+    scores: Vec<LeadScore>,
+    model_probability: Vec<f64>,
+    /// The rules audited and the points they gave, when there are rules.
+    audited: Option<(RuleSet, Points)>,
+    drift: DriftReport,
+}
+
+/// Scores the labelled leads of `settings` with `artifact`, writes the report folder and
+/// returns the report.
+pub fn evaluate(artifact: &ModelArtifact, settings: &EvaluateSettings, progress: &dyn Progress) -> Result<Report> {
+    let evaluated = score_labelled(artifact, settings, progress)?;
+    let report = build_report(artifact, settings, &evaluated)?;
+    step(progress, "writing the report", || {
+        write_report(settings, &report, &evaluated)
+    })?;
+    Ok(report)
+}
+
+/// Reads and scores the leads, and counts the audited rules' points.
+fn score_labelled(artifact: &ModelArtifact, settings: &EvaluateSettings, progress: &dyn Progress) -> Result<Evaluated> {
+    let blended_rules = artifact.blended_rules(&settings.model_path)?;
+    if let Some((rules, path)) = &settings.audited_rules {
+        if rules.needs_events() && settings.events.is_none() {
+            return Err(Error::Usage(format!(
+                "the rules of {} count events: pass the events of these leads with --events",
+                path.display()
+            )));
+        }
+    }
+    let inputs = BatchInputs {
+        model_path: &settings.model_path,
+        data: &settings.data,
+        events: settings.events.as_deref(),
+        as_of: settings.as_of,
+        rules: blended_rules.as_ref(),
+        with_outcome: true,
+        keep: &[],
+    };
+    let batch = read_batch(artifact, &inputs, progress)?;
+    let outcome_all = batch.table.outcome.clone().unwrap_or_default();
+    let outcome: Vec<bool> = batch.rows.iter().map(|&r| outcome_all[r]).collect();
+    let conversions = outcome.iter().filter(|&&y| y).count();
+    if conversions == 0 || conversions == outcome.len() {
+        return Err(Error::rejected(
+            Location::file(&settings.data).column(&artifact.schema.target_column),
+            format!("all {} scored leads have the same outcome", thousands(outcome.len())),
+            "evaluate on leads of which some converted and some did not",
+        ));
+    }
+    let (scores, drift_counts) = step(progress, "scoring", || Ok(score_batch(artifact, &batch)))?;
+    let model_probability: Vec<f64> = batch.model_z.iter().map(|&z| sigmoid(z)).collect();
+    // The rules audited: the settings', or the model's own.
+    let audited = match (&settings.audited_rules, blended_rules) {
+        (Some((rules, _)), _) => {
+            let missing = MissingTokens::new(&artifact.config.data.missing_values);
+            let points = step(progress, "rule points", || {
+                crate::rules::engine::score(
+                    rules,
+                    &batch.table,
+                    settings.events.as_deref().map(EventSource::File),
+                    &missing,
+                )
+            })?;
+            Some((rules.clone(), points))
+        }
+        (None, Some(rules)) => batch.points.clone().map(|p| (rules, p)),
+        (None, None) => None,
+    };
+    let names: Vec<String> = artifact.pipeline.steps.iter().map(|s| s.feature.clone()).collect();
+    let drift = drift_counts.report(&artifact.scorer.drift, &names);
+    Ok(Evaluated {
+        batch,
+        outcome,
+        scores,
+        model_probability,
+        audited,
+        drift,
+    })
+}
+
+impl Evaluated {
+    /// The audited rule points of each scored lead.
+    fn rule_points(&self) -> Option<Vec<f64>> {
+        (self.audited.as_ref()).map(|(_, points)| self.batch.rows.iter().map(|&r| points.total[r]).collect())
+    }
+
+    /// Leads the file holds that could not be scored.
+    fn rejected(&self) -> usize {
+        self.batch.table.n_rows - self.batch.rows.len()
+    }
+}
+
+/// Every figure of the report.
+fn build_report(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated: &Evaluated) -> Result<Report> {
+    let outcome = &evaluated.outcome;
+    let probability: Vec<f64> = evaluated.scores.iter().map(|s| s.probability).collect();
+    let score: Vec<f64> = evaluated.scores.iter().map(|s| s.score).collect();
+    let rule_points = evaluated.rule_points();
+    let blended = artifact.blend.is_some();
+    let mut series = vec![
+        Series {
+            kind: ScoreKind::Score,
+            values: &probability,
+        },
+        Series {
+            kind: ScoreKind::Model,
+            values: &evaluated.model_probability,
+        },
+    ];
+    if let Some(points) = &rule_points {
+        series.push(Series {
+            kind: ScoreKind::Rules,
+            values: points,
+        });
+    }
+    let period = covered_period(&evaluated.batch);
+    let periods = match (settings.periods, &period) {
+        (Some(n), _) => (n, "as given with --periods".to_string()),
+        (None, Some(p)) => (
+            (p.days / settings.period.days()).max(1.0),
+            format!("from the leads' creation dates, {} to {}", p.from, p.to),
+        ),
+        (None, None) => (
+            1.0,
+            "the leads have no creation dates, so the file counts as one period; set --periods".to_string(),
+        ),
+    };
+    let conversions = outcome.iter().filter(|&&y| y).count();
+    let rejected = evaluated.rejected();
+    Ok(Report {
+        schema: "leadscore-evaluation".into(),
+        schema_version: report::SCHEMA_VERSION,
+        leadscore_version: env!("CARGO_PKG_VERSION").into(),
+        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        model: model_info(artifact, &settings.model_path),
+        data: report::DataInfo {
+            file: settings.data.display().to_string(),
+            leads: outcome.len(),
+            conversions,
+            base_rate: conversions as f64 / outcome.len() as f64,
+            rejected,
+            rejects_file: (rejected > 0).then(|| settings.out.join("rejects.csv").display().to_string()),
+            period,
+        },
+        headline: report::headline(outcome, &series, blended),
+        reliability: report::reliability(outcome, &series, blended),
+        separation: report::separation(outcome, &score, &series, blended),
+        gains: report::gains(outcome, &series, blended),
+        bands: report::bands(outcome, &score, &probability, &artifact.scorer.bands),
+        capacity: report::capacity(outcome, &score, settings.period.name(), periods, settings.capacity),
+        rule_audit: (evaluated.audited.as_ref())
+            .map(|(rules, points)| audit::audit(rules, points, &evaluated.batch.rows, outcome)),
+        factors: report::factors(&artifact.factors(), 8, artifact.training.warnings.clone()),
+        drift: report::drift(&evaluated.drift),
+        warnings: warnings(artifact, settings, evaluated)?,
+    })
+}
+
+/// The model as the report names it.
+fn model_info(artifact: &ModelArtifact, path: &Path) -> report::ModelInfo {
+    report::ModelInfo {
+        file: path.display().to_string(),
+        trained_at: artifact.trained_at.clone(),
+        trained_on: artifact.data.file.clone(),
+        training_leads: artifact.data.rows,
+        calibration: match artifact.scorer.calibration {
+            Calibration::Platt { .. } => "platt",
+            Calibration::Isotonic { .. } => "isotonic",
+            Calibration::Identity => "none",
+        }
+        .into(),
+        blended_with_rules: artifact.blend.is_some(),
+        points_weight: artifact.blend.as_ref().map(|b| b.points_weight),
+        mql_threshold: artifact.scorer.bands.mql,
+    }
+}
+
+/// The creation dates the scored leads cover, when they have them.
+fn covered_period(batch: &Batch) -> Option<report::Period> {
+    let created: Vec<i64> = match &batch.table.created {
+        Some(created) => batch.rows.iter().filter_map(|&r| created[r]).collect(),
+        None => Vec::new(),
+    };
+    match (created.iter().min(), created.iter().max()) {
+        (Some(&from), Some(&to)) => Some(report::Period {
+            from: date(from),
+            to: date(to),
+            days: ((to - from) as f64 / DAY).max(1.0),
+        }),
+        _ => None,
+    }
+}
+
+/// What a reviewer should know before trusting the figures.
+fn warnings(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated: &Evaluated) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    let conversions = evaluated.outcome.iter().filter(|&&y| y).count();
+    if conversions < FEW_CONVERSIONS {
+        warnings.push(format!(
+            "Only {conversions} conversions: every figure below is noisy; evaluate on more leads before changing rules or thresholds."
+        ));
+    }
+    if evaluated.rejected() > 0 {
+        warnings.push(format!(
+            "{} leads could not be scored and are left out of every figure (see rejects.csv).",
+            thousands(evaluated.rejected())
+        ));
+    }
+    let file = fingerprint(&settings.data, evaluated.batch.table.n_rows, Vec::new())?;
+    if file.sample_sha256 == artifact.data.sample_sha256 && file.bytes == artifact.data.bytes {
+        warnings.push(
+            "These are the leads the model was trained on: its figures here are optimistic. Evaluate on leads it has not seen."
+                .into(),
+        );
+    }
+    if evaluated.drift.worst() >= ACT {
+        warnings.push(format!(
+            "These leads drifted from the training leads (PSI {:.2}): retrain or recalibrate (section 8).",
+            evaluated.drift.worst()
+        ));
+    }
+    Ok(warnings)
+}
+
+/// Writes the report folder; the page last, so that when it is there everything it points to
+/// is too.
+fn write_report(settings: &EvaluateSettings, report: &Report, evaluated: &Evaluated) -> Result<()> {
+    let charts = charts::all(report)?;
+    let blocks = document::build(report);
+    let json = serde_json::to_string_pretty(report).map_err(|e| Error::Runtime(format!("writing report.json: {e}")))?;
+    let write = |name: &str, text: &[u8]| write_atomically(&settings.out.join(name), text);
+    for chart in &charts {
+        write(&format!("charts/{}.svg", chart.name), chart.svg.as_bytes())?;
+    }
+    write("report.json", json.as_bytes())?;
+    write("report.schema.json", report::SCHEMA.as_bytes())?;
+    write(
+        "report.md",
+        report::markdown::render(report, &blocks, &charts).as_bytes(),
+    )?;
+    write("scores.csv", &scores_csv(evaluated)?)?;
+    if evaluated.rejected() > 0 {
+        let id_header = evaluated.batch.table.id_column.as_deref().unwrap_or("row");
+        let mut bytes = rejects_header(id_header)?;
+        bytes.extend(reject_lines(&evaluated.batch)?);
+        write("rejects.csv", &bytes)?;
+    }
+    write("report.html", report::html::render(report, &blocks, &charts).as_bytes())
+}
+
+/// YYYY-MM-DD of a moment.
+fn date(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// Each evaluated lead: id, outcome, score, probability, the model's own probability and the rule
+/// points, at full precision (so the figures can be recomputed from it exactly).
+fn scores_csv(evaluated: &Evaluated) -> Result<Vec<u8>> {
+    let points = evaluated.rule_points();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["lead_id", "converted", "score", "probability", "model_probability"];
+    if points.is_some() {
+        header.push("rule_points");
+    }
+    let error = |e: csv::Error| Error::Runtime(format!("formatting scores.csv: {e}"));
+    writer.write_record(&header).map_err(error)?;
+    for (k, &row) in evaluated.batch.rows.iter().enumerate() {
+        let score = &evaluated.scores[k];
+        let mut record = vec![
+            evaluated.batch.table.ids[row].clone(),
+            u8::from(evaluated.outcome[k]).to_string(),
+            format!("{}", score.score),
+            format!("{}", score.probability),
+            format!("{}", evaluated.model_probability[k]),
+        ];
+        if let Some(points) = &points {
+            record.push(format!("{}", points[k]));
+        }
+        writer.write_record(&record).map_err(error)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| Error::Runtime(format!("formatting scores.csv: {e}")))
+}

@@ -1,0 +1,245 @@
+//! Scores made: leads in, batch by batch, and for each lead the calibrated 0–100 score, its
+//! percentile, band, MQL flag, fit and engagement parts and the reasons out — the one path
+//! that `score`, `evaluate` and `recalibrate` share.
+//!
+//! [`batch`] reads leads for a model, [`score_batch`] is the scoring step, [`reasons`] explains
+//! a score and [`writer`] writes the scores and rejects files. [`score_file`] puts them
+//! together for a whole lead file, in bounded memory.
+//!
+//! ```no_run
+//! use leadscore::artifact::ModelArtifact;
+//! use leadscore::progress::Silent;
+//! use leadscore::scoring::{score_file, ScoreSettings};
+//! use std::path::Path;
+//!
+//! # fn main() -> leadscore::Result<()> {
+//! let artifact = ModelArtifact::load(Path::new("models/model.lsm"))?;
+//! let settings = ScoreSettings::new("models/model.lsm", "new_leads.csv", "scored.csv");
+//! let scored = score_file(&artifact, &settings, &Silent)?;
+//! println!("{} leads scored, {} MQLs", scored.summary.scored, scored.summary.mqls);
+//! scored.publish()?; // scored.csv appears only now, whole
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod batch;
+pub mod reasons;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::thread::JoinHandle;
+
+pub use batch::{read_batch, Batch, BatchInputs, BatchReader};
+pub use writer::{default_rejects_path, reject_lines, rejects_header, writes_parquet, Header};
+
+use crate::artifact::ModelArtifact;
+use crate::blend::final_log_odds;
+use crate::drift::{DriftCounts, DriftReport, ACT};
+use crate::error::{Error, Location, Result};
+use crate::output::{thousands, AtomicFile};
+use crate::progress::Progress;
+use crate::scorer::LeadScore;
+use reasons::Reasons;
+use writer::{score_frame, score_lines, ScoresFile, Written};
+
+/// Bytes of a CSV lead file read per batch, unless set.
+pub const BATCH_BYTES: usize = 32 * 1024 * 1024;
+
+/// What to score and where the scores go, checked by the caller (the files exist, the
+/// cutoff is a date).
+#[derive(Debug, Clone)]
+pub struct ScoreSettings {
+    /// The model file, for messages.
+    pub model_path: PathBuf,
+    /// The leads (CSV or Parquet).
+    pub data: PathBuf,
+    /// Their events, when the model or its rules use events.
+    pub events: Option<PathBuf>,
+    /// The cutoff of leads without a snapshot (seconds since 1970 UTC); default now.
+    pub as_of: Option<i64>,
+    /// The scores file: CSV, or Parquet by its extension.
+    pub out: PathBuf,
+    /// Where unreadable rows go.
+    pub rejects: PathBuf,
+    /// Input columns copied into the scores after the id.
+    pub keep: Vec<String>,
+    /// Bytes of a CSV lead file read per batch.
+    pub batch_bytes: usize,
+}
+
+impl ScoreSettings {
+    /// Scores `data` with the model at `model_path` into `out`, rejects beside it, no events.
+    pub fn new(model_path: impl Into<PathBuf>, data: impl Into<PathBuf>, out: impl Into<PathBuf>) -> ScoreSettings {
+        let out = out.into();
+        ScoreSettings {
+            model_path: model_path.into(),
+            data: data.into(),
+            events: None,
+            as_of: None,
+            rejects: default_rejects_path(&out),
+            out,
+            keep: Vec::new(),
+            batch_bytes: BATCH_BYTES,
+        }
+    }
+}
+
+/// What scoring a file did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreSummary {
+    /// Leads scored.
+    pub scored: usize,
+    /// Leads rejected (their rows are in the rejects file).
+    pub rejected: usize,
+    /// Scored leads at or above the MQL threshold.
+    pub mqls: usize,
+}
+
+/// Scores written but not yet in place: [`Scored::publish`] renames the scores file (and the
+/// rejects file, when some rows were rejected) into place; dropped, they leave nothing behind.
+pub struct Scored {
+    /// What was scored.
+    pub summary: ScoreSummary,
+    /// How far the scored leads drifted from the training leads.
+    pub drift: DriftReport,
+    scores: AtomicFile,
+    rejects: Option<AtomicFile>,
+}
+
+impl Scored {
+    /// Refuses the scores when the score or a feature drifted past PSI [`ACT`]: nothing is
+    /// written (what `--fail-on-drift` asks for).
+    pub fn refuse_drift(self, data: &Path) -> Result<Scored> {
+        if self.drift.worst() < ACT {
+            return Ok(self);
+        }
+        Err(Error::rejected(
+            Location::file(data),
+            format!(
+                "the leads drifted from the training leads (PSI {:.3} ≥ {ACT})",
+                self.drift.worst()
+            ),
+            "retrain or recalibrate the model on recent leads, or score without --fail-on-drift",
+        ))
+    }
+
+    /// Puts the scores (and rejects) files in place.
+    pub fn publish(self) -> Result<()> {
+        self.scores.publish()?;
+        if let Some(rejects) = self.rejects {
+            rejects.publish()?;
+        }
+        Ok(())
+    }
+}
+
+/// The scoring step: the final (blended) log-odds of a batch's readable leads, their scores,
+/// and their counts in the drift histograms.
+pub fn score_batch(artifact: &ModelArtifact, batch: &Batch) -> (Vec<LeadScore>, DriftCounts) {
+    let final_z = final_log_odds(artifact.blend.as_ref(), &batch.model_z, |k| {
+        batch.points.as_ref().map(|p| p.total[batch.rows[k]])
+    });
+    artifact.scorer.score(
+        &artifact.pipeline,
+        &artifact.model,
+        &batch.encoded,
+        &batch.model_z,
+        &final_z,
+    )
+}
+
+/// Scores a whole lead file with `artifact`, batch by batch, into temporary files: memory stays
+/// bounded whatever the file's length, and writing overlaps with scoring the next batch.
+pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: &dyn Progress) -> Result<Scored> {
+    let rules = artifact.blended_rules(&settings.model_path)?;
+    let id_header = artifact.schema.id_column.clone().unwrap_or_else(|| "row".to_string());
+    let header = Header {
+        id: id_header.clone(),
+        kept: settings.keep.clone(),
+        rule_points: rules.is_some(),
+    };
+    header.check()?;
+    let inputs = BatchInputs {
+        model_path: &settings.model_path,
+        data: &settings.data,
+        events: settings.events.as_deref(),
+        as_of: settings.as_of,
+        rules: rules.as_ref(),
+        with_outcome: false,
+        keep: &settings.keep,
+    };
+    let mut reader = BatchReader::open(artifact, &inputs, Some(settings.batch_bytes.max(1)), progress)?;
+    let parquet = writes_parquet(&settings.out);
+    let (to_writer, writer) = spawn_writer(ScoresFile::create(&settings.out, &header)?);
+    let mut rejects: Option<AtomicFile> = None;
+    let total = reader.progress().map(|(_, total)| total);
+    progress.advanced(0, total, "reading the first batch");
+    let names: Vec<String> = artifact.pipeline.steps.iter().map(|s| s.feature.clone()).collect();
+    let mut drift = DriftCounts::default();
+    let mut summary = ScoreSummary {
+        scored: 0,
+        rejected: 0,
+        mqls: 0,
+    };
+    while let Some(batch) = reader.next_batch()? {
+        let (scores, counts) = score_batch(artifact, &batch);
+        drift.add(&counts);
+        let reasons = Reasons::new(artifact, &batch, rules.as_ref());
+        let written = if parquet {
+            Written::Parquet(score_frame(artifact, &header, &batch, &scores, reasons.all(&scores))?)
+        } else {
+            Written::Csv(score_lines(artifact, &batch, &scores, &reasons))
+        };
+        if to_writer.send(written).is_err() {
+            // The writer stopped: its error says why.
+            finish_writing(to_writer, writer)?;
+            return Err(Error::Runtime("the writer of the scores stopped unexpectedly".into()));
+        }
+        if !batch.table.bad_cells.is_empty() {
+            let file = match rejects.as_mut() {
+                Some(file) => file,
+                None => {
+                    let mut file = AtomicFile::create(&settings.rejects)?;
+                    file.write(&rejects_header(&id_header)?)?;
+                    rejects.insert(file)
+                }
+            };
+            file.write(&reject_lines(&batch)?)?;
+        }
+        summary.scored += batch.rows.len();
+        summary.rejected += batch.table.n_rows - batch.rows.len();
+        summary.mqls += scores.iter().filter(|s| s.mql).count();
+        let done = reader.progress().map_or(0, |(done, _)| done);
+        progress.advanced(done, total, &format!("{} leads scored", thousands(summary.scored)));
+    }
+    progress.finished();
+    let scores = finish_writing(to_writer, writer)?;
+    Ok(Scored {
+        summary,
+        drift: drift.report(&artifact.scorer.drift, &names),
+        scores,
+        rejects,
+    })
+}
+
+/// The writer of the scores file on its own thread, fed one batch at a time: one more batch
+/// may wait (more would only hold memory: writing is faster than scoring).
+fn spawn_writer(mut scores_file: ScoresFile) -> (SyncSender<Written>, JoinHandle<Result<AtomicFile>>) {
+    let (to_writer, batches_to_write) = sync_channel::<Written>(1);
+    let writer = std::thread::spawn(move || -> Result<AtomicFile> {
+        for batch in batches_to_write {
+            scores_file.write(batch)?;
+        }
+        scores_file.finish()
+    });
+    (to_writer, writer)
+}
+
+/// Tells the writer there is no more and waits for the finished file (or its error).
+fn finish_writing(to_writer: SyncSender<Written>, writer: JoinHandle<Result<AtomicFile>>) -> Result<AtomicFile> {
+    drop(to_writer);
+    writer
+        .join()
+        .map_err(|_| Error::Runtime("the writer of the scores stopped unexpectedly".into()))?
+}

@@ -1,0 +1,164 @@
+//! Validation leads held out of training (stratified at random, the newest by time, or a
+//! separate labelled file), and the leakage audit on what is left.
+
+use super::read::{column_choice, source_types, TrainingLeads};
+use super::TrainSettings;
+use crate::config::{LeakagePolicy, SplitKind};
+use crate::data::events::EventSource;
+use crate::data::infer::MissingTokens;
+use crate::data::{load_leads, FeatureColumn};
+use crate::enrich::events_and_points;
+use crate::error::{Error, Location, Result};
+use crate::features::leakage::{audit, LeakageCheck};
+use crate::model::split::{stratified_split, time_split};
+use crate::progress::{step, Progress};
+
+/// Validation leads: their encoded-columns source and outcome.
+pub(super) struct Holdout {
+    /// Outcome per validation lead.
+    pub outcome: Vec<bool>,
+    /// Rule points per validation lead (empty without rules).
+    pub points: Vec<f64>,
+    /// Columns of a separate validation file; empty when the rows are from the training file.
+    pub columns: Vec<FeatureColumn>,
+    /// The validation leads' rows (in the training file, or in the validation file).
+    pub rows: Vec<usize>,
+}
+
+/// The training rows and the validation leads.
+pub(super) struct HeldOut {
+    /// Rows of the training file the model learns from.
+    pub train_rows: Vec<usize>,
+    /// The leads it is measured on.
+    pub validation: Holdout,
+}
+
+impl HeldOut {
+    /// The feature columns the validation rows index into.
+    pub fn validation_columns<'a>(&'a self, leads: &'a TrainingLeads) -> &'a [FeatureColumn] {
+        if self.validation.columns.is_empty() {
+            &leads.table.features
+        } else {
+            &self.validation.columns
+        }
+    }
+}
+
+/// Holds out the validation leads.
+pub(super) fn hold_out(
+    settings: &TrainSettings,
+    leads: &TrainingLeads,
+    as_of: Option<i64>,
+    progress: &dyn Progress,
+) -> Result<HeldOut> {
+    let config = &settings.config;
+    let outcome = &leads.outcome;
+    if let Some(path) = &settings.validation_data {
+        // The validation file is typed as the training file was.
+        let mut forced = config.clone();
+        forced.features.types.extend(source_types(&leads.table));
+        forced.features.include.clear();
+        let mut held_out = step(progress, "reading validation leads", || {
+            load_leads(path, &column_choice(settings), &forced, true, as_of)
+        })?;
+        let missing = MissingTokens::new(&config.data.missing_values);
+        let (_, held_out_points) = events_and_points(
+            &mut held_out,
+            leads.events.as_ref().map(|e| EventSource::File(&e.path)),
+            leads.events.as_ref().map(|e| &e.spec),
+            settings.rules.as_ref(),
+            &missing,
+        )?;
+        return Ok(HeldOut {
+            train_rows: (0..leads.table.n_rows).collect(),
+            validation: Holdout {
+                outcome: held_out.outcome.clone().unwrap_or_default(),
+                points: held_out_points.map(|p| p.total).unwrap_or_default(),
+                rows: (0..held_out.n_rows).collect(),
+                columns: held_out.features,
+            },
+        });
+    }
+    let split = match config.model.split {
+        SplitKind::Random => stratified_split(outcome, config.model.validation_fraction, config.model.seed),
+        SplitKind::Time => {
+            let created = leads.table.created.as_deref().unwrap_or_default();
+            let column = config.data.time.clone().unwrap_or_default();
+            time_split(created, config.model.validation_fraction).map_err(|row| {
+                Error::rejected(
+                    Location::file(&settings.data).column(column).row(row + 1),
+                    "the lead has no creation time",
+                    "fill the time column or use --split random",
+                )
+            })?
+        }
+    };
+    let points = if leads.points.is_empty() {
+        Vec::new()
+    } else {
+        split.validation.iter().map(|&i| leads.points[i]).collect()
+    };
+    Ok(HeldOut {
+        train_rows: split.train,
+        validation: Holdout {
+            outcome: split.validation.iter().map(|&i| outcome[i]).collect(),
+            points,
+            columns: Vec::new(),
+            rows: split.validation,
+        },
+    })
+}
+
+/// The leakage audit on the training split: flagged columns are warned about, or (with
+/// `leakage = "error"`) stop training.
+pub(super) fn audit_leakage(
+    settings: &TrainSettings,
+    leads: &TrainingLeads,
+    train_rows: &[usize],
+    progress: &dyn Progress,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<LeakageCheck>> {
+    let features = &settings.config.features;
+    let checks = match features.leakage {
+        LeakagePolicy::Off => Vec::new(),
+        _ => step(progress, "auditing columns for leakage", || {
+            Ok(audit(
+                &leads.table.features,
+                &leads.outcome,
+                train_rows,
+                features.leakage_auc,
+            ))
+        })?,
+    };
+    let flagged: Vec<&LeakageCheck> = checks.iter().filter(|c| c.flagged.is_some()).collect();
+    if !flagged.is_empty() && features.leakage == LeakagePolicy::Error {
+        return Err(Error::rejected(
+            Location::file(&settings.data),
+            format!(
+                "possible leakage: {}",
+                flagged
+                    .iter()
+                    .map(|c| format!("\"{}\" ({})", c.feature, c.flagged.as_deref().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            format!(
+                "if these are filled in after contact, leave them out: {}",
+                flagged
+                    .iter()
+                    .map(|c| format!("--exclude \"{}\"", leads.source_of(&c.feature)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        ));
+    }
+    for check in &flagged {
+        warnings.push(format!(
+            "possible leakage in \"{}\": {}; if sales fills it after contact, train with --exclude \"{}\"",
+            check.feature,
+            check.flagged.as_deref().unwrap_or_default(),
+            leads.source_of(&check.feature)
+        ));
+    }
+    Ok(checks)
+}

@@ -1,0 +1,149 @@
+//! Training: from historical leads with their outcome to one self-contained model — the path
+//! `train` and `recalibrate` share.
+//!
+//! Order of work: leads are read and typed, events aggregated as of each lead's cutoff (with the
+//! rules' points in the same pass), validation leads held out, the leakage audit run, the feature
+//! pipeline fitted on the training split, the L2 strength chosen by cross-validation, the final
+//! model fitted (warm-started), the blend with the rules and the calibration fitted on held-out
+//! training leads, and everything measured on the validation leads.
+//!
+//! ```no_run
+//! use leadscore::config::Config;
+//! use leadscore::progress::Silent;
+//! use leadscore::training::{train, TrainSettings};
+//!
+//! # fn main() -> leadscore::Result<()> {
+//! let (mut config, rules) = Config::load("leadscore.toml".as_ref())?;
+//! config.data.target = Some("converted".into());
+//! let settings = TrainSettings { rules, ..TrainSettings::new("leads.csv", config) };
+//! let model = train(&settings, &Silent)?;
+//! println!("validation ROC AUC {:.3}", model.training.validation.roc_auc);
+//! model.save("models/model.lsm".as_ref())?;
+//! # Ok(())
+//! # }
+//! ```
+
+mod fit;
+mod holdout;
+mod read;
+mod recalibrate;
+
+use std::path::PathBuf;
+
+pub use recalibrate::{recalibrate, Recalibrated};
+
+use crate::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingReport, ValidationSplit, FORMAT_VERSION};
+use crate::calibration::Method;
+use crate::config::{Config, SplitKind};
+use crate::data::parse_as_of;
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::rules::RuleSet;
+
+/// Leads below which a warning says the model will be noisy.
+const FEW_LEADS: usize = 1_000;
+/// Conversions below which a warning says the model will be noisy.
+const FEW_CONVERSIONS: usize = 100;
+
+/// What to train on and how, resolved from flags and the config file.
+#[derive(Debug, Clone)]
+pub struct TrainSettings {
+    /// Historical leads with their outcome (CSV or Parquet).
+    pub data: PathBuf,
+    /// Their events, aggregated per lead as engagement features.
+    pub events: Option<PathBuf>,
+    /// A separate labelled file to validate on, instead of holding out part of `data`.
+    pub validation_data: Option<PathBuf>,
+    /// Every setting (flags applied); it is kept in the model file.
+    pub config: Config,
+    /// The marketing team's rules to blend with the model.
+    pub rules: Option<RuleSet>,
+}
+
+impl TrainSettings {
+    /// Trains on `data` with `config`, without events, rules or a validation file.
+    pub fn new(data: impl Into<PathBuf>, config: Config) -> TrainSettings {
+        TrainSettings {
+            data: data.into(),
+            events: None,
+            validation_data: None,
+            config,
+            rules: None,
+        }
+    }
+
+    /// Refuses settings that cannot work together, before any lead is read; returns the
+    /// cutoff of `[data] as_of`, parsed.
+    pub fn check(&self) -> Result<Option<i64>> {
+        let config = &self.config;
+        if config.model.split == SplitKind::Time && config.data.time.is_none() && self.validation_data.is_none() {
+            return Err(Error::Usage(
+                "--split time needs the leads' creation time: set [data] time = \"COLUMN\" in the config".into(),
+            ));
+        }
+        if self.rules.is_some() && config.blend.calibration == Method::None {
+            return Err(Error::Usage(
+                "blending rules needs held-out calibration leads: set [blend] calibration to platt or isotonic".into(),
+            ));
+        }
+        config.data.as_of.as_deref().map(parse_as_of).transpose()
+    }
+
+    /// How the validation leads are held out.
+    fn validation_split(&self) -> ValidationSplit {
+        match (&self.validation_data, self.config.model.split) {
+            (Some(path), _) => ValidationSplit::File(path.display().to_string()),
+            (None, SplitKind::Random) => ValidationSplit::Random,
+            (None, SplitKind::Time) => ValidationSplit::Time,
+        }
+    }
+}
+
+/// Trains a model on `settings`, reporting each step to `progress`; the model is not saved.
+pub fn train(settings: &TrainSettings, progress: &dyn Progress) -> Result<ModelArtifact> {
+    let started = std::time::Instant::now();
+    let as_of = settings.check()?;
+    let mut warnings = Vec::new();
+    let leads = read::read_training_leads(settings, as_of, progress, &mut warnings)?;
+    let held_out = holdout::hold_out(settings, &leads, as_of, progress)?;
+    let audit = holdout::audit_leakage(settings, &leads, &held_out.train_rows, progress, &mut warnings)?;
+    let fitted = fit::fit_model(settings, &leads, &held_out, progress)?;
+    let source_types = read::source_types(&leads.table);
+    let schema = InputSchema {
+        id_column: leads.table.id_column.clone(),
+        target_column: leads.table.target_column.clone().unwrap_or_default(),
+        columns: read::pipeline_sources(&fitted.pipeline, &source_types),
+        snapshot_column: settings.config.data.snapshot.clone(),
+    };
+    let mut artifact = ModelArtifact {
+        format_version: FORMAT_VERSION,
+        leadscore_version: env!("CARGO_PKG_VERSION").to_string(),
+        trained_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        data: fingerprint(&settings.data, leads.table.n_rows, leads.table.input_columns.clone())?,
+        input_names: fitted.pipeline.input_names(),
+        config: settings.config.clone(),
+        schema,
+        events: leads.events.as_ref().map(|e| e.spec.clone()),
+        pipeline: fitted.pipeline,
+        model: fitted.model,
+        blend: fitted.blend,
+        scorer: fitted.scorer,
+        training: TrainingReport {
+            split: settings.validation_split(),
+            train: fitted.train_summary,
+            validation: fitted.validation_summary,
+            validation_model: fitted.validation_model,
+            calibration_leads: fitted.calibration_leads,
+            validation_rules_roc_auc: fitted.validation_rules_roc_auc,
+            grid: fitted.grid,
+            dropped: fitted.dropped,
+            left_out: leads.table.left_out.clone(),
+            leakage: audit,
+            events: leads.events.as_ref().map(|e| e.counts.clone()),
+            warnings,
+            seconds: 0.0,
+        },
+    };
+    artifact.training.seconds = started.elapsed().as_secs_f64();
+    Ok(artifact)
+}
