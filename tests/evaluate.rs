@@ -294,7 +294,10 @@ fn bad_rows_are_rejected_and_bad_requests_stop_before_writing() {
     let rejects = std::fs::read_to_string(out.join("rejects.csv")).unwrap();
     assert!(rejects.contains("L7,visits,nine"), "{rejects}");
     // The same columns as score's rejects file: the id under the id column's name.
-    assert!(rejects.starts_with("row,line,lead_id,column,value,reason\n"), "{rejects}");
+    assert!(
+        rejects.starts_with("row,line,lead_id,column,value,reason\n"),
+        "{rejects}"
+    );
 
     // A capacity that is not a number of leads, and leads that all share one outcome.
     let never = dir.path().join("never");
