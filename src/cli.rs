@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::SplitKind;
+use crate::data::AsOf;
 use crate::report::WorkPeriod;
 
 /// leadscore: learn which leads convert, and score new ones 0–100 with the reasons why.
@@ -98,9 +99,10 @@ pub struct TrainArgs {
     /// A column never to use as a feature (repeatable), e.g. fields sales fills in after contact.
     #[arg(long, value_name = "COLUMN")]
     pub exclude: Vec<String>,
-    /// Cutoff date (YYYY-MM-DD): events after it are ignored and date ages are measured to it.
+    /// Cutoff date (YYYY-MM-DD or an RFC 3339 timestamp): events after it are ignored and date
+    /// ages are measured to it.
     #[arg(long, value_name = "DATE")]
-    pub as_of: Option<String>,
+    pub as_of: Option<AsOf>,
     /// How to hold out validation leads: stratified `random`, or `time` (newest leads, needs [data] time).
     #[arg(long)]
     pub split: Option<SplitKind>,
@@ -157,10 +159,32 @@ pub struct PointsArgs {
     pub id: Option<String>,
     /// Cutoff date (YYYY-MM-DD) when the leads have no snapshot column: later events are ignored.
     #[arg(long, value_name = "DATE")]
-    pub as_of: Option<String>,
+    pub as_of: Option<AsOf>,
     /// Where to write the points (CSV): id, points, band, mql, rules.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// The model and the leads it reads: shared by `score`, `evaluate` and `recalibrate`.
+#[derive(Debug, Args)]
+pub struct ModelInputs {
+    /// The model file written by `leadscore train`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Leads (CSV or Parquet) with the columns the model was trained on; for evaluate and
+    /// recalibrate, with their outcome too (leads whose outcome is now known).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Their activity events, when the model was trained with events (or its rules count
+    /// events). When `score` reads the leads in more than one batch, the events are first split
+    /// by batch into a temporary folder (in TMPDIR, removed afterwards), so neither file is held
+    /// in memory.
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// Cutoff (YYYY-MM-DD or an RFC 3339 timestamp) for dates and events when the leads have no
+    /// snapshot column (default: the model's [data] as_of, else now).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<AsOf>,
 }
 
 /// `leadscore score`
@@ -174,20 +198,8 @@ lead is), engagement (0–100 percentile of what the lead does) and reasons (the
 move the lead most from the average lead). Rows with values that cannot be read go to the
 rejects file with their line and reason.")]
 pub struct ScoreArgs {
-    /// The model file written by `leadscore train`.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// Leads to score (CSV or Parquet) with the columns the model was trained on.
-    #[arg(long)]
-    pub data: PathBuf,
-    /// Activity events, when the model was trained with events (or its rules count events).
-    /// When the leads take more than one batch, the events are first split by batch into a
-    /// temporary folder (in TMPDIR, removed afterwards), so neither file is held in memory.
-    #[arg(long)]
-    pub events: Option<PathBuf>,
-    /// Cutoff date (YYYY-MM-DD) for dates and events when the leads have no snapshot column (default: now).
-    #[arg(long, value_name = "DATE")]
-    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub inputs: ModelInputs,
     /// Where to write the scores: CSV, or Parquet when the name ends in .parquet.
     #[arg(long)]
     pub out: PathBuf,
@@ -215,21 +227,11 @@ The model's coefficients stay as they are; the blend with the rules and the cali
 refitted on these labelled leads. 30 % of them are held out to show calibration before and after;
 the saved model is then fitted on all of them.")]
 pub struct RecalibrateArgs {
-    /// The model file to start from.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// Recent leads with their outcome (the model's outcome column).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// Their events, when the model or the rules use events.
-    #[arg(long)]
-    pub events: Option<PathBuf>,
+    #[command(flatten)]
+    pub inputs: ModelInputs,
     /// New rules to blend instead of the model's own (none: keep the model's rules, if any).
     #[arg(long)]
     pub rules: Option<PathBuf>,
-    /// Cutoff date (YYYY-MM-DD) when the leads have no snapshot column.
-    #[arg(long, value_name = "DATE")]
-    pub as_of: Option<String>,
     /// Where to write the recalibrated model file.
     #[arg(long)]
     pub out: PathBuf,
@@ -249,21 +251,11 @@ cannot be scored, rejects.csv with the reason. The model-only probability, the r
 and the score are shown side by side."
 )]
 pub struct EvaluateArgs {
-    /// The model file written by `leadscore train`.
-    #[arg(long)]
-    pub model: PathBuf,
-    /// Labelled leads: the model's columns and the outcome (leads whose outcome is now known).
-    #[arg(long)]
-    pub data: PathBuf,
-    /// Their events, when the model or the rules use events.
-    #[arg(long)]
-    pub events: Option<PathBuf>,
+    #[command(flatten)]
+    pub inputs: ModelInputs,
     /// Rules to audit (default: the rules blended into the model, if any).
     #[arg(long)]
     pub rules: Option<PathBuf>,
-    /// Cutoff date (YYYY-MM-DD) for dates and events when the leads have no snapshot column (default: now).
-    #[arg(long, value_name = "DATE")]
-    pub as_of: Option<String>,
     /// Folder for the report (created; files in it are replaced).
     #[arg(long)]
     pub out: PathBuf,
@@ -315,7 +307,7 @@ pub struct ExportSqlArgs {
     pub event_columns: Vec<String>,
     /// Cutoff date (YYYY-MM-DD) for dates and events when the leads have no snapshot column (default: when the query runs).
     #[arg(long, value_name = "DATE")]
-    pub as_of: Option<String>,
+    pub as_of: Option<AsOf>,
     /// Where to write the query.
     #[arg(long)]
     pub out: PathBuf,

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod data;
+pub mod describe;
 pub mod drift;
 pub mod enrich;
 pub mod error;

@@ -179,6 +179,10 @@ struct Event<'a> {
     mpp: bool,
 }
 
+/// Leads `from..to` of chunk `chunk`, from the chunk's own random stream. Each lead is one story
+/// read top to bottom — who it is, what it does, what the truth makes of it, how the CRM exports
+/// it — kept in one piece because its random draws must stay in this order for a seed to give
+/// the same files.
 fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
     let mut rng = Pcg64::seed_from_u64(seed ^ (chunk as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let interest = Gamma::new(1.1, 1.0).expect("valid gamma parameters");
@@ -221,123 +225,10 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
         }
         let active_days = if rng.gen_bool(0.3) { 10 } else { 90 };
         events.clear();
-        let time_in_window = |rng: &mut Pcg64| created + rng.gen_range(0..active_days * DAY);
-        let count = |rng: &mut Pcg64, mean: f64| {
-            Poisson::new(mean.max(1e-9))
-                .map(|p| p.sample(rng) as usize)
-                .unwrap_or(0)
-        };
-        for _ in 0..count(&mut rng, 3.0 * engaged) {
-            let page = if rng.gen_bool((0.12 * engaged).min(0.6)) {
-                PAGES[4 + rng.gen_range(0..2)]
-            } else {
-                PAGES[[0, 1, 2, 3, 6][rng.gen_range(0..5)]]
-            };
-            events.push(Event {
-                time: time_in_window(&mut rng),
-                kind: "page_view",
-                url: page,
-                ..Default::default()
-            });
-        }
-        let apple_mail = rng.gen_bool(0.25);
-        for email in 1..=CAMPAIGN_EMAILS {
-            let sent = created + (email as i64) * 7 * DAY + rng.gen_range(0..DAY);
-            if apple_mail {
-                events.push(Event {
-                    time: sent + 600,
-                    kind: "email_open",
-                    email,
-                    mpp: true,
-                    ..Default::default()
-                });
-            } else if sent < created + active_days * DAY && rng.gen_bool((0.25 * engaged).min(0.9)) {
-                let time = sent + rng.gen_range(0..2 * DAY);
-                events.push(Event {
-                    time,
-                    kind: "email_open",
-                    email,
-                    ..Default::default()
-                });
-            }
-        }
-        for _ in 0..count(&mut rng, 0.5 * engaged) {
-            events.push(Event {
-                time: time_in_window(&mut rng),
-                kind: "email_click",
-                email: rng.gen_range(1..=CAMPAIGN_EMAILS),
-                ..Default::default()
-            });
-        }
-        for _ in 0..count(&mut rng, 0.4 * engaged) {
-            events.push(Event {
-                time: time_in_window(&mut rng),
-                kind: "download",
-                asset: ASSETS[rng.gen_range(0..ASSETS.len())],
-                ..Default::default()
-            });
-        }
-        for _ in 0..count(&mut rng, 0.2 * engaged) {
-            events.push(Event {
-                time: time_in_window(&mut rng),
-                kind: "webinar",
-                ..Default::default()
-            });
-        }
-        // The newsletter form is filled by the curious, the demo and contact forms by buyers.
-        let forms = [
-            (0.25, "/newsletter", "newsletter"),
-            ((0.06 * engaged).min(0.5), "/demo", "demo_request"),
-            ((0.04 * engaged).min(0.3), "/contact", "contact_us"),
-        ];
-        for (rate, url, form) in forms {
-            if rng.gen_bool(rate) {
-                events.push(Event {
-                    time: time_in_window(&mut rng),
-                    kind: "form_submit",
-                    url,
-                    form,
-                    ..Default::default()
-                });
-            }
-        }
-        if rng.gen_bool(0.05) {
-            events.push(Event {
-                time: time_in_window(&mut rng),
-                kind: "unsubscribe",
-                ..Default::default()
-            });
-        }
+        activity(&mut rng, &mut events, created, active_days, engaged);
 
         // The truth sees engagement before the snapshot only.
-        let mut seen = Engagement::default();
-        let mut opened = [false; CAMPAIGN_EMAILS + 1];
-        for event in events.iter().filter(|e| e.time <= snapshot) {
-            if event.mpp {
-                continue;
-            }
-            seen.last_activity = Some(seen.last_activity.map_or(event.time, |t: i64| t.max(event.time)));
-            match event.kind {
-                "page_view" | "form_submit"
-                    if event.url == "/pricing" || event.url == "/contact" || event.url == "/demo" =>
-                {
-                    seen.high_value_views += 1.0
-                }
-                _ => {}
-            }
-            match event.kind {
-                "form_submit" if event.form == "demo_request" => seen.demo_requests += 1.0,
-                "email_open" if !opened[event.email] => {
-                    opened[event.email] = true;
-                    seen.human_email_opens += 1.0;
-                }
-                "email_click" => seen.clicks += 1.0,
-                "download" => seen.downloads += 1.0,
-                "webinar" => seen.webinars += 1.0,
-                "unsubscribe" => seen.unsubscribed = true,
-                _ => {}
-            }
-        }
+        let seen = engagement_before(&events, snapshot);
         let days_inactive = seen
             .last_activity
             .map_or(SNAPSHOT_DAYS as f64, |t| (snapshot - t) as f64 / DAY as f64);
@@ -424,6 +315,132 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
         out.n_events += events.len();
     }
     out
+}
+
+/// A lead's activity over its `active_days` from `created`, driven by its latent interest
+/// `engaged`: page views (high-value pages more likely the keener it is), campaign e-mail opens
+/// (all of them, at once, for Apple Mail users), clicks, downloads, webinars, forms, unsubscribes.
+fn activity(rng: &mut Pcg64, events: &mut Vec<Event>, created: i64, active_days: i64, engaged: f64) {
+    let time_in_window = |rng: &mut Pcg64| created + rng.gen_range(0..active_days * DAY);
+    let count = |rng: &mut Pcg64, mean: f64| {
+        Poisson::new(mean.max(1e-9))
+            .map(|p| p.sample(rng) as usize)
+            .unwrap_or(0)
+    };
+    for _ in 0..count(rng, 3.0 * engaged) {
+        let page = if rng.gen_bool((0.12 * engaged).min(0.6)) {
+            PAGES[4 + rng.gen_range(0..2)]
+        } else {
+            PAGES[[0, 1, 2, 3, 6][rng.gen_range(0..5)]]
+        };
+        events.push(Event {
+            time: time_in_window(rng),
+            kind: "page_view",
+            url: page,
+            ..Default::default()
+        });
+    }
+    let apple_mail = rng.gen_bool(0.25);
+    for email in 1..=CAMPAIGN_EMAILS {
+        let sent = created + (email as i64) * 7 * DAY + rng.gen_range(0..DAY);
+        if apple_mail {
+            events.push(Event {
+                time: sent + 600,
+                kind: "email_open",
+                email,
+                mpp: true,
+                ..Default::default()
+            });
+        } else if sent < created + active_days * DAY && rng.gen_bool((0.25 * engaged).min(0.9)) {
+            let time = sent + rng.gen_range(0..2 * DAY);
+            events.push(Event {
+                time,
+                kind: "email_open",
+                email,
+                ..Default::default()
+            });
+        }
+    }
+    for _ in 0..count(rng, 0.5 * engaged) {
+        events.push(Event {
+            time: time_in_window(rng),
+            kind: "email_click",
+            email: rng.gen_range(1..=CAMPAIGN_EMAILS),
+            ..Default::default()
+        });
+    }
+    for _ in 0..count(rng, 0.4 * engaged) {
+        events.push(Event {
+            time: time_in_window(rng),
+            kind: "download",
+            asset: ASSETS[rng.gen_range(0..ASSETS.len())],
+            ..Default::default()
+        });
+    }
+    for _ in 0..count(rng, 0.2 * engaged) {
+        events.push(Event {
+            time: time_in_window(rng),
+            kind: "webinar",
+            ..Default::default()
+        });
+    }
+    // The newsletter form is filled by the curious, the demo and contact forms by buyers.
+    let forms = [
+        (0.25, "/newsletter", "newsletter"),
+        ((0.06 * engaged).min(0.5), "/demo", "demo_request"),
+        ((0.04 * engaged).min(0.3), "/contact", "contact_us"),
+    ];
+    for (rate, url, form) in forms {
+        if rng.gen_bool(rate) {
+            events.push(Event {
+                time: time_in_window(rng),
+                kind: "form_submit",
+                url,
+                form,
+                ..Default::default()
+            });
+        }
+    }
+    if rng.gen_bool(0.05) {
+        events.push(Event {
+            time: time_in_window(rng),
+            kind: "unsubscribe",
+            ..Default::default()
+        });
+    }
+}
+
+/// What the truth counts of a lead's events up to its snapshot (privacy-proxy opens left out).
+fn engagement_before(events: &[Event], snapshot: i64) -> Engagement {
+    let mut seen = Engagement::default();
+    let mut opened = [false; CAMPAIGN_EMAILS + 1];
+    for event in events.iter().filter(|e| e.time <= snapshot) {
+        if event.mpp {
+            continue;
+        }
+        seen.last_activity = Some(seen.last_activity.map_or(event.time, |t: i64| t.max(event.time)));
+        match event.kind {
+            "page_view" | "form_submit"
+                if event.url == "/pricing" || event.url == "/contact" || event.url == "/demo" =>
+            {
+                seen.high_value_views += 1.0
+            }
+            _ => {}
+        }
+        match event.kind {
+            "form_submit" if event.form == "demo_request" => seen.demo_requests += 1.0,
+            "email_open" if !opened[event.email] => {
+                opened[event.email] = true;
+                seen.human_email_opens += 1.0;
+            }
+            "email_click" => seen.clicks += 1.0,
+            "download" => seen.downloads += 1.0,
+            "webinar" => seen.webinars += 1.0,
+            "unsubscribe" => seen.unsubscribed = true,
+            _ => {}
+        }
+    }
+    seen
 }
 
 fn csv_field(value: &str) -> String {

@@ -1,7 +1,7 @@
 //! `leadscore demo`: synthetic leads → trained model → scored new leads, with every file's path
 //! printed.
 
-use crate::cli::{DemoArgs, EvaluateArgs, ScoreArgs, SynthArgs, TrainArgs};
+use crate::cli::{DemoArgs, EvaluateArgs, ModelInputs, ScoreArgs, SynthArgs, TrainArgs};
 use crate::error::{Error, Result};
 use crate::report::WorkPeriod;
 
@@ -64,7 +64,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     }
     println!(
         "\n{}",
-        super::inspect::render(&artifact, &model.display().to_string(), 5)
+        crate::describe::describe(&artifact, &model.display().to_string(), 5)
     );
 
     let new_leads = (args.leads / 4).max(100);
@@ -80,10 +80,12 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     println!("\n4/5 scoring them");
     let scored = args.out.join("scored.csv");
     super::score::run(&ScoreArgs {
-        model: model.clone(),
-        data: batch.join("leads.csv"),
-        events: Some(batch.join("events.csv")),
-        as_of: None,
+        inputs: ModelInputs {
+            model: model.clone(),
+            data: batch.join("leads.csv"),
+            events: Some(batch.join("events.csv")),
+            as_of: None,
+        },
         out: scored.clone(),
         rejects: None,
         keep: Vec::new(),
@@ -93,11 +95,13 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     println!("\n5/5 evaluating the scores against the new leads' outcomes");
     let report = args.out.join("report");
     super::evaluate::run(&EvaluateArgs {
-        model: model.clone(),
-        data: batch.join("leads.csv"),
-        events: Some(batch.join("events.csv")),
+        inputs: ModelInputs {
+            model: model.clone(),
+            data: batch.join("leads.csv"),
+            events: Some(batch.join("events.csv")),
+            as_of: None,
+        },
         rules: None,
-        as_of: None,
         out: report.clone(),
         capacity: Some(DEMO_CAPACITY),
         period: WorkPeriod::Week,

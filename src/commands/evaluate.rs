@@ -4,7 +4,7 @@
 use super::Steps;
 use crate::artifact::ModelArtifact;
 use crate::cli::EvaluateArgs;
-use crate::data::{parse_as_of, require_files};
+use crate::data::require_files;
 use crate::error::{Error, Result};
 use crate::evaluation::{evaluate, EvaluateSettings};
 use crate::output::thousands;
@@ -29,19 +29,21 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
             return Err(Error::Usage(format!("{flag} {value}: {example}")));
         }
     }
-    let as_of = args.as_of.as_deref().map(parse_as_of).transpose()?;
-    let artifact = ModelArtifact::load(&args.model)?;
+    let artifact = ModelArtifact::load(&args.inputs.model)?;
     let audited_rules = match &args.rules {
         Some(path) => Some((RuleSet::load(path)?, path.clone())),
         None => None,
     };
-    require_files(&[(Some(&args.data), "--data"), (args.events.as_deref(), "--events")])?;
+    require_files(&[
+        (Some(&args.inputs.data), "--data"),
+        (args.inputs.events.as_deref(), "--events"),
+    ])?;
     let settings = EvaluateSettings {
-        model_path: args.model.clone(),
-        data: args.data.clone(),
-        events: args.events.clone(),
+        model_path: args.inputs.model.clone(),
+        data: args.inputs.data.clone(),
+        events: args.inputs.events.clone(),
         audited_rules,
-        as_of,
+        as_of: args.inputs.as_of.as_ref().map(|a| a.seconds),
         out: args.out.clone(),
         capacity: args.capacity,
         period: args.period,

@@ -2,15 +2,11 @@
 
 use crate::artifact::ModelArtifact;
 use crate::cli::ExportSqlArgs;
-use crate::data::parse_as_of;
 use crate::error::{Error, Location, Result};
 use crate::sql::{export, Options, EVENT_COLUMNS};
 
 /// Runs `export-sql`.
 pub fn run(args: &ExportSqlArgs) -> Result<()> {
-    if let Some(date) = &args.as_of {
-        parse_as_of(date)?;
-    }
     if let Some(unknown) = args.event_columns.iter().find(|c| !EVENT_COLUMNS.contains(&c.as_str())) {
         return Err(Error::Usage(format!(
             "--event-columns: \"{unknown}\" is not an optional events column; they are {}",
@@ -21,7 +17,7 @@ pub fn run(args: &ExportSqlArgs) -> Result<()> {
     let rules = artifact.blended_rules(&args.model)?;
     let options = Options {
         table: &args.table,
-        as_of: args.as_of.as_deref(),
+        as_of: args.as_of.as_ref().map(|a| a.text.as_str()),
         events_table: args.events_table.as_deref(),
         event_columns: &args.event_columns,
     };

@@ -32,8 +32,8 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     if args.id.is_some() {
         config.data.id = args.id.clone();
     }
-    if args.as_of.is_some() {
-        config.data.as_of = args.as_of.clone();
+    if let Some(as_of) = &args.as_of {
+        config.data.as_of = Some(as_of.text.clone());
     }
     crate::data::require_files(&[(Some(&args.data), "--data"), (args.events.as_deref(), "--events")])?;
     if rules.needs_events() && args.events.is_none() {

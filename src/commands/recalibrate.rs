@@ -5,7 +5,7 @@
 use super::Steps;
 use crate::artifact::ModelArtifact;
 use crate::cli::RecalibrateArgs;
-use crate::data::{parse_as_of, require_files};
+use crate::data::require_files;
 use crate::error::Result;
 use crate::output::thousands;
 use crate::rules::RuleSet;
@@ -15,27 +15,30 @@ use crate::training::recalibrate;
 /// Runs `recalibrate` and returns the new model.
 pub fn run(args: &RecalibrateArgs) -> Result<ModelArtifact> {
     let steps = Steps::new(false);
-    let artifact = ModelArtifact::load(&args.model)?;
+    let artifact = ModelArtifact::load(&args.inputs.model)?;
     let rules = match &args.rules {
         Some(path) => Some(RuleSet::load(path)?),
-        None => artifact.blended_rules(&args.model)?,
+        None => artifact.blended_rules(&args.inputs.model)?,
     };
-    require_files(&[(Some(&args.data), "--data"), (args.events.as_deref(), "--events")])?;
+    require_files(&[
+        (Some(&args.inputs.data), "--data"),
+        (args.inputs.events.as_deref(), "--events"),
+    ])?;
     let inputs = BatchInputs {
-        model_path: &args.model,
-        data: &args.data,
-        events: args.events.as_deref(),
-        as_of: args.as_of.as_deref().map(parse_as_of).transpose()?,
+        model_path: &args.inputs.model,
+        data: &args.inputs.data,
+        events: args.inputs.events.as_deref(),
+        as_of: args.inputs.as_of.as_ref().map(|a| a.seconds),
         rules: rules.as_ref(),
         with_outcome: true,
         keep: &[],
     };
     let batch = read_batch(&artifact, &inputs, &steps)?;
-    let recalibrated = recalibrate(&artifact, &batch, rules.as_ref(), &args.data)?;
+    let recalibrated = recalibrate(&artifact, &batch, rules.as_ref(), &args.inputs.data)?;
     let mut model = recalibrated.artifact;
     model.training.warnings.push(format!(
         "recalibrated on {} ({} leads) at {}{}",
-        args.data.display(),
+        args.inputs.data.display(),
         thousands(batch.rows.len()),
         chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         args.rules
@@ -49,7 +52,7 @@ pub fn run(args: &RecalibrateArgs) -> Result<ModelArtifact> {
     println!(
         "  on {} held-out leads of {}: ECE {:.4} → {:.4}, Brier {:.4} → {:.4}, ROC AUC {:.4} → {:.4}",
         thousands(recalibrated.check_leads),
-        args.data.display(),
+        args.inputs.data.display(),
         before.ece,
         after.ece,
         before.brier,

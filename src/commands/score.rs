@@ -4,7 +4,7 @@
 
 use crate::artifact::ModelArtifact;
 use crate::cli::ScoreArgs;
-use crate::data::{parse_as_of, require_files};
+use crate::data::require_files;
 use crate::error::Result;
 use crate::output::thousands;
 use crate::scoring::{default_rejects_path, score_file, ScoreSettings, ScoreSummary};
@@ -12,13 +12,16 @@ use crate::scoring::{default_rejects_path, score_file, ScoreSettings, ScoreSumma
 /// Runs `score`.
 pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     let started = std::time::Instant::now();
-    let artifact = ModelArtifact::load(&args.model)?;
-    require_files(&[(Some(&args.data), "--data"), (args.events.as_deref(), "--events")])?;
+    let artifact = ModelArtifact::load(&args.inputs.model)?;
+    require_files(&[
+        (Some(&args.inputs.data), "--data"),
+        (args.inputs.events.as_deref(), "--events"),
+    ])?;
     let settings = ScoreSettings {
-        model_path: args.model.clone(),
-        data: args.data.clone(),
-        events: args.events.clone(),
-        as_of: args.as_of.as_deref().map(parse_as_of).transpose()?,
+        model_path: args.inputs.model.clone(),
+        data: args.inputs.data.clone(),
+        events: args.inputs.events.clone(),
+        as_of: args.inputs.as_of.as_ref().map(|a| a.seconds),
         out: args.out.clone(),
         rejects: args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.out)),
         keep: args.keep.clone(),
@@ -27,7 +30,7 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     let scored = score_file(&artifact, &settings, &super::ProgressBar::new())?;
     eprintln!("{}", scored.drift.describe());
     let scored = if args.fail_on_drift {
-        scored.refuse_drift(&args.data)?
+        scored.refuse_drift(&args.inputs.data)?
     } else {
         scored
     };

@@ -57,8 +57,8 @@ fn resolve_config(args: &TrainArgs) -> Result<(Config, Option<RuleSet>)> {
     if args.id.is_some() {
         config.data.id = args.id.clone();
     }
-    if args.as_of.is_some() {
-        config.data.as_of = args.as_of.clone();
+    if let Some(as_of) = &args.as_of {
+        config.data.as_of = Some(as_of.text.clone());
     }
     if let Some(split) = args.split {
         config.model.split = split;

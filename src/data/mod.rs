@@ -35,6 +35,30 @@ pub fn require_files(files: &[(Option<&std::path::Path>, &str)]) -> Result<()> {
     Ok(())
 }
 
+/// A cutoff given on the command line (`--as-of`): the text as written (kept in the model's
+/// config and in SQL) and the moment it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsOf {
+    /// As written.
+    pub text: String,
+    /// Seconds since 1970 UTC.
+    pub seconds: i64,
+}
+
+impl std::str::FromStr for AsOf {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<AsOf, String> {
+        match parse_timestamp(text.trim()) {
+            Some(seconds) => Ok(AsOf {
+                text: text.to_string(),
+                seconds,
+            }),
+            None => Err("not a date: use YYYY-MM-DD or an RFC 3339 timestamp".into()),
+        }
+    }
+}
+
 /// One candidate feature column.
 #[derive(Debug, Clone)]
 pub struct FeatureColumn {
@@ -243,90 +267,16 @@ pub fn leads_from_frame(
     need_target: bool,
     as_of: Option<i64>,
 ) -> Result<LeadTable> {
-    let path = frame.path.clone();
-    let path = path.as_path();
     let missing = MissingTokens::new(&config.data.missing_values);
     let input_columns: Vec<String> = frame.columns.iter().map(|c| c.name.clone()).collect();
-
-    let find = |wanted: &[&str]| {
-        frame
-            .columns
-            .iter()
-            .find(|c| wanted.contains(&normalised(&c.name).as_str()))
-            .map(|c| c.name.clone())
-    };
-    let target_column = match &choice.target {
-        Some(name) => {
-            frame.require(name, "outcome (target)", "--target or [data] target")?;
-            Some(name.clone())
-        }
-        None => find(&TARGET_NAMES),
-    };
-    if need_target && target_column.is_none() {
-        return Err(Error::rejected(
-            Location::file(path),
-            "no outcome column: training needs to know which leads converted",
-            "name it with --target COLUMN (or [data] target in the config); values must be 1/0, true/false, yes/no or y/n",
-        ));
-    }
-    let id_column = match &choice.id {
-        Some(name) => {
-            frame.require(name, "id", "--id or [data] id")?;
-            Some(name.clone())
-        }
-        None => find(&ID_NAMES[..3]),
-    };
-    for name in choice
-        .exclude
-        .iter()
-        .chain(&config.features.include)
-        .chain(config.features.types.keys())
-    {
-        frame.require(name, "configured", "--exclude or the [features] section")?;
-    }
-    for name in [&config.data.snapshot, &config.data.time].into_iter().flatten() {
-        frame.require(name, "configured time", "[data] snapshot / [data] time")?;
-    }
-
+    let (target_column, id_column) = outcome_and_id_columns(&frame, choice, config, need_target)?;
     let outcome = match &target_column {
         Some(name) if need_target || choice.target.is_some() => Some(parse_outcome(&frame, name, &missing)?),
         Some(name) => parse_outcome(&frame, name, &missing).ok(),
         None => None,
     };
     let ids = lead_ids(&frame, id_column.as_deref())?;
-
-    // Decide which columns become features before typing them.
-    let excluded: HashSet<&str> = choice
-        .exclude
-        .iter()
-        .chain(&config.features.exclude)
-        .map(String::as_str)
-        .collect();
-    let mut left_out = Vec::new();
-    let mut candidates = Vec::new();
-    for column in &frame.columns {
-        let name = column.name.as_str();
-        let reason = if Some(name) == target_column.as_deref() {
-            Some("the outcome")
-        } else if Some(name) == id_column.as_deref() {
-            Some("the lead id")
-        } else if excluded.contains(name) {
-            Some("excluded by --exclude or [features] exclude")
-        } else if !choice.required.is_empty() && !choice.required.iter().any(|r| r == name) {
-            Some("not read by the model")
-        } else if !config.features.include.is_empty() && !config.features.include.iter().any(|i| i == name) {
-            Some("not in [features] include")
-        } else if Some(name) == config.data.snapshot.as_deref() {
-            Some("the snapshot (cutoff) column")
-        } else {
-            None
-        };
-        match reason {
-            Some(reason) => left_out.push((name.to_string(), reason.to_string())),
-            None => candidates.push(column),
-        }
-    }
-
+    let (candidates, left_out) = candidate_columns(&frame, choice, config, &target_column, &id_column);
     let typed: Vec<(String, Values, Vec<infer::BadCell>)> = candidates
         .par_iter()
         .map(|column| {
@@ -342,25 +292,8 @@ pub fn leads_from_frame(
         .collect::<Result<_>>()?;
     let mut bad_cells: Vec<infer::BadCell> = typed.iter().flat_map(|(_, _, bad)| bad.iter().cloned()).collect();
     bad_cells.sort_by_key(|b| b.row);
-
-    let time_values = |name: &Option<String>| -> Result<Option<Vec<Option<i64>>>> {
-        let Some(name) = name else { return Ok(None) };
-        let index = frame.require(name, "time", "[data]")?;
-        let values = match &frame.columns[index].cells {
-            RawCells::Text(text) => type_text_column(&frame, name, text, Some(ColumnType::Datetime), &missing, None)?,
-            RawCells::Typed(values) => values.clone(),
-        };
-        match values {
-            Values::Datetime(times) => Ok(Some(times)),
-            other => Err(Error::rejected(
-                frame.locate(name, None),
-                format!("the time column holds {} values, not dates", other.kind()),
-                "name a date or timestamp column",
-            )),
-        }
-    };
-    let snapshot = time_values(&config.data.snapshot)?;
-    let created = time_values(&config.data.time)?;
+    let snapshot = time_column(&frame, &config.data.snapshot, &missing)?;
+    let created = time_column(&frame, &config.data.time, &missing)?;
 
     // One cutoff per lead: its snapshot, else --as-of, else the latest date in the file.
     let latest = typed
@@ -398,7 +331,7 @@ pub fn leads_from_frame(
         }
     }
     Ok(LeadTable {
-        path: path.to_path_buf(),
+        path: frame.path.clone(),
         n_rows: frame.n_rows,
         id_column,
         ids,
@@ -411,6 +344,116 @@ pub fn leads_from_frame(
         input_columns,
         bad_cells,
     })
+}
+
+/// The outcome and id columns, named or found by their usual names; every column the config
+/// names must be in the file.
+fn outcome_and_id_columns(
+    frame: &RawFrame,
+    choice: &ColumnChoice,
+    config: &Config,
+    need_target: bool,
+) -> Result<(Option<String>, Option<String>)> {
+    let find = |wanted: &[&str]| {
+        frame
+            .columns
+            .iter()
+            .find(|c| wanted.contains(&normalised(&c.name).as_str()))
+            .map(|c| c.name.clone())
+    };
+    let target_column = match &choice.target {
+        Some(name) => {
+            frame.require(name, "outcome (target)", "--target or [data] target")?;
+            Some(name.clone())
+        }
+        None => find(&TARGET_NAMES),
+    };
+    if need_target && target_column.is_none() {
+        return Err(Error::rejected(
+            Location::file(&frame.path),
+            "no outcome column: training needs to know which leads converted",
+            "name it with --target COLUMN (or [data] target in the config); values must be 1/0, true/false, yes/no or y/n",
+        ));
+    }
+    let id_column = match &choice.id {
+        Some(name) => {
+            frame.require(name, "id", "--id or [data] id")?;
+            Some(name.clone())
+        }
+        None => find(&ID_NAMES[..3]),
+    };
+    for name in choice
+        .exclude
+        .iter()
+        .chain(&config.features.include)
+        .chain(config.features.types.keys())
+    {
+        frame.require(name, "configured", "--exclude or the [features] section")?;
+    }
+    for name in [&config.data.snapshot, &config.data.time].into_iter().flatten() {
+        frame.require(name, "configured time", "[data] snapshot / [data] time")?;
+    }
+    Ok((target_column, id_column))
+}
+
+/// Which columns become features, decided before any is typed; the others with the reason
+/// they are left out.
+fn candidate_columns<'f>(
+    frame: &'f RawFrame,
+    choice: &ColumnChoice,
+    config: &Config,
+    target_column: &Option<String>,
+    id_column: &Option<String>,
+) -> (Vec<&'f read::RawColumn>, Vec<(String, String)>) {
+    let excluded: HashSet<&str> = choice
+        .exclude
+        .iter()
+        .chain(&config.features.exclude)
+        .map(String::as_str)
+        .collect();
+    let mut left_out = Vec::new();
+    let mut candidates = Vec::new();
+    for column in &frame.columns {
+        let name = column.name.as_str();
+        let reason = if Some(name) == target_column.as_deref() {
+            Some("the outcome")
+        } else if Some(name) == id_column.as_deref() {
+            Some("the lead id")
+        } else if excluded.contains(name) {
+            Some("excluded by --exclude or [features] exclude")
+        } else if !choice.required.is_empty() && !choice.required.iter().any(|r| r == name) {
+            Some("not read by the model")
+        } else if !config.features.include.is_empty() && !config.features.include.iter().any(|i| i == name) {
+            Some("not in [features] include")
+        } else if Some(name) == config.data.snapshot.as_deref() {
+            Some("the snapshot (cutoff) column")
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => left_out.push((name.to_string(), reason.to_string())),
+            None => candidates.push(column),
+        }
+    }
+    (candidates, left_out)
+}
+
+/// A `[data]` time column (snapshot or creation time) as times, when it is configured.
+fn time_column(frame: &RawFrame, name: &Option<String>, missing: &MissingTokens) -> Result<Option<Vec<Option<i64>>>> {
+    let Some(name) = name else { return Ok(None) };
+    let index = frame.require(name, "time", "[data]")?;
+    let values = match &frame.columns[index].cells {
+        RawCells::Text(text) => type_text_column(frame, name, text, Some(ColumnType::Datetime), missing, None)?,
+        RawCells::Typed(values) => values.clone(),
+    };
+    match values {
+        Values::Datetime(times) => Ok(Some(times)),
+        other => Err(Error::rejected(
+            frame.locate(name, None),
+            format!("the time column holds {} values, not dates", other.kind()),
+            "name a date or timestamp column",
+        )),
+    }
 }
 
 /// The features a typed column yields: dates → age/month/weekday, e-mail addresses → domain

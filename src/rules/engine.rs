@@ -213,22 +213,7 @@ pub fn points(rules: &RuleSet, table: &LeadTable, events: Option<(EventSource, E
         fired.sort_by_key(|&(rule, _)| rule);
     }
 
-    // Inactivity decay counts from the last activity (or, for a lead never active, from its
-    // creation when the creation time is known).
-    let decay: Vec<f64> = match &rules.file.decay {
-        None => vec![0.0; n],
-        Some(decay) => (0..n)
-            .map(|lead| {
-                let since = last_activity[lead].or_else(|| table.created.as_ref().and_then(|c| c[lead]));
-                let Some(since) = since else { return 0.0 };
-                let periods = (((table.cutoff[lead] - since) as f64 / DAY) / decay.per_days)
-                    .floor()
-                    .max(0.0);
-                let points = periods * decay.points;
-                decay.floor.map_or(points, |floor| points.max(floor))
-            })
-            .collect(),
-    };
+    let decay = decay_points(rules, table, &last_activity);
     let total = fired
         .iter()
         .zip(&decay)
@@ -244,6 +229,26 @@ pub fn points(rules: &RuleSet, table: &LeadTable, events: Option<(EventSource, E
         })
         .collect();
     Ok(Points { total, fired, decay })
+}
+
+/// The inactivity decay of every lead: it counts from the last activity (or, for a lead never
+/// active, from its creation when the creation time is known).
+fn decay_points(rules: &RuleSet, table: &LeadTable, last_activity: &[Option<i64>]) -> Vec<f64> {
+    let n = table.n_rows;
+    match &rules.file.decay {
+        None => vec![0.0; n],
+        Some(decay) => (0..n)
+            .map(|lead| {
+                let since = last_activity[lead].or_else(|| table.created.as_ref().and_then(|c| c[lead]));
+                let Some(since) = since else { return 0.0 };
+                let periods = (((table.cutoff[lead] - since) as f64 / DAY) / decay.per_days)
+                    .floor()
+                    .max(0.0);
+                let points = periods * decay.points;
+                decay.floor.map_or(points, |floor| points.max(floor))
+            })
+            .collect(),
+    }
 }
 
 /// The values a column rule reads, as text or number per lead.

@@ -315,8 +315,8 @@ pub fn rule_lines(text: &str) -> Vec<u64> {
 
 type Problem = (&'static str, String, &'static str);
 
+/// What a rule tests, checked: exactly one of a column and an event, with tests that fit it.
 fn compile(rule: &Rule) -> std::result::Result<Criterion, Problem> {
-    let lower = |values: &[String]| values.iter().map(|v| v.trim().to_lowercase()).collect::<Vec<_>>();
     match (&rule.column, &rule.event) {
         (Some(_), Some(_)) => Err((
             "column",
@@ -328,97 +328,104 @@ fn compile(rule: &Rule) -> std::result::Result<Criterion, Problem> {
             "says neither which column nor which event it looks at".into(),
             "add column = \"…\" or event = \"…\"",
         )),
-        (None, Some(_)) => {
-            if rule.equals.is_some()
-                || rule.in_list.is_some()
-                || rule.not_in.is_some()
-                || rule.contains.is_some()
-                || rule.regex.is_some()
-                || rule.domain_in.is_some()
-                || rule.at_least.is_some()
-                || rule.at_most.is_some()
-            {
-                return Err((
-                    "event",
-                    "column tests (equals, in, at_least, …) do not apply to events".into(),
-                    "use url_contains, form_id, asset, email_id or within_days",
-                ));
-            }
-            if let Some(cap) = rule.cap {
-                if !(cap.is_finite() && cap > 0.0) {
-                    return Err((
-                        "cap",
-                        format!("cap {cap} must be positive"),
-                        "the cap is the most points (in absolute value) the rule can give",
-                    ));
-                }
-            }
-            Ok(Criterion::Event)
+        (None, Some(_)) => compile_event(rule),
+        (Some(column), None) => compile_column(rule, column),
+    }
+}
+
+/// An event rule: its column tests must be absent and its cap positive.
+fn compile_event(rule: &Rule) -> std::result::Result<Criterion, Problem> {
+    if rule.equals.is_some()
+        || rule.in_list.is_some()
+        || rule.not_in.is_some()
+        || rule.contains.is_some()
+        || rule.regex.is_some()
+        || rule.domain_in.is_some()
+        || rule.at_least.is_some()
+        || rule.at_most.is_some()
+    {
+        return Err((
+            "event",
+            "column tests (equals, in, at_least, …) do not apply to events".into(),
+            "use url_contains, form_id, asset, email_id or within_days",
+        ));
+    }
+    if let Some(cap) = rule.cap {
+        if !(cap.is_finite() && cap > 0.0) {
+            return Err((
+                "cap",
+                format!("cap {cap} must be positive"),
+                "the cap is the most points (in absolute value) the rule can give",
+            ));
         }
-        (Some(column), None) => {
-            if rule.url_contains.is_some()
-                || rule.form_id.is_some()
-                || rule.asset.is_some()
-                || rule.email_id.is_some()
-                || rule.within_days.is_some()
-                || rule.count == Count::Once
-                || rule.cap.is_some()
-            {
-                return Err((
-                    "column",
-                    "event tests (url_contains, form_id, count, cap, …) do not apply to columns".into(),
-                    "use equals, in, not_in, at_least, at_most, contains, regex or domain_in",
-                ));
-            }
-            let mut tests = Vec::new();
-            if let Some(value) = &rule.equals {
-                tests.push(ColumnTest::In(lower(std::slice::from_ref(value))));
-            }
-            if let Some(values) = &rule.in_list {
-                tests.push(ColumnTest::In(lower(values)));
-            }
-            if let Some(values) = &rule.not_in {
-                tests.push(ColumnTest::NotIn(lower(values)));
-            }
-            if rule.at_least.is_some() || rule.at_most.is_some() {
-                tests.push(ColumnTest::Range(
-                    rule.at_least.unwrap_or(f64::NEG_INFINITY),
-                    rule.at_most.unwrap_or(f64::INFINITY),
-                ));
-            }
-            if let Some(text) = &rule.contains {
-                tests.push(ColumnTest::Contains(text.to_lowercase()));
-            }
-            if let Some(pattern) = &rule.regex {
-                let regex = Regex::new(pattern).map_err(|e| {
-                    (
-                        "regex",
-                        format!("bad regular expression: {e}"),
-                        "fix the pattern (it uses Rust regex syntax)",
-                    )
-                })?;
-                tests.push(ColumnTest::Regex(regex));
-            }
-            if let Some(domains) = &rule.domain_in {
-                tests.push(ColumnTest::Domain(lower(domains)));
-            }
-            match tests.len() {
-                1 => Ok(Criterion::Column {
-                    column: column.clone(),
-                    test: tests.remove(0),
-                }),
-                0 => Err((
-                    "column",
-                    format!("says which column (\"{column}\") but not what to test"),
-                    "add equals, in, not_in, at_least, at_most, contains, regex or domain_in",
-                )),
-                _ => Err((
-                    "column",
-                    "has more than one test".into(),
-                    "one test per rule: split it into several rules",
-                )),
-            }
-        }
+    }
+    Ok(Criterion::Event)
+}
+
+/// A column rule: its event tests must be absent and it must have exactly one test.
+fn compile_column(rule: &Rule, column: &str) -> std::result::Result<Criterion, Problem> {
+    let lower = |values: &[String]| values.iter().map(|v| v.trim().to_lowercase()).collect::<Vec<_>>();
+    if rule.url_contains.is_some()
+        || rule.form_id.is_some()
+        || rule.asset.is_some()
+        || rule.email_id.is_some()
+        || rule.within_days.is_some()
+        || rule.count == Count::Once
+        || rule.cap.is_some()
+    {
+        return Err((
+            "column",
+            "event tests (url_contains, form_id, count, cap, …) do not apply to columns".into(),
+            "use equals, in, not_in, at_least, at_most, contains, regex or domain_in",
+        ));
+    }
+    let mut tests = Vec::new();
+    if let Some(value) = &rule.equals {
+        tests.push(ColumnTest::In(lower(std::slice::from_ref(value))));
+    }
+    if let Some(values) = &rule.in_list {
+        tests.push(ColumnTest::In(lower(values)));
+    }
+    if let Some(values) = &rule.not_in {
+        tests.push(ColumnTest::NotIn(lower(values)));
+    }
+    if rule.at_least.is_some() || rule.at_most.is_some() {
+        tests.push(ColumnTest::Range(
+            rule.at_least.unwrap_or(f64::NEG_INFINITY),
+            rule.at_most.unwrap_or(f64::INFINITY),
+        ));
+    }
+    if let Some(text) = &rule.contains {
+        tests.push(ColumnTest::Contains(text.to_lowercase()));
+    }
+    if let Some(pattern) = &rule.regex {
+        let regex = Regex::new(pattern).map_err(|e| {
+            (
+                "regex",
+                format!("bad regular expression: {e}"),
+                "fix the pattern (it uses Rust regex syntax)",
+            )
+        })?;
+        tests.push(ColumnTest::Regex(regex));
+    }
+    if let Some(domains) = &rule.domain_in {
+        tests.push(ColumnTest::Domain(lower(domains)));
+    }
+    match tests.len() {
+        1 => Ok(Criterion::Column {
+            column: column.to_string(),
+            test: tests.remove(0),
+        }),
+        0 => Err((
+            "column",
+            format!("says which column (\"{column}\") but not what to test"),
+            "add equals, in, not_in, at_least, at_most, contains, regex or domain_in",
+        )),
+        _ => Err((
+            "column",
+            "has more than one test".into(),
+            "one test per rule: split it into several rules",
+        )),
     }
 }
 

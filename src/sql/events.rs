@@ -20,47 +20,7 @@ pub(crate) fn events_stages(
     spec: Option<&EventFeatureSpec>,
     rules: Option<&RuleSet>,
 ) -> Result<(), Unsupported> {
-    let has = |c: &str| present.iter().any(|p| p == c);
-    let clean = |column: &str| cleaned_cell(d, &d.ident(column), missing);
-    let null_text = d.to_text("NULL");
-    let optional = |column: &str| if has(column) { clean(column) } else { null_text.clone() };
-    let flag = if has("is_mpp") {
-        format!("LOWER({}) IN ({})", clean("is_mpp"), words(d, &TRUE_WORDS))
-    } else {
-        "1 = 0".to_string()
-    };
-    let agent = if has("user_agent") {
-        let lower = format!("LOWER({})", clean("user_agent"));
-        format!(
-            "{} OR {} OR {}",
-            d.contains(&lower, "'mpp'"),
-            d.contains(&lower, "'bot'"),
-            d.contains(&lower, "'privacy proxy'")
-        )
-    } else {
-        "1 = 0".to_string()
-    };
-    query.stage(
-        "events_read",
-        &[
-            format!("TRIM({}) AS lead_id", d.to_text(&d.ident("lead_id"))),
-            format!("{} AS t", d.parse_epoch(&clean("timestamp"))),
-            format!("LOWER({}) AS event_type", clean("event_type")),
-            format!(
-                "{} AS url",
-                if has("url") {
-                    d.to_text(&d.ident("url"))
-                } else {
-                    null_text.clone()
-                }
-            ),
-            format!("{} AS form", optional("form_id")),
-            format!("{} AS email", optional("email_id")),
-            format!("{} AS asset", optional("asset")),
-            format!("CASE WHEN ({flag}) OR ({agent}) THEN 1 ELSE 0 END AS proxy"),
-        ],
-        table,
-    );
+    query.stage("events_read", &read_columns(d, present, missing), table);
     let weight = spec.map_or(1.0, |s| s.mpp_open_weight);
     query.stage(
         "events_used",
@@ -82,6 +42,67 @@ pub(crate) fn events_stages(
         ],
         "events_read JOIN typed ON typed.lead_id = events_read.lead_id WHERE events_read.t <= typed.cutoff",
     );
+    let totals = total_columns(d, spec, rules);
+    query.stage("event_totals", &totals, "events_used GROUP BY lead_id");
+    // A distinct e-mail opened counts once, at the weight of its most human open.
+    query.stage(
+        "email_opens",
+        &["lead_id".into(), "email".into(), "MAX(w) AS w".into()],
+        "events_used WHERE event_type = 'email_open' AND email IS NOT NULL GROUP BY lead_id, email",
+    );
+    query.stage(
+        "email_totals",
+        &["lead_id".into(), "SUM(w) AS distinct_emails".into()],
+        "email_opens GROUP BY lead_id",
+    );
+    Ok(())
+}
+
+/// The `events_read` stage's columns: each event's lead, time, type and optional fields as
+/// cleaned text (NULL where the table has no such column), and whether it is a privacy-proxy open.
+fn read_columns(d: Dialect, present: &[String], missing: &[String]) -> Vec<String> {
+    let has = |c: &str| present.iter().any(|p| p == c);
+    let clean = |column: &str| cleaned_cell(d, &d.ident(column), missing);
+    let null_text = d.to_text("NULL");
+    let optional = |column: &str| if has(column) { clean(column) } else { null_text.clone() };
+    let flag = if has("is_mpp") {
+        format!("LOWER({}) IN ({})", clean("is_mpp"), words(d, &TRUE_WORDS))
+    } else {
+        "1 = 0".to_string()
+    };
+    let agent = if has("user_agent") {
+        let lower = format!("LOWER({})", clean("user_agent"));
+        format!(
+            "{} OR {} OR {}",
+            d.contains(&lower, "'mpp'"),
+            d.contains(&lower, "'bot'"),
+            d.contains(&lower, "'privacy proxy'")
+        )
+    } else {
+        "1 = 0".to_string()
+    };
+    vec![
+        format!("TRIM({}) AS lead_id", d.to_text(&d.ident("lead_id"))),
+        format!("{} AS t", d.parse_epoch(&clean("timestamp"))),
+        format!("LOWER({}) AS event_type", clean("event_type")),
+        format!(
+            "{} AS url",
+            if has("url") {
+                d.to_text(&d.ident("url"))
+            } else {
+                null_text.clone()
+            }
+        ),
+        format!("{} AS form", optional("form_id")),
+        format!("{} AS email", optional("email_id")),
+        format!("{} AS asset", optional("asset")),
+        format!("CASE WHEN ({flag}) OR ({agent}) THEN 1 ELSE 0 END AS proxy"),
+    ]
+}
+
+/// The `event_totals` stage's columns: per lead, the weighted counts the event features read
+/// and each event rule's hits (with the last human activity, for the decay).
+fn total_columns(d: Dialect, spec: Option<&EventFeatureSpec>, rules: Option<&RuleSet>) -> Vec<String> {
     let zero = d.num(0.0);
     let sum_if = |condition: &str, value: &str| format!("SUM(CASE WHEN {condition} THEN {value} ELSE {zero} END)");
     let mut totals = vec!["lead_id".to_string()];
@@ -135,54 +156,52 @@ pub(crate) fn events_stages(
         totals.push(format!("MAX(CASE WHEN w > {zero} THEN t END) AS last_activity"));
     }
     if let Some(rules) = rules {
-        for (r, rule) in rules.rules.iter().enumerate() {
-            if !matches!(rule.criterion, Criterion::Event) {
-                continue;
-            }
-            let rule = &rule.rule;
-            let mut tests = vec![format!(
-                "event_type = {}",
-                d.text(&rule.event.as_deref().unwrap_or_default().to_lowercase())
-            )];
-            if !rule.include_mpp {
-                tests.push("proxy = 0".into());
-            }
-            if let Some(days) = rule.within_days {
-                tests.push(format!("cutoff - t <= {}", d.num(days * 86_400.0)));
-            }
-            for (field, wanted) in [
-                ("form", &rule.form_id),
-                ("asset", &rule.asset),
-                ("email", &rule.email_id),
-            ] {
-                if let Some(wanted) = wanted {
-                    tests.push(format!("LOWER({field}) = {}", d.text(&wanted.to_lowercase())));
-                }
-            }
-            if let Some(fragments) = &rule.url_contains {
-                let any: Vec<String> = fragments.iter().map(|f| d.contains("url", &d.text(f))).collect();
-                tests.push(format!("url IS NOT NULL AND ({})", any.join(" OR ")));
-            }
-            totals.push(format!(
-                "{} AS rule_hits_{r}",
-                sum_if(&tests.join(" AND "), &d.num(1.0))
-            ));
-        }
+        totals.extend(rule_hits(d, rules));
         totals.push("MAX(CASE WHEN proxy = 0 THEN t END) AS last_human_activity".into());
     }
-    query.stage("event_totals", &totals, "events_used GROUP BY lead_id");
-    // A distinct e-mail opened counts once, at the weight of its most human open.
-    query.stage(
-        "email_opens",
-        &["lead_id".into(), "email".into(), "MAX(w) AS w".into()],
-        "events_used WHERE event_type = 'email_open' AND email IS NOT NULL GROUP BY lead_id, email",
-    );
-    query.stage(
-        "email_totals",
-        &["lead_id".into(), "SUM(w) AS distinct_emails".into()],
-        "email_opens GROUP BY lead_id",
-    );
-    Ok(())
+    totals
+}
+
+/// Each event rule's hits per lead: the events of its type (not privacy-proxy opens, unless
+/// it counts them) within its days, form, asset, e-mail and URLs.
+fn rule_hits(d: Dialect, rules: &RuleSet) -> Vec<String> {
+    let sum_if =
+        |condition: &str, value: &str| format!("SUM(CASE WHEN {condition} THEN {value} ELSE {} END)", d.num(0.0));
+    let mut hits = Vec::new();
+    for (r, rule) in rules.rules.iter().enumerate() {
+        if !matches!(rule.criterion, Criterion::Event) {
+            continue;
+        }
+        let rule = &rule.rule;
+        let mut tests = vec![format!(
+            "event_type = {}",
+            d.text(&rule.event.as_deref().unwrap_or_default().to_lowercase())
+        )];
+        if !rule.include_mpp {
+            tests.push("proxy = 0".into());
+        }
+        if let Some(days) = rule.within_days {
+            tests.push(format!("cutoff - t <= {}", d.num(days * 86_400.0)));
+        }
+        for (field, wanted) in [
+            ("form", &rule.form_id),
+            ("asset", &rule.asset),
+            ("email", &rule.email_id),
+        ] {
+            if let Some(wanted) = wanted {
+                tests.push(format!("LOWER({field}) = {}", d.text(&wanted.to_lowercase())));
+            }
+        }
+        if let Some(fragments) = &rule.url_contains {
+            let any: Vec<String> = fragments.iter().map(|f| d.contains("url", &d.text(f))).collect();
+            tests.push(format!("url IS NOT NULL AND ({})", any.join(" OR ")));
+        }
+        hits.push(format!(
+            "{} AS rule_hits_{r}",
+            sum_if(&tests.join(" AND "), &d.num(1.0))
+        ));
+    }
+    hits
 }
 
 #[cfg(test)]

@@ -140,14 +140,8 @@ pub struct EventRecord<'a> {
     pub privacy_proxy: bool,
 }
 
-/// Streams a CSV events file record by record: each event's lead id and time go to `route`,
-/// and the events it wants, read whole, to `visit` with where they go and their lead id.
-pub(crate) fn stream_csv<R: Route>(
-    path: &Path,
-    missing: &MissingTokens,
-    route: &mut R,
-    mut visit: impl FnMut(R::To, &str, &EventRecord),
-) -> Result<()> {
+/// Opens a CSV events file (its separator detected) and reads its header.
+fn open_csv(path: &Path) -> Result<(csv::Reader<std::io::BufReader<std::fs::File>>, Vec<String>)> {
     let unreadable = |e: std::io::Error| {
         Error::rejected(
             Location::file(path),
@@ -189,6 +183,18 @@ pub(crate) fn stream_csv<R: Route>(
             }
         })
         .collect();
+    Ok((reader, headers))
+}
+
+/// Streams a CSV events file record by record: each event's lead id and time go to `route`,
+/// and the events it wants, read whole, to `visit` with where they go and their lead id.
+pub(crate) fn stream_csv<R: Route>(
+    path: &Path,
+    missing: &MissingTokens,
+    route: &mut R,
+    mut visit: impl FnMut(R::To, &str, &EventRecord),
+) -> Result<()> {
+    let (mut reader, headers) = open_csv(path)?;
     let find = |name: &str| headers.iter().position(|h| h == name);
     let require = |name: &str| {
         find(name).ok_or_else(|| {

@@ -1,0 +1,209 @@
+//! A model in words: the readable summary `inspect` prints and the demo shows — data, split,
+//! validation figures, calibration, bands, the regularisation search, the features by role,
+//! the strongest factors, leakage warnings and training's warnings.
+
+use std::fmt::Write;
+
+use crate::artifact::ModelArtifact;
+use crate::config::Role;
+use crate::features::Encoding;
+use crate::output::thousands;
+
+/// The readable summary of a model (`file`, as given), with the `top` factors each way.
+pub fn describe(artifact: &ModelArtifact, file: &str, top: usize) -> String {
+    let mut out = String::new();
+    overview(&mut out, artifact, file);
+    features(&mut out, artifact);
+    factors(&mut out, artifact, top);
+    notes(&mut out, artifact);
+    out
+}
+
+/// Where the model comes from, how it was validated, calibrated and regularised.
+fn overview(out: &mut String, artifact: &ModelArtifact, file: &str) {
+    let t = &artifact.training;
+    let d = &artifact.data;
+    let _ = writeln!(out, "leadscore model {file}");
+    let _ = writeln!(
+        out,
+        "  trained      {} with leadscore {} (file format {})",
+        artifact.trained_at, artifact.leadscore_version, artifact.format_version
+    );
+    let _ = writeln!(
+        out,
+        "  data         {}: {} leads, {} columns (fingerprint {})",
+        d.file,
+        thousands(d.rows),
+        d.columns.len(),
+        &d.sample_sha256[..12.min(d.sample_sha256.len())]
+    );
+    let _ = writeln!(
+        out,
+        "  outcome      \"{}\"; lead id {}",
+        artifact.schema.target_column,
+        artifact
+            .schema
+            .id_column
+            .as_deref()
+            .map_or("row number".to_string(), |c| format!("\"{c}\""))
+    );
+    let v = &t.validation;
+    let _ = writeln!(
+        out,
+        "  split        {}: {} training leads, {} validation leads",
+        t.split,
+        thousands(t.train.leads),
+        thousands(v.leads)
+    );
+    let _ = writeln!(
+        out,
+        "  validation   ROC AUC {:.4} · PR AUC {:.4} · log loss {:.4} · Brier {:.4} · ECE {:.4} · KS {:.4}",
+        v.roc_auc, v.pr_auc, v.log_loss, v.brier, v.ece, v.ks
+    );
+    let calibration = match &artifact.scorer.calibration {
+        crate::calibration::Calibration::Platt { slope, intercept } => {
+            format!("Platt (slope {slope:.3}, intercept {intercept:+.3})")
+        }
+        crate::calibration::Calibration::Isotonic { x, .. } => format!("isotonic ({} points)", x.len()),
+        crate::calibration::Calibration::Identity => "none".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "  calibration  {calibration} on {} held-out training leads; uncalibrated ECE {:.4}",
+        thousands(t.calibration_leads),
+        t.validation_model.ece
+    );
+    let bands = &artifact.scorer.bands;
+    let _ = writeln!(
+        out,
+        "  score bands  {} (cuts {:?}); MQL at score ≥ {}",
+        bands.names.join(" / "),
+        bands.cuts,
+        bands.mql
+    );
+    let _ = writeln!(
+        out,
+        "  class balance {:.1} % converted in training, {:.1} % in validation",
+        pct(t.train.conversions, t.train.leads),
+        pct(v.conversions, v.leads)
+    );
+    let _ = writeln!(
+        out,
+        "  C            {} chosen by {}-fold cross-validation on {} leads",
+        t.grid.best_c,
+        t.grid.folds,
+        thousands(t.grid.leads_searched)
+    );
+    for point in &t.grid.points {
+        let _ = writeln!(
+            out,
+            "                 C = {:<8} held-out log loss {:.4}, ROC AUC {:.4}",
+            point.c, point.log_loss, point.roc_auc
+        );
+    }
+}
+
+/// Its feature columns by role, and the columns left out.
+fn features(out: &mut String, artifact: &ModelArtifact) {
+    let t = &artifact.training;
+    let _ = writeln!(
+        out,
+        "\nfeatures: {} columns → {} model inputs",
+        artifact.pipeline.steps.len(),
+        artifact.input_names.len()
+    );
+    for role in [Role::Explicit, Role::Implicit] {
+        let label = if role == Role::Explicit {
+            "explicit (who the lead is)"
+        } else {
+            "implicit (what the lead does)"
+        };
+        let steps: Vec<String> = artifact
+            .pipeline
+            .steps
+            .iter()
+            .filter(|s| s.role == role)
+            .map(|s| match &s.encoding {
+                Encoding::Numeric {
+                    log1p, missing_flag, ..
+                } => {
+                    format!(
+                        "{}{}{}",
+                        s.feature,
+                        if *log1p { " [log]" } else { "" },
+                        if *missing_flag { " [+missing flag]" } else { "" }
+                    )
+                }
+                Encoding::Categorical { levels, other, .. } => format!(
+                    "{} [{} levels{}]",
+                    s.feature,
+                    levels.len(),
+                    if *other { " + other" } else { "" }
+                ),
+            })
+            .collect();
+        if !steps.is_empty() {
+            let _ = writeln!(out, "  {label}: {}", steps.join(", "));
+        }
+    }
+    for (column, reason) in &t.left_out {
+        let _ = writeln!(out, "  left out \"{column}\": {reason}");
+    }
+    for dropped in &t.dropped {
+        let _ = writeln!(out, "  dropped \"{}\": {}", dropped.feature, dropped.reason);
+    }
+}
+
+/// The factors raising and lowering conversion most.
+fn factors(out: &mut String, artifact: &ModelArtifact, top: usize) {
+    let mut ranked = artifact.factors();
+    ranked.sort_by(|a, b| b.coefficient.total_cmp(&a.coefficient));
+    let _ = writeln!(
+        out,
+        "\nfactors raising conversion (log-odds; per standard deviation for numbers)"
+    );
+    for f in ranked.iter().filter(|f| f.coefficient > 0.0).take(top) {
+        let _ = writeln!(out, "  {:+.3}  {}", f.coefficient, f.input);
+    }
+    let _ = writeln!(out, "factors lowering conversion");
+    for f in ranked.iter().rev().filter(|f| f.coefficient < 0.0).take(top) {
+        let _ = writeln!(out, "  {:+.3}  {}", f.coefficient, f.input);
+    }
+}
+
+/// Leakage warnings, what happened to the events, and training's warnings.
+fn notes(out: &mut String, artifact: &ModelArtifact) {
+    let t = &artifact.training;
+    let flagged: Vec<_> = t.leakage.iter().filter(|c| c.flagged.is_some()).collect();
+    if !flagged.is_empty() {
+        let _ = writeln!(out, "\nleakage warnings");
+        for check in flagged {
+            let _ = writeln!(
+                out,
+                "  \"{}\": {}",
+                check.feature,
+                check.flagged.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    if let Some(events) = &t.events {
+        let _ = writeln!(
+            out,
+            "\nevents: {} read, {} used, {} after their lead's cutoff, {} for unknown leads",
+            thousands(events.read),
+            thousands(events.used),
+            thousands(events.after_cutoff),
+            thousands(events.unmatched)
+        );
+    }
+    if !t.warnings.is_empty() {
+        let _ = writeln!(out, "\nwarnings");
+        for warning in &t.warnings {
+            let _ = writeln!(out, "  {warning}");
+        }
+    }
+}
+
+fn pct(part: usize, whole: usize) -> f64 {
+    100.0 * part as f64 / whole.max(1) as f64
+}
