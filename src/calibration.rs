@@ -12,18 +12,8 @@ use crate::model::logistic::FitError;
 use crate::model::params::LogisticParams;
 use crate::model::sigmoid;
 
-/// Which calibration to fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Method {
-    /// Logistic on the log-odds.
-    #[default]
-    Platt,
-    /// Monotone step function, linearly interpolated.
-    Isotonic,
-    /// None: probabilities are used as they are.
-    None,
-}
+/// Which calibration to fit (`[blend] calibration`).
+pub use crate::config::CalibrationMethod as Method;
 
 /// A fitted calibration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

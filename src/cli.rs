@@ -1,4 +1,6 @@
-//! The command line: clap definitions whose doc comments are the `--help` text.
+//! The command line: clap definitions whose doc comments are the `--help` text (so their
+//! `[data]`-style section names are text, not links).
+#![allow(rustdoc::broken_intra_doc_links)]
 
 use std::path::PathBuf;
 

@@ -89,7 +89,7 @@ const REASONS: usize = 4;
 /// Smallest shift (log-odds) worth giving as a reason.
 const SMALLEST_REASON: f64 = 0.05;
 
-/// The steps that move a lead most from the average lead, largest first: at most [`REASONS`],
+/// The steps that move a lead most from the average lead, largest first: at most `REASONS` (4),
 /// kept in place (a million leads would otherwise make a million small allocations).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct TopMoves {
@@ -121,7 +121,7 @@ fn top_moves(contributions: &[Vec<f64>], baseline: &[f64], lead: usize) -> TopMo
     top
 }
 
-/// Percentile (0–100) of `value` in a reference kept by [`quantiles`].
+/// Percentile (0–100) of `value` in a reference kept at 0.1 % steps.
 pub fn percentile(reference: &[f64], value: f64) -> f64 {
     if reference.is_empty() {
         return f64::NAN;

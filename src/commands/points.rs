@@ -17,7 +17,12 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     let steps = Steps::new(false);
     // The whole rules file validates before any lead is read.
     let (mut config, rules_in_config) = match &args.config {
-        Some(path) => Config::load(path)?,
+        Some(path) => {
+            let text = Config::read_text(path)?;
+            let config = Config::parse(&text, path)?;
+            let rules = RuleSet::from_config(&config, &text, path)?;
+            (config, rules)
+        }
         None => (Config::default(), None),
     };
     let (rules, rules_path) = match (&args.rules, rules_in_config) {

@@ -44,7 +44,12 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
 /// `--rules`, or the config's own `[[rules]]`.
 fn resolve_config(args: &TrainArgs) -> Result<(Config, Option<RuleSet>)> {
     let (mut config, config_rules) = match &args.config {
-        Some(path) => Config::load(path)?,
+        Some(path) => {
+            let text = Config::read_text(path)?;
+            let config = Config::parse(&text, path)?;
+            let rules = RuleSet::from_config(&config, &text, path)?;
+            (config, rules)
+        }
         None => (Config::default(), None),
     };
     let rules = match &args.rules {

@@ -33,7 +33,7 @@ impl Categorical {
     }
 
     /// Builds the dictionary from raw cells, each cleaned by `clean` (`None`: missing): the same
-    /// as cleaning every cell first, but the first [`RAW_CACHE`] distinct raw texts are cleaned
+    /// as cleaning every cell first, but the first `RAW_CACHE` distinct raw texts are cleaned
     /// once each rather than once per row (columns of a few categories repeat them all along;
     /// columns of unique texts, such as e-mail addresses, do not fill the cache twice over).
     pub fn from_raw<'a>(

@@ -1,6 +1,6 @@
 //! The conversion model: L2-regularised logistic regression, as a linfa estimator —
 //! [`LogisticParams`](super::params::LogisticParams) are checked into
-//! [`ValidLogisticParams`], which `Fit` coded leads into a [`LogisticModel`], which predicts.
+//! [`ValidLogisticParams`](super::params::ValidLogisticParams), which `Fit` coded leads into a [`LogisticModel`], which predicts.
 //!
 //! The objective and optimiser are linfa-logistic's — the summed log loss plus `α/2·‖w‖²`
 //! (intercept unpenalised), minimised by argmin's L-BFGS (memory 10) with a More–Thuente line
@@ -15,13 +15,12 @@ use argmin::core::{CostFunction, Executor, Gradient};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use linfa::dataset::Records;
-use linfa::traits::{Fit, PredictInplace};
+use linfa::traits::PredictInplace;
 use linfa::DatasetBase;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use super::loss::{log_loss_and_gradient, logit, sigmoid};
-use super::params::ValidLogisticParams;
 use crate::features::encoded::EncodedLeads;
 
 /// A fitted logistic regression: `P(convert) = σ(intercept + coefficients · x)`.
@@ -139,8 +138,16 @@ fn curvature_scale(leads: &EncodedLeads, alpha: f64) -> Vec<f64> {
         .collect()
 }
 
-/// Fits by L-BFGS in preconditioned coordinates; what [`ValidLogisticParams`]'s `Fit` runs.
-fn fit(leads: &EncodedLeads, outcome: &[bool], params: &ValidLogisticParams) -> Result<LogisticModel, FitError> {
+/// How a fit runs: the settings of a checked [`super::params::ValidLogisticParams`].
+pub(super) struct Run<'a> {
+    pub alpha: f64,
+    pub max_iterations: u64,
+    pub gradient_tolerance_per_lead: f64,
+    pub start: Option<&'a LogisticModel>,
+}
+
+/// Fits by L-BFGS in preconditioned coordinates; what `ValidLogisticParams`'s `Fit` runs.
+pub(super) fn fit(leads: &EncodedLeads, outcome: &[bool], params: &Run) -> Result<LogisticModel, FitError> {
     if outcome.len() != leads.n_rows {
         return Err(FitError::Linfa(linfa::Error::MismatchedShapes(
             leads.n_rows,
@@ -151,8 +158,8 @@ fn fit(leads: &EncodedLeads, outcome: &[bool], params: &ValidLogisticParams) -> 
     if positives == 0 || positives == outcome.len() {
         return Err(FitError::OneClass);
     }
-    let (alpha, width) = (params.alpha(), leads.width);
-    let init: Vec<f64> = match params.start() {
+    let (alpha, width) = (params.alpha, leads.width);
+    let init: Vec<f64> = match params.start {
         Some(start) if start.coefficients.len() == width => {
             start.coefficients.iter().copied().chain([start.intercept]).collect()
         }
@@ -165,7 +172,7 @@ fn fit(leads: &EncodedLeads, outcome: &[bool], params: &ValidLogisticParams) -> 
     // the largest d keeps the test on the true gradient at least as strict.
     let scale = curvature_scale(leads, alpha);
     let largest_scale = scale.iter().copied().fold(1.0, f64::max);
-    let tolerance = params.gradient_tolerance_per_lead() * outcome.len() as f64 / largest_scale;
+    let tolerance = params.gradient_tolerance_per_lead * outcome.len() as f64 / largest_scale;
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(tolerance)
         .map_err(|e| FitError::Optimiser(e.to_string()))?;
@@ -178,7 +185,7 @@ fn fit(leads: &EncodedLeads, outcome: &[bool], params: &ValidLogisticParams) -> 
         last: Mutex::new(None),
     };
     let result = Executor::new(objective, solver)
-        .configure(|state| state.param(Array1::from(init)).max_iters(params.max_iterations()))
+        .configure(|state| state.param(Array1::from(init)).max_iters(params.max_iterations))
         .run()
         .map_err(|e| FitError::Optimiser(e.to_string()))?;
     let best = result
@@ -219,14 +226,6 @@ impl Records for EncodedLeads {
     }
 }
 
-impl<'a> Fit<&'a EncodedLeads, &'a [bool], FitError> for ValidLogisticParams {
-    type Object = LogisticModel;
-
-    fn fit(&self, dataset: &LabelledLeads<'a>) -> Result<LogisticModel, FitError> {
-        fit(dataset.records, dataset.targets, self)
-    }
-}
-
 /// Predicts each lead's conversion probability.
 impl PredictInplace<EncodedLeads, Vec<f64>> for LogisticModel {
     fn predict_inplace(&self, leads: &EncodedLeads, probabilities: &mut Vec<f64>) {
@@ -250,89 +249,5 @@ impl LogisticModel {
         let mut probabilities = self.default_target(leads);
         self.predict_inplace(leads, &mut probabilities);
         probabilities
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::features::encoded::{NumericInput, OneHotGroup, NONE};
-    use crate::model::params::LogisticParams;
-
-    fn one_flag(flags: Vec<u32>) -> EncodedLeads {
-        EncodedLeads {
-            n_rows: flags.len(),
-            width: 1,
-            numeric: Vec::new(),
-            groups: vec![OneHotGroup {
-                first: 0,
-                width: 1,
-                codes: flags,
-            }],
-        }
-    }
-
-    #[test]
-    fn matches_the_closed_form_of_a_single_binary_input() {
-        // A nearly unpenalised fit on one 0/1 input reproduces the two groups' log-odds.
-        let mut flags = Vec::new();
-        let mut outcome = Vec::new();
-        for (flag, conversions, leads) in [(NONE, 10, 100), (0, 60, 100)] {
-            for k in 0..leads {
-                flags.push(flag);
-                outcome.push(k < conversions);
-            }
-        }
-        let leads = one_flag(flags);
-        let model = LogisticParams::new()
-            .alpha(1e-6)
-            .max_iterations(500)
-            .gradient_tolerance_per_lead(1e-9)
-            .fit(&labelled(&leads, &outcome))
-            .unwrap();
-        let expected_intercept = (0.1f64 / 0.9).ln();
-        let expected_slope = (0.6f64 / 0.4).ln() - expected_intercept;
-        assert!((model.intercept - expected_intercept).abs() < 1e-3, "{model:?}");
-        assert!((model.coefficients[0] - expected_slope).abs() < 1e-3, "{model:?}");
-    }
-
-    #[test]
-    fn probabilities_are_for_the_converted_class() {
-        let values: Vec<f64> = (0..200).map(|i| if i % 10 < 3 { 1.0 } else { -1.0 }).collect();
-        let outcome: Vec<bool> = (0..200).map(|i| i % 10 < 2 || i % 50 == 5).collect();
-        let leads = EncodedLeads {
-            n_rows: 200,
-            width: 1,
-            numeric: vec![NumericInput { input: 0, values }],
-            groups: Vec::new(),
-        };
-        let model = LogisticParams::new()
-            .max_iterations(100)
-            .fit(&labelled(&leads, &outcome))
-            .unwrap();
-        assert!(model.coefficients[0] > 0.0, "{model:?}");
-        let p = model.predict(&leads);
-        assert!(p[0] > 0.5 && p[5] < 0.2, "{p:?}");
-    }
-
-    #[test]
-    fn one_class_is_an_error() {
-        let leads = one_flag(vec![0, NONE, 0]);
-        let outcome = [true, true, true];
-        assert!(matches!(
-            LogisticParams::new().fit(&labelled(&leads, &outcome)),
-            Err(FitError::OneClass)
-        ));
-        let outcome = [true, false];
-        assert!(matches!(
-            LogisticParams::new().fit(&labelled(&leads, &outcome)),
-            Err(FitError::Linfa(_))
-        ));
-        assert!(matches!(
-            LogisticParams::new()
-                .alpha(-1.0)
-                .fit(&labelled(&leads, &[true, false, true])),
-            Err(FitError::InvalidParams(_))
-        ));
     }
 }

@@ -23,9 +23,11 @@
 //! assert!(model.coefficients[0] > 0.0 && p[5] > p[0]);
 //! ```
 
+use linfa::traits::Fit;
 use linfa::ParamGuard;
 
-use super::logistic::{FitError, LogisticModel};
+use super::logistic::{fit, FitError, LabelledLeads, LogisticModel, Run};
+use crate::features::encoded::EncodedLeads;
 
 /// The fit stops when the gradient's L2 norm is below this many times the number of leads:
 /// the loss is a sum over leads, so this is scikit-learn's `tol = 1e-4` on its averaged loss
@@ -158,5 +160,103 @@ impl ParamGuard for LogisticParams {
     fn check(self) -> Result<ValidLogisticParams, FitError> {
         self.check_ref()?;
         Ok(self.0)
+    }
+}
+
+impl<'a> Fit<&'a EncodedLeads, &'a [bool], FitError> for ValidLogisticParams {
+    type Object = LogisticModel;
+
+    fn fit(&self, dataset: &LabelledLeads<'a>) -> Result<LogisticModel, FitError> {
+        let run = Run {
+            alpha: self.alpha,
+            max_iterations: self.max_iterations,
+            gradient_tolerance_per_lead: self.gradient_tolerance_per_lead,
+            start: self.start.as_ref(),
+        };
+        fit(dataset.records, dataset.targets, &run)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::encoded::{NumericInput, OneHotGroup, NONE};
+    use crate::model::logistic::labelled;
+
+    fn one_flag(flags: Vec<u32>) -> EncodedLeads {
+        EncodedLeads {
+            n_rows: flags.len(),
+            width: 1,
+            numeric: Vec::new(),
+            groups: vec![OneHotGroup {
+                first: 0,
+                width: 1,
+                codes: flags,
+            }],
+        }
+    }
+
+    #[test]
+    fn matches_the_closed_form_of_a_single_binary_input() {
+        // A nearly unpenalised fit on one 0/1 input reproduces the two groups' log-odds.
+        let mut flags = Vec::new();
+        let mut outcome = Vec::new();
+        for (flag, conversions, leads) in [(NONE, 10, 100), (0, 60, 100)] {
+            for k in 0..leads {
+                flags.push(flag);
+                outcome.push(k < conversions);
+            }
+        }
+        let leads = one_flag(flags);
+        let model = LogisticParams::new()
+            .alpha(1e-6)
+            .max_iterations(500)
+            .gradient_tolerance_per_lead(1e-9)
+            .fit(&labelled(&leads, &outcome))
+            .unwrap();
+        let expected_intercept = (0.1f64 / 0.9).ln();
+        let expected_slope = (0.6f64 / 0.4).ln() - expected_intercept;
+        assert!((model.intercept - expected_intercept).abs() < 1e-3, "{model:?}");
+        assert!((model.coefficients[0] - expected_slope).abs() < 1e-3, "{model:?}");
+    }
+
+    #[test]
+    fn probabilities_are_for_the_converted_class() {
+        let values: Vec<f64> = (0..200).map(|i| if i % 10 < 3 { 1.0 } else { -1.0 }).collect();
+        let outcome: Vec<bool> = (0..200).map(|i| i % 10 < 2 || i % 50 == 5).collect();
+        let leads = EncodedLeads {
+            n_rows: 200,
+            width: 1,
+            numeric: vec![NumericInput { input: 0, values }],
+            groups: Vec::new(),
+        };
+        let model = LogisticParams::new()
+            .max_iterations(100)
+            .fit(&labelled(&leads, &outcome))
+            .unwrap();
+        assert!(model.coefficients[0] > 0.0, "{model:?}");
+        let p = model.predict(&leads);
+        assert!(p[0] > 0.5 && p[5] < 0.2, "{p:?}");
+    }
+
+    #[test]
+    fn one_class_is_an_error() {
+        let leads = one_flag(vec![0, NONE, 0]);
+        let outcome = [true, true, true];
+        assert!(matches!(
+            LogisticParams::new().fit(&labelled(&leads, &outcome)),
+            Err(FitError::OneClass)
+        ));
+        let outcome = [true, false];
+        assert!(matches!(
+            LogisticParams::new().fit(&labelled(&leads, &outcome)),
+            Err(FitError::Linfa(_))
+        ));
+        assert!(matches!(
+            LogisticParams::new()
+                .alpha(-1.0)
+                .fit(&labelled(&leads, &[true, false, true])),
+            Err(FitError::InvalidParams(_))
+        ));
     }
 }

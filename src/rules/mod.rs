@@ -13,134 +13,16 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use regex::Regex;
-use serde::{Deserialize, Serialize};
 
-use crate::bands::{validate_bands, Bands};
+pub use crate::config::rules::{rule_lines, Count, Decay, PointsSettings, Rule, RulesFile};
+
+use crate::bands::validate_bands;
+use crate::config::Config;
 use crate::error::{Error, Location, Result};
 use crate::toml_text::parse_toml;
 
-/// `[points]`: how rule points add up.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PointsSettings {
-    /// Column whose value picks the rules that apply (rules with `segment` set).
-    pub segment_by: Option<String>,
-    /// Total points are capped at this (after all rules and decay).
-    pub max_total: Option<f64>,
-    /// Total points never go below this (e.g. 0).
-    pub min_total: Option<f64>,
-}
-
-/// The rules: `[points]`, `[bands]`, `[decay]` and `[[rules]]`, in a rules file of their own or
-/// in `leadscore.toml` beside its other sections.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RulesFile {
-    /// How points add up.
-    pub points: PointsSettings,
-    /// Bands and the MQL threshold.
-    pub bands: Bands,
-    /// Points per days without activity.
-    pub decay: Option<Decay>,
-    /// The rules.
-    pub rules: Vec<Rule>,
-}
-
 /// Top-level sections a rules file may have.
 const RULES_SECTIONS: [&str; 4] = ["points", "bands", "decay", "rules"];
-
-/// `[decay]`: `points` (negative) for every `per_days` days since the last activity.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Decay {
-    /// Points per period, e.g. -10.
-    pub points: f64,
-    /// Days per period, e.g. 30.
-    pub per_days: f64,
-    /// Decay never takes more than this in total (a negative number, e.g. -50).
-    #[serde(default)]
-    pub floor: Option<f64>,
-}
-
-/// How often an event rule counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Count {
-    /// The first matching event only (e.g. the first e-mail open).
-    Once,
-    /// Every matching event, up to the rule's `cap`.
-    #[default]
-    Each,
-}
-
-/// One `[[rules]]` entry. Exactly one of `column` and `event` says what it looks at.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Rule {
-    /// Short name, shown in outputs (`pricing_page:+10`).
-    pub name: String,
-    /// Points when the criterion holds (negative for off-target leads).
-    pub points: f64,
-    /// Only for leads whose `segment_by` column has this value.
-    #[serde(default)]
-    pub segment: Option<String>,
-
-    /// Lead column the criterion reads.
-    #[serde(default)]
-    pub column: Option<String>,
-    /// Value equals this (ignoring case).
-    #[serde(default)]
-    pub equals: Option<String>,
-    /// Value is one of these (ignoring case).
-    #[serde(default, rename = "in")]
-    pub in_list: Option<Vec<String>>,
-    /// Value is none of these (ignoring case); a missing value is not in any list.
-    #[serde(default)]
-    pub not_in: Option<Vec<String>>,
-    /// Number at least this.
-    #[serde(default)]
-    pub at_least: Option<f64>,
-    /// Number at most this.
-    #[serde(default)]
-    pub at_most: Option<f64>,
-    /// Value contains this text (ignoring case).
-    #[serde(default)]
-    pub contains: Option<String>,
-    /// Value matches this regular expression.
-    #[serde(default)]
-    pub regex: Option<String>,
-    /// The e-mail address's domain is one of these; `*.edu` matches any domain ending `.edu`.
-    #[serde(default)]
-    pub domain_in: Option<Vec<String>>,
-
-    /// Event type the criterion counts (`page_view`, `form_submit`, `email_open`, …).
-    #[serde(default)]
-    pub event: Option<String>,
-    /// The event's URL contains one of these.
-    #[serde(default)]
-    pub url_contains: Option<Vec<String>>,
-    /// The event's form id is this.
-    #[serde(default)]
-    pub form_id: Option<String>,
-    /// The event's asset is this.
-    #[serde(default)]
-    pub asset: Option<String>,
-    /// The event's e-mail id is this.
-    #[serde(default)]
-    pub email_id: Option<String>,
-    /// Only events in the last N days before the cutoff.
-    #[serde(default)]
-    pub within_days: Option<f64>,
-    /// Once or each time.
-    #[serde(default)]
-    pub count: Count,
-    /// At most this many points from this rule (absolute value, for `each`).
-    #[serde(default)]
-    pub cap: Option<f64>,
-    /// Whether Apple Mail Privacy Protection / bot opens count (they do not by default).
-    #[serde(default)]
-    pub include_mpp: bool,
-}
 
 /// A validated rule: its criterion compiled.
 #[derive(Debug, Clone)]
@@ -220,6 +102,15 @@ impl RuleSet {
             ));
         }
         RuleSet::from_text(text, path)
+    }
+
+    /// The rules of a config file already parsed (its `[points]`, `[bands]`, `[decay]` and
+    /// `[[rules]]`; `text` gives each rule's line for messages), or `None` without `[[rules]]`.
+    pub fn from_config(config: &Config, text: &str, path: &Path) -> Result<Option<RuleSet>> {
+        if config.rules.is_empty() {
+            return Ok(None);
+        }
+        RuleSet::from_file(config.rules_file(), path, &rule_lines(text)).map(Some)
     }
 
     fn from_text(text: &str, path: &Path) -> Result<RuleSet> {
@@ -302,15 +193,6 @@ impl RuleSet {
     pub fn needs_events(&self) -> bool {
         self.file.decay.is_some() || self.rules.iter().any(|r| matches!(r.criterion, Criterion::Event))
     }
-}
-
-/// The line of each `[[rules]]` in a TOML text, for messages about a rule's values.
-pub fn rule_lines(text: &str) -> Vec<u64> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| l.trim() == "[[rules]]")
-        .map(|(i, _)| i as u64 + 1)
-        .collect()
 }
 
 type Problem = (&'static str, String, &'static str);
@@ -467,6 +349,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("both"), "{err}");
+    }
+
+    #[test]
+    fn the_rules_sections_of_a_config_become_its_rules() {
+        let text = "[data]\ntarget = \"won\"\n\n[[rules]]\nname = \"demo\"\nevent = \"form_submit\"\npoints = 50\n";
+        let path = Path::new("leadscore.toml");
+        let config = Config::parse(text, path).unwrap();
+        assert_eq!(config.data.target.as_deref(), Some("won"));
+        let rules = RuleSet::from_config(&config, text, path).unwrap().unwrap();
+        assert_eq!(rules.rules[0].rule.name, "demo");
+        let none = Config::parse("[data]\ntarget = \"won\"\n", path).unwrap();
+        assert!(RuleSet::from_config(&none, "", path).unwrap().is_none());
+        let bad = "[data]\ntarget = \"won\"\n\n[[rules]]\nname = \"x\"\npoints = 1\ncolumn = \"a\"\nevent = \"b\"\n";
+        let config = Config::parse(bad, path).unwrap();
+        let err = RuleSet::from_config(&config, bad, path).unwrap_err().to_string();
+        assert!(err.contains("line 4") && err.contains("both"), "{err}");
     }
 
     #[test]

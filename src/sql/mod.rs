@@ -11,9 +11,9 @@
 //! sums of terms nested as balanced trees so no engine's expression depth is reached.
 //!
 //! The query's stages, in order: `cleaned` (every column read, as text), `typed`, the events'
-//! stages ([`events`]), `features` (each pipeline step's value, [`features`], and the rule
-//! points in parts, [`rules`]), `model` (the linear predictor), `blended`, `calibrated` and
-//! `scored`, assembled by [`query::Query`].
+//! stages (`events.rs`), `features` (each pipeline step's value, `features.rs`, and the rule
+//! points in parts, `rules.rs`), `model` (the linear predictor), `blended`, `calibrated` and
+//! `scored`, assembled in `query.rs`.
 
 pub mod dialect;
 mod events;

@@ -10,11 +10,16 @@
 //! ```no_run
 //! use leadscore::config::Config;
 //! use leadscore::progress::Silent;
+//! use leadscore::rules::RuleSet;
 //! use leadscore::training::{train, TrainSettings};
+//! use std::path::Path;
 //!
 //! # fn main() -> leadscore::Result<()> {
-//! let (mut config, rules) = Config::load("leadscore.toml".as_ref())?;
+//! let path = Path::new("leadscore.toml");
+//! let text = Config::read_text(path)?;
+//! let mut config = Config::parse(&text, path)?;
 //! config.data.target = Some("converted".into());
+//! let rules = RuleSet::from_config(&config, &text, path)?;
 //! let settings = TrainSettings { rules, ..TrainSettings::new("leads.csv", config) };
 //! let model = train(&settings, &Silent)?;
 //! println!("validation ROC AUC {:.3}", model.training.validation.roc_auc);

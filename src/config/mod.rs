@@ -1,7 +1,10 @@
-//! `leadscore.toml`: what the user can set, its defaults, and its validation.
+//! `leadscore.toml`: what the user can set, its defaults, and its validation; [`rules`] holds
+//! the shape of the rules sections, which rules files share.
 //!
 //! Unknown keys are rejected with their line and column, so a typo never silently falls back to
-//! a default. Command-line flags override the file (see `commands::train`).
+//! a default. Command-line flags override the file (`leadscore train` resolves them).
+
+pub mod rules;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,7 +12,6 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Location, Result};
-use crate::rules::{rule_lines, RuleSet, RulesFile};
 use crate::toml_text::parse_toml;
 
 /// The whole configuration file.
@@ -31,13 +33,13 @@ pub struct Config {
     // The rules sections, as in a rules file of their own (see `rules`): parsed here with the
     // rest, validated into a `RuleSet` by `Config::parse`, and kept in the model file as written.
     /// How rule points add up.
-    pub points: crate::rules::PointsSettings,
+    pub points: rules::PointsSettings,
     /// Bands and the MQL threshold of rule points.
     pub bands: crate::bands::Bands,
     /// Inactivity decay of rule points.
-    pub decay: Option<crate::rules::Decay>,
+    pub decay: Option<rules::Decay>,
     /// The marketing team's points rules.
-    pub rules: Vec<crate::rules::Rule>,
+    pub rules: Vec<rules::Rule>,
 }
 
 /// `[data]`
@@ -259,12 +261,25 @@ impl Default for ModelConfig {
     }
 }
 
+/// Which calibration to fit: `[blend] calibration`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum CalibrationMethod {
+    /// Logistic on the log-odds.
+    #[default]
+    Platt,
+    /// Monotone step function, linearly interpolated.
+    Isotonic,
+    /// None: probabilities are used as they are.
+    None,
+}
+
 /// `[blend]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BlendConfig {
     /// `platt` (default), `isotonic` or `none`.
-    pub calibration: crate::calibration::Method,
+    pub calibration: CalibrationMethod,
     /// Share of the training leads held out to fit the calibration (and the blend).
     pub calibration_fraction: f64,
     /// Log-odds per rule point, when the rules' weight is fixed rather than learned.
@@ -274,7 +289,7 @@ pub struct BlendConfig {
 impl Default for BlendConfig {
     fn default() -> Self {
         BlendConfig {
-            calibration: crate::calibration::Method::Platt,
+            calibration: CalibrationMethod::Platt,
             calibration_fraction: 0.2,
             rule_weight: None,
         }
@@ -297,38 +312,32 @@ impl Default for ScoreBands {
 }
 
 impl Config {
-    /// Reads and validates a config file: its settings, and its rules when it has `[[rules]]`.
-    pub fn load(path: &Path) -> Result<(Config, Option<RuleSet>)> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+    /// The text of a config file.
+    pub fn read_text(path: &Path) -> Result<String> {
+        std::fs::read_to_string(path).map_err(|e| {
             Error::rejected(
                 Location::file(path),
                 format!("cannot read the config file: {e}"),
                 "check the path given to --config",
             )
-        })?;
-        Config::parse(&text, path)
+        })
     }
 
-    /// Parses config text once into its settings and its rules (validated, `None` without
-    /// `[[rules]]`); `path` is only used in messages.
-    pub fn parse(text: &str, path: &Path) -> Result<(Config, Option<RuleSet>)> {
+    /// Parses and validates config text (its rules sections are validated into a rule set by
+    /// `RuleSet::from_config`); `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
         let config: Config = parse_toml(
             text,
             path,
             "see the configuration reference in README.md for the keys each section accepts",
         )?;
         config.validate(path)?;
-        let rules = if config.rules.is_empty() {
-            None
-        } else {
-            Some(RuleSet::from_file(config.rules_file(), path, &rule_lines(text))?)
-        };
-        Ok((config, rules))
+        Ok(config)
     }
 
     /// The rules sections as a rules file.
-    pub fn rules_file(&self) -> RulesFile {
-        RulesFile {
+    pub fn rules_file(&self) -> rules::RulesFile {
+        rules::RulesFile {
             points: self.points.clone(),
             bands: self.bands.clone(),
             decay: self.decay.clone(),
@@ -384,7 +393,7 @@ impl Config {
                 "use 0 to ignore privacy-proxy opens",
             );
         }
-        if self.blend.calibration != crate::calibration::Method::None
+        if self.blend.calibration != CalibrationMethod::None
             && !(self.blend.calibration_fraction > 0.0 && self.blend.calibration_fraction < 0.9)
         {
             return bad(
@@ -422,22 +431,10 @@ mod tests {
 
     #[test]
     fn defaults_fill_missing_sections() {
-        let (config, rules) = Config::parse("[data]\ntarget = \"won\"\n", Path::new("x.toml")).unwrap();
-        assert!(rules.is_none());
+        let config = Config::parse("[data]\ntarget = \"won\"\n", Path::new("x.toml")).unwrap();
         assert_eq!(config.data.target.as_deref(), Some("won"));
         assert_eq!(config.model.folds, 5);
         assert!(config.data.missing_values.iter().any(|m| m == "Select"));
-    }
-
-    #[test]
-    fn rules_sections_become_the_rules() {
-        let text = "[data]\ntarget = \"won\"\n\n[[rules]]\nname = \"demo\"\nevent = \"form_submit\"\npoints = 50\n";
-        let (config, rules) = Config::parse(text, Path::new("leadscore.toml")).unwrap();
-        assert_eq!(config.data.target.as_deref(), Some("won"));
-        assert_eq!(rules.unwrap().rules[0].rule.name, "demo");
-        let bad = "[data]\ntarget = \"won\"\n\n[[rules]]\nname = \"x\"\npoints = 1\ncolumn = \"a\"\nevent = \"b\"\n";
-        let err = Config::parse(bad, Path::new("leadscore.toml")).unwrap_err().to_string();
-        assert!(err.contains("line 4") && err.contains("both"), "{err}");
     }
 
     #[test]
