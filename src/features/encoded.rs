@@ -125,10 +125,11 @@ impl EncodedLeads {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn example() -> EncodedLeads {
+    /// Three leads: one number and a one-hot group of three (the second lead sets none).
+    pub(crate) fn example() -> EncodedLeads {
         EncodedLeads {
             n_rows: 3,
             width: 4,

@@ -77,23 +77,7 @@ pub fn softplus(t: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::encoded::{NumericInput, OneHotGroup};
-
-    fn example() -> EncodedLeads {
-        EncodedLeads {
-            n_rows: 3,
-            width: 4,
-            numeric: vec![NumericInput {
-                input: 0,
-                values: vec![1.0, -2.0, 0.5],
-            }],
-            groups: vec![OneHotGroup {
-                first: 1,
-                width: 3,
-                codes: vec![0, NONE, 2],
-            }],
-        }
-    }
+    use crate::features::encoded::tests::example;
 
     #[test]
     fn gradient_matches_finite_differences() {
