@@ -342,7 +342,7 @@ impl ModelArtifact {
                 "pass the file written by `leadscore train --out`",
             ));
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "reading", e))?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read", e))?;
         ModelArtifact::from_bytes(&bytes, path)
     }
 }
@@ -351,22 +351,21 @@ impl ModelArtifact {
 pub fn fingerprint(path: &Path, rows: usize, columns: Vec<String>) -> Result<DataFingerprint> {
     use std::io::{Read, Seek, SeekFrom};
     const MIB: u64 = 1024 * 1024;
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, "reading", e))?;
-    let bytes = file.metadata().map_err(|e| Error::io(path, "reading", e))?.len();
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, "read", e))?;
+    let bytes = file.metadata().map_err(|e| Error::io(path, "read", e))?.len();
     let mut hasher = Sha256::new();
     hasher.update(bytes.to_le_bytes());
     let mut buffer = Vec::new();
     file.by_ref()
         .take(MIB)
         .read_to_end(&mut buffer)
-        .map_err(|e| Error::io(path, "reading", e))?;
+        .map_err(|e| Error::io(path, "read", e))?;
     hasher.update(&buffer);
     if bytes > 2 * MIB {
         buffer.clear();
         file.seek(SeekFrom::End(-(MIB as i64)))
-            .map_err(|e| Error::io(path, "reading", e))?;
-        file.read_to_end(&mut buffer)
-            .map_err(|e| Error::io(path, "reading", e))?;
+            .map_err(|e| Error::io(path, "read", e))?;
+        file.read_to_end(&mut buffer).map_err(|e| Error::io(path, "read", e))?;
         hasher.update(&buffer);
     }
     let digest = hasher.finalize();

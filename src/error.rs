@@ -20,6 +20,8 @@ pub struct Location {
     pub row: Option<usize>,
     /// 1-based line of a text file (the header is line 1), when it differs from the row.
     pub line: Option<u64>,
+    /// 1-based character of that line (in a config or rules file).
+    pub character: Option<usize>,
 }
 
 impl Location {
@@ -45,6 +47,11 @@ impl Location {
         self.line = Some(line);
         self
     }
+    /// The same location narrowed to 1-based `character` of its line.
+    pub fn character(mut self, character: usize) -> Self {
+        self.character = Some(character);
+        self
+    }
 }
 
 impl fmt::Display for Location {
@@ -61,6 +68,9 @@ impl fmt::Display for Location {
         }
         if let Some(line) = self.line {
             parts.push(format!("line {line}"));
+        }
+        if let Some(character) = self.character {
+            parts.push(format!("character {character}"));
         }
         if parts.is_empty() {
             parts.push("input".to_string());
@@ -91,11 +101,11 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// Reading or writing a file failed for a reason outside the data: exit code 1.
-    #[error("{path}: {action} failed: {source}")]
+    #[error("{path}: cannot {action}: {source}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// What was being done ("reading", "writing", ...).
+        /// What could not be done ("read", "write", ...).
         action: &'static str,
         /// The underlying error.
         source: std::io::Error,
@@ -103,6 +113,10 @@ pub enum Error {
     /// Anything else that failed while running: exit code 1.
     #[error("{0}")]
     Runtime(String),
+    /// Stopped by SIGINT (Ctrl-C) or SIGTERM before the work was done; nothing was written:
+    /// exit code 130.
+    #[error("interrupted: nothing was written")]
+    Interrupted,
 }
 
 impl Error {
@@ -124,12 +138,14 @@ impl Error {
         }
     }
 
-    /// The process exit code for this error: 1 runtime, 2 usage, 3 input rejected.
+    /// The process exit code for this error: 1 runtime, 2 usage, 3 input rejected, 130
+    /// interrupted (as a shell reports a program stopped by Ctrl-C).
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Rejected(_) => 3,
             Error::Usage(_) => 2,
             Error::Io { .. } | Error::Runtime(_) => 1,
+            Error::Interrupted => 130,
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::data::infer::MissingTokens;
 use crate::drift::{DriftReport, ACT};
 use crate::error::{Error, Location, Result};
 use crate::model::sigmoid;
-use crate::output::{thousands, write_atomically};
+use crate::output::{remove_old, thousands, AtomicFolder};
 use crate::progress::{step, Progress};
 use crate::report::{self, audit, charts, document, Report, ScoreKind, Series, WorkPeriod};
 use crate::rules::engine::Points;
@@ -274,30 +274,36 @@ fn warnings(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated: &E
     Ok(warnings)
 }
 
-/// Writes the report folder; the page last, so that when it is there everything it points to
-/// is too.
+/// Writes the report folder: every file into a temporary folder first, then moved into place
+/// with the page last, so that when it is there everything it points to is too. A rejects file
+/// of an earlier report is removed when these leads have none.
 fn write_report(settings: &EvaluateSettings, report: &Report, evaluated: &Evaluated) -> Result<()> {
     let charts = charts::all(report)?;
     let blocks = document::build(report);
     let json = serde_json::to_string_pretty(report).map_err(|e| Error::Runtime(format!("writing report.json: {e}")))?;
-    let write = |name: &str, text: &[u8]| write_atomically(&settings.out.join(name), text);
+    let mut folder = AtomicFolder::create(&settings.out)?;
     for chart in &charts {
-        write(&format!("charts/{}.svg", chart.name), chart.svg.as_bytes())?;
+        folder.write(&format!("charts/{}.svg", chart.name), chart.svg.as_bytes())?;
     }
-    write("report.json", json.as_bytes())?;
-    write("report.schema.json", report::SCHEMA.as_bytes())?;
-    write(
+    folder.write("report.json", json.as_bytes())?;
+    folder.write("report.schema.json", report::SCHEMA.as_bytes())?;
+    folder.write(
         "report.md",
         report::markdown::render(report, &blocks, &charts).as_bytes(),
     )?;
-    write("scores.csv", &scores_csv(evaluated)?)?;
+    folder.write("scores.csv", &scores_csv(evaluated)?)?;
     if evaluated.rejected() > 0 {
         let id_header = evaluated.batch.table.id_column.as_deref().unwrap_or("row");
         let mut bytes = rejects_header(id_header)?;
         bytes.extend(reject_lines(&evaluated.batch)?);
-        write("rejects.csv", &bytes)?;
+        folder.write("rejects.csv", &bytes)?;
     }
-    write("report.html", report::html::render(report, &blocks, &charts).as_bytes())
+    folder.write("report.html", report::html::render(report, &blocks, &charts).as_bytes())?;
+    folder.publish()?;
+    if evaluated.rejected() == 0 {
+        remove_old(&settings.out.join("rejects.csv"))?;
+    }
+    Ok(())
 }
 
 /// YYYY-MM-DD of a moment.

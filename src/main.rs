@@ -16,7 +16,7 @@ fn main() {
             std::process::exit(code);
         }
     };
-    if let Err(error) = leadscore::commands::run(cli.command) {
+    if let Err(error) = leadscore::interrupt::install().and_then(|()| leadscore::commands::run(cli.command)) {
         eprintln!("error: {error}");
         std::process::exit(error.exit_code());
     }

@@ -27,6 +27,7 @@ impl Progress for Silent {}
 
 /// Runs `work` as one step of `progress`, which hears what it was and how long it took.
 pub fn step<T>(progress: &dyn Progress, what: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    crate::interrupt::check()?;
     let begun = Instant::now();
     let result = work()?;
     progress.step_done(what, begun.elapsed().as_secs_f64());

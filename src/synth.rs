@@ -132,6 +132,7 @@ pub fn generate(n_leads: usize, seed: u64, out: &Path, mut progress: impl FnMut(
     // Generate a few chunks per core at a time, then write them in order.
     let batch = rayon::current_num_threads() * 4;
     for first in (0..chunks).step_by(batch) {
+        crate::interrupt::check()?;
         let generated: Vec<Chunk> = (first..(first + batch).min(chunks))
             .into_par_iter()
             .map(|c| generate_chunk(seed, c, c * CHUNK, ((c + 1) * CHUNK).min(n_leads)))

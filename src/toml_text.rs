@@ -12,8 +12,7 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, path: &Path, fix: 
         let mut location = Location::file(path);
         if let Some(span) = e.span() {
             let (line, column) = line_and_column(text, span.start);
-            location = location.line(line as u64);
-            location.column = Some(format!("character {column}"));
+            location = location.line(line as u64).character(column);
         }
         Error::rejected(location, e.message().trim().to_string(), fix)
     })

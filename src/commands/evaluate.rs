@@ -7,7 +7,7 @@ use crate::cli::EvaluateArgs;
 use crate::data::require_files;
 use crate::error::{Error, Result};
 use crate::evaluation::{evaluate, EvaluateSettings};
-use crate::output::thousands;
+use crate::output::{guard_folder, thousands};
 use crate::report::{document, Report, ScoreKind};
 use crate::rules::RuleSet;
 
@@ -29,6 +29,17 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
             return Err(Error::Usage(format!("{flag} {value}: {example}")));
         }
     }
+    let inputs = &args.inputs;
+    guard_folder(
+        &args.out,
+        "--out",
+        &[
+            (Some(&inputs.model), "--model"),
+            (Some(&inputs.data), "--data"),
+            (inputs.events.as_deref(), "--events"),
+            (args.rules.as_deref(), "--rules"),
+        ],
+    )?;
     let artifact = ModelArtifact::load(&args.inputs.model)?;
     let audited_rules = match &args.rules {
         Some(path) => Some((RuleSet::load(path)?, path.clone())),

@@ -7,6 +7,7 @@ use crate::sql::{export, Options, EVENT_COLUMNS};
 
 /// Runs `export-sql`.
 pub fn run(args: &ExportSqlArgs) -> Result<()> {
+    crate::output::guard_outputs(&[(Some(&args.model), "--model")], &[(Some(&args.out), "--out")])?;
     if let Some(unknown) = args.event_columns.iter().find(|c| !EVENT_COLUMNS.contains(&c.as_str())) {
         return Err(Error::Usage(format!(
             "--event-columns: \"{unknown}\" is not an optional events column; they are {}",

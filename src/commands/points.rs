@@ -8,12 +8,21 @@ use crate::config::Config;
 use crate::data::infer::MissingTokens;
 use crate::data::{load_leads, parse_as_of, ColumnChoice, LeadTable};
 use crate::error::{Error, Result};
-use crate::output::thousands;
+use crate::output::{guard_outputs, thousands};
 use crate::rules::engine::{score, Points};
 use crate::rules::RuleSet;
 
 /// Runs `points` and returns the points.
 pub fn run(args: &PointsArgs) -> Result<Points> {
+    guard_outputs(
+        &[
+            (Some(&args.data), "--data"),
+            (args.events.as_deref(), "--events"),
+            (args.rules.as_deref(), "--rules"),
+            (args.config.as_deref(), "--config"),
+        ],
+        &[(Some(&args.out), "--out")],
+    )?;
     let steps = Steps::new(false);
     // The whole rules file validates before any lead is read.
     let (mut config, rules_in_config) = match &args.config {

@@ -7,7 +7,7 @@ use crate::artifact::ModelArtifact;
 use crate::cli::RecalibrateArgs;
 use crate::data::require_files;
 use crate::error::Result;
-use crate::output::thousands;
+use crate::output::{guard_outputs, thousands};
 use crate::rules::RuleSet;
 use crate::scoring::{read_batch, BatchInputs};
 use crate::training::recalibrate;
@@ -15,6 +15,16 @@ use crate::training::recalibrate;
 /// Runs `recalibrate` and returns the new model.
 pub fn run(args: &RecalibrateArgs) -> Result<ModelArtifact> {
     let steps = Steps::new(false);
+    let inputs = &args.inputs;
+    guard_outputs(
+        &[
+            (Some(&inputs.model), "--model"),
+            (Some(&inputs.data), "--data"),
+            (inputs.events.as_deref(), "--events"),
+            (args.rules.as_deref(), "--rules"),
+        ],
+        &[(Some(&args.out), "--out")],
+    )?;
     let artifact = ModelArtifact::load(&args.inputs.model)?;
     let rules = match &args.rules {
         Some(path) => Some(RuleSet::load(path)?),

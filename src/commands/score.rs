@@ -6,12 +6,22 @@ use crate::artifact::ModelArtifact;
 use crate::cli::ScoreArgs;
 use crate::data::require_files;
 use crate::error::Result;
-use crate::output::thousands;
+use crate::output::{guard_outputs, thousands};
 use crate::scoring::{default_rejects_path, score_file, ScoreSettings, ScoreSummary};
 
 /// Runs `score`.
 pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     let started = std::time::Instant::now();
+    let rejects = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.out));
+    let inputs = &args.inputs;
+    guard_outputs(
+        &[
+            (Some(&inputs.model), "--model"),
+            (Some(&inputs.data), "--data"),
+            (inputs.events.as_deref(), "--events"),
+        ],
+        &[(Some(&args.out), "--out"), (Some(&rejects), "--rejects")],
+    )?;
     let artifact = ModelArtifact::load(&args.inputs.model)?;
     require_files(&[
         (Some(&args.inputs.data), "--data"),
@@ -23,7 +33,7 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
         events: args.inputs.events.clone(),
         as_of: args.inputs.as_of.as_ref().map(|a| a.seconds),
         out: args.out.clone(),
-        rejects: args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.out)),
+        rejects,
         keep: args.keep.clone(),
         batch_bytes: args.batch_mib.max(1) as usize * 1024 * 1024,
     };

@@ -11,12 +11,22 @@ use crate::cli::TrainArgs;
 use crate::config::Config;
 use crate::data::require_files;
 use crate::error::Result;
-use crate::output::thousands;
+use crate::output::{guard_outputs, thousands};
 use crate::rules::RuleSet;
 use crate::training::{train, TrainSettings};
 
 /// Runs `train` and returns the saved model.
 pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
+    guard_outputs(
+        &[
+            (Some(&args.data), "--data"),
+            (args.events.as_deref(), "--events"),
+            (args.validation_data.as_deref(), "--validation-data"),
+            (args.config.as_deref(), "--config"),
+            (args.rules.as_deref(), "--rules"),
+        ],
+        &[(Some(&args.out), "--out")],
+    )?;
     // Config and rules validate before any lead is read.
     let (config, rules) = resolve_config(args)?;
     require_files(&[

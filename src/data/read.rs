@@ -255,9 +255,7 @@ fn read_head(path: &Path) -> Result<Vec<u8>> {
     let mut head = vec![0u8; HEAD_BYTES];
     let mut filled = 0;
     loop {
-        let n = file
-            .read(&mut head[filled..])
-            .map_err(|e| Error::io(path, "reading", e))?;
+        let n = file.read(&mut head[filled..]).map_err(|e| Error::io(path, "read", e))?;
         if n == 0 {
             break;
         }
@@ -301,9 +299,7 @@ const SAVE_AS_UTF8: &str =
 
 /// Reads a whole CSV file.
 fn read_csv(path: &Path) -> Result<RawFrame> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| Error::io(path, "reading", e))?
-        .len();
+    let size = std::fs::metadata(path).map_err(|e| Error::io(path, "read", e))?.len();
     let mut chunks = CsvChunks::open(path, usize::try_from(size).unwrap_or(usize::MAX).saturating_add(1))?;
     match chunks.next_frame()? {
         Some(frame) => Ok(frame),
@@ -373,9 +369,9 @@ impl CsvChunks {
             }
         };
         let names = header_names(path, separator, &head[..header_len])?;
-        let mut file = File::open(path).map_err(|e| Error::io(path, "reading", e))?;
+        let mut file = File::open(path).map_err(|e| Error::io(path, "read", e))?;
         std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(header_len as u64))
-            .map_err(|e| Error::io(path, "reading", e))?;
+            .map_err(|e| Error::io(path, "read", e))?;
         Ok(CsvChunks {
             path: path.to_path_buf(),
             file,
@@ -421,7 +417,7 @@ impl CsvChunks {
         let n = (&mut self.file)
             .take(wanted as u64)
             .read_to_end(&mut self.buffer)
-            .map_err(|e| Error::io(&self.path, "reading", e))?;
+            .map_err(|e| Error::io(&self.path, "read", e))?;
         self.done = n < wanted;
         Ok(())
     }
@@ -429,6 +425,7 @@ impl CsvChunks {
     /// The next chunk read into a frame, or `None` at the end of the file.
     pub fn next_frame(&mut self) -> Result<Option<RawFrame>> {
         loop {
+            crate::interrupt::check()?;
             let mut want = self.buffer.len() + self.chunk_bytes;
             let cut = loop {
                 if !self.done {
@@ -665,7 +662,7 @@ fn header_names(path: &Path, separator: u8, line: &[u8]) -> Result<Vec<String>> 
 }
 
 fn read_parquet(path: &Path) -> Result<RawFrame> {
-    let file = File::open(path).map_err(|e| Error::io(path, "reading", e))?;
+    let file = File::open(path).map_err(|e| Error::io(path, "read", e))?;
     let df = ParquetReader::new(file).finish().map_err(|e| {
         Error::rejected(
             Location::file(path),

@@ -41,6 +41,9 @@ pub enum FitError {
     /// The optimiser failed.
     #[error("logistic regression failed: {0}")]
     Optimiser(String),
+    /// A signal asked the work to stop.
+    #[error("interrupted")]
+    Interrupted,
     /// A hyperparameter is out of its range.
     #[error("invalid fit setting: {0}")]
     InvalidParams(String),
@@ -104,6 +107,9 @@ impl CostFunction for Objective<'_> {
     type Output = f64;
 
     fn cost(&self, params: &Self::Param) -> Result<f64, argmin::core::Error> {
+        if crate::interrupt::interrupted() {
+            return Err(argmin::core::Error::msg("interrupted"));
+        }
         Ok(self.evaluate(params).0)
     }
 }
@@ -187,7 +193,13 @@ pub(super) fn fit(leads: &EncodedLeads, outcome: &[bool], params: &Run) -> Resul
     let result = Executor::new(objective, solver)
         .configure(|state| state.param(Array1::from(init)).max_iters(params.max_iterations))
         .run()
-        .map_err(|e| FitError::Optimiser(e.to_string()))?;
+        .map_err(|e| {
+            if crate::interrupt::interrupted() {
+                FitError::Interrupted
+            } else {
+                FitError::Optimiser(e.to_string())
+            }
+        })?;
     let best = result
         .state
         .best_param

@@ -37,8 +37,10 @@ use crate::artifact::ModelArtifact;
 use crate::blend::final_log_odds;
 use crate::drift::{DriftCounts, DriftReport, ACT};
 use crate::error::{Error, Location, Result};
-use crate::output::{thousands, AtomicFile};
+use crate::interrupt;
+use crate::output::{remove_old, thousands, AtomicFile};
 use crate::progress::Progress;
+use crate::rules::RuleSet;
 use crate::scorer::LeadScore;
 use reasons::Reasons;
 use writer::{score_frame, score_lines, ScoresFile, Written};
@@ -105,6 +107,7 @@ pub struct Scored {
     pub drift: DriftReport,
     scores: AtomicFile,
     rejects: Option<AtomicFile>,
+    rejects_path: PathBuf,
 }
 
 impl Scored {
@@ -124,13 +127,14 @@ impl Scored {
         ))
     }
 
-    /// Puts the scores (and rejects) files in place.
+    /// Puts the scores (and rejects) files in place; a rejects file of an earlier run is
+    /// removed when no row was rejected this time.
     pub fn publish(self) -> Result<()> {
         self.scores.publish()?;
-        if let Some(rejects) = self.rejects {
-            rejects.publish()?;
+        match self.rejects {
+            Some(rejects) => rejects.publish(),
+            None => remove_old(&self.rejects_path),
         }
-        Ok(())
     }
 }
 
@@ -170,57 +174,94 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
         keep: &settings.keep,
     };
     let mut reader = BatchReader::open(artifact, &inputs, Some(settings.batch_bytes.max(1)), progress)?;
-    let parquet = writes_parquet(&settings.out);
     let (to_writer, writer) = spawn_writer(ScoresFile::create(&settings.out, &header)?);
-    let mut rejects: Option<AtomicFile> = None;
-    let total = reader.progress().map(|(_, total)| total);
-    progress.advanced(0, total, "reading the first batch");
-    let names: Vec<String> = artifact.pipeline.steps.iter().map(|s| s.feature.clone()).collect();
-    let mut drift = DriftCounts::default();
-    let mut summary = ScoreSummary {
-        scored: 0,
-        rejected: 0,
-        mqls: 0,
+    let run = Run {
+        artifact,
+        settings,
+        header: &header,
+        rules: rules.as_ref(),
     };
-    while let Some(batch) = reader.next_batch()? {
-        let (scores, counts) = score_batch(artifact, &batch);
-        drift.add(&counts);
-        let reasons = Reasons::new(artifact, &batch, rules.as_ref());
-        let written = if parquet {
-            Written::Parquet(score_frame(artifact, &header, &batch, &scores, reasons.all(&scores))?)
-        } else {
-            Written::Csv(score_lines(artifact, &batch, &scores, &reasons))
-        };
-        if to_writer.send(written).is_err() {
-            // The writer stopped: its error says why.
-            finish_writing(to_writer, writer)?;
-            return Err(Error::Runtime("the writer of the scores stopped unexpectedly".into()));
-        }
-        if !batch.table.bad_cells.is_empty() {
-            let file = match rejects.as_mut() {
-                Some(file) => file,
-                None => {
-                    let mut file = AtomicFile::create(&settings.rejects)?;
-                    file.write(&rejects_header(&id_header)?)?;
-                    rejects.insert(file)
-                }
-            };
-            file.write(&reject_lines(&batch)?)?;
-        }
-        summary.scored += batch.rows.len();
-        summary.rejected += batch.table.n_rows - batch.rows.len();
-        summary.mqls += scores.iter().filter(|s| s.mql).count();
-        let done = reader.progress().map_or(0, |(done, _)| done);
-        progress.advanced(done, total, &format!("{} leads scored", thousands(summary.scored)));
-    }
+    let scored = run.batches(&mut reader, &to_writer, progress);
     progress.finished();
-    let scores = finish_writing(to_writer, writer)?;
+    // The writer is always waited for, so that its temporary file is gone when scoring failed.
+    let scores = finish_writing(to_writer, writer);
+    let (summary, drift, rejects) = scored?;
+    let names: Vec<String> = artifact.pipeline.steps.iter().map(|s| s.feature.clone()).collect();
     Ok(Scored {
         summary,
         drift: drift.report(&artifact.scorer.drift, &names),
-        scores,
+        scores: scores?,
         rejects,
+        rejects_path: settings.rejects.clone(),
     })
+}
+
+/// What every batch of a run is scored with.
+struct Run<'a> {
+    artifact: &'a ModelArtifact,
+    settings: &'a ScoreSettings,
+    header: &'a Header,
+    rules: Option<&'a RuleSet>,
+}
+
+impl Run<'_> {
+    /// Scores every batch of `reader`, sending the scores to the writer and the rejected rows
+    /// to the rejects file.
+    fn batches(
+        &self,
+        reader: &mut BatchReader,
+        to_writer: &SyncSender<Written>,
+        progress: &dyn Progress,
+    ) -> Result<(ScoreSummary, DriftCounts, Option<AtomicFile>)> {
+        let parquet = writes_parquet(&self.settings.out);
+        let mut rejects: Option<AtomicFile> = None;
+        let total = reader.progress().map(|(_, total)| total);
+        progress.advanced(0, total, "reading the first batch");
+        let mut drift = DriftCounts::default();
+        let mut summary = ScoreSummary {
+            scored: 0,
+            rejected: 0,
+            mqls: 0,
+        };
+        while let Some(batch) = reader.next_batch()? {
+            interrupt::check()?;
+            let (scores, counts) = score_batch(self.artifact, &batch);
+            drift.add(&counts);
+            let reasons = Reasons::new(self.artifact, &batch, self.rules);
+            let written = if parquet {
+                Written::Parquet(score_frame(
+                    self.artifact,
+                    self.header,
+                    &batch,
+                    &scores,
+                    reasons.all(&scores),
+                )?)
+            } else {
+                Written::Csv(score_lines(self.artifact, &batch, &scores, &reasons))
+            };
+            if to_writer.send(written).is_err() {
+                // The writer stopped: its error is returned when it is waited for.
+                return Err(Error::Runtime("the writer of the scores stopped unexpectedly".into()));
+            }
+            if !batch.table.bad_cells.is_empty() {
+                let file = match rejects.as_mut() {
+                    Some(file) => file,
+                    None => {
+                        let mut file = AtomicFile::create(&self.settings.rejects)?;
+                        file.write(&rejects_header(&self.header.id)?)?;
+                        rejects.insert(file)
+                    }
+                };
+                file.write(&reject_lines(&batch)?)?;
+            }
+            summary.scored += batch.rows.len();
+            summary.rejected += batch.table.n_rows - batch.rows.len();
+            summary.mqls += scores.iter().filter(|s| s.mql).count();
+            let done = reader.progress().map_or(0, |(done, _)| done);
+            progress.advanced(done, total, &format!("{} leads scored", thousands(summary.scored)));
+        }
+        Ok((summary, drift, rejects))
+    }
 }
 
 /// The writer of the scores file on its own thread, fed one batch at a time: one more batch

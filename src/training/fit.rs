@@ -39,7 +39,10 @@ pub(super) struct Fitted {
 
 /// A fit that failed, as an error.
 pub(super) fn fit_failed(e: FitError) -> Error {
-    Error::Runtime(format!("model fit failed: {e}"))
+    match e {
+        FitError::Interrupted => Error::Interrupted,
+        e => Error::Runtime(format!("model fit failed: {e}")),
+    }
 }
 
 /// Fits the pipeline, the model, the blend and the calibration on the training rows, and

@@ -208,7 +208,11 @@ pub(crate) fn stream_csv<R: Route>(
     let (lead_at, time_at, type_at) = (require("lead_id")?, require("timestamp")?, require(EVENT_TYPE)?);
     let optional = ["url", "form_id", "email_id", "asset", "is_mpp", "user_agent"].map(find);
     let mut record = csv::ByteRecord::new();
-    loop {
+    for read in 0u64.. {
+        // A signal is looked for every so many events: checking costs an atomic load.
+        if read % (1 << 16) == 0 {
+            crate::interrupt::check()?;
+        }
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}

@@ -17,6 +17,9 @@ use super::log::{stream_csv, EventLog, EventRecord, LeadIndex, Route};
 use crate::data::infer::MissingTokens;
 use crate::error::{Error, Result};
 
+/// The start of the temporary folder's name, in TMPDIR.
+const PARTS_FOLDER: &str = "leadscore-events";
+
 /// At most this many part files are open while splitting; chunks share parts beyond it.
 const MAX_PARTS: usize = 256;
 /// Bytes of a part file read at a time.
@@ -95,17 +98,21 @@ impl EventParts {
     /// Streams `events` once and writes each event of a lead in `index` to its chunk's part.
     pub fn split(events: &Path, missing: &MissingTokens, mut index: ChunkIndex) -> Result<EventParts> {
         index.entries.sort_unstable();
+        // Named after this process, so that a run killed before it could clean up is recognised
+        // (and its folder removed) by the next.
+        crate::output::remove_stale(&std::env::temp_dir(), PARTS_FOLDER);
         let dir = tempfile::Builder::new()
-            .prefix("leadscore-events.")
+            .prefix(&crate::output::temp_prefix(PARTS_FOLDER))
+            .suffix(".tmp")
             .tempdir()
-            .map_err(|e| Error::io(std::env::temp_dir(), "creating a temporary folder in", e))?;
+            .map_err(|e| Error::io(std::env::temp_dir(), "create a temporary folder in this folder", e))?;
         let parts = index.part_of(index.chunks.saturating_sub(1)) + 1;
         let mut files = (0..parts)
             .map(|part| {
                 let path = part_path(dir.path(), part);
                 File::create(&path)
                     .map(|f| BufWriter::with_capacity(1 << 16, f))
-                    .map_err(|e| Error::io(&path, "creating", e))
+                    .map_err(|e| Error::io(&path, "create", e))
             })
             .collect::<Result<Vec<_>>>()?;
         let mut route = ToChunks {
@@ -153,7 +160,7 @@ impl EventParts {
             Some(e) => Err(e),
             None => files.iter_mut().try_for_each(|f| f.flush()),
         };
-        finished.map_err(|e| Error::io(dir.path(), "writing the events split by chunk into", e))?;
+        finished.map_err(|e| Error::io(dir.path(), "write the events split by batch into", e))?;
         Ok(EventParts {
             source: events.to_path_buf(),
             dir,
@@ -173,7 +180,7 @@ impl EventParts {
         mut visit: impl FnMut(usize, &EventRecord),
     ) -> Result<()> {
         let path = self.part_path(chunk);
-        let unreadable = |e: std::io::Error| Error::io(&path, "reading", e);
+        let unreadable = |e: std::io::Error| Error::io(&path, "read", e);
         let mut file = File::open(&path).map_err(unreadable)?;
         let mut block: Vec<u8> = Vec::with_capacity(BLOCK);
         let mut at = 0;
