@@ -335,6 +335,13 @@ impl ModelArtifact {
                 "pass the path written by `leadscore train --out`",
             )
         })?;
+        if metadata.is_dir() {
+            return Err(Error::rejected(
+                Location::file(path),
+                "is a folder, not a model file",
+                "pass the file written by `leadscore train --out`",
+            ));
+        }
         if metadata.len() > (MAX_PAYLOAD + HEADER_LEN) as u64 {
             return Err(Error::rejected(
                 Location::file(path),

@@ -89,6 +89,19 @@ fn score_labelled(artifact: &ModelArtifact, settings: &EvaluateSettings, progres
         keep: &[],
     };
     let batch = read_batch(artifact, &inputs, progress)?;
+    if batch.rows.is_empty() {
+        let summary = crate::scoring::ScoreSummary {
+            scored: 0,
+            rejected: batch.table.n_rows,
+            mqls: 0,
+            repeated_ids: 0,
+        };
+        return Err(crate::scoring::nothing_scored(
+            &settings.data,
+            &summary,
+            batch.table.bad_cells.first().cloned(),
+        ));
+    }
     let outcome_all = batch.table.outcome.clone().unwrap_or_default();
     let outcome: Vec<bool> = batch.rows.iter().map(|&r| outcome_all[r]).collect();
     let conversions = outcome.iter().filter(|&&y| y).count();

@@ -130,12 +130,15 @@ pub fn summary(rules: &RuleSet, table: &LeadTable, points: &Points) -> String {
         100.0 * mqls as f64 / n as f64
     );
     let _ = writeln!(out, "rules fired");
+    // One pass over the leads (a rule fires once per lead at most).
+    let mut fired = vec![0usize; rules.rules.len()];
+    for lead in &points.fired {
+        for &(rule, _) in lead {
+            fired[rule] += 1;
+        }
+    }
     for (index, rule) in rules.rules.iter().enumerate() {
-        let count = points
-            .fired
-            .iter()
-            .filter(|f| f.iter().any(|&(r, _)| r == index))
-            .count();
+        let count = fired[index];
         let _ = writeln!(
             out,
             "  {:<28} {:>+6}  {:>10} leads",

@@ -54,6 +54,13 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
         args.out.display(),
         started.elapsed().as_secs_f64()
     );
+    if summary.repeated_ids > 0 {
+        eprintln!(
+            "warning: {} leads have an id that an earlier lead of {} has; each was scored as it is",
+            thousands(summary.repeated_ids),
+            args.inputs.data.display()
+        );
+    }
     if summary.rejected > 0 {
         eprintln!(
             "warning: {} leads could not be scored and were written to {} with the reason",

@@ -8,9 +8,9 @@ use super::Steps;
 use crate::artifact::{ModelArtifact, ValidationSplit};
 use crate::calibration::Calibration;
 use crate::cli::TrainArgs;
-use crate::config::Config;
+use crate::config::{Config, SplitKind};
 use crate::data::require_files;
-use crate::error::Result;
+use crate::error::{Error, Location, Result};
 use crate::output::{guard_outputs, thousands};
 use crate::rules::RuleSet;
 use crate::training::{train, TrainSettings};
@@ -41,6 +41,20 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
         config,
         rules,
     };
+    if settings.config.model.split == SplitKind::Time
+        && settings.config.data.time.is_none()
+        && args.validation_data.is_none()
+    {
+        let needs = "needs the leads' creation time: set [data] time = \"COLUMN\" in the config";
+        return Err(match (args.split, &args.config) {
+            (None, Some(path)) => Error::rejected(
+                Location::file(path).column("model.split"),
+                format!("split = \"time\" {needs}"),
+                "name the creation time column in [data] time, or use split = \"random\"",
+            ),
+            _ => Error::Usage(format!("--split time {needs}")),
+        });
+    }
     settings.check()?;
     eprintln!("training on {}", args.data.display());
     let steps = Steps::new(false);

@@ -358,6 +358,22 @@ impl Config {
                 "use e.g. c_grid = [0.1, 1.0, 10.0]",
             );
         }
+        if m.max_iterations == 0 {
+            return bad(
+                "model.max_iterations",
+                "0 iterations cannot fit a model".into(),
+                "use e.g. 300 (the default)",
+            );
+        }
+        if let Some(as_of) = &self.data.as_of {
+            if crate::data::infer::parse_timestamp(as_of.trim()).is_none() {
+                return bad(
+                    "data.as_of",
+                    format!("\"{as_of}\" is not a date"),
+                    "write it as YYYY-MM-DD or an RFC 3339 timestamp, e.g. as_of = \"2026-06-30\"",
+                );
+            }
+        }
         if m.folds < 2 {
             return bad(
                 "model.folds",
@@ -403,6 +419,19 @@ impl Config {
             );
         }
         crate::bands::validate_bands(&self.score.0, path, "score")?;
+        let score = &self.score.0;
+        if let Some(out) = score
+            .cuts
+            .iter()
+            .chain([&score.mql])
+            .find(|x| !(0.0..=100.0).contains(*x))
+        {
+            return bad(
+                "score",
+                format!("{out} is outside 0–100: the score runs from 0 to 100, so no lead would ever reach it (or every lead would)"),
+                "put the cut points and the MQL threshold between 0 and 100, e.g. cuts = [25, 60], mql = 60",
+            );
+        }
         if m.grid_sample < 100 {
             return bad(
                 "model.grid_sample",

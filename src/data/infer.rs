@@ -149,6 +149,85 @@ fn parse_plain_timestamp(bytes: &[u8]) -> Option<i64> {
     Some(days * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
+/// A number as a cell writes it; with `decimal_comma` (a `;`-separated file, as spreadsheets
+/// in most of Europe save them) also `3,49`, `-0,5` and `1.250,5`.
+pub fn parse_number(cell: &str, decimal_comma: bool) -> Option<f64> {
+    if let Ok(x) = cell.parse::<f64>() {
+        return Some(x);
+    }
+    if !decimal_comma {
+        return None;
+    }
+    let (whole, fraction) = cell.split_once(',')?;
+    let digits = whole.strip_prefix(['-', '+']).unwrap_or(whole);
+    // Dots group thousands: 1.250,5 (and every group after the first has three digits).
+    let mut groups = digits.split('.');
+    let first = groups.next()?;
+    let grouped_ok = (1..=3).contains(&first.len()) || !digits.contains('.');
+    if digits.is_empty()
+        || !grouped_ok
+        || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        || groups.any(|g| g.len() != 3)
+        || fraction.is_empty()
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    format!("{}.{fraction}", whole.replace('.', "")).parse().ok()
+}
+
+/// A bad cell stops the run, or (when scoring, with `bad_cells`) rejects its row and reads as
+/// missing.
+fn bad_cell(
+    frame: &RawFrame,
+    name: &str,
+    bad_cells: &mut Option<&mut Vec<BadCell>>,
+    row: usize,
+    value: &str,
+    problem: String,
+) -> Result<()> {
+    match bad_cells.as_deref_mut() {
+        Some(cells) => {
+            cells.push(BadCell {
+                row,
+                line: frame.line(row),
+                column: name.to_string(),
+                value: value.to_string(),
+                problem,
+            });
+            Ok(())
+        }
+        None => Err(Error::rejected(
+            frame.locate(name, Some(row)),
+            problem,
+            format!(
+                "correct the value, add it to [data] missing_values, or set [features.types] \"{name}\" = \"categorical\" in the config"
+            ),
+        )),
+    }
+}
+
+/// Checks a column a Parquet file typed, as a text column is checked: an infinite number is a
+/// bad cell (NaN, like the `NaN` token, is missing).
+pub fn check_typed_column(
+    frame: &RawFrame,
+    name: &str,
+    mut values: Values,
+    mut bad_cells: Option<&mut Vec<BadCell>>,
+) -> Result<Values> {
+    if let Values::Numeric(numbers) = &mut values {
+        for (row, x) in numbers.iter_mut().enumerate() {
+            if x.is_infinite() {
+                let value = if *x > 0.0 { "inf" } else { "-inf" };
+                let problem = format!("{value} is not a finite number (leave the cell empty if it is unknown)");
+                bad_cell(frame, name, &mut bad_cells, row, value, problem)?;
+                *x = f64::NAN;
+            }
+        }
+    }
+    Ok(values)
+}
+
 /// Turns a text column into typed values: the forced type when one is configured, otherwise
 /// the narrowest type every present cell fits.
 pub fn type_text_column(
@@ -160,39 +239,19 @@ pub fn type_text_column(
     mut bad_cells: Option<&mut Vec<BadCell>>,
 ) -> Result<Values> {
     let cells = || text.iter().map(|cell| missing.clean(cell));
+    let decimal_comma = frame.decimal_comma();
     let kind = match forced {
         Some(kind) => kind,
         None => infer_kind(frame, name, cells())?,
     };
-    // A bad cell stops the run, or (when scoring) rejects its row and reads as missing.
-    let mut bad = |row: usize, value: &str, problem: String| -> Result<()> {
-        match bad_cells.as_deref_mut() {
-            Some(cells) => {
-                cells.push(BadCell {
-                    row,
-                    line: frame.line(row),
-                    column: name.to_string(),
-                    value: value.to_string(),
-                    problem,
-                });
-                Ok(())
-            }
-            None => Err(Error::rejected(
-                frame.locate(name, Some(row)),
-                problem,
-                format!(
-                    "correct the value, add it to [data] missing_values, or set [features.types] \"{name}\" = \"categorical\" in the config"
-                ),
-            )),
-        }
-    };
+    let mut bad = |row: usize, value: &str, problem: String| bad_cell(frame, name, &mut bad_cells, row, value, problem);
     Ok(match kind {
         ColumnType::Numeric => {
             let mut numbers = Vec::with_capacity(text.len());
             for (row, cell) in cells().enumerate() {
                 numbers.push(match cell {
                     None => f64::NAN,
-                    Some(cell) => match cell.parse::<f64>() {
+                    Some(cell) => match parse_number(cell, decimal_comma).ok_or(()) {
                         Ok(x) if x.is_finite() => x,
                         Ok(_) => {
                             bad(
@@ -275,7 +334,7 @@ fn infer_kind<'a>(frame: &RawFrame, name: &str, cells: impl Iterator<Item = Opti
     for (row, cell) in cells.enumerate() {
         let Some(cell) = cell else { continue };
         present += 1;
-        if cell.parse::<f64>().is_ok() {
+        if parse_number(cell, frame.decimal_comma()).is_some() {
             numeric += 1;
         } else if first_non_numeric.is_none() {
             first_non_numeric = Some((row, cell));
@@ -320,6 +379,24 @@ fn infer_kind<'a>(frame: &RawFrame, name: &str, cells: impl Iterator<Item = Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_commas_are_numbers_in_semicolon_files_only() {
+        for (cell, number) in [
+            ("3,49", 3.49),
+            ("-0,5", -0.5),
+            ("1.250,5", 1250.5),
+            ("12.345.678,25", 12345678.25),
+            ("2.5", 2.5),
+        ] {
+            assert_eq!(parse_number(cell, true), Some(number), "{cell}");
+        }
+        for cell in ["3,", ",5", "1,2,3", "12.34,5", "1.2345,6", "a,5", "1 250,5", "3,4e2"] {
+            assert_eq!(parse_number(cell, true), None, "{cell}");
+        }
+        assert_eq!(parse_number("3,49", false), None);
+        assert_eq!(parse_number("7", false), Some(7.0));
+    }
     use crate::data::read::{read_frame, RawCells};
 
     #[test]

@@ -35,6 +35,20 @@ pub fn require_files(files: &[(Option<&std::path::Path>, &str)]) -> Result<()> {
     Ok(())
 }
 
+/// An 8-byte hash of a lead id, for counting repeated ids without keeping the ids.
+pub fn id_hash(id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    // Fixed keys: the same id hashes the same in every batch and run.
+    std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(id)
+}
+
+/// How many leads repeat an id seen before, among the ids' `hashes` (of [`id_hash`]; sorted
+/// here).
+pub fn repeated_ids(hashes: &mut [u64]) -> usize {
+    hashes.sort_unstable();
+    hashes.windows(2).filter(|w| w[0] == w[1]).count()
+}
+
 /// A cutoff given on the command line (`--as-of`): the text as written (kept in the model's
 /// config and in SQL) and the moment it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,7 +299,7 @@ pub fn leads_from_frame(
             let lenient = choice.lenient.then_some(&mut bad_cells);
             let values = match &column.cells {
                 RawCells::Text(text) => type_text_column(&frame, &column.name, text, forced, &missing, lenient)?,
-                RawCells::Typed(values) => values.clone(),
+                RawCells::Typed(values) => infer::check_typed_column(&frame, &column.name, values.clone(), lenient)?,
             };
             Ok((column.name.clone(), values, bad_cells))
         })

@@ -156,6 +156,12 @@ impl Lines {
 }
 
 impl RawFrame {
+    /// Whether numbers may be written with a decimal comma: the file is `;`-separated, as
+    /// spreadsheets save CSV where the comma is the decimal separator.
+    pub fn decimal_comma(&self) -> bool {
+        matches!(self.format, FileFormat::Csv { separator: b';' })
+    }
+
     /// The location of `column` (and `row`, 0-based) in this file, for messages.
     pub fn locate(&self, column: &str, row: Option<usize>) -> Location {
         let mut location = Location::file(&self.path).column(column);

@@ -240,10 +240,7 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
                     x
                 }
             };
-            let n = train.len() as f64;
-            let mean = train.iter().map(|&i| transformed(v[i])).sum::<f64>() / n;
-            let var = train.iter().map(|&i| (transformed(v[i]) - mean).powi(2)).sum::<f64>() / n;
-            let std = if var > 0.0 { var.sqrt() } else { 1.0 };
+            let (mean, std) = mean_and_std(&train.iter().map(|&i| transformed(v[i])).collect::<Vec<_>>());
             Fitted::Step(Encoding::Numeric {
                 median,
                 log1p,
@@ -378,16 +375,81 @@ fn encode_into(step: &FeatureStep, values: &Values, rows: &[usize], encoded: &mu
     }
 }
 
+/// How far beyond the middle 98 % of a column's values (in multiples of their spread) a value
+/// must lie to be called extreme.
+const EXTREME: f64 = 1000.0;
+
+/// Warnings about numeric columns whose few extreme values (a placeholder such as 999999999, a
+/// unit mix-up, a typo) would squeeze every other lead into one model input, on `rows`.
+pub fn extreme_values(columns: &[FeatureColumn], rows: &[usize]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for column in columns {
+        let Values::Numeric(v) = &column.values else { continue };
+        let mut present: Vec<f64> = rows.iter().map(|&i| v[i]).filter(|x| x.is_finite()).collect();
+        if present.len() < 20 {
+            continue;
+        }
+        present.sort_unstable_by(f64::total_cmp);
+        let n = present.len();
+        let (low, high) = (present[n / 100], present[(n * 99) / 100]);
+        let spread = (high - low).max(median_of_sorted(&present).abs()).max(1e-12);
+        let (min, max) = (present[0], present[n - 1]);
+        let (extreme, usual, side) = if max - high > EXTREME * spread {
+            (max, high, "at most")
+        } else if low - min > EXTREME * spread {
+            (min, low, "at least")
+        } else {
+            continue;
+        };
+        warnings.push(format!(
+            "\"{}\" has extreme values ({extreme:e}, while 99 % of leads have {side} {usual}): they squeeze every other lead into one value of the model's input; check the export (a placeholder such as 999999999, a unit mix-up) or leave the column out",
+            column.name
+        ));
+    }
+    warnings
+}
+
 fn median_of_sorted(sorted: &[f64]) -> f64 {
     let n = sorted.len();
     if n % 2 == 1 {
-        sorted[n / 2]
+        return sorted[n / 2];
+    }
+    let (a, b) = (sorted[n / 2 - 1], sorted[n / 2]);
+    // Two values near the largest double would overflow their sum.
+    if (a + b).is_finite() {
+        (a + b) / 2.0
     } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        a / 2.0 + b / 2.0
     }
 }
 
+/// Magnitudes above which sums of values, squares or cubes could overflow: such columns are
+/// first divided by their largest magnitude (which leaves the moments' meaning alone).
+const LARGE: f64 = 1e90;
+
+/// Values divided by their largest magnitude, when it is [`LARGE`]; with that scale.
+fn rescaled(values: &[f64]) -> (std::borrow::Cow<'_, [f64]>, f64) {
+    let largest = values.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if largest > LARGE {
+        (values.iter().map(|x| x / largest).collect(), largest)
+    } else {
+        (std::borrow::Cow::Borrowed(values), 1.0)
+    }
+}
+
+/// Mean and standard deviation (1 for a constant) of finite values, without overflow.
+fn mean_and_std(values: &[f64]) -> (f64, f64) {
+    let (values, scale) = rescaled(values);
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    let std = if var > 0.0 { var.sqrt() * scale } else { 1.0 };
+    (mean * scale, std)
+}
+
 fn skewness(values: &[f64]) -> f64 {
+    let (values, _) = rescaled(values);
+    let values = &values[..];
     let n = values.len() as f64;
     let mean = values.iter().sum::<f64>() / n;
     let m2 = values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
@@ -403,6 +465,36 @@ fn skewness(values: &[f64]) -> f64 {
 mod tests {
     use super::*;
     use crate::data::values::Categorical;
+
+    #[test]
+    fn a_column_with_a_placeholder_value_is_warned_about() {
+        let mut visits: Vec<f64> = (0..200).map(|i| f64::from(i % 12)).collect();
+        let rows: Vec<usize> = (0..200).collect();
+        let plain = [column("visits", Values::Numeric(visits.clone()))];
+        assert!(extreme_values(&plain, &rows).is_empty());
+        visits[7] = 1e200;
+        let warned = extreme_values(&[column("visits", Values::Numeric(visits.clone()))], &rows);
+        assert_eq!(warned.len(), 1);
+        assert!(
+            warned[0].contains("\"visits\" has extreme values (1e200"),
+            "{}",
+            warned[0]
+        );
+        // Outside the rows it is not seen.
+        let others: Vec<usize> = (0..200).filter(|&i| i != 7).collect();
+        assert!(extreme_values(&[column("visits", Values::Numeric(visits))], &others).is_empty());
+    }
+
+    #[test]
+    fn extreme_values_give_finite_statistics() {
+        let (mean, std) = mean_and_std(&[1.5e308, 1.6e308, 1.0]);
+        assert!(mean.is_finite() && std.is_finite() && std > 0.0, "{mean} {std}");
+        assert!(((mean - 1.0333333333333333e308) / mean).abs() < 1e-12, "{mean}");
+        assert_eq!(mean_and_std(&[1.0, 2.0, 3.0]), (2.0, (2.0f64 / 3.0).sqrt()));
+        assert_eq!(mean_and_std(&[4.0, 4.0]), (4.0, 1.0));
+        assert_eq!(median_of_sorted(&[1.5e308, 1.7e308]), 1.6e308);
+        assert!(skewness(&[1.0, 1.0, 1.0, 1e200]).is_finite());
+    }
 
     fn column(name: &str, values: Values) -> FeatureColumn {
         FeatureColumn::direct(name, Role::Explicit, values)

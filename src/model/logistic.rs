@@ -65,6 +65,9 @@ struct Objective<'a> {
     alpha: f64,
     scale: Vec<f64>,
     last: Mutex<Option<Evaluation>>,
+    /// Evaluations so far, and at most: the line search may not run on for ever.
+    evaluations: std::sync::atomic::AtomicU64,
+    most_evaluations: u64,
 }
 
 /// The objective at one point.
@@ -107,10 +110,7 @@ impl CostFunction for Objective<'_> {
     type Output = f64;
 
     fn cost(&self, params: &Self::Param) -> Result<f64, argmin::core::Error> {
-        if crate::interrupt::interrupted() {
-            return Err(argmin::core::Error::msg("interrupted"));
-        }
-        Ok(self.evaluate(params).0)
+        self.checked(params).map(|(cost, _)| cost)
     }
 }
 
@@ -119,7 +119,30 @@ impl Gradient for Objective<'_> {
     type Gradient = Array1<f64>;
 
     fn gradient(&self, params: &Self::Param) -> Result<Array1<f64>, argmin::core::Error> {
-        Ok(self.evaluate(params).1)
+        self.checked(params).map(|(_, gradient)| gradient)
+    }
+}
+
+impl Objective<'_> {
+    /// [`Objective::evaluate`], stopping the fit when a signal asked it to, when the loss is
+    /// not a number (an input too large to fit), or when the evaluations run out.
+    fn checked(&self, params: &Array1<f64>) -> Result<(f64, Array1<f64>), argmin::core::Error> {
+        if crate::interrupt::interrupted() {
+            return Err(argmin::core::Error::msg("interrupted"));
+        }
+        let done = self.evaluations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if done >= self.most_evaluations {
+            return Err(argmin::core::Error::msg(format!(
+                "no minimum found after {done} evaluations of the loss"
+            )));
+        }
+        let (cost, gradient) = self.evaluate(params);
+        if !cost.is_finite() || gradient.iter().any(|g| !g.is_finite()) {
+            return Err(argmin::core::Error::msg(
+                "the log loss is not a number: a model input holds values too large to fit; check the numeric columns for extreme values",
+            ));
+        }
+        Ok((cost, gradient))
     }
 }
 
@@ -189,6 +212,9 @@ pub(super) fn fit(leads: &EncodedLeads, outcome: &[bool], params: &Run) -> Resul
         alpha,
         scale: scale.clone(),
         last: Mutex::new(None),
+        evaluations: std::sync::atomic::AtomicU64::new(0),
+        // L-BFGS with More–Thuente needs a few evaluations per iteration; far more is a loop.
+        most_evaluations: 50 * params.max_iterations + 100,
     };
     let result = Executor::new(objective, solver)
         .configure(|state| state.param(Array1::from(init)).max_iters(params.max_iterations))

@@ -2,7 +2,7 @@
 //! rules that fired.
 
 use super::{ColumnTest, Count, Criterion, RuleSet};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::data::events::{for_each_event, EventRecord, EventSource};
 use crate::data::infer::parse_bool;
@@ -69,8 +69,14 @@ pub struct EventTally<'a> {
     event_rules: Vec<usize>,
     /// Their event types, lower case.
     wanted: Vec<String>,
-    /// Hits per lead and event rule.
-    counts: Vec<u32>,
+    /// The event rules of each event type, indexed: an event is tested only against the rules
+    /// that can match it, however many rules there are.
+    by_type: HashMap<String, TypeRules>,
+    /// Per lead, its hits of each event rule it has hits of (position in `event_rules`, hits):
+    /// memory grows with the hits, not with leads × rules.
+    hits: Vec<Vec<(u32, u32)>>,
+    /// The rules an event is tested against (reused from event to event).
+    candidates: Vec<usize>,
     last_activity: Vec<Option<i64>>,
     seen_types: BTreeSet<String>,
 }
@@ -82,12 +88,21 @@ impl<'a> EventTally<'a> {
             .filter(|(_, r)| matches!(r.criterion, Criterion::Event))
             .map(|(i, _)| i)
             .collect();
-        let wanted = (event_rules.iter())
+        let wanted: Vec<String> = (event_rules.iter())
             .map(|&r| rules.rules[r].rule.event.as_deref().unwrap_or_default().to_lowercase())
+            .collect();
+        let mut grouped: HashMap<String, Vec<usize>> = HashMap::new();
+        for (k, kind) in wanted.iter().enumerate() {
+            grouped.entry(kind.clone()).or_default().push(k);
+        }
+        let by_type = (grouped.into_iter())
+            .map(|(kind, ks)| (kind, TypeRules::new(rules, &event_rules, ks)))
             .collect();
         EventTally {
             rules,
-            counts: vec![0; n * event_rules.len()],
+            by_type,
+            hits: vec![Vec::new(); n],
+            candidates: Vec::new(),
             event_rules,
             wanted,
             last_activity: vec![None; n],
@@ -103,10 +118,19 @@ impl<'a> EventTally<'a> {
         if !event.privacy_proxy {
             self.last_activity[lead] = Some(self.last_activity[lead].map_or(event.time, |t| t.max(event.time)));
         }
-        let width = self.event_rules.len();
-        for (k, &r) in self.event_rules.iter().enumerate() {
-            let rule = &self.rules.rules[r].rule;
-            if !event.event_type.eq_ignore_ascii_case(&self.wanted[k]) || (event.privacy_proxy && !rule.include_mpp) {
+        let lower;
+        let kind = if event.event_type.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower = event.event_type.to_lowercase();
+            lower.as_str()
+        } else {
+            event.event_type
+        };
+        let Some(of_type) = self.by_type.get(kind) else { return };
+        let mut candidates = std::mem::take(&mut self.candidates);
+        of_type.candidates(event, &mut candidates);
+        for &k in &candidates {
+            let rule = &self.rules.rules[self.event_rules[k]].rule;
+            if event.privacy_proxy && !rule.include_mpp {
                 continue;
             }
             if let Some(days) = rule.within_days {
@@ -133,8 +157,13 @@ impl<'a> EventTally<'a> {
                     continue;
                 }
             }
-            self.counts[lead * width + k] += 1;
+            let hits = &mut self.hits[lead];
+            match hits.iter_mut().find(|(rule, _)| *rule as usize == k) {
+                Some((_, count)) => *count += 1,
+                None => hits.push((k as u32, 1)),
+            }
         }
+        self.candidates = candidates;
     }
 }
 
@@ -149,15 +178,37 @@ pub fn points(rules: &RuleSet, table: &LeadTable, events: Option<(EventSource, E
         _ => true,
     };
 
+    // A text column's test is decided once per distinct value, and its points go to the leads
+    // of the values it holds for: the work grows with the rules' hits, not rules × leads.
+    let mut by_column: HashMap<&str, TextIndex> = HashMap::new();
     for (index, rule) in rules.rules.iter().enumerate() {
         let Criterion::Column { column, test } = &rule.criterion else {
             continue;
         };
         let values = column_values(table, column, test, &rule.rule.name)?;
-        for (lead, fired) in fired.iter_mut().enumerate() {
-            if applies(rule, lead) && values.holds(lead, test) {
-                fired.push((index, rule.rule.points));
+        let ColumnValues::Text(c) = values else {
+            for (lead, fired) in fired.iter_mut().enumerate() {
+                if values.holds(lead, test) && applies(rule, lead) {
+                    fired.push((index, rule.rule.points));
+                }
             }
+            continue;
+        };
+        let text = by_column.entry(column.as_str()).or_insert_with(|| TextIndex::new(c));
+        let mut give = |leads: &[u32]| {
+            for &lead in leads {
+                if applies(rule, lead as usize) {
+                    fired[lead as usize].push((index, rule.rule.points));
+                }
+            }
+        };
+        for (level, leads) in text.leads.iter().enumerate() {
+            if text.holds(level, test) {
+                give(leads);
+            }
+        }
+        if matches!(test, ColumnTest::NotIn(_)) {
+            give(&text.missing);
         }
     }
 
@@ -181,12 +232,11 @@ pub fn points(rules: &RuleSet, table: &LeadTable, events: Option<(EventSource, E
                 ),
             ));
         }
-        let width = tally.event_rules.len();
-        for (lead, fired) in fired.iter_mut().enumerate() {
-            for (k, &r) in tally.event_rules.iter().enumerate() {
-                let hits = tally.counts[lead * width + k];
+        for (lead, (fired, lead_hits)) in fired.iter_mut().zip(&tally.hits).enumerate() {
+            for &(k, hits) in lead_hits {
+                let r = tally.event_rules[k as usize];
                 let rule = &rules.rules[r];
-                if hits == 0 || !applies(rule, lead) {
+                if !applies(rule, lead) {
                     continue;
                 }
                 let times = if rule.rule.count == Count::Once {
@@ -251,6 +301,154 @@ fn decay_points(rules: &RuleSet, table: &LeadTable, last_activity: &[Option<i64>
     }
 }
 
+/// The event rules of one event type (positions in the tally's `event_rules`), indexed by
+/// what they require: rules with a form, asset or e-mail id by that value, rules with URL
+/// fragments by the fragments (matched all at once), and the rest tested on every event.
+struct TypeRules {
+    every: Vec<usize>,
+    by_value: HashMap<(Field, String), Vec<usize>>,
+    fragments: Option<(aho_corasick::AhoCorasick, Vec<usize>)>,
+}
+
+/// An event field a rule can require a value of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Field {
+    Form,
+    Asset,
+    Email,
+}
+
+impl TypeRules {
+    fn new(rules: &RuleSet, event_rules: &[usize], positions: Vec<usize>) -> TypeRules {
+        let mut index = TypeRules {
+            every: Vec::new(),
+            by_value: HashMap::new(),
+            fragments: None,
+        };
+        let (mut patterns, mut owners) = (Vec::new(), Vec::new());
+        for k in positions {
+            let rule = &rules.rules[event_rules[k]].rule;
+            let keyed = [
+                (Field::Form, &rule.form_id),
+                (Field::Asset, &rule.asset),
+                (Field::Email, &rule.email_id),
+            ]
+            .into_iter()
+            .find_map(|(field, value)| value.as_ref().map(|v| (field, v.to_ascii_lowercase())));
+            match (keyed, &rule.url_contains) {
+                (Some(key), _) => index.by_value.entry(key).or_default().push(k),
+                (None, Some(fragments)) => {
+                    for fragment in fragments {
+                        patterns.push(fragment.clone());
+                        owners.push(k);
+                    }
+                }
+                (None, None) => index.every.push(k),
+            }
+        }
+        if !patterns.is_empty() {
+            match aho_corasick::AhoCorasick::new(&patterns) {
+                Ok(matcher) => index.fragments = Some((matcher, owners)),
+                // Not expected for plain fragments; every such rule is then tested directly.
+                Err(_) => index.every.extend(owners),
+            }
+        }
+        index
+    }
+
+    /// The rules `event` may match (each once, in rule order); the caller checks them fully.
+    fn candidates(&self, event: &EventRecord, out: &mut Vec<usize>) {
+        out.clear();
+        out.extend_from_slice(&self.every);
+        for (field, value) in [
+            (Field::Form, event.form),
+            (Field::Asset, event.asset),
+            (Field::Email, event.email),
+        ] {
+            let Some(value) = value else { continue };
+            if let Some(ks) = self.by_value.get(&(field, value.to_ascii_lowercase())) {
+                out.extend_from_slice(ks);
+            }
+        }
+        if let (Some((matcher, owners)), Some(url)) = (&self.fragments, event.url) {
+            out.extend(
+                matcher
+                    .find_overlapping_iter(url)
+                    .map(|m| owners[m.pattern().as_usize()]),
+            );
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+}
+
+/// A text column indexed for the rules that test it: each distinct value lower-cased (and its
+/// e-mail domain) once, and the leads of each value.
+struct TextIndex {
+    levels: Vec<String>,
+    lower: Vec<String>,
+    domains: Vec<String>,
+    leads: Vec<Vec<u32>>,
+    missing: Vec<u32>,
+}
+
+impl TextIndex {
+    fn new(c: &crate::data::values::Categorical) -> TextIndex {
+        let mut leads = vec![Vec::new(); c.levels.len()];
+        let mut missing = Vec::new();
+        for (lead, &code) in c.codes.iter().enumerate() {
+            match code {
+                crate::data::values::MISSING => missing.push(lead as u32),
+                code => leads[code as usize].push(lead as u32),
+            }
+        }
+        TextIndex {
+            lower: c.levels.iter().map(|l| l.to_lowercase()).collect(),
+            domains: c.levels.iter().map(|l| email_domain(l)).collect(),
+            levels: c.levels.clone(),
+            leads,
+            missing,
+        }
+    }
+
+    /// Whether `test` holds for value `level`, as [`text_holds`] decides it.
+    fn holds(&self, level: usize, test: &ColumnTest) -> bool {
+        let lower = &self.lower[level];
+        match test {
+            ColumnTest::In(list) => list.contains(lower),
+            ColumnTest::NotIn(list) => !list.contains(lower),
+            ColumnTest::Contains(text) => lower.contains(text.as_str()),
+            ColumnTest::Domain(patterns) => domain_matches(&self.domains[level], patterns),
+            _ => text_holds(&self.levels[level], test),
+        }
+    }
+}
+
+/// Whether an e-mail `domain` matches one of `patterns` (`*.edu` matches any domain ending
+/// `.edu`).
+fn domain_matches(domain: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| match p.strip_prefix("*.") {
+        Some(suffix) => {
+            domain.ends_with(suffix)
+                && (domain.len() == suffix.len() || domain[..domain.len() - suffix.len()].ends_with('.'))
+        }
+        None => domain == *p,
+    })
+}
+
+/// Whether a column test holds for a present text value.
+fn text_holds(value: &str, test: &ColumnTest) -> bool {
+    let lower = value.to_lowercase();
+    match test {
+        ColumnTest::In(list) => list.contains(&lower),
+        ColumnTest::NotIn(list) => !list.contains(&lower),
+        ColumnTest::Range(low, high) => value.parse::<f64>().is_ok_and(|x| *low <= x && x <= *high),
+        ColumnTest::Contains(text) => lower.contains(text.as_str()),
+        ColumnTest::Regex(regex) => regex.is_match(value),
+        ColumnTest::Domain(patterns) => domain_matches(&email_domain(value), patterns),
+    }
+}
+
 /// The values a column rule reads, as text or number per lead.
 enum ColumnValues<'a> {
     Text(&'a crate::data::values::Categorical),
@@ -260,26 +458,10 @@ enum ColumnValues<'a> {
 impl ColumnValues<'_> {
     fn holds(&self, lead: usize, test: &ColumnTest) -> bool {
         match self {
-            ColumnValues::Text(c) => {
-                let Some(value) = c.get(lead) else {
-                    return matches!(test, ColumnTest::NotIn(_));
-                };
-                let lower = value.to_lowercase();
-                match test {
-                    ColumnTest::In(list) => list.contains(&lower),
-                    ColumnTest::NotIn(list) => !list.contains(&lower),
-                    ColumnTest::Range(low, high) => value.parse::<f64>().is_ok_and(|x| *low <= x && x <= *high),
-                    ColumnTest::Contains(text) => lower.contains(text.as_str()),
-                    ColumnTest::Regex(regex) => regex.is_match(value),
-                    ColumnTest::Domain(patterns) => {
-                        let domain = email_domain(value);
-                        patterns.iter().any(|p| match p.strip_prefix("*.") {
-                            Some(suffix) => domain.ends_with(&format!(".{suffix}")) || domain == suffix,
-                            None => domain == *p,
-                        })
-                    }
-                }
-            }
+            ColumnValues::Text(c) => match c.get(lead) {
+                Some(value) => text_holds(value, test),
+                None => matches!(test, ColumnTest::NotIn(_)),
+            },
             ColumnValues::Number(values, boolean) => {
                 let x = values[lead];
                 if x.is_nan() {
@@ -316,6 +498,18 @@ fn column_values<'a>(table: &'a LeadTable, column: &str, test: &ColumnTest, rule
         .iter()
         .find(|f| f.source == column && f.derivation == Derivation::Domain);
     match (feature.or(domain).map(|f| &f.values), test) {
+        (Some(Values::Categorical(c)), ColumnTest::Range(..))
+            if !c.levels.iter().any(|l| l.trim().parse::<f64>().is_ok()) =>
+        {
+            Err(Error::rejected(
+                Location::file(&table.path).column(column),
+                format!(
+                    "rule \"{rule}\" compares numbers (at_least / at_most), but the column holds text such as \"{}\"",
+                    c.levels.first().map_or("", String::as_str)
+                ),
+                "test text with equals, in, contains or regex, or point the rule at a numeric column",
+            ))
+        }
         (Some(Values::Categorical(c)), _) => Ok(ColumnValues::Text(c)),
         (Some(Values::Numeric(v)), _) => Ok(ColumnValues::Number(v, false)),
         (Some(Values::Boolean(v)), _) => Ok(ColumnValues::Number(v, true)),

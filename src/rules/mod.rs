@@ -129,6 +129,22 @@ impl RuleSet {
             location
         };
         validate_bands(&file.bands, path, "bands")?;
+        if let (Some(min), Some(max)) = (file.points.min_total, file.points.max_total) {
+            if min > max {
+                return Err(Error::rejected(
+                    Location::file(path).column("points"),
+                    format!("min_total {min} is above max_total {max}: every lead would get the same total"),
+                    "make min_total the floor and max_total the cap, e.g. min_total = 0, max_total = 100",
+                ));
+            }
+        }
+        if file.rules.is_empty() && file.decay.is_none() {
+            return Err(Error::rejected(
+                Location::file(path),
+                "the rules file has no [[rules]] and no [decay]: it gives every lead 0 points",
+                "add rules (see data/rules/example.toml for every kind)",
+            ));
+        }
         if let Some(decay) = &file.decay {
             if !(decay.per_days.is_finite() && decay.per_days > 0.0 && decay.points.is_finite()) {
                 return Err(Error::rejected(
@@ -231,6 +247,15 @@ fn compile_event(rule: &Rule) -> std::result::Result<Criterion, Problem> {
             "column tests (equals, in, at_least, …) do not apply to events".into(),
             "use url_contains, form_id, asset, email_id or within_days",
         ));
+    }
+    if let Some(days) = rule.within_days {
+        if !(days.is_finite() && days > 0.0) {
+            return Err((
+                "within_days",
+                format!("within_days {days} must be a positive number of days"),
+                "e.g. within_days = 30 for the last month's events",
+            ));
+        }
     }
     if let Some(cap) = rule.cap {
         if !(cap.is_finite() && cap > 0.0) {

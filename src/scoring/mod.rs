@@ -35,6 +35,7 @@ pub use writer::{default_rejects_path, reject_lines, rejects_header, writes_parq
 
 use crate::artifact::ModelArtifact;
 use crate::blend::final_log_odds;
+use crate::data::infer::BadCell;
 use crate::drift::{DriftCounts, DriftReport, ACT};
 use crate::error::{Error, Location, Result};
 use crate::interrupt;
@@ -96,6 +97,8 @@ pub struct ScoreSummary {
     pub rejected: usize,
     /// Scored leads at or above the MQL threshold.
     pub mqls: usize,
+    /// Leads whose id an earlier lead of the file has (each is scored as it is).
+    pub repeated_ids: usize,
 }
 
 /// Scores written but not yet in place: [`Scored::publish`] renames the scores file (and the
@@ -185,7 +188,10 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
     progress.finished();
     // The writer is always waited for, so that its temporary file is gone when scoring failed.
     let scores = finish_writing(to_writer, writer);
-    let (summary, drift, rejects) = scored?;
+    let (summary, drift, rejects, first_bad) = scored?;
+    if summary.scored == 0 {
+        return Err(nothing_scored(&settings.data, &summary, first_bad));
+    }
     let names: Vec<String> = artifact.pipeline.steps.iter().map(|s| s.feature.clone()).collect();
     Ok(Scored {
         summary,
@@ -212,9 +218,10 @@ impl Run<'_> {
         reader: &mut BatchReader,
         to_writer: &SyncSender<Written>,
         progress: &dyn Progress,
-    ) -> Result<(ScoreSummary, DriftCounts, Option<AtomicFile>)> {
+    ) -> Result<(ScoreSummary, DriftCounts, Option<AtomicFile>, Option<BadCell>)> {
         let parquet = writes_parquet(&self.settings.out);
         let mut rejects: Option<AtomicFile> = None;
+        let mut first_bad: Option<BadCell> = None;
         let total = reader.progress().map(|(_, total)| total);
         progress.advanced(0, total, "reading the first batch");
         let mut drift = DriftCounts::default();
@@ -222,7 +229,10 @@ impl Run<'_> {
             scored: 0,
             rejected: 0,
             mqls: 0,
+            repeated_ids: 0,
         };
+        // 8 bytes a lead, for the count of repeated ids.
+        let mut id_hashes: Vec<u64> = Vec::new();
         while let Some(batch) = reader.next_batch()? {
             interrupt::check()?;
             let (scores, counts) = score_batch(self.artifact, &batch);
@@ -243,6 +253,12 @@ impl Run<'_> {
                 // The writer stopped: its error is returned when it is waited for.
                 return Err(Error::Runtime("the writer of the scores stopped unexpectedly".into()));
             }
+            if let Some(bad) = batch.table.bad_cells.first().filter(|_| first_bad.is_none()) {
+                first_bad = Some(BadCell {
+                    row: bad.row + batch.row_offset,
+                    ..bad.clone()
+                });
+            }
             if !batch.table.bad_cells.is_empty() {
                 let file = match rejects.as_mut() {
                     Some(file) => file,
@@ -254,14 +270,39 @@ impl Run<'_> {
                 };
                 file.write(&reject_lines(&batch)?)?;
             }
+            if self.artifact.schema.id_column.is_some() {
+                id_hashes.extend(batch.table.ids.iter().map(|id| crate::data::id_hash(id)));
+            }
             summary.scored += batch.rows.len();
             summary.rejected += batch.table.n_rows - batch.rows.len();
             summary.mqls += scores.iter().filter(|s| s.mql).count();
             let done = reader.progress().map_or(0, |(done, _)| done);
             progress.advanced(done, total, &format!("{} leads scored", thousands(summary.scored)));
         }
-        Ok((summary, drift, rejects))
+        summary.repeated_ids = crate::data::repeated_ids(&mut id_hashes);
+        Ok((summary, drift, rejects, first_bad))
     }
+}
+
+/// The error when no lead of a file could be scored: where the first bad cell was, and what
+/// usually makes every row unreadable.
+pub fn nothing_scored(data: &Path, summary: &ScoreSummary, first_bad: Option<BadCell>) -> Error {
+    let Some(bad) = first_bad else {
+        return Error::rejected(Location::file(data), "the file has no leads", "export the leads again");
+    };
+    let mut location = Location::file(data).column(&bad.column).row(bad.row + 1);
+    if let Some(line) = bad.line {
+        location = location.line(line);
+    }
+    Error::rejected(
+        location,
+        format!(
+            "none of the {} leads could be scored; the first: {}",
+            thousands(summary.rejected),
+            bad.problem
+        ),
+        "every row was rejected: check that the file is the kind of export the model was trained on (its separator, its decimal separator, its date format)",
+    )
 }
 
 /// The writer of the scores file on its own thread, fed one batch at a time: one more batch

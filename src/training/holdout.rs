@@ -152,6 +152,7 @@ pub(super) fn audit_leakage(
             ),
         ));
     }
+    warnings.extend(crate::features::extreme_values(&leads.table.features, train_rows));
     for check in &flagged {
         warnings.push(format!(
             "possible leakage in \"{}\": {}; if sales fills it after contact, train with --exclude \"{}\"",

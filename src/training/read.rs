@@ -16,6 +16,10 @@ use crate::features::FeaturePipeline;
 use crate::output::thousands;
 use crate::progress::{step, Progress};
 
+/// Leads of each outcome below which a model cannot be trained: after the validation,
+/// calibration and cross-validation hold-outs, a fold would see none.
+pub(super) const MIN_PER_OUTCOME: usize = 10;
+
 /// The events training used.
 pub(super) struct EventsUsed {
     /// The events file.
@@ -116,6 +120,17 @@ pub(super) fn read_training_leads(
     };
     let outcome = table.outcome.clone().unwrap_or_default();
     check_outcome(settings, &table, &outcome, warnings)?;
+    if table.id_column.is_some() {
+        let mut hashes: Vec<u64> = table.ids.iter().map(|id| crate::data::id_hash(id)).collect();
+        let repeated = crate::data::repeated_ids(&mut hashes);
+        if repeated > 0 {
+            warnings.push(format!(
+                "{} leads have an id that an earlier lead in {} has: each row is trained on as its own lead (and with events, each gets all the events of its id); remove the repeated rows if they are one lead",
+                thousands(repeated),
+                settings.data.display()
+            ));
+        }
+    }
     Ok(TrainingLeads {
         table,
         events,
@@ -144,6 +159,24 @@ fn check_outcome(
                 }
             ),
             "training needs both converted and non-converted leads; check the outcome column and the export's filters",
+        ));
+    }
+    let fewer = conversions.min(outcome.len() - conversions);
+    if fewer < MIN_PER_OUTCOME {
+        let (which, what) = if conversions < MIN_PER_OUTCOME {
+            (conversions, "converted")
+        } else {
+            (outcome.len() - conversions, "did not convert")
+        };
+        return Err(Error::rejected(
+            Location::file(&settings.data).column(table.target_column.as_deref().unwrap_or_default()),
+            format!(
+                "only {which} of {} leads {what}: too few to learn from",
+                thousands(outcome.len())
+            ),
+            format!(
+                "training needs at least {MIN_PER_OUTCOME} converted and {MIN_PER_OUTCOME} non-converted leads (some are held out to validate, calibrate and cross-validate); export a longer period"
+            ),
         ));
     }
     if outcome.len() < FEW_LEADS || conversions < FEW_CONVERSIONS {
