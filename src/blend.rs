@@ -4,10 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::dense::{fit_dense, SMALL_FIT_TOLERANCE};
+use crate::model::dense::fit_dense;
 use crate::model::logistic::FitError;
 use crate::model::params::LogisticParams;
 use crate::rules::RulesFile;
+
+/// The fit stops when the gradient's norm is below this per lead: the two weights to about six
+/// digits.
+const TOLERANCE: f64 = 1e-8;
 
 /// `blended log-odds = intercept + model_weight × model log-odds + points_weight × rule points`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,7 +51,7 @@ impl Blend {
         let params = LogisticParams::new()
             .alpha(1e-6)
             .max_iterations(500)
-            .gradient_tolerance_per_lead(SMALL_FIT_TOLERANCE);
+            .gradient_tolerance_per_lead(TOLERANCE);
         let model = fit_dense(&[z, points], outcome, params)?;
         Ok(Blend {
             rules,

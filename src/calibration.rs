@@ -12,6 +12,9 @@ use crate::model::logistic::FitError;
 use crate::model::params::LogisticParams;
 use crate::model::sigmoid;
 
+/// Platt scaling stops when the gradient's norm is below this per lead.
+const PLATT_TOLERANCE: f64 = 1e-8;
+
 /// Which calibration to fit (`[blend] calibration`).
 pub use crate::config::CalibrationMethod as Method;
 
@@ -46,7 +49,7 @@ impl Calibration {
                 let params = LogisticParams::new()
                     .alpha(1e-8)
                     .max_iterations(200)
-                    .gradient_tolerance_per_lead(crate::model::dense::SMALL_FIT_TOLERANCE);
+                    .gradient_tolerance_per_lead(PLATT_TOLERANCE);
                 let model = fit_dense(&[z], outcome, params)?;
                 Ok(Calibration::Platt {
                     slope: model.coefficients[0],

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{leadscore, small_leads_csv, stdout_of, write};
+use common::{leadscore, small_leads_csv, stderr_of, stdout_of, write};
 
 #[test]
 fn synth_then_train_with_events_then_inspect() {
@@ -230,4 +230,26 @@ fn time_split_validates_on_the_newest_leads() {
     );
     let value = common::inspect_json(&model);
     assert_eq!(value["artifact"]["training"]["validation"]["leads"], 600);
+}
+
+#[test]
+fn leads_the_model_separates_still_end_training() {
+    // Found by tests/fuzz.rs: numbers from 1e-112 to 1e300 whose calibration leads the model
+    // separates; the calibration's line search once ran on for ever, deaf to SIGTERM.
+    let dir = tempfile::tempdir().unwrap();
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hang_platt.csv");
+    let started = std::time::Instant::now();
+    let output = leadscore()
+        .args(["train", "--target", "converted", "--data", data, "--out"])
+        .arg(dir.path().join("m.lsm"))
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(output.status.code(), Some(0 | 1 | 3)), "{output:?}");
+    assert!(!stderr_of(&output).contains("panicked"));
 }

@@ -130,7 +130,11 @@ pub struct Rule {
 pub fn rule_lines(text: &str) -> Vec<u64> {
     text.lines()
         .enumerate()
-        .filter(|(_, l)| l.trim() == "[[rules]]")
+        .filter(|(_, l)| {
+            // `[[rules]]`, however spaced, and perhaps followed by a comment.
+            let line = l.split('#').next().unwrap_or_default();
+            line.chars().filter(|c| !c.is_whitespace()).collect::<String>() == "[[rules]]"
+        })
         .map(|(i, _)| i as u64 + 1)
         .collect()
 }

@@ -23,14 +23,21 @@ use values::{Categorical, Values};
 
 /// Checks that every given input file exists before any work starts: `(path, flag)` pairs.
 pub fn require_files(files: &[(Option<&std::path::Path>, &str)]) -> Result<()> {
-    for (path, flag) in files {
-        if let Some(path) = path.filter(|p| !p.is_file()) {
-            return Err(Error::rejected(
-                Location::file(path),
-                "no such file",
-                format!("check the path given to {flag}"),
-            ));
-        }
+    for (path, flag) in files.iter().filter_map(|(p, f)| p.map(|p| (p, f))) {
+        let problem = match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such file".to_string(),
+            Err(e) => format!("cannot open it: {e}"),
+            Ok(m) if m.is_dir() => "is a folder, not a file".to_string(),
+            Ok(m) if !m.is_file() => {
+                "is a pipe or a device, not a file: leadscore reads its inputs more than once".to_string()
+            }
+            Ok(_) => continue,
+        };
+        return Err(Error::rejected(
+            Location::file(path),
+            problem,
+            format!("give {flag} a file (save what a pipe delivers to a file first)"),
+        ));
     }
     Ok(())
 }
@@ -375,9 +382,22 @@ fn outcome_and_id_columns(
             .find(|c| wanted.contains(&normalised(&c.name).as_str()))
             .map(|c| c.name.clone())
     };
+    // Scoring reads the columns the model names: what to do is to bring them, not to rename.
+    let require = |name: &str, what: &str, flag: &str| -> Result<usize> {
+        if !choice.lenient {
+            return frame.require(name, what, flag);
+        }
+        frame.position(name).ok_or_else(|| {
+            Error::rejected(
+                Location::file(&frame.path).column(name),
+                format!("the model reads this {what} column, and the file does not have it"),
+                "score leads exported with the columns the model was trained on",
+            )
+        })
+    };
     let target_column = match &choice.target {
         Some(name) => {
-            frame.require(name, "outcome (target)", "--target or [data] target")?;
+            require(name, "outcome (target)", "--target or [data] target")?;
             Some(name.clone())
         }
         None => find(&TARGET_NAMES),
@@ -391,7 +411,7 @@ fn outcome_and_id_columns(
     }
     let id_column = match &choice.id {
         Some(name) => {
-            frame.require(name, "id", "--id or [data] id")?;
+            require(name, "id", "--id or [data] id")?;
             Some(name.clone())
         }
         None => find(&ID_NAMES[..3]),
@@ -402,10 +422,10 @@ fn outcome_and_id_columns(
         .chain(&config.features.include)
         .chain(config.features.types.keys())
     {
-        frame.require(name, "configured", "--exclude or the [features] section")?;
+        require(name, "configured", "--exclude or the [features] section")?;
     }
     for name in [&config.data.snapshot, &config.data.time].into_iter().flatten() {
-        frame.require(name, "configured time", "[data] snapshot / [data] time")?;
+        require(name, "configured time", "[data] snapshot / [data] time")?;
     }
     Ok((target_column, id_column))
 }

@@ -274,6 +274,35 @@ fn read_head(path: &Path) -> Result<Vec<u8>> {
     Ok(head)
 }
 
+/// Longest header line read (a few thousand columns with long names fit).
+const MAX_HEADER_BYTES: usize = 16 * 1024 * 1024;
+
+/// The file's first bytes, read on until they hold the whole header line (or the file ends).
+fn read_header(path: &Path) -> Result<Vec<u8>> {
+    let mut head = read_head(path)?;
+    if head.len() < HEAD_BYTES || record_ends(&head).next().is_some() {
+        return Ok(head);
+    }
+    let mut file = File::open(path).map_err(|e| Error::io(path, "read", e))?;
+    head.clear();
+    let mut block = vec![0u8; HEAD_BYTES];
+    loop {
+        let n = file.read(&mut block).map_err(|e| Error::io(path, "read", e))?;
+        head.extend_from_slice(&block[..n]);
+        // The whole head is searched: a quoted name may hold a line break.
+        if n == 0 || record_ends(&head).next().is_some() {
+            return Ok(head);
+        }
+        if head.len() > MAX_HEADER_BYTES {
+            return Err(Error::rejected(
+                Location::file(path).line(1),
+                format!("the header line is longer than {} MiB", MAX_HEADER_BYTES >> 20),
+                "the first line must name the columns; check that this is a CSV export",
+            ));
+        }
+    }
+}
+
 /// The separator of the header line: the most frequent of `,` `;` tab `|` outside quotes.
 pub fn detect_separator(head: &[u8]) -> u8 {
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
@@ -360,12 +389,12 @@ pub struct CsvChunks {
 impl CsvChunks {
     /// Opens `path` (a CSV file) to read about `chunk_bytes` at a time.
     pub fn open(path: &Path, chunk_bytes: usize) -> Result<CsvChunks> {
-        let head = read_head(path)?;
+        let head = read_header(path)?;
         let separator = detect_separator(&head);
         let header_len = match record_ends(&head).next() {
             Some(end) => end,
-            // A header without a line break ends the file, if the file is no longer than the head.
-            None if !head.is_empty() && head.len() < HEAD_BYTES => head.len(),
+            // A header without a line break ends the file.
+            None if !head.is_empty() => head.len(),
             None => {
                 return Err(Error::rejected(
                     Location::file(path).line(1),
@@ -439,7 +468,19 @@ impl CsvChunks {
                 }
                 // Cut after the last line break outside quotes; the rest waits for the next chunk.
                 match record_ends(&self.buffer).last() {
-                    _ if self.done => break self.buffer.len(),
+                    last if self.done => {
+                        // At the end of the file, the last record must not be inside quotes.
+                        let tail = last.unwrap_or(0);
+                        if memchr::memchr_iter(b'"', &self.buffer[tail..]).count() % 2 == 1 {
+                            let line = self.line + memchr::memchr_iter(b'\n', &self.buffer[..tail]).count() as u64;
+                            return Err(Error::rejected(
+                                Location::file(&self.path).line(line),
+                                "a double quote opened on this row is never closed, so the lines after it read as one field",
+                                "close the quote (a quote inside a quoted field is written twice: \"\"), or remove it",
+                            ));
+                        }
+                        break self.buffer.len();
+                    }
                     Some(end) => break end,
                     // One record longer than a chunk: read on until it ends.
                     None => want += self.chunk_bytes,
@@ -505,6 +546,16 @@ impl CsvChunks {
                 if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
                     continue; // a line of spaces
                 }
+                // A quote never closed reads the rest of the file (or chunk) as one field.
+                let end = reader.position().byte() as usize;
+                let spans_lines = line_at(end.min(records.len())) > line_at(start) + 1;
+                if spans_lines && records[start..end.min(records.len())].contains(&b'"') {
+                    return Err(Error::rejected(
+                        Location::file(&self.path).line(line_at(start)),
+                        "a double quote opened on this row is never closed, so the lines after it read as one field",
+                        "close the quote (a quote inside a quoted field is written twice: \"\"), or remove it",
+                    ));
+                }
                 return Err(Error::rejected(
                     Location::file(&self.path).line(line_at(start)),
                     format!(
@@ -540,8 +591,8 @@ impl CsvChunks {
         for (column, &k) in columns.into_iter().zip(&self.positions) {
             text.push(column.finish().map_err(|row| {
                 Error::rejected(
-                    Location::file(&self.path).line(lines.of(row)),
-                    format!("field {} is not valid UTF-8 text", k + 1),
+                    Location::file(&self.path).column(&self.names[k]).line(lines.of(row)),
+                    "the cell is not valid UTF-8 text",
                     SAVE_AS_UTF8,
                 )
             })?);
@@ -842,7 +893,13 @@ mod tests {
         );
         let message = read(b"id,note\n1,a\n2,\xffb\n").err().unwrap().to_string();
         assert!(
-            message.contains("line 3") && message.contains("field 2 is not valid UTF-8"),
+            message.contains("line 3") && message.contains("column \"note\"") && message.contains("not valid UTF-8"),
+            "{message}"
+        );
+        // A quote never closed swallows the lines after it.
+        let message = read(b"id,note\n1,\"a\n2,b\n3,c\n").err().unwrap().to_string();
+        assert!(
+            message.contains("line 2") && message.contains("never closed"),
             "{message}"
         );
         // A header alone, without a line break: a file without rows, not an error.

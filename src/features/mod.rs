@@ -21,6 +21,9 @@ use encoded::{EncodedLeads, NumericInput, OneHotGroup, NONE};
 pub const MISSING_LEVEL: &str = "(missing)";
 /// Most rare categories remembered per column (to tell rare ones from never-seen ones).
 const RARE_LEVELS_KEPT: usize = 10_000;
+/// Rare categories longer than this are not remembered (a lead scored with one counts as a
+/// never-seen category): a pasted e-mail body or a 50 MB cell must not end up in the model file.
+const RARE_LEVEL_BYTES: usize = 256;
 
 /// How one feature becomes model inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -300,6 +303,7 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
             }
             let rare = rare
                 .into_iter()
+                .filter(|(l, _)| l.len() <= RARE_LEVEL_BYTES)
                 .take(RARE_LEVELS_KEPT)
                 .map(|(l, _)| l.to_string())
                 .collect();

@@ -20,6 +20,9 @@ pub const MIN_FIRED: usize = 30;
 /// effects from running away.
 const ALPHA: f64 = 1.0;
 
+/// The fit of the rules stops when the gradient's norm is below this per lead.
+const TOLERANCE: f64 = 1e-7;
+
 /// The audit of a rule set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RuleAudit {
@@ -176,7 +179,7 @@ fn fit_effects(columns: &[Vec<f64>], outcome: &[bool]) -> Option<Vec<f64>> {
     let params = LogisticParams::new()
         .alpha(ALPHA)
         .max_iterations(500)
-        .gradient_tolerance_per_lead(crate::model::dense::SMALL_FIT_TOLERANCE);
+        .gradient_tolerance_per_lead(TOLERANCE);
     fit_dense(&columns, outcome, params).ok().map(|m| m.coefficients)
 }
 

@@ -226,10 +226,14 @@ pub fn points(rules: &RuleSet, table: &LeadTable, events: Option<(EventSource, E
                     "rule \"{}\" counts \"{}\" events, and the events file has none",
                     rules.rules[tally.event_rules[k]].rule.name, tally.wanted[k]
                 ),
-                format!(
-                    "the file's event types are: {}",
-                    tally.seen_types.iter().cloned().collect::<Vec<_>>().join(", ")
-                ),
+                if tally.seen_types.is_empty() {
+                    "no event of these leads is before its cutoff: check the events file and the leads' snapshot dates (or --as-of)".to_string()
+                } else {
+                    format!(
+                        "the file's event types are: {}",
+                        tally.seen_types.iter().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                },
             ));
         }
         for (lead, (fired, lead_hits)) in fired.iter_mut().zip(&tally.hits).enumerate() {
