@@ -45,6 +45,11 @@ fn fixtures() -> &'static Path {
             &["--rules", common::EXAMPLE_RULES],
         );
         std::fs::copy(common::EXAMPLE_RULES, dir.join("rules.toml")).unwrap();
+        std::fs::copy(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml"),
+            dir.join("synth.toml"),
+        )
+        .unwrap();
         dir
     })
 }
@@ -255,6 +260,15 @@ fn cases() -> Vec<Case> {
             "points --rules {d}/rules.toml --data {f}/leads.csv --out {d}/p.csv", 3, "unknown key `bandz`"),
         case("rules: an event type no event has", |d| rules(d, "[[rules]]\nname = \"ghost\"\npoints = 5\nevent = \"telepathy\"\n"),
             "points --rules {d}/rules.toml --data {f}/synth/leads.csv --events {f}/synth/events.csv --out {d}/p.csv", 3, "counts \"telepathy\" events"),
+        case("rules: no event before any lead's cutoff", |d| {
+            rules(d, EVENT_RULE);
+            write(d, "ev.csv", "lead_id,timestamp,event_type\nL0000001,2099-01-01 00:00:00,form_submit\n");
+        }, "points --rules {d}/rules.toml --data {f}/synth/leads.csv --events {d}/ev.csv --config {f}/synth.toml --out {d}/p.csv", 3, "no event of these leads is before its cutoff"),
+        case("evaluate: every row unreadable", |d| leads_with(d, "words.csv", |_, line| {
+            let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+            cells[1] = "many".into();
+            cells.join(",")
+        }), "evaluate --model {f}/model.lsm --data {d}/words.csv --out {d}/report", 3, "none of the 800 leads could be scored"),
         case("config: a negative C", |d| write(d, "c.toml", "[model]\nc_grid = [-1.0]\n"),
             "train --data {f}/leads.csv --config {d}/c.toml --out {d}/m.lsm", 3, "model.c_grid"),
         case("config: an unknown key names its line and character", |d| write(d, "c.toml", "[model]\nfoldz = 3\n"),
