@@ -1,5 +1,6 @@
 """Writes tests/fixtures/calibration_sklearn.json: log-odds, outcomes, and what scikit-learn's
-Platt scaling (LogisticRegression on the log-odds, no penalty) and IsotonicRegression
+Platt scaling (CalibratedClassifierCV's sigmoid: Platt's targets pulled in from 0 and 1, fitted
+by Newton's method; and a plain LogisticRegression on the log-odds, no penalty) and IsotonicRegression
 (out_of_bounds="clip") predict, and the blend (LogisticRegression on [log-odds, rule points]),
 for tests/calibration_sklearn.rs.
 
@@ -8,6 +9,7 @@ for tests/calibration_sklearn.rs.
 import json
 
 import numpy as np
+from sklearn.calibration import _sigmoid_calibration
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
@@ -23,6 +25,8 @@ z[:300] = np.round(z[:300], 1)
 probe = np.linspace(-6, 4, 41)
 
 platt = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10000).fit(z.reshape(-1, 1), y)
+# P = 1 / (1 + exp(a z + b)) with Platt's smoothed targets, as CalibratedClassifierCV fits it.
+a, b = _sigmoid_calibration(z, y)
 p = 1 / (1 + np.exp(-z))
 iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(p, y)
 probe_p = 1 / (1 + np.exp(-probe))
@@ -39,6 +43,9 @@ fixture = {
     "platt_slope": float(platt.coef_[0][0]),
     "platt_intercept": float(platt.intercept_[0]),
     "platt_probe": platt.predict_proba(probe.reshape(-1, 1))[:, 1].tolist(),
+    "platt_smoothed_slope": float(-a),
+    "platt_smoothed_intercept": float(-b),
+    "platt_smoothed_probe": (1 / (1 + np.exp(a * probe + b))).tolist(),
     "isotonic_probe": iso.predict(probe_p).tolist(),
     "isotonic_train": iso.predict(p).tolist(),
     "points": points.tolist(),

@@ -84,7 +84,9 @@ mod types_as_words {
 /// How the validation leads were held out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ValidationSplit {
-    /// A stratified random share of the training file.
+    /// Out-of-fold predictions of every lead (k-fold cross-fitting); the model is refitted on all.
+    OutOfFold(usize),
+    /// A stratified random share of the training file (models of earlier leadscore versions).
     Random,
     /// The newest leads of the training file.
     Time,
@@ -95,6 +97,7 @@ pub enum ValidationSplit {
 impl std::fmt::Display for ValidationSplit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            ValidationSplit::OutOfFold(folds) => write!(f, "out-of-fold ({folds}-fold cross-fitting)"),
             ValidationSplit::Random => f.write_str("random (stratified)"),
             ValidationSplit::Time => f.write_str("time (newest leads held out)"),
             ValidationSplit::File(path) => write!(f, "validation file {path}"),
@@ -109,10 +112,17 @@ impl std::str::FromStr for ValidationSplit {
         match text {
             "random (stratified)" => Ok(ValidationSplit::Random),
             "time (newest leads held out)" => Ok(ValidationSplit::Time),
-            _ => match text.strip_prefix("validation file ") {
-                Some(path) => Ok(ValidationSplit::File(path.to_string())),
-                None => Err(format!("unknown validation split \"{text}\"")),
-            },
+            _ => {
+                if let Some(path) = text.strip_prefix("validation file ") {
+                    return Ok(ValidationSplit::File(path.to_string()));
+                }
+                let folds = (text.strip_prefix("out-of-fold ("))
+                    .and_then(|rest| rest.strip_suffix("-fold cross-fitting)"))
+                    .and_then(|k| k.parse().ok());
+                folds
+                    .map(ValidationSplit::OutOfFold)
+                    .ok_or_else(|| format!("unknown validation split \"{text}\""))
+            }
         }
     }
 }

@@ -7,13 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::dense::fit_dense;
 use crate::model::logistic::FitError;
-use crate::model::params::LogisticParams;
+use crate::model::loss::softplus;
 use crate::model::sigmoid;
-
-/// Platt scaling stops when the gradient's norm is below this per lead.
-const PLATT_TOLERANCE: f64 = 1e-8;
 
 /// Which calibration to fit (`[blend] calibration`).
 pub use crate::config::CalibrationMethod as Method;
@@ -45,16 +41,8 @@ impl Calibration {
         match method {
             Method::None => Ok(Calibration::Identity),
             Method::Platt => {
-                // Practically unpenalised, like scikit-learn's Platt scaling.
-                let params = LogisticParams::new()
-                    .alpha(1e-8)
-                    .max_iterations(200)
-                    .gradient_tolerance_per_lead(PLATT_TOLERANCE);
-                let model = fit_dense(&[z], outcome, params)?;
-                Ok(Calibration::Platt {
-                    slope: model.coefficients[0],
-                    intercept: model.intercept,
-                })
+                let (slope, intercept) = platt(z, outcome)?;
+                Ok(Calibration::Platt { slope, intercept })
             }
             Method::Isotonic => {
                 let p: Vec<f64> = z.iter().map(|&z| sigmoid(z)).collect();
@@ -73,6 +61,79 @@ impl Calibration {
         }
     }
 }
+
+/// Platt scaling, as Platt (1999) proposed and scikit-learn fits it: `P = σ(slope · z +
+/// intercept)` fitted by Newton's method with a backtracking line search (Lin, Lin and Weng,
+/// 2007) to targets pulled in from 0 and 1 — `(N₊ + 1) / (N₊ + 2)` for converted leads,
+/// `1 / (N₋ + 2)` for the others — so that a few hundred leads do not make it overconfident.
+/// At most [`PLATT_ITERATIONS`] steps, each halving its step a bounded number of times.
+pub fn platt(z: &[f64], outcome: &[bool]) -> Result<(f64, f64), FitError> {
+    let positives = outcome.iter().filter(|&&y| y).count() as f64;
+    let negatives = outcome.len() as f64 - positives;
+    if positives == 0.0 || negatives == 0.0 {
+        return Err(FitError::OneClass);
+    }
+    if z.iter().any(|z| !z.is_finite()) {
+        return Err(FitError::Optimiser("a log-odds to calibrate is not a number".into()));
+    }
+    let (high, low) = ((positives + 1.0) / (positives + 2.0), 1.0 / (negatives + 2.0));
+    let targets: Vec<f64> = outcome.iter().map(|&y| if y { high } else { low }).collect();
+    // The loss of (slope, intercept): the cross-entropy of σ(slope z + intercept) and the targets.
+    let loss = |slope: f64, intercept: f64| -> f64 {
+        z.iter()
+            .zip(&targets)
+            .map(|(&z, &t)| {
+                let u = slope * z + intercept;
+                // −t·ln σ(u) − (1 − t)·ln(1 − σ(u)), without overflow.
+                t * softplus(-u) + (1.0 - t) * softplus(u)
+            })
+            .sum()
+    };
+    let (mut slope, mut intercept) = (1.0, ((positives + 1.0) / (negatives + 1.0)).ln());
+    let mut value = loss(slope, intercept);
+    for _ in 0..PLATT_ITERATIONS {
+        let (mut g1, mut g2, mut h11, mut h22, mut h21) = (0.0, 0.0, PLATT_RIDGE, PLATT_RIDGE, 0.0);
+        for (&z, &t) in z.iter().zip(&targets) {
+            let p = sigmoid(slope * z + intercept);
+            let d = p - t;
+            let w = p * (1.0 - p);
+            g1 += z * d;
+            g2 += d;
+            h11 += z * z * w;
+            h22 += w;
+            h21 += z * w;
+        }
+        if g1.abs() < PLATT_GRADIENT && g2.abs() < PLATT_GRADIENT {
+            break;
+        }
+        let det = h11 * h22 - h21 * h21;
+        let (d_slope, d_intercept) = (-(h22 * g1 - h21 * g2) / det, -(h11 * g2 - h21 * g1) / det);
+        let descent = g1 * d_slope + g2 * d_intercept;
+        let mut step = 1.0;
+        while step >= PLATT_SMALLEST_STEP {
+            let (s, i) = (slope + step * d_slope, intercept + step * d_intercept);
+            let next = loss(s, i);
+            if next < value + 1e-4 * step * descent {
+                (slope, intercept, value) = (s, i, next);
+                break;
+            }
+            step /= 2.0;
+        }
+        if step < PLATT_SMALLEST_STEP {
+            break;
+        }
+    }
+    Ok((slope, intercept))
+}
+
+/// Newton steps of Platt scaling at most.
+const PLATT_ITERATIONS: usize = 100;
+/// Platt scaling stops when both derivatives are below this.
+const PLATT_GRADIENT: f64 = 1e-5;
+/// Added to the Hessian's diagonal, so that it stays invertible.
+const PLATT_RIDGE: f64 = 1e-12;
+/// The line search gives up below this step.
+const PLATT_SMALLEST_STEP: f64 = 1e-10;
 
 /// Pool adjacent violators on `(p, outcome)` sorted by `p` (ties pooled first). Returns the
 /// interpolation points as scikit-learn's `IsotonicRegression` keeps them: each block's first and

@@ -48,13 +48,23 @@ fn overview(out: &mut String, artifact: &ModelArtifact, file: &str) {
             .map_or("row number".to_string(), |c| format!("\"{c}\""))
     );
     let v = &t.validation;
-    let _ = writeln!(
-        out,
-        "  split        {}: {} training leads, {} validation leads",
-        t.split,
-        thousands(t.train.leads),
-        thousands(v.leads)
-    );
+    let _ = match &t.split {
+        // Earlier leadscore versions held validation and calibration leads out of the fit.
+        crate::artifact::ValidationSplit::Random => writeln!(
+            out,
+            "  split        {}: {} training leads, {} validation leads",
+            t.split,
+            thousands(t.train.leads),
+            thousands(v.leads)
+        ),
+        _ => writeln!(
+            out,
+            "  leads        the final model is fitted on all {}; figures {} on {} leads",
+            thousands(t.train.leads),
+            t.split,
+            thousands(v.leads)
+        ),
+    };
     let _ = writeln!(
         out,
         "  validation   ROC AUC {:.4} · PR AUC {:.4} · log loss {:.4} · Brier {:.4} · ECE {:.4} · KS {:.4}",
@@ -67,9 +77,13 @@ fn overview(out: &mut String, artifact: &ModelArtifact, file: &str) {
         crate::calibration::Calibration::Isotonic { x, .. } => format!("isotonic ({} points)", x.len()),
         crate::calibration::Calibration::Identity => "none".to_string(),
     };
+    let fitted_on = match &t.split {
+        crate::artifact::ValidationSplit::Random => "held-out training leads",
+        _ => "out-of-fold predictions",
+    };
     let _ = writeln!(
         out,
-        "  calibration  {calibration} on {} held-out training leads; uncalibrated ECE {:.4}",
+        "  calibration  {calibration} on {} {fitted_on}; uncalibrated ECE {:.4}",
         thousands(t.calibration_leads),
         t.validation_model.ece
     );

@@ -105,20 +105,25 @@ fn resolve_config(args: &TrainArgs) -> Result<(Config, Option<RuleSet>)> {
 
 fn print_summary(artifact: &ModelArtifact, out: &Path) {
     let t = &artifact.training;
-    let validation_from_file = matches!(t.split, ValidationSplit::File(_));
-    let total = t.train.leads + t.calibration_leads + if validation_from_file { 0 } else { t.validation.leads };
-    let conversions = t.train.conversions + t.validation.conversions;
     println!();
     println!("model saved to {}", out.display());
     println!(
-        "  leads         {} ({} to fit, {} to calibrate, {} to validate; {}); conversion rate {:.1} %",
-        thousands(total),
+        "  leads         {}, conversion rate {:.1} %; the final model is fitted on all of them",
         thousands(t.train.leads),
-        thousands(t.calibration_leads),
-        thousands(t.validation.leads),
-        t.split,
-        100.0 * conversions as f64 / (t.train.leads + t.validation.leads) as f64
+        100.0 * t.train.conversions as f64 / t.train.leads.max(1) as f64
     );
+    let measured_on = match &t.split {
+        ValidationSplit::OutOfFold(_) => format!(
+            "{} leads, each predicted by a model that did not see it",
+            thousands(t.validation.leads)
+        ),
+        ValidationSplit::Time => format!(
+            "the newest {} leads, by a model of the older ones",
+            thousands(t.validation.leads)
+        ),
+        _ => format!("{} leads", thousands(t.validation.leads)),
+    };
+    println!("  figures       {}: {measured_on}", t.split);
     println!(
         "  features      {} columns → {} model inputs ({} left out, {} dropped)",
         artifact.pipeline.steps.len(),
@@ -156,7 +161,7 @@ fn print_summary(artifact: &ModelArtifact, out: &Path) {
         );
     }
     println!(
-        "  calibration   {} on {} held-out training leads (ECE before: {:.4})",
+        "  calibration   {} on {} out-of-fold predictions (ECE before: {:.4})",
         match &artifact.scorer.calibration {
             Calibration::Platt { .. } => "Platt",
             Calibration::Isotonic { .. } => "isotonic",
@@ -165,6 +170,15 @@ fn print_summary(artifact: &ModelArtifact, out: &Path) {
         thousands(t.calibration_leads),
         t.validation_model.ece
     );
+    if let Some(events) = &t.events {
+        println!(
+            "  events        {} read, {} used, {} after their lead's cutoff (ignored), {} for unknown leads",
+            thousands(events.read),
+            thousands(events.used),
+            thousands(events.after_cutoff),
+            thousands(events.unmatched)
+        );
+    }
     println!("  time          {:.1} s", t.seconds);
     for warning in &t.warnings {
         println!("warning: {warning}");

@@ -54,13 +54,30 @@ pub struct SearchSettings<'a> {
     pub sample_max: usize,
 }
 
-/// Searches the grid on `x` (one row per training lead) and `outcome`. Returns the search and
-/// a starting point for the final fit (the mean of the fold models at the best `C`).
-pub fn search(
-    x: &EncodedLeads,
-    outcome: &[bool],
-    settings: &SearchSettings,
-) -> Result<(GridSearch, LogisticModel), FitError> {
+/// Out-of-fold predictions at the chosen `C`: each lead of the search predicted by the model
+/// fitted on the other folds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OutOfFold {
+    /// The leads (rows of the searched leads), fold by fold.
+    pub rows: Vec<usize>,
+    /// The fold of each.
+    pub folds: Vec<usize>,
+    /// Its log-odds from the model that did not see it.
+    pub z: Vec<f64>,
+}
+
+/// What a search returns.
+pub struct Searched {
+    /// The figures of every `C`, and the best.
+    pub grid: GridSearch,
+    /// A starting point for the final fit: the mean of the fold models at the best `C`.
+    pub start: LogisticModel,
+    /// The searched leads' out-of-fold log-odds at the best `C`.
+    pub out_of_fold: OutOfFold,
+}
+
+/// Searches the grid on `x` (one row per training lead) and `outcome`.
+pub fn search(x: &EncodedLeads, outcome: &[bool], settings: &SearchSettings) -> Result<Searched, FitError> {
     let all_rows: Vec<usize> = (0..outcome.len()).collect();
     let rows = stratified_sample(&all_rows, outcome, settings.sample_max, settings.seed);
     let folds = stratified_folds(&rows, outcome, settings.folds, settings.seed);
@@ -68,7 +85,9 @@ pub fn search(
     grid.sort_by(f64::total_cmp);
     let n_train = outcome.len();
 
-    let per_fold: Vec<Vec<(f64, f64, LogisticModel)>> = (0..settings.folds)
+    // Per fold: its test rows, and for each C the held-out log loss, ROC AUC, model and log-odds.
+    type FoldResult = (Vec<usize>, Vec<(f64, f64, LogisticModel, Vec<f64>)>);
+    let per_fold: Vec<FoldResult> = (0..settings.folds)
         .into_par_iter()
         .map(|fold| {
             let fit_rows: Vec<usize> = rows
@@ -95,12 +114,13 @@ pub fn search(
                     .max_iterations(settings.max_iterations)
                     .warm_start(previous.as_ref())
                     .fit(&labelled(&x_fit, &y_fit))?;
-                let p = model.predict(&x_test);
+                let z = model.log_odds(&x_test);
+                let p: Vec<f64> = z.iter().map(|&z| crate::model::sigmoid(z)).collect();
                 let auc = metrics::roc_auc(&y_test, &p).unwrap_or(0.5);
-                results.push((metrics::log_loss(&y_test, &p), auc, model.clone()));
+                results.push((metrics::log_loss(&y_test, &p), auc, model.clone(), z));
                 previous = Some(model);
             }
-            Ok(results)
+            Ok((test_rows, results))
         })
         .collect::<Result<_, FitError>>()?;
 
@@ -110,8 +130,8 @@ pub fn search(
         .enumerate()
         .map(|(g, &c)| GridPoint {
             c,
-            log_loss: per_fold.iter().map(|f| f[g].0).sum::<f64>() / k,
-            roc_auc: per_fold.iter().map(|f| f[g].1).sum::<f64>() / k,
+            log_loss: per_fold.iter().map(|(_, f)| f[g].0).sum::<f64>() / k,
+            roc_auc: per_fold.iter().map(|(_, f)| f[g].1).sum::<f64>() / k,
         })
         .collect();
     let best = points
@@ -124,20 +144,27 @@ pub fn search(
         coefficients: vec![0.0; width],
         intercept: 0.0,
     };
-    for fold in &per_fold {
+    let mut out_of_fold = OutOfFold::default();
+    for (fold, (test_rows, results)) in per_fold.iter().enumerate() {
+        out_of_fold.rows.extend_from_slice(test_rows);
+        out_of_fold.folds.extend(std::iter::repeat_n(fold, test_rows.len()));
+        out_of_fold.z.extend_from_slice(&results[best].3);
+    }
+    for (_, fold) in &per_fold {
         let model = &fold[best].2;
         for (s, w) in start.coefficients.iter_mut().zip(&model.coefficients) {
             *s += w / k;
         }
         start.intercept += model.intercept / k;
     }
-    Ok((
-        GridSearch {
+    Ok(Searched {
+        grid: GridSearch {
             best_c: points[best].c,
             points,
             leads_searched: rows.len(),
             folds: settings.folds,
         },
         start,
-    ))
+        out_of_fold,
+    })
 }

@@ -1,6 +1,6 @@
-//! The fits of training: the feature pipeline, the L2 strength by cross-validation, the final
-//! model, the blend with the rules and the calibration on held-out training leads, the scoring
-//! stage's reference distributions, and the figures on the validation leads.
+//! The fits of training: the feature pipeline, the L2 strength by cross-validation, the blend
+//! with the rules and the calibration on out-of-fold predictions, the final model on every
+//! labelled lead, the scoring stage's reference distributions, and the figures.
 
 use linfa::traits::Fit;
 
@@ -13,11 +13,10 @@ use crate::error::{Error, Location, Result};
 use crate::features::encoded::EncodedLeads;
 use crate::features::{Dropped, FeaturePipeline};
 use crate::metrics::{self, Summary};
-use crate::model::cv::{search, GridSearch, SearchSettings};
+use crate::model::cv::{search, GridSearch, OutOfFold, SearchSettings};
 use crate::model::logistic::{labelled, FitError, LogisticModel};
 use crate::model::params::LogisticParams;
 use crate::model::sigmoid;
-use crate::model::split::stratified_holdout;
 use crate::progress::{step, Progress};
 use crate::rules::RuleSet;
 use crate::scorer::Scorer;
@@ -35,7 +34,11 @@ pub(super) struct Fitted {
     pub validation_model: Summary,
     pub calibration_leads: usize,
     pub validation_rules_roc_auc: Option<f64>,
+    pub warnings: Vec<String>,
 }
+
+/// Out-of-fold predictions below which isotonic calibration overfits (Platt is used instead).
+const ISOTONIC_MIN_LEADS: usize = 1_000;
 
 /// A fit that failed, as an error.
 pub(super) fn fit_failed(e: FitError) -> Error {
@@ -45,8 +48,15 @@ pub(super) fn fit_failed(e: FitError) -> Error {
     }
 }
 
-/// Fits the pipeline, the model, the blend and the calibration on the training rows, and
-/// measures them on the validation leads.
+/// Fits the pipeline, the model, the blend and the calibration, and measures them.
+///
+/// Cross-fitting: the strength `C` is chosen by k-fold cross-validation on the training rows
+/// (on a stratified sample of them when there are many), and each lead of those folds is
+/// predicted by the fold model that did not see it. The blend and the calibration are fitted
+/// on these out-of-fold predictions, and the model that is saved is refitted on every labelled
+/// lead. The figures are out-of-fold too (each fold calibrated by a calibration fitted on the
+/// other folds), unless validation leads were held out: the newest (`--split time`), measured
+/// with a model fitted on the older ones, or a separate file.
 pub(super) fn fit_model(
     settings: &TrainSettings,
     leads: &TrainingLeads,
@@ -54,49 +64,106 @@ pub(super) fn fit_model(
     progress: &dyn Progress,
 ) -> Result<Fitted> {
     let config = &settings.config;
+    let all_rows: Vec<usize> = (0..leads.table.n_rows).collect();
     let train_rows = &held_out.train_rows;
-    let (pipeline, dropped) = fit_pipeline(settings, leads, train_rows, progress)?;
-    let x_all = step(progress, "encoding training leads", || {
-        encode(&pipeline, &leads.table.features, train_rows)
-    })?;
-    // Calibration leads are held out of the model's fit.
-    let calibrating = config.blend.calibration != Method::None;
-    let (fit_rows, calibration_rows): (Vec<usize>, Vec<usize>) = if calibrating {
-        let positions: Vec<usize> = (0..train_rows.len()).collect();
-        let y_all: Vec<bool> = train_rows.iter().map(|&i| leads.outcome[i]).collect();
-        let held = stratified_holdout(
-            &positions,
-            &y_all,
-            config.blend.calibration_fraction,
-            config.model.seed ^ 0xCA1B,
-        );
-        (held.train, held.validation)
+    // The pipeline does not read the outcome: it is fitted on every lead that is learned from.
+    let pipeline_rows = if held_out.validation.as_ref().is_some_and(|v| v.columns.is_empty()) {
+        train_rows
     } else {
-        ((0..train_rows.len()).collect(), Vec::new())
+        &all_rows
     };
-    let (model, grid, train_summary) = fit_logistic(settings, leads, &x_all, train_rows, &fit_rows, progress)?;
-    // Blend (with rules) and calibration are fitted on the held-out calibration leads.
-    let (blend, calibration) = step(progress, "blending and calibrating on held-out training leads", || {
-        let x_calibration = x_all.select_rows(&calibration_rows);
-        let rows: Vec<usize> = calibration_rows.iter().map(|&p| train_rows[p]).collect();
-        let y: Vec<bool> = rows.iter().map(|&r| leads.outcome[r]).collect();
-        let points: Vec<f64> = if leads.points.is_empty() {
+    let (pipeline, dropped) = fit_pipeline(settings, leads, pipeline_rows, progress)?;
+    let x_all = step(progress, "encoding training leads", || {
+        encode(&pipeline, &leads.table.features, &all_rows)
+    })?;
+    let x_train = x_all.select_rows(train_rows);
+    let y_train: Vec<bool> = train_rows.iter().map(|&r| leads.outcome[r]).collect();
+    let points_of = |rows: &mut dyn Iterator<Item = usize>| -> Vec<f64> {
+        if leads.points.is_empty() {
             Vec::new()
         } else {
-            rows.iter().map(|&r| leads.points[r]).collect()
-        };
-        let z = model.log_odds(&x_calibration);
+            rows.map(|r| leads.points[r]).collect()
+        }
+    };
+    let model_config = &config.model;
+    let search_settings = SearchSettings {
+        grid: &model_config.c_grid,
+        folds: model_config.folds_for(train_rows.len().min(model_config.grid_sample)),
+        seed: model_config.seed,
+        max_iterations: model_config.max_iterations,
+        sample_max: model_config.grid_sample,
+    };
+    let searched = step(
+        progress,
+        &format!("choosing C by {}-fold cross-validation", search_settings.folds),
+        || search(&x_train, &y_train, &search_settings).map_err(fit_failed),
+    )?;
+    let oof = &searched.out_of_fold;
+    let y_oof: Vec<bool> = oof.rows.iter().map(|&k| y_train[k]).collect();
+    let points_oof = points_of(&mut oof.rows.iter().map(|&k| train_rows[k]));
+    let mut warnings = Vec::new();
+    let method = match config.blend.calibration {
+        Method::Isotonic if oof.rows.len() < ISOTONIC_MIN_LEADS => {
+            warnings.push(format!(
+                "isotonic calibration needs {ISOTONIC_MIN_LEADS}+ leads to fit its steps, and there are {}: the model is calibrated with Platt scaling instead",
+                oof.rows.len()
+            ));
+            Method::Platt
+        }
+        method => method,
+    };
+    let (blend, calibration) = step(progress, "blending and calibrating on out-of-fold predictions", || {
         blend_and_calibrate(
             settings.rules.as_ref(),
-            config.blend.calibration,
+            method,
             config.blend.rule_weight,
-            &z,
-            &points,
-            &y,
+            &oof.z,
+            &points_oof,
+            &y_oof,
         )
     })?;
+    let fit_at_best = |x: &EncodedLeads, y: &[bool], start: &LogisticModel| {
+        LogisticParams::new()
+            .alpha(1.0 / searched.grid.best_c)
+            .max_iterations(model_config.max_iterations)
+            .warm_start(Some(start))
+            .fit(&labelled(x, y))
+            .map_err(fit_failed)
+    };
+    let (validation_model, validation_summary, validation_rules_roc_auc, start) = match &held_out.validation {
+        None => {
+            let (model, calibrated) = cross_fitted_figures(settings, method, oof, &y_oof, &points_oof)?;
+            let rules_auc = blend.as_ref().and_then(|_| metrics::roc_auc(&y_oof, &points_oof));
+            (model, calibrated, rules_auc, searched.start.clone())
+        }
+        Some(validation) => {
+            // A model of the training rows, measured on the leads held out.
+            let measured = step(progress, "fitting the model to measure", || {
+                fit_at_best(&x_train, &y_train, &searched.start)
+            })?;
+            let x_validation = encode(&pipeline, validation.columns(leads), &validation.rows)?;
+            let z = measured.log_odds(&x_validation);
+            let model = Summary::of(&validation.outcome, &z.iter().map(|&z| sigmoid(z)).collect::<Vec<_>>());
+            let blended = final_log_odds(blend.as_ref(), &z, |k| validation.points.get(k).copied());
+            let probabilities: Vec<f64> = blended.iter().map(|&z| calibration.apply(z)).collect();
+            let rules_auc = blend
+                .as_ref()
+                .and_then(|_| metrics::roc_auc(&validation.outcome, &validation.points));
+            (
+                model,
+                Summary::of(&validation.outcome, &probabilities),
+                rules_auc,
+                measured,
+            )
+        }
+    };
+    let y_all: Vec<bool> = leads.outcome.clone();
+    let model = step(progress, "fitting the final model on every lead", || {
+        fit_at_best(&x_all, &y_all, &start)
+    })?;
+    let train_summary = Summary::of(&y_all, &model.predict(&x_all));
     let training_z = final_log_odds(blend.as_ref(), &model.log_odds(&x_all), |k| {
-        leads.points.get(train_rows[k]).copied()
+        leads.points.get(k).copied()
     });
     let scorer = Scorer::fit(
         &pipeline,
@@ -106,38 +173,63 @@ pub(super) fn fit_model(
         &x_all,
         &training_z,
     );
-    drop(x_all);
-    let validation = &held_out.validation;
-    let x_validation = encode(&pipeline, held_out.validation_columns(leads), &validation.rows)?;
-    let validation_z = model.log_odds(&x_validation);
-    let validation_model = Summary::of(
-        &validation.outcome,
-        &validation_z.iter().map(|&z| sigmoid(z)).collect::<Vec<_>>(),
-    );
-    let validation_final = final_log_odds(blend.as_ref(), &validation_z, |k| validation.points.get(k).copied());
-    let validation_summary = Summary::of(
-        &validation.outcome,
-        &validation_final
-            .iter()
-            .map(|&z| scorer.calibration.apply(z))
-            .collect::<Vec<_>>(),
-    );
-    let validation_rules_roc_auc = blend
-        .as_ref()
-        .and_then(|_| metrics::roc_auc(&validation.outcome, &validation.points));
     Ok(Fitted {
         pipeline,
         dropped,
         model,
-        grid,
+        grid: searched.grid,
         blend,
         scorer,
         train_summary,
         validation_summary,
         validation_model,
-        calibration_leads: calibration_rows.len(),
+        calibration_leads: oof.rows.len(),
         validation_rules_roc_auc,
+        warnings,
     })
+}
+
+/// Out-of-fold figures: the model's own probability, and the calibrated (blended) one of each
+/// fold from a blend and calibration fitted on the other folds.
+fn cross_fitted_figures(
+    settings: &TrainSettings,
+    method: Method,
+    oof: &OutOfFold,
+    outcome: &[bool],
+    points: &[f64],
+) -> Result<(Summary, Summary)> {
+    let config = &settings.config;
+    let model = Summary::of(outcome, &oof.z.iter().map(|&z| sigmoid(z)).collect::<Vec<_>>());
+    let folds = oof.folds.iter().max().map_or(0, |f| f + 1);
+    let mut calibrated = vec![0.0; oof.z.len()];
+    for fold in 0..folds {
+        let (inside, outside): (Vec<usize>, Vec<usize>) = (0..oof.z.len()).partition(|&k| oof.folds[k] != fold);
+        let pick = |values: &[f64], at: &[usize]| -> Vec<f64> {
+            if values.is_empty() {
+                Vec::new()
+            } else {
+                at.iter().map(|&k| values[k]).collect()
+            }
+        };
+        let y: Vec<bool> = inside.iter().map(|&k| outcome[k]).collect();
+        let (blend, calibration) = blend_and_calibrate(
+            settings.rules.as_ref(),
+            method,
+            config.blend.rule_weight,
+            &pick(&oof.z, &inside),
+            &pick(points, &inside),
+            &y,
+        )?;
+        let z = pick(&oof.z, &outside);
+        let held_points = pick(points, &outside);
+        for (i, blended) in final_log_odds(blend.as_ref(), &z, |i| held_points.get(i).copied())
+            .into_iter()
+            .enumerate()
+        {
+            calibrated[outside[i]] = calibration.apply(blended);
+        }
+    }
+    Ok((model, Summary::of(outcome, &calibrated)))
 }
 
 /// The feature pipeline, fitted on the training rows; at least one feature must be left.
@@ -172,43 +264,6 @@ fn encode(pipeline: &FeaturePipeline, columns: &[crate::data::FeatureColumn], ro
     pipeline
         .transform(columns, rows)
         .map_err(|feature| Error::Runtime(format!("feature \"{feature}\" is missing from the validation leads")))
-}
-
-/// The L2 strength chosen by cross-validation on the fitting rows (positions in `x_all`), then
-/// the final model on all of them, warm-started from the folds' mean; and its training figures.
-fn fit_logistic(
-    settings: &TrainSettings,
-    leads: &TrainingLeads,
-    x_all: &EncodedLeads,
-    train_rows: &[usize],
-    fit_rows: &[usize],
-    progress: &dyn Progress,
-) -> Result<(LogisticModel, GridSearch, Summary)> {
-    let model_config = &settings.config.model;
-    let x_train = x_all.select_rows(fit_rows);
-    let y_train: Vec<bool> = fit_rows.iter().map(|&p| leads.outcome[train_rows[p]]).collect();
-    let search_settings = SearchSettings {
-        grid: &model_config.c_grid,
-        folds: model_config.folds,
-        seed: model_config.seed,
-        max_iterations: model_config.max_iterations,
-        sample_max: model_config.grid_sample,
-    };
-    let (grid, start) = step(
-        progress,
-        &format!("choosing C by {}-fold cross-validation", search_settings.folds),
-        || search(&x_train, &y_train, &search_settings).map_err(fit_failed),
-    )?;
-    let model = step(progress, "fitting the final model", || {
-        LogisticParams::new()
-            .alpha(1.0 / grid.best_c)
-            .max_iterations(model_config.max_iterations)
-            .warm_start(Some(&start))
-            .fit(&labelled(&x_train, &y_train))
-            .map_err(fit_failed)
-    })?;
-    let train_summary = Summary::of(&y_train, &model.predict(&x_train));
-    Ok((model, grid, train_summary))
 }
 
 /// The blend of the model's log-odds `z` with the rule `points` (when there are rules) and the

@@ -1,5 +1,6 @@
-//! Validation leads held out of training (stratified at random, the newest by time, or a
-//! separate labelled file), and the leakage audit on what is left.
+//! Which leads the figures are measured on — out-of-fold predictions of every lead (the
+//! default), the newest leads (`--split time`) or a separate labelled file — and the leakage
+//! audit on the leads learned from.
 
 use super::read::{column_choice, source_types, TrainingLeads};
 use super::TrainSettings;
@@ -10,7 +11,7 @@ use crate::data::{load_leads, FeatureColumn};
 use crate::enrich::events_and_points;
 use crate::error::{Error, Location, Result};
 use crate::features::leakage::{audit, LeakageCheck};
-use crate::model::split::{stratified_split, time_split};
+use crate::model::split::time_split;
 use crate::progress::{step, Progress};
 
 /// Validation leads: their encoded-columns source and outcome.
@@ -25,26 +26,28 @@ pub(super) struct Holdout {
     pub rows: Vec<usize>,
 }
 
-/// The training rows and the validation leads.
+/// Which leads the figures are measured on.
 pub(super) struct HeldOut {
-    /// Rows of the training file the model learns from.
+    /// Rows of the training file the model, its blend and its calibration learn from (out of
+    /// fold); the final model is then refitted on every row.
     pub train_rows: Vec<usize>,
-    /// The leads it is measured on.
-    pub validation: Holdout,
+    /// Leads measured apart — the newest (`--split time`) or a separate file
+    /// (`--validation-data`); without them the figures are out-of-fold.
+    pub validation: Option<Holdout>,
 }
 
-impl HeldOut {
+impl Holdout {
     /// The feature columns the validation rows index into.
-    pub fn validation_columns<'a>(&'a self, leads: &'a TrainingLeads) -> &'a [FeatureColumn] {
-        if self.validation.columns.is_empty() {
+    pub fn columns<'a>(&'a self, leads: &'a TrainingLeads) -> &'a [FeatureColumn] {
+        if self.columns.is_empty() {
             &leads.table.features
         } else {
-            &self.validation.columns
+            &self.columns
         }
     }
 }
 
-/// Holds out the validation leads.
+/// Holds out the validation leads, when they are not out-of-fold.
 pub(super) fn hold_out(
     settings: &TrainSettings,
     leads: &TrainingLeads,
@@ -71,16 +74,22 @@ pub(super) fn hold_out(
         )?;
         return Ok(HeldOut {
             train_rows: (0..leads.table.n_rows).collect(),
-            validation: Holdout {
+            validation: Some(Holdout {
                 outcome: held_out.outcome.clone().unwrap_or_default(),
                 points: held_out_points.map(|p| p.total).unwrap_or_default(),
                 rows: (0..held_out.n_rows).collect(),
                 columns: held_out.features,
-            },
+            }),
         });
     }
     let split = match config.model.split {
-        SplitKind::Random => stratified_split(outcome, config.model.validation_fraction, config.model.seed),
+        // Every lead is learned from; the figures come from out-of-fold predictions.
+        SplitKind::Random => {
+            return Ok(HeldOut {
+                train_rows: (0..leads.table.n_rows).collect(),
+                validation: None,
+            })
+        }
         SplitKind::Time => {
             let created = leads.table.created.as_deref().unwrap_or_default();
             let column = config.data.time.clone().unwrap_or_default();
@@ -100,12 +109,12 @@ pub(super) fn hold_out(
     };
     Ok(HeldOut {
         train_rows: split.train,
-        validation: Holdout {
+        validation: Some(Holdout {
             outcome: split.validation.iter().map(|&i| outcome[i]).collect(),
             points,
             columns: Vec::new(),
             rows: split.validation,
-        },
+        }),
     })
 }
 

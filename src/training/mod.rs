@@ -38,7 +38,6 @@ use std::path::PathBuf;
 pub use recalibrate::{recalibrate, Recalibrated};
 
 use crate::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingReport, ValidationSplit, FORMAT_VERSION};
-use crate::calibration::Method;
 use crate::config::{Config, SplitKind};
 use crate::data::parse_as_of;
 use crate::error::{Error, Result};
@@ -86,19 +85,14 @@ impl TrainSettings {
                 "--split time needs the leads' creation time: set [data] time = \"COLUMN\" in the config".into(),
             ));
         }
-        if self.rules.is_some() && config.blend.calibration == Method::None {
-            return Err(Error::Usage(
-                "blending rules needs held-out calibration leads: set [blend] calibration to platt or isotonic".into(),
-            ));
-        }
         config.data.as_of.as_deref().map(parse_as_of).transpose()
     }
 
-    /// How the validation leads are held out.
-    fn validation_split(&self) -> ValidationSplit {
+    /// How the figures are obtained, with `folds` cross-validation folds.
+    fn validation_split(&self, folds: usize) -> ValidationSplit {
         match (&self.validation_data, self.config.model.split) {
             (Some(path), _) => ValidationSplit::File(path.display().to_string()),
-            (None, SplitKind::Random) => ValidationSplit::Random,
+            (None, SplitKind::Random) => ValidationSplit::OutOfFold(folds),
             (None, SplitKind::Time) => ValidationSplit::Time,
         }
     }
@@ -112,7 +106,8 @@ pub fn train(settings: &TrainSettings, progress: &dyn Progress) -> Result<ModelA
     let leads = read::read_training_leads(settings, as_of, progress, &mut warnings)?;
     let held_out = holdout::hold_out(settings, &leads, as_of, progress)?;
     let audit = holdout::audit_leakage(settings, &leads, &held_out.train_rows, progress, &mut warnings)?;
-    let fitted = fit::fit_model(settings, &leads, &held_out, progress)?;
+    let mut fitted = fit::fit_model(settings, &leads, &held_out, progress)?;
+    warnings.append(&mut fitted.warnings);
     let source_types = read::source_types(&leads.table);
     let schema = InputSchema {
         id_column: leads.table.id_column.clone(),
@@ -134,7 +129,7 @@ pub fn train(settings: &TrainSettings, progress: &dyn Progress) -> Result<ModelA
         blend: fitted.blend,
         scorer: fitted.scorer,
         training: TrainingReport {
-            split: settings.validation_split(),
+            split: settings.validation_split(fitted.grid.folds),
             train: fitted.train_summary,
             validation: fitted.validation_summary,
             validation_model: fitted.validation_model,
