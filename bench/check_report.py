@@ -45,6 +45,10 @@ def differences(report_dir):
         values = leads[COLUMNS[h["kind"]]].to_numpy()
         check("ROC AUC", h["roc_auc"], roc_auc_score(y, values))
         check("PR AUC", h["pr_auc"], average_precision_score(y, values))
+        if h.get("as_ranked"):
+            # The whole 0-100 score, ties included.
+            check("ROC AUC (0-100)", h["as_ranked"]["roc_auc"], roc_auc_score(y, leads["score"].to_numpy()))
+            check("PR AUC (0-100)", h["as_ranked"]["pr_auc"], average_precision_score(y, leads["score"].to_numpy()))
         if h["kind"] != "rules":
             check("log loss", h["log_loss"], log_loss(y, values))
             check("Brier", h["brier"], brier_score_loss(y, values))

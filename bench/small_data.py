@@ -39,15 +39,16 @@ BINS = 10
 
 
 def ece(y, p):
-    """Expected calibration error over 10 equal-width bins, as leadscore's report computes it."""
+    """Expected calibration error over 10 equal-count bins of the sorted probabilities, as
+    leadscore's report computes it (metrics::expected_calibration_error)."""
     y, p = np.asarray(y, float), np.asarray(p, float)
-    bins = np.minimum((p * BINS).astype(int), BINS - 1)
-    total = 0.0
+    order = np.argsort(p, kind="stable")
+    n, total = len(p), 0.0
     for b in range(BINS):
-        inside = bins == b
-        if inside.any():
-            total += inside.sum() * abs(p[inside].mean() - y[inside].mean())
-    return total / len(y)
+        members = order[b * n // BINS:(b + 1) * n // BINS]
+        if len(members):
+            total += len(members) / n * abs(p[members].mean() - y[members].mean())
+    return total
 
 
 def leadscore(binary, train, test, target, id_column, drop, sep, work, extra=""):

@@ -159,7 +159,8 @@ pub struct PointsArgs {
     /// Lead id column (found automatically when named like `lead_id`).
     #[arg(long)]
     pub id: Option<String>,
-    /// Cutoff date (YYYY-MM-DD) when the leads have no snapshot column: later events are ignored.
+    /// Cutoff date (YYYY-MM-DD) when the leads have no snapshot column: later events are ignored
+    /// (default: today at 00:00 UTC).
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<AsOf>,
     /// Where to write the points (CSV): id, points, band, mql, rules.
@@ -184,7 +185,8 @@ pub struct ModelInputs {
     #[arg(long)]
     pub events: Option<PathBuf>,
     /// Cutoff (YYYY-MM-DD or an RFC 3339 timestamp) for dates and events when the leads have no
-    /// snapshot column (default: the model's [data] as_of, else now).
+    /// snapshot column (default: the model's [data] as_of, else today at 00:00 UTC, so that a
+    /// file scored twice in a day gives the same scores).
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<AsOf>,
 }
@@ -307,7 +309,8 @@ pub struct ExportSqlArgs {
         value_name = "COLUMNS"
     )]
     pub event_columns: Vec<String>,
-    /// Cutoff date (YYYY-MM-DD) for dates and events when the leads have no snapshot column (default: when the query runs).
+    /// Cutoff date (YYYY-MM-DD) for dates and events when the leads have no snapshot column
+    /// (default: the day the query runs, 00:00 UTC).
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<AsOf>,
     /// Where to write the query.

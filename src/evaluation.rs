@@ -207,7 +207,7 @@ fn build_report(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated
             rejects_file: (rejected > 0).then(|| settings.out.join("rejects.csv").display().to_string()),
             period,
         },
-        headline: report::headline(outcome, &series, blended),
+        headline: report::headline(outcome, &series, &score, blended),
         reliability: report::reliability(outcome, &series, blended),
         separation: report::separation(outcome, &score, &series, blended),
         gains: report::gains(outcome, &series, blended),

@@ -104,3 +104,67 @@ fn training_with_events_ignores_those_after_as_of() {
     assert_eq!(output.status.code(), Some(3));
     assert!(common::stderr_of(&output).contains("before its cutoff"));
 }
+
+#[test]
+fn events_without_a_cutoff_use_the_one_the_file_names_or_stop() {
+    // Without [data] snapshot or --as-of, counting every event to the end of the file would
+    // count what converted leads did after converting: a model better than the planted truth.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("synth");
+    common::synth(&data, 30_000, 7);
+    let model = dir.path().join("m.lsm");
+    let train = |leads: &std::path::Path| {
+        common::leadscore()
+            .args(["train", "--target", "converted", "--id", "lead_id", "--data"])
+            .arg(leads)
+            .arg("--events")
+            .arg(data.join("events.csv"))
+            .arg("--out")
+            .arg(&model)
+            .output()
+            .unwrap()
+    };
+    let output = train(&data.join("leads.csv"));
+    assert!(output.status.success(), "{}", common::stderr_of(&output));
+    let said = common::stdout_of(&output);
+    assert!(said.contains("counted up to \"snapshot_at\""), "{said}");
+    assert!(said.contains("after their lead's cutoff (ignored)"), "{said}");
+    let auc = common::inspect_json(&model)["artifact"]["training"]["validation"]["roc_auc"]
+        .as_f64()
+        .unwrap();
+    let truth = planted_roc_auc(&data);
+    assert!(
+        auc < truth + 0.01 && auc > truth - 0.03,
+        "validation {auc} against the truth's {truth}"
+    );
+
+    // The same leads without their snapshot column: training stops and says what to name.
+    let text = std::fs::read_to_string(data.join("leads.csv")).unwrap();
+    let without: String = text
+        .lines()
+        .map(|line| {
+            let mut cells: Vec<&str> = line.split(',').collect();
+            cells.remove(2);
+            cells.join(",") + "\n"
+        })
+        .collect();
+    let leads = common::write(dir.path(), "no-snapshot.csv", without);
+    let output = train(&leads);
+    assert_eq!(output.status.code(), Some(3));
+    let message = common::stderr_of(&output);
+    assert!(
+        message.contains("[data] snapshot") && message.contains("--as-of"),
+        "{message}"
+    );
+}
+
+/// ROC AUC of the planted true probabilities of a synthetic folder.
+fn planted_roc_auc(data: &std::path::Path) -> f64 {
+    let read = |name: &str, column: usize| -> Vec<String> {
+        let mut reader = csv::Reader::from_path(data.join(name)).unwrap();
+        reader.records().map(|r| r.unwrap()[column].to_string()).collect()
+    };
+    let truth: Vec<f64> = read("truth.csv", 1).iter().map(|p| p.parse().unwrap()).collect();
+    let converted: Vec<bool> = read("leads.csv", 10).iter().map(|c| c == "1").collect();
+    leadscore::metrics::roc_auc(&converted, &truth).unwrap()
+}

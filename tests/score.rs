@@ -502,3 +502,48 @@ fn a_model_that_leaves_out_its_time_column_still_reads_it_when_scoring() {
         assert_eq!(read_csv(&scored).1.len(), 1000);
     }
 }
+
+#[test]
+fn without_as_of_leads_are_scored_as_of_today_so_a_day_gives_one_answer() {
+    // Leads with a creation date and no snapshot: their age is measured to the cutoff, which
+    // without --as-of is today at 00:00 UTC, not the current second.
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("lead_id,created_at,visits,converted\n");
+    for i in 0..600 {
+        let day = 1 + i % 28;
+        let month = 1 + (i / 28) % 12;
+        let converted = u8::from((i % 7) + (month as usize) > 9);
+        csv.push_str(&format!(
+            "L{i},2026-{month:02}-{day:02} 10:00:00,{},{converted}\n",
+            i % 9
+        ));
+    }
+    let data = write(dir.path(), "leads.csv", csv);
+    let model = dir.path().join("m.lsm");
+    common::train(&data, &model);
+    let score = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let output = leadscore()
+            .args(["score", "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(&data)
+            .args(extra)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        (std::fs::read(out).unwrap(), stdout_of(&output))
+    };
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let (first, said) = score("a.csv", &[]);
+    assert!(said.contains(&format!("cutoff: {today} 00:00 UTC")), "{said}");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(first, score("b.csv", &[]).0, "scored twice a second apart");
+    assert_eq!(
+        first,
+        score("c.csv", &["--as-of", &today]).0,
+        "the same as --as-of today"
+    );
+}

@@ -62,6 +62,12 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
     };
     let report = evaluate(&artifact, &settings, &Steps::new(false))?;
     print_summary(&report, args);
+    let snapshot = artifact.schema.snapshot_column.as_deref();
+    if let Some(line) =
+        super::default_cutoff_line(inputs.as_of.is_some(), artifact.config.data.as_of.as_deref(), snapshot)
+    {
+        println!("{line}");
+    }
     Ok(report)
 }
 

@@ -68,6 +68,22 @@ impl Steps {
     }
 }
 
+/// The line that says which cutoff the leads were taken at, when it is today's by default
+/// (no `--as-of`, none in the model's config): `None` when one was given.
+pub fn default_cutoff_line(given: bool, configured: Option<&str>, snapshot: Option<&str>) -> Option<String> {
+    if given || configured.is_some() {
+        return None;
+    }
+    let leads = match snapshot {
+        Some(column) => format!("leads without a \"{column}\""),
+        None => "every lead".to_string(),
+    };
+    Some(format!(
+        "cutoff: {} 00:00 UTC (today; --as-of sets another) for {leads}",
+        crate::data::date_of(crate::data::today())
+    ))
+}
+
 /// Progress of long work on standard error, drawn only when it is a terminal: a bar over the
 /// input's bytes when their total is known, else a spinner; its message says what is done.
 pub struct ProgressBar {

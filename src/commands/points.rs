@@ -56,7 +56,16 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
             rules_path.display()
         )));
     }
-    let as_of = config.data.as_of.as_deref().map(parse_as_of).transpose()?;
+    // Without --as-of, leads without a snapshot are taken as of today (UTC): one cutoff a day.
+    let as_of = Some(
+        config
+            .data
+            .as_of
+            .as_deref()
+            .map(parse_as_of)
+            .transpose()?
+            .unwrap_or_else(crate::data::today),
+    );
     let choice = ColumnChoice {
         target: config.data.target.clone(),
         id: config.data.id.clone(),
@@ -76,6 +85,13 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     })?;
     steps.step("writing points", || write_points(&args.out, &table, &rules, &points))?;
     eprint!("{}", summary(&rules, &table, &points));
+    if let Some(line) = super::default_cutoff_line(
+        args.as_of.is_some(),
+        config.data.as_of.as_deref(),
+        config.data.snapshot.as_deref(),
+    ) {
+        println!("{line}");
+    }
     println!(
         "wrote points for {} leads to {}",
         thousands(table.n_rows),

@@ -54,6 +54,12 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
         args.out.display(),
         started.elapsed().as_secs_f64()
     );
+    let snapshot = artifact.schema.snapshot_column.as_deref();
+    if let Some(line) =
+        super::default_cutoff_line(inputs.as_of.is_some(), artifact.config.data.as_of.as_deref(), snapshot)
+    {
+        println!("{line}");
+    }
     if summary.repeated_ids > 0 {
         eprintln!(
             "warning: {} leads have an id that an earlier lead of {} has; each was scored as it is",

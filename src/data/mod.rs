@@ -56,6 +56,20 @@ pub fn repeated_ids(hashes: &mut [u64]) -> usize {
     hashes.windows(2).filter(|w| w[0] == w[1]).count()
 }
 
+/// Today at 00:00 UTC, in seconds since 1970: the one cutoff of leads without a snapshot when
+/// no `--as-of` is given, so that a file scored twice in a day gives the same scores.
+pub fn today() -> i64 {
+    let now = chrono::Utc::now().timestamp();
+    now - now.rem_euclid(86_400)
+}
+
+/// YYYY-MM-DD of a moment (seconds since 1970 UTC).
+pub fn date_of(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
 /// A cutoff given on the command line (`--as-of`): the text as written (kept in the model's
 /// config and in SQL) and the moment it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,6 +211,33 @@ const TARGET_NAMES: [&str; 7] = [
 ];
 const ID_NAMES: [&str; 6] = ["leadid", "id", "prospectid", "contactid", "leadnumber", "email"];
 
+/// Names (normalised) of a column that holds each lead's cutoff.
+const CUTOFF_NAMES: [&str; 11] = [
+    "snapshotat",
+    "snapshot",
+    "snapshotdate",
+    "snapshottime",
+    "cutoff",
+    "cutoffat",
+    "cutoffdate",
+    "asof",
+    "asofdate",
+    "scoredat",
+    "observedat",
+];
+
+/// The column of `columns` named like a lead's cutoff (`snapshot_at`, `cutoff`, `as_of`, …),
+/// when exactly one is.
+pub fn cutoff_column(columns: &[String]) -> Option<&str> {
+    let mut named = columns
+        .iter()
+        .filter(|c| CUTOFF_NAMES.contains(&normalised(c).as_str()));
+    match (named.next(), named.next()) {
+        (Some(column), None) => Some(column),
+        _ => None,
+    }
+}
+
 fn normalised(name: &str) -> String {
     name.chars()
         .filter(|c| c.is_alphanumeric())
@@ -325,7 +366,7 @@ pub fn leads_from_frame(
         })
         .chain(created.iter().flat_map(|c| c.iter().flatten().max().copied()))
         .max();
-    let fallback = as_of.or(latest).unwrap_or_else(|| chrono::Utc::now().timestamp());
+    let fallback = as_of.or(latest).unwrap_or_else(today);
     let cutoff: Vec<i64> = match &snapshot {
         Some(times) => times.iter().map(|t| t.unwrap_or(fallback)).collect(),
         None => vec![fallback; frame.n_rows],

@@ -215,6 +215,15 @@ pub fn is_parquet(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// The column names of a CSV or Parquet file, without reading its rows (a Parquet file's
+/// schema is read).
+pub fn column_names(path: &Path) -> Result<Vec<String>> {
+    if is_parquet(path) {
+        return Ok(read_frame(path)?.columns.into_iter().map(|c| c.name).collect());
+    }
+    Ok(CsvChunks::open(path, 1)?.names)
+}
+
 /// Reads a CSV or Parquet file (detected from its first bytes).
 pub fn read_frame(path: &Path) -> Result<RawFrame> {
     let head = read_head(path)?;

@@ -110,7 +110,10 @@ fn headline(report: &Report, doc: &mut Vec<Block>) {
         ("conversions".into(), count(data.conversions)),
         ("base rate".into(), pct(data.base_rate)),
         ("period".into(), period),
-        ("ROC AUC of the score".into(), opt(score.and_then(|s| s.roc_auc), 3)),
+        (
+            "ROC AUC of the 0–100 score".into(),
+            opt(score.and_then(|s| s.as_ranked.as_ref()).and_then(|r| r.roc_auc), 3),
+        ),
         (
             "calibration error".into(),
             score.and_then(|s| s.ece).map(pct).unwrap_or("–".into()),
@@ -146,9 +149,28 @@ fn headline(report: &Report, doc: &mut Vec<Block>) {
         &[false, true, true, true, true, true, true],
     );
     for h in &report.headline {
+        if let Some(ranked) = &h.as_ranked {
+            table.push(
+                vec![
+                    format!("{} (0–100, as ranked)", h.label),
+                    opt(ranked.roc_auc, 4),
+                    opt(ranked.pr_auc, 4),
+                    "–".into(),
+                    "–".into(),
+                    "–".into(),
+                    opt(ranked.ks, 4),
+                ],
+                true,
+            );
+        }
+        let label = if h.as_ranked.is_some() {
+            format!("{} (its probability)", h.label)
+        } else {
+            h.label.clone()
+        };
         table.push(
             vec![
-                h.label.clone(),
+                label,
                 opt(h.roc_auc, 4),
                 opt(h.pr_auc, 4),
                 opt(h.log_loss, 4),
@@ -156,7 +178,7 @@ fn headline(report: &Report, doc: &mut Vec<Block>) {
                 h.ece.map(pct).unwrap_or("–".into()),
                 opt(h.ks, 4),
             ],
-            h.kind == ScoreKind::Score,
+            false,
         );
     }
     doc.push(Block::Table(table));
@@ -165,7 +187,9 @@ fn headline(report: &Report, doc: &mut Vec<Block>) {
          PR AUC: how clean the top of the list is. Log loss and Brier: how close the probabilities are to the \
          outcomes (lower is better). Calibration error: the average gap between the score and the conversion \
          actually seen, over ten equal groups of leads. KS: the widest gap between the score distributions \
-         of converters and the others. Rule points are a ranking, not a probability, so only the ranking \
+         of converters and the others. The first row ranks leads by the whole 0–100 score, as sales does \
+         (leads of one score tie); the others by the unrounded probability, on which log loss, Brier and \
+         calibration are measured. Rule points are a ranking, not a probability, so only the ranking \
          figures apply to them."
             .into(),
     ));

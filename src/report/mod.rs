@@ -163,6 +163,21 @@ pub struct ScoreMetrics {
     pub ece: Option<f64>,
     /// Kolmogorov–Smirnov statistic.
     pub ks: Option<f64>,
+    /// For the score: its ranking figures on the 0–100 score as people rank by it, where leads
+    /// of one whole score tie (the figures above are on its probability).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_ranked: Option<RankedFigures>,
+}
+
+/// Ranking figures of the whole 0–100 score, ties included.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankedFigures {
+    /// Area under the ROC curve (a tie counts half).
+    pub roc_auc: Option<f64>,
+    /// Average precision.
+    pub pr_auc: Option<f64>,
+    /// Kolmogorov–Smirnov statistic.
+    pub ks: Option<f64>,
 }
 
 /// A reliability diagram.
@@ -360,7 +375,7 @@ impl Series<'_> {
 }
 
 /// Headline figures of each series.
-pub fn headline(outcome: &[bool], series: &[Series], blended: bool) -> Vec<ScoreMetrics> {
+pub fn headline(outcome: &[bool], series: &[Series], score: &[f64], blended: bool) -> Vec<ScoreMetrics> {
     let finite = |x: f64| x.is_finite().then_some(x);
     series
         .iter()
@@ -379,6 +394,11 @@ pub fn headline(outcome: &[bool], series: &[Series], blended: bool) -> Vec<Score
                     .then(|| metrics::expected_calibration_error(outcome, s.values, 10))
                     .and_then(finite),
                 ks: metrics::ks_statistic(outcome, s.values),
+                as_ranked: (s.kind == ScoreKind::Score).then(|| RankedFigures {
+                    roc_auc: metrics::roc_auc(outcome, score),
+                    pr_auc: metrics::average_precision(outcome, score),
+                    ks: metrics::ks_statistic(outcome, score),
+                }),
             }
         })
         .collect()

@@ -97,12 +97,12 @@ impl<'a> BatchReader<'a> {
                 inputs.model_path.display()
             )));
         }
-        // Without a snapshot column or --as-of, dates and events are taken as of now.
         let as_of = match inputs.as_of {
             Some(as_of) => Some(as_of),
             None => artifact.config.data.as_of.as_deref().map(parse_as_of).transpose()?,
         };
-        let as_of = Some(as_of.unwrap_or_else(|| chrono::Utc::now().timestamp()));
+        // Without a snapshot column or --as-of, dates and events are taken as of today (UTC).
+        let as_of = Some(as_of.unwrap_or_else(crate::data::today));
         let mut config = artifact.config.clone();
         config.features.include.clear();
         config.features.exclude.clear();

@@ -161,15 +161,19 @@ fn cleaned_columns(d: Dialect, artifact: &ModelArtifact, columns: &ReadColumns) 
     cleaned
 }
 
-/// Each lead's cutoff: its snapshot, else `--as-of`, else when the query runs.
+/// Each lead's cutoff: its snapshot, else `--as-of`, else the day the query runs (00:00 UTC,
+/// as `leadscore score` takes it: one cutoff a day).
 fn cutoff(d: Dialect, artifact: &ModelArtifact, columns: &ReadColumns, options: &Options) -> String {
     let as_of = match options.as_of {
         Some(date) => d.parse_epoch(&d.text(date)),
-        None => match d {
-            Dialect::Duckdb => "epoch(CAST(current_timestamp AS TIMESTAMP))".to_string(),
-            Dialect::Postgres => "CAST(EXTRACT(EPOCH FROM current_timestamp) AS DOUBLE PRECISION)".to_string(),
-            Dialect::Spark => "CAST(unix_timestamp() AS DOUBLE)".to_string(),
-        },
+        None => {
+            let now = match d {
+                Dialect::Duckdb => "epoch(current_timestamp)",
+                Dialect::Postgres => "CAST(EXTRACT(EPOCH FROM current_timestamp) AS DOUBLE PRECISION)",
+                Dialect::Spark => "CAST(unix_timestamp() AS DOUBLE)",
+            };
+            format!("(FLOOR({now} / {day}) * {day})", day = d.num(86_400.0))
+        }
     };
     let snapshot = artifact
         .schema
@@ -292,9 +296,9 @@ fn header(artifact: &ModelArtifact, rules: Option<&RuleSet>, d: Dialect, options
         Some(date) => lines.push(format!(
             "Dates and events are measured to {date} unless a lead has a snapshot."
         )),
-        None => {
-            lines.push("Dates and events are measured to the time the query runs unless a lead has a snapshot.".into())
-        }
+        None => lines.push(
+            "Dates and events are measured to the day the query runs (00:00 UTC) unless a lead has a snapshot.".into(),
+        ),
     }
     if rules.is_none() && artifact.blend.is_none() {
         lines.push("The model has no rules: the score is the calibrated model probability.".into());

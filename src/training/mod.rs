@@ -98,11 +98,37 @@ impl TrainSettings {
     }
 }
 
+/// The settings with each lead's cutoff named, when events are aggregated and neither
+/// `[data] snapshot` nor `--as-of` gives one: counted up to the end of the file, activity after
+/// a lead converted would teach the model the outcome. A column named like a cutoff
+/// (`snapshot_at`, `cutoff`, `as_of`, …) is taken, and said so; without one, training stops.
+fn with_cutoff(settings: &TrainSettings, warnings: &mut Vec<String>) -> Result<TrainSettings> {
+    let data = &settings.config.data;
+    if settings.events.is_none() || data.snapshot.is_some() || data.as_of.is_some() {
+        return Ok(settings.clone());
+    }
+    let columns = crate::data::read::column_names(&settings.data)?;
+    let Some(column) = crate::data::cutoff_column(&columns) else {
+        return Err(Error::rejected(
+            crate::error::Location::file(&settings.data),
+            "events need each lead's cutoff: without one, activity after a lead converted would be counted, and the model would learn the outcome from it",
+            "name the column that holds each lead's cutoff with [data] snapshot = \"COLUMN\" in the config, or give one date for all leads with --as-of YYYY-MM-DD",
+        ));
+    };
+    warnings.push(format!(
+        "events are counted up to \"{column}\", each lead's cutoff (found by its name); name another with [data] snapshot, or give one date with --as-of"
+    ));
+    let mut settings = settings.clone();
+    settings.config.data.snapshot = Some(column.to_string());
+    Ok(settings)
+}
+
 /// Trains a model on `settings`, reporting each step to `progress`; the model is not saved.
 pub fn train(settings: &TrainSettings, progress: &dyn Progress) -> Result<ModelArtifact> {
     let started = std::time::Instant::now();
     let as_of = settings.check()?;
     let mut warnings = Vec::new();
+    let settings = &with_cutoff(settings, &mut warnings)?;
     let leads = read::read_training_leads(settings, as_of, progress, &mut warnings)?;
     let held_out = holdout::hold_out(settings, &leads, as_of, progress)?;
     let audit = holdout::audit_leakage(settings, &leads, &held_out.train_rows, progress, &mut warnings)?;
