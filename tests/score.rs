@@ -512,7 +512,7 @@ fn without_as_of_leads_are_scored_as_of_today_so_a_day_gives_one_answer() {
     for i in 0..600 {
         let day = 1 + i % 28;
         let month = 1 + (i / 28) % 12;
-        let converted = u8::from((i % 7) + (month as usize) > 9);
+        let converted = u8::from((i % 7) + month > 9);
         csv.push_str(&format!(
             "L{i},2026-{month:02}-{day:02} 10:00:00,{},{converted}\n",
             i % 9
