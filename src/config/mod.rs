@@ -234,7 +234,9 @@ pub const MANY_LEADS: usize = 20_000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ModelConfig {
-    /// Inverse L2 strengths tried by cross-validation, as scikit-learn's `C` on the training split.
+    /// Inverse L2 strengths tried by cross-validation, as scikit-learn's `C` on the training
+    /// leads; empty (the default) chooses: seven from 0.01 to 10 for up to [`MANY_LEADS`]
+    /// leads, where the strength matters, four above, where it matters little.
     pub c_grid: Vec<f64>,
     /// Cross-validation folds; 0 (the default) chooses: 10 for up to [`MANY_LEADS`] leads,
     /// where every lead counts, 5 above, where 5 lose nothing and take half the time.
@@ -252,6 +254,15 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
+    /// The strengths tried on `leads` leads: as set, or chosen by their number.
+    pub fn c_grid_for(&self, leads: usize) -> Vec<f64> {
+        match (self.c_grid.is_empty(), leads <= MANY_LEADS) {
+            (false, _) => self.c_grid.clone(),
+            (true, true) => vec![0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0],
+            (true, false) => vec![0.01, 0.1, 1.0, 10.0],
+        }
+    }
+
     /// The folds of a cross-validation on `leads` leads: as set, or chosen by their number.
     pub fn folds_for(&self, leads: usize) -> usize {
         match self.folds {
@@ -265,7 +276,7 @@ impl ModelConfig {
 impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
-            c_grid: vec![0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0],
+            c_grid: Vec::new(),
             folds: 0,
             split: SplitKind::Random,
             validation_fraction: 0.2,
@@ -367,7 +378,7 @@ impl Config {
             Err(Error::rejected(Location::file(path).column(key), problem, fix))
         };
         let m = &self.model;
-        if m.c_grid.is_empty() || m.c_grid.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
+        if m.c_grid.iter().any(|c| !(c.is_finite() && *c > 0.0)) {
             return bad(
                 "model.c_grid",
                 format!("{:?} must be positive numbers", m.c_grid),

@@ -517,6 +517,13 @@ impl CsvChunks {
 
     /// Splits whole records (starting at line `self.line`, `lines_in` lines) into the kept columns.
     fn parse(&self, records: &[u8], lines_in: usize) -> Result<RawFrame> {
+        let (text, rows, lines) = self.split(records, lines_in, self.line)?;
+        self.frame(text, rows, lines)
+    }
+
+    /// Splits whole records, starting at line `first_line` and taking `lines_in` lines, into
+    /// the kept columns: their cells, the number of rows and where each row's line is.
+    fn split(&self, records: &[u8], lines_in: usize, first_line: u64) -> Result<(Vec<TextCells>, usize, Lines)> {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(self.separator)
             .has_headers(false)
@@ -532,7 +539,7 @@ impl CsvChunks {
             .collect();
         // Where each row starts in `records`, for its line.
         let mut starts: Vec<usize> = Vec::with_capacity(cells);
-        let line_at = |at: usize| self.line + memchr::memchr_iter(b'\n', &records[..at]).count() as u64;
+        let line_at = |at: usize| first_line + memchr::memchr_iter(b'\n', &records[..at]).count() as u64;
         loop {
             let more = reader.read_byte_record(&mut record).map_err(|e| {
                 let at = e.position().map_or(0, |p| p.byte() as usize);
@@ -582,12 +589,12 @@ impl CsvChunks {
         }
         let rows = starts.len();
         let mut lines = Lines {
-            first: self.line,
+            first: first_line,
             shifts: Vec::new(),
         };
         // Unless every row is one line, count the lines before each row.
         if !(lines_in == rows || (lines_in + 1 == rows && !records.ends_with(b"\n"))) {
-            let (mut line, mut counted) = (self.line, 0);
+            let (mut line, mut counted) = (first_line, 0);
             for (row, &start) in starts.iter().enumerate() {
                 line += memchr::memchr_iter(b'\n', &records[counted..start]).count() as u64;
                 counted = start;
@@ -606,7 +613,7 @@ impl CsvChunks {
                 )
             })?);
         }
-        self.frame(text, rows, lines)
+        Ok((text, rows, lines))
     }
 
     /// A frame of the kept columns.

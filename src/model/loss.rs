@@ -22,11 +22,15 @@ pub fn log_loss_and_gradient(
             let mut z = vec![0.0; end - start];
             leads.linear_into(weights, intercept, start, &mut z);
             let mut loss = 0.0;
-            // z becomes the residual σ(z) − y.
+            // z becomes the residual σ(z) − y; the loss and σ share one exponential:
+            // with e = exp(−|z|), softplus(±z) = max(±z, 0) + ln(1 + e) and σ(z) is 1/(1 + e)
+            // or e/(1 + e).
             for (z, &y) in z.iter_mut().zip(&outcome[start..end]) {
+                let e = (-z.abs()).exp();
                 let signed = if y { -*z } else { *z };
-                loss += softplus(signed);
-                *z = sigmoid(*z) - f64::from(u8::from(y));
+                loss += signed.max(0.0) + e.ln_1p();
+                let p = if *z >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+                *z = p - f64::from(u8::from(y));
             }
             let mut gradient = vec![0.0; width + 1];
             for column in &leads.numeric {

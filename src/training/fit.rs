@@ -86,9 +86,10 @@ pub(super) fn fit_model(
         }
     };
     let model_config = &config.model;
+    let grid = model_config.c_grid_for(train_rows.len());
     let search_settings = SearchSettings {
-        grid: &model_config.c_grid,
-        folds: model_config.folds_for(train_rows.len().min(model_config.grid_sample)),
+        grid: &grid,
+        folds: model_config.folds_for(train_rows.len()),
         seed: model_config.seed,
         max_iterations: model_config.max_iterations,
         sample_max: model_config.grid_sample,
@@ -158,9 +159,15 @@ pub(super) fn fit_model(
         }
     };
     let y_all: Vec<bool> = leads.outcome.clone();
-    let model = step(progress, "fitting the final model on every lead", || {
-        fit_at_best(&x_all, &y_all, &start)
-    })?;
+    // Measured on a separate file, the model already learned from every lead.
+    let learned_from_all = held_out.validation.is_some() && train_rows.len() == all_rows.len();
+    let model = if learned_from_all {
+        start
+    } else {
+        step(progress, "fitting the final model on every lead", || {
+            fit_at_best(&x_all, &y_all, &start)
+        })?
+    };
     let train_summary = Summary::of(&y_all, &model.predict(&x_all));
     let training_z = final_log_odds(blend.as_ref(), &model.log_odds(&x_all), |k| {
         leads.points.get(k).copied()
