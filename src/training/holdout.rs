@@ -163,11 +163,21 @@ pub(super) fn audit_leakage(
     }
     warnings.extend(crate::features::extreme_values(&leads.table.features, train_rows));
     for check in &flagged {
+        let from_events = (leads.table.features.iter())
+            .any(|f| f.name == check.feature && f.derivation == crate::data::Derivation::Events);
+        let advice = if from_events {
+            // Activity that gives the outcome away is activity after it: the cutoff is late.
+            "events are counted up to each lead's cutoff: check that it comes before the outcome was known ([data] snapshot, or --as-of)".to_string()
+        } else {
+            format!(
+                "if sales fills it after contact, train with --exclude \"{}\"",
+                leads.source_of(&check.feature)
+            )
+        };
         warnings.push(format!(
-            "possible leakage in \"{}\": {}; if sales fills it after contact, train with --exclude \"{}\"",
+            "possible leakage in \"{}\": {}; {advice}",
             check.feature,
             check.flagged.as_deref().unwrap_or_default(),
-            leads.source_of(&check.feature)
         ));
     }
     Ok(checks)
