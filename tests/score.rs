@@ -216,17 +216,7 @@ fn rules_are_blended_into_the_score() {
     assert!(blend_auc >= model_auc.max(rules_auc) - 0.002, "{blend_line}");
 
     let scored = dir.path().join("scored.csv");
-    let output = leadscore()
-        .args(["score", "--model"])
-        .arg(&model)
-        .arg("--data")
-        .arg(batch.join("leads.csv"))
-        .arg("--events")
-        .arg(batch.join("events.csv"))
-        .arg("--out")
-        .arg(&scored)
-        .output()
-        .unwrap();
+    let output = common::score_with_events(&model, &batch, &scored, &[]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     let (headers, rows) = read_csv(&scored);
     let points_at = headers
@@ -487,17 +477,7 @@ fn a_model_that_leaves_out_its_time_column_still_reads_it_when_scoring() {
     assert!(!columns.contains("created_at"), "{columns}");
     for mib in ["1", "32"] {
         let scored = dir.path().join(format!("scored-{mib}.csv"));
-        let output = leadscore()
-            .args(["score", "--batch-mib", mib, "--model"])
-            .arg(&model)
-            .arg("--data")
-            .arg(batch.join("leads.csv"))
-            .arg("--events")
-            .arg(batch.join("events.csv"))
-            .arg("--out")
-            .arg(&scored)
-            .output()
-            .unwrap();
+        let output = common::score_with_events(&model, &batch, &scored, &["--batch-mib", mib]);
         assert!(output.status.success(), "{}", stderr_of(&output));
         assert_eq!(read_csv(&scored).1.len(), 1000);
     }

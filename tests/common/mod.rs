@@ -113,3 +113,20 @@ pub fn history_and_batch(dir: &Path, leads: usize, batch: usize, seed: u64) -> (
 
 /// The shipped example rules.
 pub const EXAMPLE_RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/rules/example.toml");
+
+/// `leadscore score` of a synthetic `batch` (leads and events) with `model` into `out`.
+pub fn score_with_events(model: &Path, batch: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    leadscore()
+        .arg("score")
+        .args(extra)
+        .arg("--model")
+        .arg(model)
+        .arg("--data")
+        .arg(batch.join("leads.csv"))
+        .arg("--events")
+        .arg(batch.join("events.csv"))
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
