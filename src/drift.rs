@@ -26,7 +26,7 @@ impl Histogram {
     /// Deciles of `values` as bins (fewer when values tie), with their shares.
     pub fn fit(values: &[f64]) -> Histogram {
         let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
+        sorted.sort_unstable_by(f64::total_cmp);
         let mut edges: Vec<f64> = if sorted.is_empty() {
             Vec::new()
         } else {

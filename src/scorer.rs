@@ -75,7 +75,7 @@ fn part(pipeline: &FeaturePipeline, contributions: &[Vec<f64>], baseline: &[f64]
 
 fn quantiles(values: &[f64]) -> Vec<f64> {
     let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    sorted.sort_unstable_by(f64::total_cmp);
     if sorted.is_empty() {
         return Vec::new();
     }
@@ -158,18 +158,24 @@ impl Scorer {
         let baseline: Vec<f64> = contributions.iter().map(|c| c.iter().sum::<f64>() / n).collect();
         let fit = part(pipeline, &contributions, &baseline, Role::Explicit, training.n_rows);
         let engagement = part(pipeline, &contributions, &baseline, Role::Implicit, training.n_rows);
-        let drift = DriftReference {
-            score: Histogram::fit(&probabilities),
-            features: contributions.iter().map(|c| Histogram::fit(c)).collect(),
-        };
+        // Each reference sorts the training leads' values once: all of them at the same time.
+        let ((score, reference), ((fit_reference, engagement_reference), features)) = rayon::join(
+            || rayon::join(|| Histogram::fit(&probabilities), || quantiles(&probabilities)),
+            || {
+                rayon::join(
+                    || rayon::join(|| quantiles(&fit), || quantiles(&engagement)),
+                    || contributions.par_iter().map(|c| Histogram::fit(c)).collect(),
+                )
+            },
+        );
         Scorer {
             calibration,
             bands,
-            reference: quantiles(&probabilities),
+            reference,
             baseline,
-            fit_reference: quantiles(&fit),
-            engagement_reference: quantiles(&engagement),
-            drift,
+            fit_reference,
+            engagement_reference,
+            drift: DriftReference { score, features },
         }
     }
 

@@ -32,7 +32,82 @@ pub enum FileFormat {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TextCells {
     text: String,
-    ends: Vec<usize>,
+    ends: CellEnds,
+}
+
+/// Where each cell of a column ends in its text: four bytes a cell while the text is shorter than
+/// 4 GiB (a lead file's columns are held whole when training), eight beyond.
+#[derive(Debug, Clone, PartialEq)]
+enum CellEnds {
+    Short(Vec<u32>),
+    Long(Vec<usize>),
+}
+
+impl Default for CellEnds {
+    fn default() -> Self {
+        CellEnds::Short(Vec::new())
+    }
+}
+
+impl CellEnds {
+    fn with_capacity(cells: usize) -> CellEnds {
+        CellEnds::Short(Vec::with_capacity(cells))
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            CellEnds::Short(ends) => ends.len(),
+            CellEnds::Long(ends) => ends.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn clear(&mut self) {
+        match self {
+            CellEnds::Short(ends) => ends.clear(),
+            CellEnds::Long(_) => *self = CellEnds::Short(Vec::new()),
+        }
+    }
+
+    fn reserve(&mut self, more: usize) {
+        match self {
+            CellEnds::Short(ends) => ends.reserve(more),
+            CellEnds::Long(ends) => ends.reserve(more),
+        }
+    }
+
+    fn push(&mut self, end: usize) {
+        match self {
+            CellEnds::Short(ends) => match u32::try_from(end) {
+                Ok(end) => ends.push(end),
+                Err(_) => {
+                    let mut long: Vec<usize> = ends.iter().map(|&e| e as usize).collect();
+                    long.push(end);
+                    *self = CellEnds::Long(long);
+                }
+            },
+            CellEnds::Long(ends) => ends.push(end),
+        }
+    }
+
+    /// The end of cell `i`.
+    fn get(&self, i: usize) -> usize {
+        match self {
+            CellEnds::Short(ends) => ends[i] as usize,
+            CellEnds::Long(ends) => ends[i],
+        }
+    }
+
+    /// The first cell that ends after byte `at`.
+    fn first_ending_after(&self, at: usize) -> usize {
+        match self {
+            CellEnds::Short(ends) => ends.partition_point(|&end| end as usize <= at),
+            CellEnds::Long(ends) => ends.partition_point(|&end| end <= at),
+        }
+    }
 }
 
 impl TextCells {
@@ -48,14 +123,15 @@ impl TextCells {
 
     /// Cell `i`, or `None` when it is empty.
     pub fn get(&self, i: usize) -> Option<&str> {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some(&self.text[start..self.ends[i]]).filter(|cell| !cell.is_empty())
+        let start = if i == 0 { 0 } else { self.ends.get(i - 1) };
+        Some(&self.text[start..self.ends.get(i)]).filter(|cell| !cell.is_empty())
     }
 
     /// The cells in order, `None` for the empty ones.
     pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
         let mut start = 0;
-        self.ends.iter().map(move |&end| {
+        (0..self.ends.len()).map(move |i| {
+            let end = self.ends.get(i);
             let cell = &self.text[start..end];
             start = end;
             Some(cell).filter(|cell| !cell.is_empty())
@@ -74,10 +150,56 @@ impl<'a> FromIterator<Option<&'a str>> for TextCells {
     }
 }
 
+/// Records being split into columns: the cells so far, the lines of their rows, and where the
+/// rows of the last chunk start in it.
+struct Split {
+    columns: Vec<TextBytes>,
+    starts: Vec<usize>,
+    lines: Lines,
+    rows: usize,
+}
+
+impl Split {
+    /// Empties the split (keeping its memory) for records from line `first_line` on.
+    fn clear(&mut self, first_line: u64) {
+        for column in &mut self.columns {
+            column.bytes.clear();
+            column.ends.clear();
+        }
+        self.lines = Lines {
+            first: first_line,
+            shifts: Vec::new(),
+        };
+        self.rows = 0;
+    }
+
+    /// Adds the rows of `next`, split from the records that follow these.
+    fn append(&mut self, next: &Split) {
+        for (column, more) in self.columns.iter_mut().zip(&next.columns) {
+            let base = column.bytes.len();
+            column.bytes.extend_from_slice(&more.bytes);
+            (0..more.ends.len()).for_each(|i| column.ends.push(more.ends.get(i) + base));
+        }
+        // Row `rows + r` starts on line `next.lines.of(r)`: a shift of `base` plus next's own.
+        let (lines, rows) = (&mut self.lines, self.rows);
+        let base = next.lines.first.saturating_sub(lines.first + rows as u64);
+        if lines.shifts.last().map_or(0, |&(_, shift)| shift) != base {
+            lines.shifts.push((rows, base));
+        }
+        (lines.shifts).extend(
+            next.lines
+                .shifts
+                .iter()
+                .map(|&(from, shift)| (rows + from, base + shift)),
+        );
+        self.rows += next.rows;
+    }
+}
+
 /// A text column being filled from the bytes of CSV fields.
 struct TextBytes {
     bytes: Vec<u8>,
-    ends: Vec<usize>,
+    ends: CellEnds,
 }
 
 impl TextBytes {
@@ -85,8 +207,15 @@ impl TextBytes {
     fn with_capacity(cells: usize, bytes: usize) -> TextBytes {
         TextBytes {
             bytes: Vec::with_capacity(bytes),
-            ends: Vec::with_capacity(cells),
+            ends: CellEnds::with_capacity(cells),
         }
+    }
+
+    /// Makes room for `ratio` times the cells and bytes held now.
+    fn reserve(&mut self, ratio: f64) {
+        let more = |n: usize| (n as f64 * (ratio - 1.0)).ceil().max(0.0) as usize;
+        self.bytes.reserve(more(self.bytes.len()));
+        self.ends.reserve(more(self.ends.len()));
     }
 
     fn push(&mut self, field: &[u8]) {
@@ -99,7 +228,7 @@ impl TextBytes {
         let ends = self.ends;
         match String::from_utf8(self.bytes) {
             Ok(text) => Ok(TextCells { text, ends }),
-            Err(e) => Err(ends.partition_point(|&end| end <= e.utf8_error().valid_up_to())),
+            Err(e) => Err(ends.first_ending_after(e.utf8_error().valid_up_to())),
         }
     }
 }
@@ -341,14 +470,54 @@ pub fn detect_separator(head: &[u8]) -> u8 {
 const SAVE_AS_UTF8: &str =
     "save the file as UTF-8 (in Excel: \"CSV UTF-8\"), or convert it with `iconv -f latin1 -t utf-8`";
 
+/// Bytes of a CSV file split into records at a time when it is read whole: the file is never
+/// held in memory twice, as bytes and as cells, and one buffer serves every chunk.
+const WHOLE_FILE_CHUNK_BYTES: usize = 16 << 20;
+
 /// Reads a whole CSV file.
 fn read_csv(path: &Path) -> Result<RawFrame> {
+    read_csv_by(path, WHOLE_FILE_CHUNK_BYTES)
+}
+
+/// Reads a whole CSV file, `chunk_bytes` at a time: each chunk's records are split straight
+/// into the file's columns.
+fn read_csv_by(path: &Path, chunk_bytes: usize) -> Result<RawFrame> {
     let size = std::fs::metadata(path).map_err(|e| Error::io(path, "read", e))?.len();
-    let mut chunks = CsvChunks::open(path, usize::try_from(size).unwrap_or(usize::MAX).saturating_add(1))?;
-    match chunks.next_frame()? {
-        Some(frame) => Ok(frame),
-        None => chunks.frame(vec![TextCells::default(); chunks.positions.len()], 0, Lines::default()),
+    let mut chunks = CsvChunks::open(path, chunk_bytes)?;
+    let mut whole = Split {
+        columns: (chunks.positions.iter())
+            .map(|_| TextBytes::with_capacity(0, 0))
+            .collect(),
+        starts: Vec::new(),
+        lines: Lines {
+            first: chunks.line,
+            shifts: Vec::new(),
+        },
+        rows: 0,
+    };
+    // The second half of each chunk is split into `half` on another thread, then appended.
+    let mut half = Split {
+        columns: (chunks.positions.iter())
+            .map(|_| TextBytes::with_capacity(0, 0))
+            .collect(),
+        starts: Vec::new(),
+        lines: Lines::default(),
+        rows: 0,
+    };
+    let mut reserved = false;
+    while chunks
+        .next_chunk(|chunks, records, lines_in| chunks.split_in_halves(records, lines_in, &mut whole, &mut half))?
+    {
+        // Room for the whole file at once, estimated from its first chunk.
+        if !reserved && chunks.consumed_bytes < size {
+            let ratio = size as f64 / chunks.consumed_bytes.max(1) as f64 * 1.02;
+            whole.columns.iter_mut().for_each(|c| c.reserve(ratio));
+        }
+        reserved = true;
     }
+    let rows = whole.rows;
+    let (cells, lines) = chunks.finish(whole)?;
+    chunks.frame(cells, rows, lines)
 }
 
 fn check_header(path: &Path, columns: &[RawColumn]) -> Result<()> {
@@ -468,6 +637,20 @@ impl CsvChunks {
 
     /// The next chunk read into a frame, or `None` at the end of the file.
     pub fn next_frame(&mut self) -> Result<Option<RawFrame>> {
+        let mut frame = None;
+        self.next_chunk(|chunks, records, lines_in| {
+            frame = Some(chunks.parse(records, lines_in)?);
+            Ok(())
+        })?;
+        if let Some(frame) = &frame {
+            self.rows_before += frame.n_rows;
+        }
+        Ok(frame)
+    }
+
+    /// Cuts the next chunk of whole records and hands them to `parse` with the number of line
+    /// breaks they hold; false at the end of the file. Chunks of blank lines only are skipped.
+    fn next_chunk(&mut self, mut parse: impl FnMut(&CsvChunks, &[u8], usize) -> Result<()>) -> Result<bool> {
         loop {
             crate::interrupt::check()?;
             let mut want = self.buffer.len() + self.chunk_bytes;
@@ -497,48 +680,57 @@ impl CsvChunks {
             };
             let records = &self.buffer[..cut];
             let lines = memchr::memchr_iter(b'\n', records).count();
-            let frame = (!records.iter().all(u8::is_ascii_whitespace)).then(|| self.parse(records, lines));
+            let blank = records.iter().all(u8::is_ascii_whitespace);
+            if !blank {
+                parse(self, records, lines)?;
+            }
             self.line += lines as u64;
             self.consumed_bytes += cut as u64;
             // What follows the cut moves to the front, for the next chunk.
             self.buffer.drain(..cut);
-            match frame {
-                Some(frame) => {
-                    let frame = frame?;
-                    self.rows_before += frame.n_rows;
-                    return Ok(Some(frame));
-                }
+            match blank {
+                false => return Ok(true),
                 // Only blank lines: the end of the file, or more records after them.
-                None if self.done => return Ok(None),
-                None => continue,
+                true if self.done => return Ok(false),
+                true => continue,
             }
         }
     }
 
     /// Splits whole records (starting at line `self.line`, `lines_in` lines) into the kept columns.
     fn parse(&self, records: &[u8], lines_in: usize) -> Result<RawFrame> {
-        let (text, rows, lines) = self.split(records, lines_in, self.line)?;
+        // Room for every cell at once (a record takes a line or more), and for the bytes of an
+        // average cell: growing the columns would copy them and touch new memory.
+        let (cells, bytes) = (lines_in + 1, records.len() / self.names.len().max(1) + 64);
+        let mut split = Split {
+            columns: (self.positions.iter())
+                .map(|_| TextBytes::with_capacity(cells, bytes))
+                .collect(),
+            starts: Vec::with_capacity(cells),
+            lines: Lines {
+                first: self.line,
+                shifts: Vec::new(),
+            },
+            rows: 0,
+        };
+        self.split_into(records, lines_in, self.line, &mut split)?;
+        let rows = split.rows;
+        let (text, lines) = self.finish(split)?;
         self.frame(text, rows, lines)
     }
 
-    /// Splits whole records, starting at line `first_line` and taking `lines_in` lines, into
-    /// the kept columns: their cells, the number of rows and where each row's line is.
-    fn split(&self, records: &[u8], lines_in: usize, first_line: u64) -> Result<(Vec<TextCells>, usize, Lines)> {
+    /// Splits whole records, starting at line `first_line` and taking `lines_in` lines, into the
+    /// kept columns of `split`, after the rows it holds.
+    fn split_into(&self, records: &[u8], lines_in: usize, first_line: u64, split: &mut Split) -> Result<()> {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(self.separator)
             .has_headers(false)
             .flexible(true)
             .from_reader(records);
         let mut record = csv::ByteRecord::new();
-        // Room for every cell at once (a record takes a line or more), and for the bytes of an
-        // average cell: growing the columns would copy them and touch new memory.
-        let cells = lines_in + 1;
-        let bytes = records.len() / self.names.len().max(1) + 64;
-        let mut columns: Vec<TextBytes> = (self.positions.iter())
-            .map(|_| TextBytes::with_capacity(cells, bytes))
-            .collect();
         // Where each row starts in `records`, for its line.
-        let mut starts: Vec<usize> = Vec::with_capacity(cells);
+        let starts = &mut split.starts;
+        starts.clear();
         let line_at = |at: usize| first_line + memchr::memchr_iter(b'\n', &records[..at]).count() as u64;
         loop {
             let more = reader.read_byte_record(&mut record).map_err(|e| {
@@ -582,29 +774,59 @@ impl CsvChunks {
                     "fix the row: a field holding the separator or a line break must be in double quotes",
                 ));
             }
-            for (column, &k) in columns.iter_mut().zip(&self.positions) {
+            for (column, &k) in split.columns.iter_mut().zip(&self.positions) {
                 column.push(&record[k]);
             }
             starts.push(start);
         }
-        let rows = starts.len();
-        let mut lines = Lines {
-            first: first_line,
-            shifts: Vec::new(),
+        let (before, rows) = (split.rows, starts.len());
+        let lines = &mut split.lines;
+        let mut note = |row: usize, line: u64| {
+            if line != lines.of(row) {
+                lines.shifts.push((row, line - lines.first - row as u64));
+            }
         };
-        // Unless every row is one line, count the lines before each row.
-        if !(lines_in == rows || (lines_in + 1 == rows && !records.ends_with(b"\n"))) {
+        if lines_in == rows || (lines_in + 1 == rows && !records.ends_with(b"\n")) {
+            // Every row is one line: only the first may start elsewhere than the rows before say.
+            if rows > 0 {
+                note(before, first_line);
+            }
+        } else {
             let (mut line, mut counted) = (first_line, 0);
             for (row, &start) in starts.iter().enumerate() {
                 line += memchr::memchr_iter(b'\n', &records[counted..start]).count() as u64;
                 counted = start;
-                if line != lines.of(row) {
-                    lines.shifts.push((row, line - lines.first - row as u64));
-                }
+                note(before + row, line);
             }
         }
-        let mut text = Vec::with_capacity(columns.len());
-        for (column, &k) in columns.into_iter().zip(&self.positions) {
+        split.rows += rows;
+        Ok(())
+    }
+
+    /// [`CsvChunks::split_into`] `whole`, the two halves of the records at once.
+    fn split_in_halves(&self, records: &[u8], lines_in: usize, whole: &mut Split, half: &mut Split) -> Result<()> {
+        let middle = record_ends(records)
+            .find(|&end| end >= records.len() / 2)
+            .unwrap_or(records.len());
+        let (first, second) = records.split_at(middle);
+        let first_lines = memchr::memchr_iter(b'\n', first).count();
+        let second_line = self.line + first_lines as u64;
+        half.clear(second_line);
+        let (a, b) = rayon::join(
+            || self.split_into(first, first_lines, self.line, whole),
+            || self.split_into(second, lines_in - first_lines, second_line, half),
+        );
+        a?;
+        b?;
+        whole.append(half);
+        Ok(())
+    }
+
+    /// The columns of `split` as text, with the lines of their rows.
+    fn finish(&self, split: Split) -> Result<(Vec<TextCells>, Lines)> {
+        let lines = split.lines;
+        let mut text = Vec::with_capacity(split.columns.len());
+        for (column, &k) in split.columns.into_iter().zip(&self.positions) {
             text.push(column.finish().map_err(|row| {
                 Error::rejected(
                     Location::file(&self.path).column(&self.names[k]).line(lines.of(row)),
@@ -613,7 +835,7 @@ impl CsvChunks {
                 )
             })?);
         }
-        Ok((text, rows, lines))
+        Ok((text, lines))
     }
 
     /// A frame of the kept columns.
@@ -808,6 +1030,55 @@ fn typed_cells(column: &Column) -> PolarsResult<RawCells> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cell_ends_past_4_gib_are_kept_whole() {
+        let mut ends = CellEnds::default();
+        ends.push(5);
+        ends.push(u32::MAX as usize);
+        assert!(matches!(ends, CellEnds::Short(_)));
+        ends.push(u32::MAX as usize + 10);
+        assert!(matches!(ends, CellEnds::Long(_)), "an end past 4 GiB widens the column");
+        assert_eq!(
+            (0..ends.len()).map(|i| ends.get(i)).collect::<Vec<_>>(),
+            [5, u32::MAX as usize, u32::MAX as usize + 10]
+        );
+        assert_eq!(ends.first_ending_after(5), 1);
+        assert_eq!(ends.first_ending_after(u32::MAX as usize + 1), 2);
+    }
+
+    #[test]
+    fn a_file_read_in_chunks_is_the_file_read_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leads.csv");
+        let mut text = String::from("id,note,visits\n");
+        for i in 0..60 {
+            // Records over two lines, blank lines and CRLF line ends move the lines of later rows.
+            match i % 5 {
+                0 => text.push_str(&format!("{i},\"two\nlines\",{i}\n")),
+                1 => text.push_str(&format!("{i},plain,\n\n")),
+                2 => text.push_str(&format!("{i},crlf,{i}\r\n")),
+                _ => text.push_str(&format!("{i},,{i}\n")),
+            }
+        }
+        std::fs::write(&path, &text).unwrap();
+        let once = read_csv_by(&path, 1 << 20).unwrap();
+        let chunked = read_csv_by(&path, 40).unwrap();
+        assert_eq!(chunked.n_rows, 60);
+        assert_eq!(chunked.n_rows, once.n_rows);
+        for (a, b) in once.columns.iter().zip(&chunked.columns) {
+            let (RawCells::Text(a), RawCells::Text(b)) = (&a.cells, &b.cells) else {
+                panic!("CSV columns are text")
+            };
+            assert_eq!(a, b, "the same cells");
+        }
+        for row in 0..60 {
+            assert_eq!(once.line(row), chunked.line(row), "row {row} starts on the same line");
+        }
+        // Row 1 (0-based) follows a record of two lines; row 2 follows a blank line.
+        assert_eq!(chunked.line(1), Some(4));
+        assert_eq!(chunked.line(2), Some(6));
+    }
 
     #[test]
     fn chunks_split_between_records_and_keep_the_header() {

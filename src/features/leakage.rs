@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::values::{Values, MISSING};
 use crate::data::{Derivation, FeatureColumn};
-use crate::metrics::roc_auc;
+use rayon::prelude::*;
+
+use crate::metrics::roc_auc_of_groups;
 
 /// One column's leakage figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,7 +45,7 @@ const MIN_GROUP: usize = 20;
 /// which a column is flagged.
 pub fn audit(columns: &[FeatureColumn], outcome: &[bool], train: &[usize], auc_limit: f64) -> Vec<LeakageCheck> {
     columns
-        .iter()
+        .par_iter()
         .map(|column| check(column, outcome, train, auc_limit))
         .collect()
 }
@@ -68,14 +70,16 @@ fn check(column: &FeatureColumn, outcome: &[bool], train: &[usize], auc_limit: f
             (hits[g] as f64 + overall) / (totals[g] as f64 + 1.0)
         }
     };
-    let (mut scores, mut held_out) = (Vec::new(), Vec::new());
+    // Each held-out lead's score is its group's rate: the AUC needs only the counts per group.
+    let (mut positives, mut negatives) = (vec![0usize; n_groups], vec![0usize; n_groups]);
     for (k, (&group, &row)) in groups.iter().zip(train).enumerate() {
         if k % 2 == 1 {
-            scores.push(rate(group as usize));
-            held_out.push(outcome[row]);
+            let counts = if outcome[row] { &mut positives } else { &mut negatives };
+            counts[group as usize] += 1;
         }
     }
-    let auc = roc_auc(&held_out, &scores).map_or(0.5, |a| a.max(1.0 - a));
+    let rates: Vec<f64> = (0..n_groups).map(rate).collect();
+    let auc = roc_auc_of_groups(&rates, &positives, &negatives).map_or(0.5, |a| a.max(1.0 - a));
 
     let (mut filled, mut count) = ([0usize; 2], [0usize; 2]);
     for &row in train {

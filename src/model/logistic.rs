@@ -11,7 +11,10 @@
 
 use std::sync::Mutex;
 
-use argmin::core::{CostFunction, Executor, Gradient};
+use argmin::core::{
+    CostFunction, Error as ArgminError, Executor, Gradient, IterState, Problem, Solver, TerminationReason,
+    TerminationStatus, KV,
+};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use linfa::dataset::Records;
@@ -146,6 +149,44 @@ impl Objective<'_> {
     }
 }
 
+/// What the solver keeps between iterations.
+type FitState = IterState<Array1<f64>, Array1<f64>, (), (), (), f64>;
+
+/// A solver that also stops by scikit-learn's test: when no component of the true gradient
+/// (the solver's, in scaled coordinates, times the scale) is larger than `largest`.
+struct StopLikeScikitLearn<S> {
+    solver: S,
+    scale: Vec<f64>,
+    largest: f64,
+}
+
+impl<O, S: Solver<O, FitState>> Solver<O, FitState> for StopLikeScikitLearn<S> {
+    fn name(&self) -> &str {
+        self.solver.name()
+    }
+
+    fn init(&mut self, problem: &mut Problem<O>, state: FitState) -> Result<(FitState, Option<KV>), ArgminError> {
+        self.solver.init(problem, state)
+    }
+
+    fn next_iter(&mut self, problem: &mut Problem<O>, state: FitState) -> Result<(FitState, Option<KV>), ArgminError> {
+        self.solver.next_iter(problem, state)
+    }
+
+    fn terminate(&mut self, state: &FitState) -> TerminationStatus {
+        let own = self.solver.terminate(state);
+        if own.terminated() {
+            return own;
+        }
+        match state.get_gradient() {
+            Some(g) if g.iter().zip(&self.scale).all(|(g, d)| (g * d).abs() <= self.largest) => {
+                TerminationStatus::Terminated(TerminationReason::SolverConverged)
+            }
+            _ => TerminationStatus::NotTerminated,
+        }
+    }
+}
+
 /// Per-coordinate scale `d = sqrt(¼·Σx² + α)` (the intercept: `sqrt(¼·n)`).
 fn curvature_scale(leads: &EncodedLeads, alpha: f64) -> Vec<f64> {
     let mut squares = vec![0.0; leads.width + 1];
@@ -202,9 +243,13 @@ pub(super) fn fit(leads: &EncodedLeads, outcome: &[bool], params: &Run) -> Resul
     let scale = curvature_scale(leads, alpha);
     let largest_scale = scale.iter().copied().fold(1.0, f64::max);
     let tolerance = params.gradient_tolerance_per_lead * outcome.len() as f64 / largest_scale;
-    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-        .with_tolerance_grad(tolerance)
-        .map_err(|e| FitError::Optimiser(e.to_string()))?;
+    let solver = StopLikeScikitLearn {
+        solver: LBFGS::new(MoreThuenteLineSearch::new(), 10)
+            .with_tolerance_grad(tolerance)
+            .map_err(|e| FitError::Optimiser(e.to_string()))?,
+        scale: scale.clone(),
+        largest: params.gradient_tolerance_per_lead * outcome.len() as f64,
+    };
     let init: Vec<f64> = init.iter().zip(&scale).map(|(w, d)| w * d).collect();
     let objective = Objective {
         leads,

@@ -29,9 +29,9 @@ use linfa::ParamGuard;
 use super::logistic::{fit, FitError, LabelledLeads, LogisticModel, Run};
 use crate::features::encoded::EncodedLeads;
 
-/// The fit stops when the gradient's L2 norm is below this many times the number of leads:
-/// the loss is a sum over leads, so this is scikit-learn's `tol = 1e-4` on its averaged loss
-/// (which it applies to the largest gradient component, a looser test than the norm).
+/// The fit stops when no component of the gradient is above this many times the number of
+/// leads: the loss is a sum over leads, so this is scikit-learn's `tol = 1e-4` on its averaged
+/// loss, applied as it applies it (to the largest component).
 pub const GRADIENT_TOLERANCE_PER_LEAD: f64 = 1e-4;
 /// Iterations of L-BFGS at most, unless set.
 pub const MAX_ITERATIONS: u64 = 300;
@@ -114,7 +114,7 @@ impl LogisticParams {
         self
     }
 
-    /// The fit stops when the gradient's norm is below this times the number of leads.
+    /// The fit stops when no component of the gradient is above this times the number of leads.
     pub fn gradient_tolerance_per_lead(mut self, tolerance: f64) -> Self {
         self.0.gradient_tolerance_per_lead = tolerance;
         self
