@@ -238,6 +238,75 @@ pub fn cutoff_column(columns: &[String]) -> Option<&str> {
     }
 }
 
+/// CRM columns that record where a lead's funnel went (its stage, its status, the dates it
+/// reached later stages), by their names in HubSpot, Salesforce, Marketo, Pardot and Mautic
+/// exports, lower case without spaces or punctuation.
+const STAGE_NAMES: [&str; 19] = [
+    "lifecyclestage",
+    "leadstatus",
+    "hsleadstatus",
+    "leadstage",
+    "dealstage",
+    "stage",
+    "status",
+    "stagename",
+    "salesstage",
+    "opportunitystage",
+    "funnelstage",
+    "leadstate",
+    "isconverted",
+    "converted",
+    "converteddate",
+    "convertedaccount",
+    "convertedcontact",
+    "convertedopportunity",
+    "closedate",
+];
+
+/// CRM columns that hold a score from the CRM's own rules or an earlier model.
+const SCORE_NAMES: [&str; 15] = [
+    "hubspotscore",
+    "hubspotscorenew",
+    "score",
+    "leadscore",
+    "points",
+    "grade",
+    "leadgrade",
+    "pardotscore",
+    "pardotgrade",
+    "rating",
+    "leadrating",
+    "behaviorscore",
+    "behaviourscore",
+    "demographicscore",
+    "personscore",
+];
+
+/// Funnel stages reached early, whose HubSpot "Became a … Date" says nothing of the outcome.
+const EARLY_STAGES: [&str; 3] = ["lead", "subscriber", "other"];
+
+/// Why a column named `name` is left out of a model unless it is listed in `[features]
+/// include`: a CRM stage (it records where the lead ended up, so the outcome) or a CRM score
+/// (what the old scoring thought, often updated after the lead converted).
+pub fn crm_record(name: &str) -> Option<&'static str> {
+    const STAGE: &str = "a CRM stage or status: it records where the lead ended up, which is the outcome; list it in [features] include to use it anyway";
+    const SCORE: &str = "a score from the CRM or an earlier model, often updated after the lead converted; list it in [features] include to use it anyway";
+    let plain = normalised(name);
+    let became = plain
+        .strip_prefix("becamean")
+        .or_else(|| plain.strip_prefix("becamea"))
+        .and_then(|rest| rest.strip_suffix("date"))
+        .is_some_and(|stage| !EARLY_STAGES.contains(&stage));
+    let entered = plain.starts_with("dateentered") || plain.starts_with("dateexited");
+    if STAGE_NAMES.contains(&plain.as_str()) || became || entered {
+        Some(STAGE)
+    } else if SCORE_NAMES.contains(&plain.as_str()) {
+        Some(SCORE)
+    } else {
+        None
+    }
+}
+
 fn normalised(name: &str) -> String {
     name.chars()
         .filter(|c| c.is_alphanumeric())
@@ -502,6 +571,8 @@ fn candidate_columns<'f>(
             Some("not in [features] include")
         } else if Some(name) == config.data.snapshot.as_deref() {
             Some("the snapshot (cutoff) column")
+        } else if choice.required.is_empty() && !config.features.include.iter().any(|i| i == name) {
+            crm_record(name)
         } else {
             None
         };
@@ -690,6 +761,51 @@ pub fn parse_as_of(text: &str) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crm_stages_and_scores_are_known_by_name_and_nothing_else_is() {
+        for stage in [
+            "Lifecycle Stage",
+            "lifecyclestage",
+            "Lead Status",
+            "hs_lead_status",
+            "Deal Stage",
+            "Status",
+            "IsConverted",
+            "Converted Date",
+            "Became a Customer Date",
+            "Became an Opportunity Date",
+            "Became a Marketing Qualified Lead Date",
+            "Date entered \"Customer (Lifecycle Stage Pipeline)\"",
+        ] {
+            assert!(crm_record(stage).is_some_and(|r| r.contains("stage")), "{stage}");
+        }
+        for score in [
+            "HubSpot Score",
+            "hubspotscore",
+            "Score",
+            "Lead Score",
+            "points",
+            "Grade",
+            "Behavior Score",
+        ] {
+            assert!(crm_record(score).is_some_and(|r| r.contains("score")), "{score}");
+        }
+        for feature in [
+            "Became a Lead Date",
+            "Asymmetrique Activity Score",
+            "Lead Source",
+            "Lead Origin",
+            "Last Notable Activity",
+            "poutcome",
+            "Number of Pageviews",
+            "Create Date",
+            "product_line",
+            "job_level",
+        ] {
+            assert_eq!(crm_record(feature), None, "{feature}");
+        }
+    }
 
     #[test]
     fn domain_types() {

@@ -78,6 +78,11 @@ pub(super) fn read_training_leads(
     let mut table = step(progress, "reading and typing leads", || {
         load_leads(&settings.data, &column_choice(settings), config, true, as_of)
     })?;
+    for (column, reason) in &table.left_out {
+        if crate::data::crm_record(column) == Some(reason.as_str()) {
+            warnings.push(format!("\"{column}\" is left out: {reason}"));
+        }
+    }
     let (events, points) = match &settings.events {
         None => {
             let (_, points) = step(progress, "computing rule points", || {
