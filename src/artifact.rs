@@ -6,6 +6,7 @@
 //! corrupted, foreign or newer file is refused with a clear message, and decoding is capped so
 //! a hostile length prefix cannot make it allocate gigabytes.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{ColumnType, Config, Role};
 use crate::data::events::{EventCounts, EventFeatureSpec};
+use crate::data::formats::CellFormat;
 use crate::error::{Error, Location, Result};
 use crate::features::leakage::LeakageCheck;
 use crate::features::{Dropped, FeaturePipeline};
@@ -20,8 +22,11 @@ use crate::metrics::Summary;
 use crate::model::cv::GridSearch;
 use crate::model::logistic::LogisticModel;
 
-/// The current format version; files with a larger one need a newer leadscore.
-pub const FORMAT_VERSION: u32 = 3;
+/// The current format version; files with a larger one need a newer leadscore. Version 4 adds
+/// the columns' formats to the input schema's type words; version 3 files read as they are.
+pub const FORMAT_VERSION: u32 = 4;
+/// The oldest format version read.
+const OLDEST_FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"LEADSCOR";
 const HEADER_LEN: usize = 8 + 4 + 8 + 32;
 /// Largest payload decoded (model files are kilobytes to a few megabytes).
@@ -44,40 +49,76 @@ pub struct DataFingerprint {
 
 /// The input columns a lead file must have to be scored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SchemaOnDisk", into = "SchemaOnDisk")]
 pub struct InputSchema {
     /// The id column, when training had one.
     pub id_column: Option<String>,
     /// The outcome column.
     pub target_column: String,
     /// Input columns the pipeline reads (before derivation), with their type.
-    #[serde(with = "types_as_words")]
     pub columns: Vec<(String, ColumnType)>,
     /// The snapshot (cutoff) column, when configured.
     pub snapshot_column: Option<String>,
+    /// How the input columns' numbers or dates are written, where training found a format
+    /// (`1,250`, `12/6/2024 5:14 AM`): every batch is read the same way.
+    pub formats: BTreeMap<String, CellFormat>,
 }
 
-/// Column types stored as their words (`numeric`, …), as the model file has always held them.
-mod types_as_words {
-    use serde::{de::Error as _, Deserialize, Deserializer, Serialize, Serializer};
+/// The schema as the model file holds it: each column with the word of its type, followed by
+/// its format's word when it has one (`numeric 1,234.5`, `datetime month-first`; format 4).
+#[derive(Serialize, Deserialize)]
+struct SchemaOnDisk {
+    id_column: Option<String>,
+    target_column: String,
+    columns: Vec<(String, String)>,
+    snapshot_column: Option<String>,
+}
 
-    use crate::config::ColumnType;
-
-    pub fn serialize<S: Serializer>(columns: &[(String, ColumnType)], serializer: S) -> Result<S::Ok, S::Error> {
-        let words: Vec<(&str, &str)> = columns.iter().map(|(c, kind)| (c.as_str(), kind.name())).collect();
-        words.serialize(serializer)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<(String, ColumnType)>, D::Error> {
-        let words: Vec<(String, String)> = Vec::deserialize(deserializer)?;
-        words
-            .into_iter()
-            .map(|(column, word)| match ColumnType::from_name(&word) {
-                Some(kind) => Ok((column, kind)),
-                None => Err(D::Error::custom(format!(
-                    "unknown column type \"{word}\" of \"{column}\""
-                ))),
+impl From<InputSchema> for SchemaOnDisk {
+    fn from(schema: InputSchema) -> Self {
+        let columns = (schema.columns.iter())
+            .map(|(column, kind)| {
+                let word = match schema.formats.get(column) {
+                    Some(format) => format!("{} {}", kind.name(), format.word()),
+                    None => kind.name().to_string(),
+                };
+                (column.clone(), word)
             })
-            .collect()
+            .collect();
+        SchemaOnDisk {
+            id_column: schema.id_column,
+            target_column: schema.target_column,
+            columns,
+            snapshot_column: schema.snapshot_column,
+        }
+    }
+}
+
+impl TryFrom<SchemaOnDisk> for InputSchema {
+    type Error = String;
+
+    fn try_from(disk: SchemaOnDisk) -> std::result::Result<Self, String> {
+        let mut formats = BTreeMap::new();
+        let mut columns = Vec::with_capacity(disk.columns.len());
+        for (column, word) in disk.columns {
+            let (kind, format) = match word.split_once(' ') {
+                Some((kind, format)) => (kind, Some(format)),
+                None => (word.as_str(), None),
+            };
+            let unknown = || format!("unknown column type \"{word}\" of \"{column}\"");
+            let kind = ColumnType::from_name(kind).ok_or_else(unknown)?;
+            if let Some(format) = format {
+                formats.insert(column.clone(), CellFormat::from_word(format).ok_or_else(unknown)?);
+            }
+            columns.push((column, kind));
+        }
+        Ok(InputSchema {
+            id_column: disk.id_column,
+            target_column: disk.target_column,
+            columns,
+            snapshot_column: disk.snapshot_column,
+            formats,
+        })
     }
 }
 
@@ -272,9 +313,9 @@ impl ModelArtifact {
             ));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or_default());
-        if version < FORMAT_VERSION {
+        if version < OLDEST_FORMAT_VERSION {
             return Err(reject(
-                format!("the model file has format version {version}, from an older leadscore; this one reads version {FORMAT_VERSION}"),
+                format!("the model file has format version {version}, from an older leadscore; this one reads versions {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}"),
                 "train the model again with this leadscore",
             ));
         }

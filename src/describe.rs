@@ -160,6 +160,9 @@ fn features(out: &mut String, artifact: &ModelArtifact) {
             let _ = writeln!(out, "  {label}: {}", steps.join(", "));
         }
     }
+    if let Some(formats) = formats_line(artifact) {
+        let _ = writeln!(out, "  read with a format: {formats}");
+    }
     for (column, reason) in &t.left_out {
         let _ = writeln!(out, "  left out \"{column}\": {reason}");
     }
@@ -220,4 +223,17 @@ fn notes(out: &mut String, artifact: &ModelArtifact) {
 
 fn pct(part: usize, whole: usize) -> f64 {
     100.0 * part as f64 / whole.max(1) as f64
+}
+
+/// The columns whose numbers or dates the model reads in a format, as one line:
+/// `Create Date: date, month first · Number of Pageviews: number, written 1,234.5`.
+pub fn formats_line(artifact: &ModelArtifact) -> Option<String> {
+    let formats = &artifact.schema.formats;
+    (!formats.is_empty()).then(|| {
+        formats
+            .iter()
+            .map(|(column, format)| format!("{column}: {format}"))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    })
 }

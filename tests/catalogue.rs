@@ -343,7 +343,7 @@ fn cases() -> Vec<Case> {
                 let outcome = line.ends_with('1');
                 format!("{line},{}", if outcome { "Won" } else { "Lost" })
             });
-            let text = std::fs::read_to_string(d.join("leaky.csv")).unwrap().replacen("converted\n", "converted,stage\n", 1);
+            let text = std::fs::read_to_string(d.join("leaky.csv")).unwrap().replacen("converted\n", "converted,sales_outcome\n", 1);
             write(d, "leaky.csv", text);
             write(d, "c.toml", "[features]\nleakage = \"error\"\n");
         }, "train --data {d}/leaky.csv --config {d}/c.toml --out {d}/m.lsm", 3, "possible leakage"),

@@ -16,6 +16,12 @@ fn hubspot_contacts(dir: &Path, n: usize) -> std::path::PathBuf {
     let sources = ["Organic Search", "Paid Social", "Direct Traffic", "Email Marketing"];
     for i in 0..n {
         let pageviews = (i * 37) % 41;
+        // Every tenth lead has read a thousand pages more: HubSpot writes "1,012" (quoted).
+        let shown = if i % 10 == 0 {
+            format!("\"1,{:03}\"", pageviews)
+        } else {
+            pageviews.to_string()
+        };
         let source = sources[i % 4];
         let noise = (i * 53) % 17;
         let converted = pageviews + if source == "Organic Search" { 12 } else { 0 } + noise > 40;
@@ -29,7 +35,7 @@ fn hubspot_contacts(dir: &Path, n: usize) -> std::path::PathBuf {
         let score = if converted { 80 + i % 20 } else { i % 60 };
         let day = 1 + i % 28;
         csv.push_str(&format!(
-            "{},p{i}@example.com,{}/{day}/2024 5:14 AM,{stage},{pageviews},{source},{score},{converted}\n",
+            "{},p{i}@example.com,{}/{day}/2024 5:14 AM,{stage},{shown},{source},{score},{converted}\n",
             100_000 + i,
             1 + i % 12,
         ));
@@ -115,4 +121,124 @@ fn a_stage_column_listed_in_include_is_used_and_audited() {
         assert_eq!(output.status.code(), Some(3), "{said}");
         assert!(said.contains("Lifecycle Stage"), "{said}");
     }
+}
+
+#[test]
+fn dates_and_numbers_are_read_as_the_export_writes_them_and_scored_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = hubspot_contacts(dir.path(), 1500);
+    let model = dir.path().join("model.lsm");
+    let output = train(&data, &model, None);
+    let said = stdout_of(&output) + &stderr_of(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("Create Date: date, month first"), "{said}");
+    assert!(said.contains("Number of Pageviews: number, written 1,234.5"), "{said}");
+    let inputs = input_names(&model);
+    assert!(
+        inputs.iter().any(|n| n == "Number of Pageviews"),
+        "a number, not categories: {inputs:?}"
+    );
+    assert!(
+        inputs.iter().any(|n| n.starts_with("Create Date: age")),
+        "a date: {inputs:?}"
+    );
+    let columns = inspect_json(&model)["artifact"]["schema"]["columns"].clone();
+    assert!(
+        columns
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c[0] == "Create Date" && c[1] == "datetime month-first"),
+        "the model file keeps the format: {columns}"
+    );
+
+    // The same leads with pageviews written plainly score exactly as the formatted ones.
+    let text = std::fs::read_to_string(&data).unwrap();
+    let plain: String = text
+        .lines()
+        .map(|line| match line.split_once(",\"1,") {
+            Some((before, after)) => {
+                let (digits, rest) = after.split_once('"').unwrap();
+                format!("{before},1{digits}{rest}\n")
+            }
+            None => format!("{line}\n"),
+        })
+        .collect();
+    assert_ne!(plain, text);
+    let plain = write(dir.path(), "plain.csv", plain);
+    let score = |data: &Path, out: &str| {
+        let out = dir.path().join(out);
+        let output = leadscore()
+            .args(["score", "--as-of", "2025-01-01", "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(data)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        std::fs::read_to_string(out).unwrap()
+    };
+    assert_eq!(score(&data, "formatted.csv"), score(&plain, "plain-scored.csv"));
+}
+
+#[test]
+fn dates_that_never_say_which_number_is_the_day_need_the_format_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("lead,signed up,visits,converted\n");
+    for i in 0..200 {
+        csv.push_str(&format!(
+            "L{i},{}/{}/2024,{},{}\n",
+            1 + i % 12,
+            1 + i % 12,
+            i % 9,
+            i % 3 == 0
+        ));
+    }
+    let data = write(dir.path(), "leads.csv", csv);
+    let model = dir.path().join("model.lsm");
+    let mut command = leadscore();
+    command
+        .args(["train", "--target", "converted", "--id", "lead", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&model);
+    let output = command.output().unwrap();
+    let said = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{said}");
+    assert!(said.contains("signed up") && said.contains("no day above 12"), "{said}");
+    assert!(
+        said.contains("[data] formats = { \"signed up\" = \"month-first\" }"),
+        "{said}"
+    );
+    assert!(!model.exists(), "no model is written");
+
+    let config = write(
+        dir.path(),
+        "leadscore.toml",
+        "[data]\nformats = { \"signed up\" = \"day-first\" }\n",
+    );
+    let output = train_with(&data, &model, &config, "converted", "lead");
+    let said = stdout_of(&output) + &stderr_of(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(said.contains("signed up: date, day first"), "{said}");
+
+    let bad = write(dir.path(), "bad.toml", "[data]\nformats = { \"signed up\" = \"US\" }\n");
+    let output = train_with(&data, &model, &bad, "converted", "lead");
+    let said = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(3), "{said}");
+    assert!(said.contains("\"US\"") && said.contains("month-first"), "{said}");
+}
+
+fn train_with(data: &Path, model: &Path, config: &Path, target: &str, id: &str) -> std::process::Output {
+    leadscore()
+        .args(["train", "--target", target, "--id", id, "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(model)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap()
 }

@@ -67,3 +67,42 @@ fn hostile_length_prefixes_do_not_allocate() {
     bytes.extend_from_slice(&payload);
     inspect_rejects(dir.path(), "hostile.lsm", &bytes, "cannot be decoded");
 }
+
+#[test]
+fn format_3_files_load_and_score_as_before() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let good = trained_model(dir.path());
+    // A model without formatted columns is laid out as format 3 was; only its version differs.
+    assert_eq!(u32::from_le_bytes(good[8..12].try_into().unwrap()), 4);
+    let mut payload = good[52..].to_vec();
+    assert_eq!(payload[0], 4, "format_version leads the payload");
+    payload[0] = 3;
+    let mut v3 = b"LEADSCOR".to_vec();
+    v3.extend_from_slice(&3u32.to_le_bytes());
+    v3.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    v3.extend_from_slice(&Sha256::digest(&payload));
+    v3.extend_from_slice(&payload);
+    let v3 = write(dir.path(), "v3.lsm", v3);
+    let inspected = leadscore().arg("inspect").arg(&v3).output().unwrap();
+    assert!(
+        common::stdout_of(&inspected).contains("(file format 3)"),
+        "{}",
+        stderr_of(&inspected)
+    );
+    let score = |model: &std::path::Path, out: &str| {
+        let out = dir.path().join(out);
+        let output = leadscore()
+            .args(["score", "--as-of", "2026-01-01", "--model"])
+            .arg(model)
+            .arg("--data")
+            .arg(dir.path().join("leads.csv"))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        std::fs::read(out).unwrap()
+    };
+    assert_eq!(score(&v3, "v3.csv"), score(&dir.path().join("good.lsm"), "v4.csv"));
+}

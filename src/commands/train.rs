@@ -134,6 +134,9 @@ fn print_summary(artifact: &ModelArtifact, out: &Path) {
     for dropped in &t.dropped {
         println!("                dropped \"{}\": {}", dropped.feature, dropped.reason);
     }
+    if let Some(formats) = crate::describe::formats_line(artifact) {
+        println!("  formats       {formats}");
+    }
     println!(
         "  C             {} (by {}-fold cross-validation on {} leads; held-out log loss {:.4})",
         t.grid.best_c,

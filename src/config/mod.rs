@@ -11,6 +11,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::formats::CellFormat;
 use crate::error::{Error, Location, Result};
 use crate::toml_text::parse_toml;
 
@@ -58,6 +59,11 @@ pub struct DataConfig {
     pub as_of: Option<String>,
     /// Cell values read as missing (compared after trimming, ignoring case).
     pub missing_values: Vec<String>,
+    /// How columns' numbers or dates are written, where the cells do not say it (`"month-first"`,
+    /// `"day-first"`, `"1,234.5"`, `"1.234,5"`, …). Read from the config by [`Config::parse`];
+    /// a model keeps the formats it was trained with in its input schema.
+    #[serde(skip)]
+    pub formats: BTreeMap<String, CellFormat>,
 }
 
 impl Default for DataConfig {
@@ -71,8 +77,32 @@ impl Default for DataConfig {
             missing_values: ["", "NA", "N/A", "NaN", "null", "None", "Select", "-"]
                 .map(String::from)
                 .to_vec(),
+            formats: BTreeMap::new(),
         }
     }
+}
+
+/// `[data] formats = { "Create Date" = "month-first", "Revenue" = "1.234,5" }`.
+fn parse_formats(value: &toml::Value, path: &Path) -> Result<BTreeMap<String, CellFormat>> {
+    let fix = format!(
+        "write [data] formats = {{ \"COLUMN\" = \"FORMAT\" }}, each format one of {}",
+        CellFormat::words()
+    );
+    let bad = |problem: String| Error::rejected(Location::file(path).column("data.formats"), problem, fix.as_str());
+    let table = value
+        .as_table()
+        .ok_or_else(|| bad("must be a table of column names and formats".into()))?;
+    table
+        .iter()
+        .map(|(column, word)| {
+            let word = word
+                .as_str()
+                .ok_or_else(|| bad(format!("the format of \"{column}\" must be a word in quotes")))?;
+            let format = CellFormat::from_word(word)
+                .ok_or_else(|| bad(format!("\"{word}\" (for \"{column}\") is not a format leadscore knows")))?;
+            Ok((column.clone(), format))
+        })
+        .collect()
 }
 
 /// How a column is read.
@@ -353,11 +383,22 @@ impl Config {
     /// Parses and validates config text (its rules sections are validated into a rule set by
     /// `RuleSet::from_config`); `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        let config: Config = parse_toml(
-            text,
-            path,
-            "see the configuration reference in README.md for the keys each section accepts",
-        )?;
+        let fix = "see the configuration reference in README.md for the keys each section accepts";
+        let mut table: toml::Table = parse_toml(text, path, fix)?;
+        let formats = table
+            .get_mut("data")
+            .and_then(toml::Value::as_table_mut)
+            .and_then(|data| data.remove("formats"));
+        let mut config: Config = match formats {
+            // The text as it is, for messages that give the line.
+            None => parse_toml(text, path, fix)?,
+            Some(_) => toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+                Error::rejected(Location::file(path), e.message().trim().to_string(), fix)
+            })?,
+        };
+        if let Some(formats) = formats {
+            config.data.formats = parse_formats(&formats, path)?;
+        }
         config.validate(path)?;
         Ok(config)
     }

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
+use super::formats::{detect_date, detect_number, parse_date_as, parse_number_as, CellFormat, DateEvidence};
 use super::read::{RawFrame, TextCells};
 use super::values::{Categorical, Values, MISSING};
 use crate::config::ColumnType;
@@ -228,30 +229,81 @@ pub fn check_typed_column(
     Ok(values)
 }
 
+/// What is known of a column before it is typed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reading {
+    /// Its type, when configured or a model's.
+    pub forced: Option<ColumnType>,
+    /// How its numbers or dates are written, when configured or a model's.
+    pub format: Option<CellFormat>,
+    /// Whether a format may be looked for (training), or the type and format are all there is
+    /// to know (a model's columns).
+    pub find: bool,
+}
+
+impl Reading {
+    /// A column whose type (if any) is configured and whose format may be found.
+    pub fn found(forced: Option<ColumnType>, format: Option<CellFormat>) -> Reading {
+        Reading {
+            forced,
+            format,
+            find: true,
+        }
+    }
+}
+
 /// Turns a text column into typed values: the forced type when one is configured, otherwise
 /// the narrowest type every present cell fits.
+///
+/// `format` is how the column's numbers or dates are written (the model file's, or `[data]
+/// formats`); without one, a format is looked for when the plain reading does not fit every
+/// cell, and returned with the values.
 pub fn type_text_column(
     frame: &RawFrame,
     name: &str,
     text: &TextCells,
-    forced: Option<ColumnType>,
+    reading: Reading,
     missing: &MissingTokens,
     mut bad_cells: Option<&mut Vec<BadCell>>,
-) -> Result<Values> {
+) -> Result<(Values, Option<CellFormat>)> {
     let cells = || text.iter().map(|cell| missing.clean(cell));
     let decimal_comma = frame.decimal_comma();
-    let kind = match forced {
-        Some(kind) => kind,
-        None => infer_kind(frame, name, cells())?,
+    let Reading { forced, format, find } = reading;
+    let (kind, format) = match (forced, format) {
+        // A model's column without a format is read plainly, whatever its cells look like.
+        (Some(kind), None) if !find => (kind, None),
+        (Some(kind), Some(format)) => (kind, Some(format)),
+        (None, Some(format)) if format.is_number() => (ColumnType::Numeric, Some(format)),
+        (None, Some(format)) => (ColumnType::Datetime, Some(format)),
+        (Some(kind @ (ColumnType::Numeric | ColumnType::Datetime)), None) => {
+            let plain = |cell: &str| match kind {
+                ColumnType::Numeric => parse_number(cell, decimal_comma).is_some(),
+                _ => parse_timestamp(cell).is_some(),
+            };
+            match cells().all(|cell| cell.is_none_or(plain)) {
+                true => (kind, None),
+                false => (kind, find_format(frame, name, &cells, kind)?),
+            }
+        }
+        (Some(kind), None) => (kind, None),
+        (None, None) => infer_kind(frame, name, &cells)?,
+    };
+    let number = |cell: &str| match format {
+        Some(CellFormat::Number(f)) => parse_number_as(cell, f),
+        _ => parse_number(cell, decimal_comma),
+    };
+    let time = |cell: &str| match format {
+        Some(CellFormat::Date(order)) => parse_timestamp(cell).or_else(|| parse_date_as(cell, order)),
+        _ => parse_timestamp(cell),
     };
     let mut bad = |row: usize, value: &str, problem: String| bad_cell(frame, name, &mut bad_cells, row, value, problem);
-    Ok(match kind {
+    let values = match kind {
         ColumnType::Numeric => {
             let mut numbers = Vec::with_capacity(text.len());
             for (row, cell) in cells().enumerate() {
                 numbers.push(match cell {
                     None => f64::NAN,
-                    Some(cell) => match parse_number(cell, decimal_comma).ok_or(()) {
+                    Some(cell) => match number(cell).ok_or(()) {
                         Ok(x) if x.is_finite() => x,
                         Ok(_) => {
                             bad(
@@ -295,7 +347,7 @@ pub fn type_text_column(
         ColumnType::Datetime => {
             let mut times = Vec::with_capacity(text.len());
             for (row, cell) in cells().enumerate() {
-                times.push(match cell.map(|c| (c, parse_timestamp(c))) {
+                times.push(match cell.map(|c| (c, time(c))) {
                     None => None,
                     Some((_, Some(t))) => Some(t),
                     Some((cell, None)) => {
@@ -309,7 +361,44 @@ pub fn type_text_column(
         ColumnType::Categorical => {
             Values::Categorical(Categorical::from_raw(text.iter(), |raw| missing.clean(Some(raw))))
         }
-    })
+    };
+    Ok((values, format))
+}
+
+/// The format of a column of `kind` whose cells the plain reading does not all fit: `None` when
+/// no format fits them either (the cells are then reported one by one), an error when the
+/// cells are dates that do not say which number is the day.
+fn find_format<'a, I>(
+    frame: &RawFrame,
+    name: &str,
+    cells: &impl Fn() -> I,
+    kind: ColumnType,
+) -> Result<Option<CellFormat>>
+where
+    I: Iterator<Item = Option<&'a str>> + Clone,
+{
+    let present = || cells().flatten();
+    if kind == ColumnType::Numeric {
+        return Ok(detect_number(present(), frame.decimal_comma()).map(CellFormat::Number));
+    }
+    let declare = |order: &str| format!("say it in the config: [data] formats = {{ \"{name}\" = \"{order}\" }}");
+    match detect_date(cells().enumerate().filter_map(|(row, cell)| Some((row, cell?)))) {
+        DateEvidence::Found(order) => Ok(Some(CellFormat::Date(order))),
+        DateEvidence::NotDates => Ok(None),
+        DateEvidence::Ambiguous => Err(Error::rejected(
+            frame.locate(name, None),
+            "the column holds dates such as 12/6/2024, and no day above 12 tells whether the month or the day comes first",
+            format!("{} (12/6/2024 is 6 December), or \"day-first\" (12 June)", declare("month-first")),
+        )),
+        DateEvidence::Conflict((day_row, day_cell), (month_row, month_cell)) => Err(Error::rejected(
+            frame.locate(name, Some(day_row)),
+            format!(
+                "the column's dates are written both ways: \"{day_cell}\" here has the day first, \"{month_cell}\" on line {} the month first",
+                frame.line(month_row).map_or_else(|| format!("row {}", month_row + 1), |l| l.to_string())
+            ),
+            format!("export the column again in one format, or {}", declare("month-first")),
+        )),
+    }
 }
 
 /// A cell that could not be read as its column's type (scoring rejects its row).
@@ -327,7 +416,31 @@ pub struct BadCell {
     pub problem: String,
 }
 
-fn infer_kind<'a>(frame: &RawFrame, name: &str, cells: impl Iterator<Item = Option<&'a str>>) -> Result<ColumnType> {
+fn infer_kind<'a, I>(frame: &RawFrame, name: &str, cells: &impl Fn() -> I) -> Result<(ColumnType, Option<CellFormat>)>
+where
+    I: Iterator<Item = Option<&'a str>> + Clone,
+{
+    let kind = infer_plain_kind(frame, name, cells(), true)?;
+    if kind != ColumnType::Categorical {
+        return Ok((kind, None));
+    }
+    // Not a column of plain numbers or dates: perhaps of numbers or dates as exports write them.
+    for kind in [ColumnType::Numeric, ColumnType::Datetime] {
+        if let Some(format) = find_format(frame, name, cells, kind)? {
+            return Ok((kind, Some(format)));
+        }
+    }
+    infer_plain_kind(frame, name, cells(), false).map(|kind| (kind, None))
+}
+
+/// The narrowest plain type every present cell fits; with `lenient`, a column of numbers but a
+/// few words is taken for categorical (a format may still read it), otherwise refused.
+fn infer_plain_kind<'a>(
+    frame: &RawFrame,
+    name: &str,
+    cells: impl Iterator<Item = Option<&'a str>>,
+    lenient: bool,
+) -> Result<ColumnType> {
     let (mut present, mut numeric, mut boolean_words, mut boolean, mut dates) =
         (0usize, 0usize, 0usize, 0usize, 0usize);
     let mut first_non_numeric: Option<(usize, &str)> = None;
@@ -362,7 +475,7 @@ fn infer_kind<'a>(frame: &RawFrame, name: &str, cells: impl Iterator<Item = Opti
         return Ok(ColumnType::Datetime);
     }
     // Mostly numbers with a few words is almost always a placeholder the config should name.
-    if numeric as f64 >= 0.95 * present as f64 {
+    if !lenient && numeric as f64 >= 0.95 * present as f64 {
         if let Some((row, value)) = first_non_numeric {
             return Err(Error::rejected(
                 frame.locate(name, Some(row)),
@@ -414,12 +527,12 @@ mod tests {
             &frame,
             "email_ok",
             text,
-            Some(ColumnType::Boolean),
+            Reading::found(Some(ColumnType::Boolean), None),
             &missing,
             Some(&mut bad),
         )
         .unwrap();
-        let Values::Boolean(flags) = values else {
+        let (Values::Boolean(flags), None) = values else {
             panic!("{values:?}")
         };
         let shown: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
@@ -428,7 +541,15 @@ mod tests {
         assert_eq!((bad[0].row, bad[0].line, bad[0].value.as_str()), (4, Some(6), "maybe"));
         assert!(bad[0].problem.contains("is not yes/no"), "{}", bad[0].problem);
         // Without a rejects file (training), the bad cell stops the run and names its line.
-        let error = type_text_column(&frame, "email_ok", text, Some(ColumnType::Boolean), &missing, None).unwrap_err();
+        let error = type_text_column(
+            &frame,
+            "email_ok",
+            text,
+            Reading::found(Some(ColumnType::Boolean), None),
+            &missing,
+            None,
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("line 6"), "{error}");
     }
 

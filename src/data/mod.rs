@@ -5,11 +5,12 @@
 //! the parsed outcome, the lead ids and each lead's cutoff moment.
 
 pub mod events;
+pub mod formats;
 pub mod infer;
 pub mod read;
 pub mod values;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -17,7 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{ColumnType, Config, Role};
 use crate::error::{Error, Location, Result};
-use infer::{parse_bool, parse_required_cells, parse_timestamp, type_text_column, MissingTokens};
+use formats::CellFormat;
+use infer::{parse_bool, parse_required_cells, parse_timestamp, type_text_column, MissingTokens, Reading};
 use read::{RawCells, RawFrame};
 use values::{Categorical, Values};
 
@@ -169,6 +171,11 @@ pub struct ColumnChoice {
     pub required: Vec<String>,
     /// Bad cells reject their row (collected in [`LeadTable::bad_cells`]) instead of stopping.
     pub lenient: bool,
+    /// How columns' numbers and dates are written (a model's), before `[data] formats`.
+    pub formats: BTreeMap<String, CellFormat>,
+    /// The columns are read as a model read its training leads: a column without a format in
+    /// `formats` is read plainly, and no format is looked for.
+    pub as_trained: bool,
 }
 
 /// A lead file, typed and ready for the feature pipeline.
@@ -198,6 +205,8 @@ pub struct LeadTable {
     pub input_columns: Vec<String>,
     /// Cells that could not be read (only when loading leniently), in row order.
     pub bad_cells: Vec<infer::BadCell>,
+    /// The columns read with a format (numbers with separators, dates in a day order).
+    pub formats: BTreeMap<String, CellFormat>,
 }
 
 const TARGET_NAMES: [&str; 7] = [
@@ -408,23 +417,54 @@ pub fn leads_from_frame(
     };
     let ids = lead_ids(&frame, id_column.as_deref())?;
     let (candidates, left_out) = candidate_columns(&frame, choice, config, &target_column, &id_column);
-    let typed: Vec<(String, Values, Vec<infer::BadCell>)> = candidates
+    let given = |name: &str| choice.formats.get(name).or(config.data.formats.get(name)).copied();
+    type Typed = (String, (Values, Option<CellFormat>), Vec<infer::BadCell>);
+    let typed: Vec<Typed> = candidates
         .par_iter()
         .map(|column| {
             let forced = config.features.types.get(&column.name).copied();
             let mut bad_cells = Vec::new();
             let lenient = choice.lenient.then_some(&mut bad_cells);
             let values = match &column.cells {
-                RawCells::Text(text) => type_text_column(&frame, &column.name, text, forced, &missing, lenient)?,
-                RawCells::Typed(values) => infer::check_typed_column(&frame, &column.name, values.clone(), lenient)?,
+                RawCells::Text(text) => {
+                    let reading = Reading {
+                        forced,
+                        format: given(&column.name),
+                        // A model's columns are read as it says; training may find formats.
+                        find: !choice.as_trained,
+                    };
+                    type_text_column(&frame, &column.name, text, reading, &missing, lenient)?
+                }
+                RawCells::Typed(values) => (
+                    infer::check_typed_column(&frame, &column.name, values.clone(), lenient)?,
+                    None,
+                ),
             };
             Ok((column.name.clone(), values, bad_cells))
         })
         .collect::<Result<_>>()?;
+    let mut formats: BTreeMap<String, CellFormat> = typed
+        .iter()
+        .filter_map(|(name, (_, format), _)| Some((name.clone(), (*format)?)))
+        .collect();
+    let typed: Vec<(String, Values, Vec<infer::BadCell>)> = typed
+        .into_iter()
+        .map(|(name, (values, _), bad)| (name, values, bad))
+        .collect();
     let mut bad_cells: Vec<infer::BadCell> = typed.iter().flat_map(|(_, _, bad)| bad.iter().cloned()).collect();
     bad_cells.sort_by_key(|b| b.row);
-    let snapshot = time_column(&frame, &config.data.snapshot, &missing)?;
-    let created = time_column(&frame, &config.data.time, &missing)?;
+    let mut time = |name: &Option<String>| -> Result<Option<Vec<Option<i64>>>> {
+        let given = name.as_deref().and_then(given);
+        let Some((times, format)) = time_column(&frame, name, given, &missing)? else {
+            return Ok(None);
+        };
+        if let (Some(name), Some(format)) = (name, format) {
+            formats.insert(name.clone(), format);
+        }
+        Ok(Some(times))
+    };
+    let snapshot = time(&config.data.snapshot)?;
+    let created = time(&config.data.time)?;
 
     // One cutoff per lead: its snapshot, else --as-of, else the latest date in the file.
     let latest = typed
@@ -474,6 +514,7 @@ pub fn leads_from_frame(
         left_out,
         input_columns,
         bad_cells,
+        formats,
     })
 }
 
@@ -584,16 +625,31 @@ fn candidate_columns<'f>(
     (candidates, left_out)
 }
 
+/// Seconds since 1970 per lead, `None` where missing.
+type Times = Vec<Option<i64>>;
+
 /// A `[data]` time column (snapshot or creation time) as times, when it is configured.
-fn time_column(frame: &RawFrame, name: &Option<String>, missing: &MissingTokens) -> Result<Option<Vec<Option<i64>>>> {
+fn time_column(
+    frame: &RawFrame,
+    name: &Option<String>,
+    format: Option<CellFormat>,
+    missing: &MissingTokens,
+) -> Result<Option<(Times, Option<CellFormat>)>> {
     let Some(name) = name else { return Ok(None) };
     let index = frame.require(name, "time", "[data]")?;
-    let values = match &frame.columns[index].cells {
-        RawCells::Text(text) => type_text_column(frame, name, text, Some(ColumnType::Datetime), missing, None)?,
-        RawCells::Typed(values) => values.clone(),
+    let (values, format) = match &frame.columns[index].cells {
+        RawCells::Text(text) => type_text_column(
+            frame,
+            name,
+            text,
+            Reading::found(Some(ColumnType::Datetime), format),
+            missing,
+            None,
+        )?,
+        RawCells::Typed(values) => (values.clone(), None),
     };
     match values {
-        Values::Datetime(times) => Ok(Some(times)),
+        Values::Datetime(times) => Ok(Some((times, format))),
         other => Err(Error::rejected(
             frame.locate(name, None),
             format!("the time column holds {} values, not dates", other.kind()),

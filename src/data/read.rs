@@ -128,7 +128,7 @@ impl TextCells {
     }
 
     /// The cells in order, `None` for the empty ones.
-    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + Clone + '_ {
         let mut start = 0;
         (0..self.ends.len()).map(move |i| {
             let end = self.ends.get(i);

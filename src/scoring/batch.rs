@@ -124,6 +124,8 @@ impl<'a> BatchReader<'a> {
             exclude: Vec::new(),
             required,
             lenient: true,
+            formats: artifact.schema.formats.clone(),
+            as_trained: true,
         };
         let missing = MissingTokens::new(&config.data.missing_values);
         let (source, parts) = match chunk_bytes {

@@ -286,6 +286,18 @@ fn header(artifact: &ModelArtifact, rules: Option<&RuleSet>, d: Dialect, options
         "Left out: the percentile, the fit and engagement grades and the reasons (use `leadscore score` for those).".into(),
         "Differs: a value leadscore would reject (a word in a number column, a bad date) is scored here as missing.".into(),
     ];
+    if !artifact.schema.formats.is_empty() {
+        lines.push(format!(
+            "Expects these columns as plain numbers and ISO dates, or typed, as the database loads them: {} (the model read them with a format; leadscore score still does).",
+            artifact
+                .schema
+                .formats
+                .iter()
+                .map(|(column, format)| format!("{column} ({format})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if let Some(events) = options.events_table {
         lines.push(format!(
             "Reads the events table {events}: lead_id, timestamp, event_type{}; events after a lead's cutoff are left out.",

@@ -61,8 +61,13 @@ pub(super) fn hold_out(
         let mut forced = config.clone();
         forced.features.types.extend(source_types(&leads.table));
         forced.features.include.clear();
+        let choice = crate::data::ColumnChoice {
+            formats: leads.table.formats.clone(),
+            as_trained: true,
+            ..column_choice(settings)
+        };
         let mut held_out = step(progress, "reading validation leads", || {
-            load_leads(path, &column_choice(settings), &forced, true, as_of)
+            load_leads(path, &choice, &forced, true, as_of)
         })?;
         let missing = MissingTokens::new(&config.data.missing_values);
         let (_, held_out_points) = events_and_points(

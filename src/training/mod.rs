@@ -135,11 +135,17 @@ pub fn train(settings: &TrainSettings, progress: &dyn Progress) -> Result<ModelA
     let mut fitted = fit::fit_model(settings, &leads, &held_out, progress)?;
     warnings.append(&mut fitted.warnings);
     let source_types = read::source_types(&leads.table);
+    let columns = read::pipeline_sources(&fitted.pipeline, &source_types);
+    let formats = (leads.table.formats.iter())
+        .filter(|(column, _)| columns.iter().any(|(c, _)| c == *column))
+        .map(|(column, format)| (column.clone(), *format))
+        .collect();
     let schema = InputSchema {
         id_column: leads.table.id_column.clone(),
         target_column: leads.table.target_column.clone().unwrap_or_default(),
-        columns: read::pipeline_sources(&fitted.pipeline, &source_types),
+        columns,
         snapshot_column: settings.config.data.snapshot.clone(),
+        formats,
     };
     let mut artifact = ModelArtifact {
         format_version: FORMAT_VERSION,
