@@ -14,10 +14,10 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{ColumnType, Config, Role};
 use crate::data::events::{EventCounts, EventFeatureSpec};
-use crate::data::formats::CellFormat;
 use crate::error::{Error, Location, Result};
 use crate::features::leakage::LeakageCheck;
 use crate::features::{Dropped, FeaturePipeline};
+use crate::formats::CellFormat;
 use crate::metrics::Summary;
 use crate::model::cv::GridSearch;
 use crate::model::logistic::LogisticModel;

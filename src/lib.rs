@@ -32,6 +32,7 @@ pub mod enrich;
 pub mod error;
 pub mod evaluation;
 pub mod features;
+pub mod formats;
 pub mod interrupt;
 pub mod metrics;
 pub mod model;

@@ -11,8 +11,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::formats::CellFormat;
 use crate::error::{Error, Location, Result};
+use crate::formats::CellFormat;
 use crate::toml_text::parse_toml;
 
 /// The whole configuration file.
@@ -434,7 +434,7 @@ impl Config {
             );
         }
         if let Some(as_of) = &self.data.as_of {
-            if crate::data::infer::parse_timestamp(as_of.trim()).is_none() {
+            if crate::formats::parse_timestamp(as_of.trim()).is_none() {
                 return bad(
                     "data.as_of",
                     format!("\"{as_of}\" is not a date"),

@@ -4,13 +4,14 @@
 //! numeric, and a column that is numeric except for a few stray words is reported with the row
 //! of the first stray value instead of silently becoming a category.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
-
-use super::formats::{detect_date, detect_number, parse_date_as, parse_number_as, CellFormat, DateEvidence};
 use super::read::{RawFrame, TextCells};
 use super::values::{Categorical, Values, MISSING};
 use crate::config::ColumnType;
 use crate::error::{Error, Result};
+#[cfg(test)]
+use crate::formats::parse_plain_timestamp;
+pub use crate::formats::parse_timestamp;
+use crate::formats::{detect_date, detect_number, parse_date_as, parse_number_as, CellFormat, DateEvidence};
 
 /// Cell values that mean "missing", compared after trimming and ignoring case.
 #[derive(Debug, Clone)]
@@ -49,42 +50,6 @@ pub fn parse_bool(cell: &str) -> Option<bool> {
     }
 }
 
-/// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS[.f]]`, the same with `T`, or RFC 3339 with an
-/// offset, into seconds since 1970-01-01 UTC (times without an offset are taken as UTC).
-pub fn parse_timestamp(cell: &str) -> Option<i64> {
-    let bytes = cell.as_bytes();
-    if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
-        return None;
-    }
-    if let Some(t) = parse_plain_timestamp(bytes) {
-        return Some(t);
-    }
-    if bytes.len() == 10 {
-        return NaiveDate::parse_from_str(cell, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc().timestamp());
-    }
-    for format in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(cell, format) {
-            return Some(t.and_utc().timestamp());
-        }
-    }
-    DateTime::parse_from_rfc3339(cell)
-        .ok()
-        .map(|t| t.timestamp())
-        .or_else(|| {
-            DateTime::parse_from_str(cell, "%Y-%m-%d %H:%M:%S%.f%#z")
-                .ok()
-                .map(|t| t.timestamp())
-        })
-}
-
 /// Parses every cell of a text column that must be filled: a missing cell is rejected as
 /// "the {what} is missing", one `parse` refuses as "{what} "x" is not {expected}", each with
 /// its row and the `fix`.
@@ -113,41 +78,6 @@ pub fn parse_required_cells<T>(
             }),
         })
         .collect()
-}
-
-/// Fast path for the most common export format, `YYYY-MM-DD HH:MM:SS` (or with `T`): event
-/// files have millions of them. Anything else (or an impossible date) returns `None` and goes
-/// through chrono.
-fn parse_plain_timestamp(bytes: &[u8]) -> Option<i64> {
-    if bytes.len() != 19 || !(bytes[10] == b' ' || bytes[10] == b'T') || bytes[13] != b':' || bytes[16] != b':' {
-        return None;
-    }
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        bytes[range]
-            .iter()
-            .try_fold(0i64, |n, &b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
-    };
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if day < 1 || day > days_in_month || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
 /// A number as a cell writes it; with `decimal_comma` (a `;`-separated file, as spreadsheets

@@ -5,7 +5,6 @@
 //! the parsed outcome, the lead ids and each lead's cutoff moment.
 
 pub mod events;
-pub mod formats;
 pub mod infer;
 pub mod read;
 pub mod values;
@@ -18,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{ColumnType, Config, Role};
 use crate::error::{Error, Location, Result};
-use formats::CellFormat;
+use crate::formats::CellFormat;
 use infer::{parse_bool, parse_required_cells, parse_timestamp, type_text_column, MissingTokens, Reading};
 use read::{RawCells, RawFrame};
 use values::{Categorical, Values};

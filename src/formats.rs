@@ -1,5 +1,6 @@
-//! Numbers and dates as CRM exports and spreadsheets write them: `1,250`, `1.250,5`, `€1,200`,
-//! `12%`, `12/6/2024 5:14 AM`, `6.12.2024`.
+//! How cells write numbers and dates: ISO timestamps, the plain reading of every column, and
+//! the formats CRM exports and spreadsheets use: `1,250`, `1.250,5`, `€1,200`, `12%`,
+//! `12/6/2024 5:14 AM`, `6.12.2024`. It depends on nothing else in leadscore.
 //!
 //! A format is chosen for a whole column, only when the plain reading (`1250.5`, ISO dates)
 //! does not fit every cell, and it is kept in the model file so that every batch scored later is
@@ -7,6 +8,79 @@
 //! 12) is refused unless `[data] formats` says it.
 
 use std::fmt;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+
+/// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS[.f]]`, the same with `T`, or RFC 3339 with an
+/// offset, into seconds since 1970-01-01 UTC (times without an offset are taken as UTC).
+pub fn parse_timestamp(cell: &str) -> Option<i64> {
+    let bytes = cell.as_bytes();
+    if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    if let Some(t) = parse_plain_timestamp(bytes) {
+        return Some(t);
+    }
+    if bytes.len() == 10 {
+        return NaiveDate::parse_from_str(cell, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc().timestamp());
+    }
+    for format in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(cell, format) {
+            return Some(t.and_utc().timestamp());
+        }
+    }
+    DateTime::parse_from_rfc3339(cell)
+        .ok()
+        .map(|t| t.timestamp())
+        .or_else(|| {
+            DateTime::parse_from_str(cell, "%Y-%m-%d %H:%M:%S%.f%#z")
+                .ok()
+                .map(|t| t.timestamp())
+        })
+}
+
+/// Fast path for the most common export format, `YYYY-MM-DD HH:MM:SS` (or with `T`): event
+/// files have millions of them. Anything else (or an impossible date) returns `None` and goes
+/// through chrono.
+pub(crate) fn parse_plain_timestamp(bytes: &[u8]) -> Option<i64> {
+    if bytes.len() != 19 || !(bytes[10] == b' ' || bytes[10] == b'T') || bytes[13] != b':' || bytes[16] != b':' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        bytes[range]
+            .iter()
+            .try_fold(0i64, |n, &b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
+    };
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day < 1 || day > days_in_month || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+}
 
 /// How the cells of a column are written, beyond the plain forms every column accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,7 +302,7 @@ pub fn parse_date_as(cell: &str, order: DayOrder) -> Option<i64> {
         DayOrder::MonthFirst => (a, b),
         DayOrder::DayFirst => (b, a),
     };
-    let date = chrono::NaiveDate::from_ymd_opt(year, month, day)?;
+    let date = NaiveDate::from_ymd_opt(year, month, day)?;
     Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp() + seconds)
 }
 
