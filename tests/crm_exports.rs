@@ -56,6 +56,17 @@ fn train(data: &Path, model: &Path, config: Option<&Path>) -> std::process::Outp
     command.output().expect("run train")
 }
 
+/// A contacts export of 1,500 leads trained with the defaults: its file, the model and what
+/// `train` said.
+fn trained_contacts(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    let data = hubspot_contacts(dir, 1500);
+    let model = dir.join("model.lsm");
+    let output = train(&data, &model, None);
+    let said = stdout_of(&output) + &stderr_of(&output);
+    assert!(output.status.success(), "{said}");
+    (data, model, said)
+}
+
 fn input_names(model: &Path) -> Vec<String> {
     inspect_json(model)["artifact"]["input_names"]
         .as_array()
@@ -68,11 +79,7 @@ fn input_names(model: &Path) -> Vec<String> {
 #[test]
 fn stage_and_crm_score_columns_are_left_out_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
-    let data = hubspot_contacts(dir.path(), 1500);
-    let model = dir.path().join("model.lsm");
-    let output = train(&data, &model, None);
-    let said = stdout_of(&output) + &stderr_of(&output);
-    assert!(output.status.success(), "{said}");
+    let (_, model, said) = trained_contacts(dir.path());
     assert!(said.contains("\"Lifecycle Stage\" is left out: a CRM stage"), "{said}");
     assert!(
         said.contains("\"HubSpot Score\" is left out: a score from the CRM"),
@@ -126,11 +133,7 @@ fn a_stage_column_listed_in_include_is_used_and_audited() {
 #[test]
 fn dates_and_numbers_are_read_as_the_export_writes_them_and_scored_the_same_way() {
     let dir = tempfile::tempdir().unwrap();
-    let data = hubspot_contacts(dir.path(), 1500);
-    let model = dir.path().join("model.lsm");
-    let output = train(&data, &model, None);
-    let said = stdout_of(&output) + &stderr_of(&output);
-    assert!(output.status.success(), "{said}");
+    let (data, model, said) = trained_contacts(dir.path());
     assert!(said.contains("Create Date: date, month first"), "{said}");
     assert!(said.contains("Number of Pageviews: number, written 1,234.5"), "{said}");
     let inputs = input_names(&model);
@@ -166,20 +169,7 @@ fn dates_and_numbers_are_read_as_the_export_writes_them_and_scored_the_same_way(
         .collect();
     assert_ne!(plain, text);
     let plain = write(dir.path(), "plain.csv", plain);
-    let score = |data: &Path, out: &str| {
-        let out = dir.path().join(out);
-        let output = leadscore()
-            .args(["score", "--as-of", "2025-01-01", "--model"])
-            .arg(&model)
-            .arg("--data")
-            .arg(data)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", stderr_of(&output));
-        std::fs::read_to_string(out).unwrap()
-    };
+    let score = |data: &Path, out: &str| common::scored_bytes(&model, data, &dir.path().join(out), "2025-01-01");
     assert_eq!(score(&data, "formatted.csv"), score(&plain, "plain-scored.csv"));
 }
 

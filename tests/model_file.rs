@@ -90,19 +90,8 @@ fn format_3_files_load_and_score_as_before() {
         "{}",
         stderr_of(&inspected)
     );
-    let score = |model: &std::path::Path, out: &str| {
-        let out = dir.path().join(out);
-        let output = leadscore()
-            .args(["score", "--as-of", "2026-01-01", "--model"])
-            .arg(model)
-            .arg("--data")
-            .arg(dir.path().join("leads.csv"))
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", stderr_of(&output));
-        std::fs::read(out).unwrap()
-    };
+    let leads = dir.path().join("leads.csv");
+    let score =
+        |model: &std::path::Path, out: &str| common::scored_bytes(model, &leads, &dir.path().join(out), "2026-01-01");
     assert_eq!(score(&v3, "v3.csv"), score(&dir.path().join("good.lsm"), "v4.csv"));
 }

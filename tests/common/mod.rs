@@ -130,3 +130,19 @@ pub fn score_with_events(model: &Path, batch: &Path, out: &Path, extra: &[&str])
         .output()
         .unwrap()
 }
+
+/// `leadscore score --as-of AS_OF --model MODEL --data DATA --out OUT`, which must succeed: the
+/// scores file's bytes.
+pub fn scored_bytes(model: &Path, data: &Path, out: &Path, as_of: &str) -> Vec<u8> {
+    let output = leadscore()
+        .args(["score", "--as-of", as_of, "--model"])
+        .arg(model)
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "score failed: {}", stderr_of(&output));
+    std::fs::read(out).unwrap()
+}
