@@ -350,7 +350,7 @@ fn infer_kind<'a, I>(frame: &RawFrame, name: &str, cells: &impl Fn() -> I) -> Re
 where
     I: Iterator<Item = Option<&'a str>> + Clone,
 {
-    let kind = infer_plain_kind(frame, name, cells(), true)?;
+    let (kind, mostly_numbers) = infer_plain_kind(frame, name, cells());
     if kind != ColumnType::Categorical {
         return Ok((kind, None));
     }
@@ -360,17 +360,19 @@ where
             return Ok((kind, Some(format)));
         }
     }
-    infer_plain_kind(frame, name, cells(), false).map(|kind| (kind, None))
+    match mostly_numbers {
+        Some(error) => Err(error),
+        None => Ok((ColumnType::Categorical, None)),
+    }
 }
 
-/// The narrowest plain type every present cell fits; with `lenient`, a column of numbers but a
-/// few words is taken for categorical (a format may still read it), otherwise refused.
+/// The narrowest plain type every present cell fits, and for a column of numbers but a few
+/// words (categorical, unless a format reads them) the error that says so.
 fn infer_plain_kind<'a>(
     frame: &RawFrame,
     name: &str,
     cells: impl Iterator<Item = Option<&'a str>>,
-    lenient: bool,
-) -> Result<ColumnType> {
+) -> (ColumnType, Option<Error>) {
     let (mut present, mut numeric, mut boolean_words, mut boolean, mut dates) =
         (0usize, 0usize, 0usize, 0usize, 0usize);
     let mut first_non_numeric: Option<(usize, &str)> = None;
@@ -393,30 +395,31 @@ fn infer_plain_kind<'a>(
         }
     }
     if present == 0 {
-        return Ok(ColumnType::Categorical);
+        return (ColumnType::Categorical, None);
     }
     if numeric == present {
-        return Ok(ColumnType::Numeric);
+        return (ColumnType::Numeric, None);
     }
     if boolean == present && boolean_words > 0 {
-        return Ok(ColumnType::Boolean);
+        return (ColumnType::Boolean, None);
     }
     if dates == present {
-        return Ok(ColumnType::Datetime);
+        return (ColumnType::Datetime, None);
     }
     // Mostly numbers with a few words is almost always a placeholder the config should name.
-    if !lenient && numeric as f64 >= 0.95 * present as f64 {
+    if numeric as f64 >= 0.95 * present as f64 {
         if let Some((row, value)) = first_non_numeric {
-            return Err(Error::rejected(
+            let error = Error::rejected(
                 frame.locate(name, Some(row)),
                 format!("the column is numeric except for values such as \"{value}\""),
                 format!(
                     "add \"{value}\" to [data] missing_values if it means missing, or set [features.types] \"{name}\" = \"categorical\""
                 ),
-            ));
+            );
+            return (ColumnType::Categorical, Some(error));
         }
     }
-    Ok(ColumnType::Categorical)
+    (ColumnType::Categorical, None)
 }
 
 #[cfg(test)]
