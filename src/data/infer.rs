@@ -244,7 +244,11 @@ pub fn type_text_column(
                             f64::NAN
                         }
                         Err(_) => {
-                            bad(row, cell, format!("\"{cell}\" is not a number"))?;
+                            let problem = match format {
+                                Some(format) => format!("\"{cell}\" is not a {format}"),
+                                None => format!("\"{cell}\" is not a number"),
+                            };
+                            bad(row, cell, problem)?;
                             f64::NAN
                         }
                     },
@@ -281,7 +285,11 @@ pub fn type_text_column(
                     None => None,
                     Some((_, Some(t))) => Some(t),
                     Some((cell, None)) => {
-                        bad(row, cell, format!("\"{cell}\" is not a date (YYYY-MM-DD) or timestamp"))?;
+                        let problem = match format {
+                            Some(format) => format!("\"{cell}\" is not a {format} (nor YYYY-MM-DD)"),
+                            None => format!("\"{cell}\" is not a date (YYYY-MM-DD) or timestamp"),
+                        };
+                        bad(row, cell, problem)?;
                         None
                     }
                 });
