@@ -326,7 +326,7 @@ pub fn detect_date<'a>(cells: impl Iterator<Item = (usize, &'a str)>) -> DateEvi
     let mut month_first: Option<(usize, &str)> = None;
     let (mut dots, mut any) = (false, false);
     for (row, cell) in cells {
-        let Some((a, b, _, _)) = date_parts(cell) else {
+        let Some((a, b, year, _)) = date_parts(cell) else {
             return DateEvidence::NotDates;
         };
         any = true;
@@ -337,8 +337,8 @@ pub fn detect_date<'a>(cells: impl Iterator<Item = (usize, &'a str)>) -> DateEvi
         if b > 12 && month_first.is_none() {
             month_first = Some((row, cell));
         }
-        let fits_one =
-            parse_date_as(cell, DayOrder::DayFirst).is_some() || parse_date_as(cell, DayOrder::MonthFirst).is_some();
+        // A date in one order at least (the cell's parts are already read).
+        let fits_one = NaiveDate::from_ymd_opt(year, a, b).is_some() || NaiveDate::from_ymd_opt(year, b, a).is_some();
         if !fits_one {
             return DateEvidence::NotDates;
         }
