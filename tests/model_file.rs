@@ -95,3 +95,26 @@ fn format_3_files_load_and_score_as_before() {
         |model: &std::path::Path, out: &str| common::scored_bytes(model, &leads, &dir.path().join(out), "2026-01-01");
     assert_eq!(score(&v3, "v3.csv"), score(&dir.path().join("good.lsm"), "v4.csv"));
 }
+
+/// A model file written by leadscore before format 4 (`tests/fixtures/model_v3.lsm`, trained
+/// on `leads_v3.csv`), with the scores that leadscore gave those leads
+/// (`score --as-of 2026-01-01`): this one loads it and gives the same bytes.
+#[test]
+fn a_model_file_written_by_the_leadscore_before_scores_as_it_did() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let model = fixtures.join("model_v3.lsm");
+    let header = std::fs::read(&model).unwrap();
+    assert_eq!(
+        u32::from_le_bytes(header[8..12].try_into().unwrap()),
+        3,
+        "the fixture is format 3"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let scored = common::scored_bytes(
+        &model,
+        &fixtures.join("leads_v3.csv"),
+        &dir.path().join("s.csv"),
+        "2026-01-01",
+    );
+    assert_eq!(scored, std::fs::read(fixtures.join("scores_v3.csv")).unwrap());
+}
