@@ -19,14 +19,8 @@ fn setup(dir: &Path) -> (PathBuf, PathBuf) {
 /// `score` with events in 1 MiB batches, its temporary files in `tmp`.
 fn start_scoring(model: &Path, batch: &Path, out: &Path, tmp: &Path) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("leadscore"))
-        .args(["score", "--batch-mib", "1", "--model"])
-        .arg(model)
-        .arg("--data")
-        .arg(batch.join("leads.csv"))
-        .arg("--events")
-        .arg(batch.join("events.csv"))
-        .arg("--out")
-        .arg(out)
+        .args(["score", "--batch-mib", "1"])
+        .args(common::batch_args(model, batch, out))
         .env("TMPDIR", tmp)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

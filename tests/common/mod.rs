@@ -114,19 +114,27 @@ pub fn history_and_batch(dir: &Path, leads: usize, batch: usize, seed: u64) -> (
 /// The shipped example rules.
 pub const EXAMPLE_RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/rules/example.toml");
 
+/// `--model MODEL --data BATCH/leads.csv --events BATCH/events.csv --out OUT`: a synthetic
+/// batch of leads with their events, as `score` and `evaluate` take it.
+pub fn batch_args(model: &Path, batch: &Path, out: &Path) -> Vec<std::ffi::OsString> {
+    vec![
+        "--model".into(),
+        model.into(),
+        "--data".into(),
+        batch.join("leads.csv").into(),
+        "--events".into(),
+        batch.join("events.csv").into(),
+        "--out".into(),
+        out.into(),
+    ]
+}
+
 /// `leadscore score` of a synthetic `batch` (leads and events) with `model` into `out`.
 pub fn score_with_events(model: &Path, batch: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     leadscore()
         .arg("score")
         .args(extra)
-        .arg("--model")
-        .arg(model)
-        .arg("--data")
-        .arg(batch.join("leads.csv"))
-        .arg("--events")
-        .arg(batch.join("events.csv"))
-        .arg("--out")
-        .arg(out)
+        .args(batch_args(model, batch, out))
         .output()
         .unwrap()
 }
