@@ -4,6 +4,8 @@
 //! error — and never panic. Cases that once failed are kept in `proptest-regressions/` and
 //! replayed first. Set LEADSCORE_FUZZ_CASES to run more cases than CI does.
 
+mod common;
+
 use std::path::Path;
 
 use leadscore::artifact::ModelArtifact;
@@ -157,15 +159,7 @@ fn model_bytes() -> &'static [u8] {
         let data = dir.path().join("leads.csv");
         std::fs::write(&data, csv).unwrap();
         let model = dir.path().join("m.lsm");
-        let status = assert_cmd::Command::cargo_bin("leadscore")
-            .unwrap()
-            .args(["train", "--data"])
-            .arg(&data)
-            .arg("--out")
-            .arg(&model)
-            .output()
-            .unwrap();
-        assert!(status.status.success());
+        common::train(&data, &model);
         std::fs::read(model).unwrap()
     })
 }
