@@ -87,15 +87,18 @@ def main():
     parser.add_argument("--sizes", default="1000,2000,5000,all")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--binary", default=str(BINARY))
+    parser.add_argument("--test-split", choices=["fixed", "per-seed"], default="fixed",
+                        help="fixed: every seed's subsample is measured on the one test split of random_state 42; "
+                             "per-seed: seed k draws its own test split (random_state 42 + k) and its subsample from the rest")
     parser.add_argument("--config-extra", default="", help="TOML appended to leadscore's config (\\n for line breaks), to try settings")
     args = parser.parse_args()
     require_datasets()
     if args.binary == str(BINARY):
         build_leadscore()
     sizes = args.sizes.split(",")
-    print(f"machine: {machine()}; leadscore {args.binary}")
+    print(f"machine: {machine()}; leadscore {args.binary}; {args.seeds} seeds, test split {args.test_split}")
     print(f"{'data':15} {'train':>6} | {'ROC AUC: score':>14} {'probability':>11} {'sklearn LR':>10} {'diff':>7} {'HGB':>6} "
-          f"| {'ECE: leadscore':>14} {'sklearn CCCV':>12}")
+          f"| {'ECE: leadscore':>14} {'sklearn CCCV':>12} {'paired diff ± s.e.':>19}")
     failures = []
     for name, file, sep, target, id_column, drop in CASES:
         frame = pd.read_csv(DATASETS / file, sep=sep)
@@ -105,7 +108,7 @@ def main():
             rows = []
             for seed in range(args.seeds):
                 # Subsamples share one test split; the whole data is measured on a test split per seed.
-                pool, test = train_test_split(frame, test_size=0.2, stratify=y, random_state=42 + (seed if size == "all" else 0))
+                pool, test = train_test_split(frame, test_size=0.2, stratify=y, random_state=42 + (seed if size == "all" or args.test_split == "per-seed" else 0))
                 y_test = y.loc[test.index]
                 if size == "all":
                     train = pool
@@ -119,8 +122,11 @@ def main():
                              roc_auc_score(y_test, p_boosted), ece(y_test, probability), ece(y_test, p_calibrated)))
             mean = [statistics.mean(column) for column in zip(*rows)]
             diff = mean[0] - mean[2]
+            # The ECE difference seed by seed (both on the same test leads), and its standard error.
+            ece_diffs = [row[4] - row[5] for row in rows]
+            ece_se = statistics.stdev(ece_diffs) / len(ece_diffs) ** 0.5 if len(ece_diffs) > 1 else float("nan")
             print(f"{name:15} {size:>6} | {mean[0]:14.4f} {mean[1]:11.4f} {mean[2]:10.4f} {diff:+7.4f} {mean[3]:6.4f} "
-                  f"| {mean[4]:14.4f} {mean[5]:12.4f}")
+                  f"| {mean[4]:14.4f} {mean[5]:12.4f} {statistics.mean(ece_diffs):+10.4f} ± {ece_se:.4f}")
             if diff < -0.002:
                 failures.append(f"{name} at {size}: ROC AUC {diff:+.4f} against scikit-learn")
             if mean[4] > mean[5] + 1e-9:

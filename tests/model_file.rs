@@ -68,53 +68,39 @@ fn hostile_length_prefixes_do_not_allocate() {
     inspect_rejects(dir.path(), "hostile.lsm", &bytes, "cannot be decoded");
 }
 
+/// Model files written by the leadscore of earlier formats (`tests/fixtures/model_vN.lsm`,
+/// trained on `leads_vN.csv`), with the scores that leadscore gave those leads
+/// (`score --as-of 2026-01-01`): this one loads them and gives the same bytes. Format 3 is a
+/// plain model; format 4 reads dates written 4/10/2024 2:46 PM and numbers written 1,250, and
+/// blends two rules.
 #[test]
-fn format_3_files_load_and_score_as_before() {
-    use sha2::{Digest, Sha256};
-    let dir = tempfile::tempdir().unwrap();
-    let good = trained_model(dir.path());
-    // A model without formatted columns is laid out as format 3 was; only its version differs.
-    assert_eq!(u32::from_le_bytes(good[8..12].try_into().unwrap()), 4);
-    let mut payload = good[52..].to_vec();
-    assert_eq!(payload[0], 4, "format_version leads the payload");
-    payload[0] = 3;
-    let mut v3 = b"LEADSCOR".to_vec();
-    v3.extend_from_slice(&3u32.to_le_bytes());
-    v3.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    v3.extend_from_slice(&Sha256::digest(&payload));
-    v3.extend_from_slice(&payload);
-    let v3 = write(dir.path(), "v3.lsm", v3);
-    let inspected = leadscore().arg("inspect").arg(&v3).output().unwrap();
-    assert!(
-        common::stdout_of(&inspected).contains("(file format 3)"),
-        "{}",
-        stderr_of(&inspected)
-    );
-    let leads = dir.path().join("leads.csv");
-    let score =
-        |model: &std::path::Path, out: &str| common::scored_bytes(model, &leads, &dir.path().join(out), "2026-01-01");
-    assert_eq!(score(&v3, "v3.csv"), score(&dir.path().join("good.lsm"), "v4.csv"));
-}
-
-/// A model file written by leadscore before format 4 (`tests/fixtures/model_v3.lsm`, trained
-/// on `leads_v3.csv`), with the scores that leadscore gave those leads
-/// (`score --as-of 2026-01-01`): this one loads it and gives the same bytes.
-#[test]
-fn a_model_file_written_by_the_leadscore_before_scores_as_it_did() {
+fn model_files_written_by_the_leadscore_before_score_as_they_did() {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let model = fixtures.join("model_v3.lsm");
-    let header = std::fs::read(&model).unwrap();
-    assert_eq!(
-        u32::from_le_bytes(header[8..12].try_into().unwrap()),
-        3,
-        "the fixture is format 3"
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let scored = common::scored_bytes(
-        &model,
-        &fixtures.join("leads_v3.csv"),
-        &dir.path().join("s.csv"),
-        "2026-01-01",
-    );
-    assert_eq!(scored, std::fs::read(fixtures.join("scores_v3.csv")).unwrap());
+    for version in [3u32, 4] {
+        let model = fixtures.join(format!("model_v{version}.lsm"));
+        let header = std::fs::read(&model).unwrap();
+        assert_eq!(
+            u32::from_le_bytes(header[8..12].try_into().unwrap()),
+            version,
+            "the fixture is format {version}"
+        );
+        let inspected = leadscore().arg("inspect").arg(&model).output().unwrap();
+        assert!(
+            common::stdout_of(&inspected).contains(&format!("(file format {version})")),
+            "{}",
+            stderr_of(&inspected)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let scored = common::scored_bytes(
+            &model,
+            &fixtures.join(format!("leads_v{version}.csv")),
+            &dir.path().join("s.csv"),
+            "2026-01-01",
+        );
+        assert_eq!(
+            scored,
+            std::fs::read(fixtures.join(format!("scores_v{version}.csv"))).unwrap(),
+            "format {version}"
+        );
+    }
 }

@@ -4,6 +4,8 @@
 //! Unknown keys are rejected with their line and column, so a typo never silently falls back to
 //! a default. Command-line flags override the file (`leadscore train` resolves them).
 
+pub mod event_files;
+pub mod presets;
 pub mod rules;
 
 use std::collections::BTreeMap;
@@ -14,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Location, Result};
 use crate::formats::CellFormat;
 use crate::toml_text::parse_toml;
+pub use event_files::EventFileShape;
+pub use presets::Source;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -59,6 +63,18 @@ pub struct DataConfig {
     pub as_of: Option<String>,
     /// Cell values read as missing (compared after trimming, ignoring case).
     pub missing_values: Vec<String>,
+    /// The outcome column's values that mean converted (ignoring case), when it holds a stage
+    /// or status rather than 1/0: `["customer"]` for HubSpot's Lifecycle Stage. Every other
+    /// value, and an empty cell, means not converted.
+    pub converted_values: Vec<String>,
+    /// Without a snapshot column, each lead is taken as it was this many days after its
+    /// creation (`time`): events after that are ignored and dates measured to it — what a
+    /// CRM export needs, whose activity runs on past the outcome.
+    pub window_days: Option<f64>,
+    /// The tool the export comes from (`hubspot`, `salesforce`, `mautic`, `pardot`,
+    /// `marketo`): its preset of columns, formats, exclusions and event shapes applies under
+    /// this file's own settings.
+    pub source: Option<Source>,
     /// How columns' numbers or dates are written, where the cells do not say it (`"month-first"`,
     /// `"day-first"`, `"1,234.5"`, `"1.234,5"`, …). Read from the config by [`Config::parse`];
     /// a model keeps the formats it was trained with in its input schema.
@@ -77,6 +93,9 @@ impl Default for DataConfig {
             missing_values: ["", "NA", "N/A", "NaN", "null", "None", "Select", "-"]
                 .map(String::from)
                 .to_vec(),
+            converted_values: Vec::new(),
+            window_days: None,
+            source: None,
             formats: BTreeMap::new(),
         }
     }
@@ -103,6 +122,14 @@ fn parse_formats(value: &toml::Value, path: &Path) -> Result<BTreeMap<String, Ce
             Ok((column.clone(), format))
         })
         .collect()
+}
+
+/// Takes `[data] formats` out of a config table: it is read by [`parse_formats`].
+fn take_formats(table: &mut toml::Table) -> Option<toml::Value> {
+    table
+        .get_mut("data")
+        .and_then(toml::Value::as_table_mut)
+        .and_then(|data| data.remove("formats"))
 }
 
 /// How a column is read.
@@ -233,6 +260,9 @@ pub struct EventsConfig {
     pub recency_half_life_days: f64,
     /// Form ids submitted fewer times than this in training share one `other forms` count.
     pub min_form_count: usize,
+    /// Activity exports of other shapes than `lead_id, timestamp, event_type, …`
+    /// (`[[events.files]]`): how each becomes events.
+    pub files: Vec<EventFileShape>,
 }
 
 impl Default for EventsConfig {
@@ -242,6 +272,7 @@ impl Default for EventsConfig {
             mpp_open_weight: 0.0,
             recency_half_life_days: 30.0,
             min_form_count: 20,
+            files: Vec::new(),
         }
     }
 }
@@ -383,22 +414,40 @@ impl Config {
     /// Parses and validates config text (its rules sections are validated into a rule set by
     /// `RuleSet::from_config`); `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        Config::parse_with(text, path, None)
+    }
+
+    /// Parses and validates config text laid over the preset of `source` (`--source`), or of
+    /// the file's own `[data] source`.
+    pub fn parse_with(text: &str, path: &Path, source: Option<Source>) -> Result<Config> {
         let fix = "see the configuration reference in README.md for the keys each section accepts";
         let mut table: toml::Table = parse_toml(text, path, fix)?;
-        let formats = table
-            .get_mut("data")
-            .and_then(toml::Value::as_table_mut)
-            .and_then(|data| data.remove("formats"));
+        let formats = take_formats(&mut table);
+        let from_table = |table: toml::Table, path: &Path| -> Result<Config> {
+            toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+                Error::rejected(Location::file(path), e.message().trim().to_string(), fix)
+            })
+        };
         let mut config: Config = match formats {
             // The text as it is, for messages that give the line.
             None => parse_toml(text, path, fix)?,
-            Some(_) => toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
-                Error::rejected(Location::file(path), e.message().trim().to_string(), fix)
-            })?,
+            Some(_) => from_table(table.clone(), path)?,
         };
-        if let Some(formats) = formats {
-            config.data.formats = parse_formats(&formats, path)?;
+        let mut all_formats = BTreeMap::new();
+        if let Some(source) = source.or(config.data.source) {
+            let preset_path = std::path::PathBuf::from(format!("the {source} preset"));
+            let mut preset: toml::Table = parse_toml(source.preset(), &preset_path, fix)?;
+            if let Some(formats) = take_formats(&mut preset) {
+                all_formats = parse_formats(&formats, &preset_path)?;
+            }
+            presets::lay_over(&mut preset, table);
+            config = from_table(preset, path)?;
+            config.data.source = Some(source);
         }
+        if let Some(formats) = formats {
+            all_formats.extend(parse_formats(&formats, path)?);
+        }
+        config.data.formats = all_formats;
         config.validate(path)?;
         Ok(config)
     }
@@ -500,6 +549,30 @@ impl Config {
                 "put the cut points and the MQL threshold between 0 and 100, e.g. cuts = [25, 60], mql = 60",
             );
         }
+        if let Some(days) = self.data.window_days {
+            if !(days.is_finite() && days > 0.0) {
+                return bad(
+                    "data.window_days",
+                    format!("{days} is not a positive number of days"),
+                    "use e.g. window_days = 45",
+                );
+            }
+            if self.data.time.is_none() {
+                return bad(
+                    "data.window_days",
+                    "counts days from each lead's creation, and [data] time names no creation column".into(),
+                    "name the creation date column in [data] time",
+                );
+            }
+        }
+        if self.data.converted_values.iter().any(|v| v.trim().is_empty()) {
+            return bad(
+                "data.converted_values",
+                "has an empty value".into(),
+                "list the outcome column's values that mean converted, e.g. [\"customer\"]",
+            );
+        }
+        event_files::validate(&self.events.files, path)?;
         if m.grid_sample < 100 {
             return bad(
                 "model.grid_sample",

@@ -22,9 +22,12 @@ use crate::metrics::Summary;
 use crate::model::cv::GridSearch;
 use crate::model::logistic::LogisticModel;
 
-/// The current format version; files with a larger one need a newer leadscore. Version 4 adds
-/// the columns' formats to the input schema's type words; version 3 files read as they are.
-pub const FORMAT_VERSION: u32 = 4;
+mod legacy;
+
+/// The current format version; files with a larger one need a newer leadscore. Version 5 keeps
+/// the settings as JSON text (settings added later leave files readable); version 4 added the
+/// columns' formats to the input schema's type words; versions 3 and 4 read as they are.
+pub const FORMAT_VERSION: u32 = 5;
 /// The oldest format version read.
 const OLDEST_FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"LEADSCOR";
@@ -224,7 +227,9 @@ pub struct ModelArtifact {
     pub trained_at: String,
     /// The training data.
     pub data: DataFingerprint,
-    /// The configuration training ran with (flags applied).
+    /// The configuration training ran with (flags and the `[data] source` preset applied);
+    /// kept as JSON text.
+    #[serde(with = "config_as_json")]
     pub config: Config,
     /// Columns a lead file must have.
     pub schema: InputSchema,
@@ -275,6 +280,24 @@ impl ModelArtifact {
                 }
             })
             .collect()
+    }
+}
+
+/// The settings as JSON text inside the model file: read back with the defaults of settings
+/// added since, where a field-by-field layout would no longer decode.
+mod config_as_json {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::config::Config;
+
+    pub fn serialize<S: Serializer>(config: &Config, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = serde_json::to_string(config).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(&text)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Config, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        serde_json::from_str(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -342,11 +365,18 @@ impl ModelArtifact {
                 retrain,
             ));
         }
-        let (artifact, used): (ModelArtifact, usize) = bincode::serde::decode_from_slice(payload, bincode_config())
-            .map_err(|e| reject(format!("the model file cannot be decoded: {e}"), retrain))?;
+        let cannot_decode = |e: bincode::error::DecodeError| reject(format!("the model file cannot be decoded: {e}"), retrain);
+        let (mut artifact, used): (ModelArtifact, usize) = if version >= 5 {
+            bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot_decode)?
+        } else {
+            let (old, used): (legacy::ArtifactV4, usize) =
+                bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot_decode)?;
+            (old.into(), used)
+        };
         if used != payload.len() {
             return Err(reject("the model file has trailing bytes".into(), retrain));
         }
+        artifact.format_version = version;
         Ok(artifact)
     }
 

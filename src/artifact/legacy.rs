@@ -1,0 +1,112 @@
+//! Model files of formats 3 and 4, whose settings were laid out field by field (bincode) as
+//! `Config` then stood: they are read into that layout, then into today's [`ModelArtifact`],
+//! and score exactly as they did. From format 5 the settings are kept as JSON text, so that
+//! settings added later leave a file readable.
+
+use serde::Deserialize;
+
+use super::{DataFingerprint, InputSchema, ModelArtifact, TrainingReport};
+use crate::config::{BlendConfig, Config, DataConfig, EventsConfig, FeatureConfig, ModelConfig, ScoreBands};
+use crate::data::events::EventFeatureSpec;
+use crate::features::FeaturePipeline;
+use crate::model::logistic::LogisticModel;
+
+/// `[data]` as formats 3 and 4 hold it.
+#[derive(Deserialize)]
+struct DataConfigV4 {
+    target: Option<String>,
+    id: Option<String>,
+    snapshot: Option<String>,
+    time: Option<String>,
+    as_of: Option<String>,
+    missing_values: Vec<String>,
+}
+
+/// `[events]` as formats 3 and 4 hold it.
+#[derive(Deserialize)]
+struct EventsConfigV4 {
+    high_value_pages: Vec<String>,
+    mpp_open_weight: f64,
+    recency_half_life_days: f64,
+    min_form_count: usize,
+}
+
+/// The settings as formats 3 and 4 hold them.
+#[derive(Deserialize)]
+struct ConfigV4 {
+    data: DataConfigV4,
+    features: FeatureConfig,
+    events: EventsConfigV4,
+    model: ModelConfig,
+    blend: BlendConfig,
+    score: ScoreBands,
+    points: crate::config::rules::PointsSettings,
+    bands: crate::bands::Bands,
+    decay: Option<crate::config::rules::Decay>,
+    rules: Vec<crate::config::rules::Rule>,
+}
+
+/// A model file of format 3 or 4.
+#[derive(Deserialize)]
+pub(super) struct ArtifactV4 {
+    format_version: u32,
+    leadscore_version: String,
+    trained_at: String,
+    data: DataFingerprint,
+    config: ConfigV4,
+    schema: InputSchema,
+    events: Option<EventFeatureSpec>,
+    pipeline: FeaturePipeline,
+    input_names: Vec<String>,
+    model: LogisticModel,
+    blend: Option<crate::blend::Blend>,
+    scorer: crate::scorer::Scorer,
+    training: TrainingReport,
+}
+
+impl From<ArtifactV4> for ModelArtifact {
+    fn from(old: ArtifactV4) -> ModelArtifact {
+        let c = old.config;
+        let config = Config {
+            data: DataConfig {
+                target: c.data.target,
+                id: c.data.id,
+                snapshot: c.data.snapshot,
+                time: c.data.time,
+                as_of: c.data.as_of,
+                missing_values: c.data.missing_values,
+                ..DataConfig::default()
+            },
+            features: c.features,
+            events: EventsConfig {
+                high_value_pages: c.events.high_value_pages,
+                mpp_open_weight: c.events.mpp_open_weight,
+                recency_half_life_days: c.events.recency_half_life_days,
+                min_form_count: c.events.min_form_count,
+                ..EventsConfig::default()
+            },
+            model: c.model,
+            blend: c.blend,
+            score: c.score,
+            points: c.points,
+            bands: c.bands,
+            decay: c.decay,
+            rules: c.rules,
+        };
+        ModelArtifact {
+            format_version: old.format_version,
+            leadscore_version: old.leadscore_version,
+            trained_at: old.trained_at,
+            data: old.data,
+            config,
+            schema: old.schema,
+            events: old.events,
+            pipeline: old.pipeline,
+            input_names: old.input_names,
+            model: old.model,
+            blend: old.blend,
+            scorer: old.scorer,
+            training: old.training,
+        }
+    }
+}
