@@ -86,12 +86,19 @@ pub struct TrainArgs {
     /// Historical leads (CSV with , ; or tab separators, or Parquet), one row per lead, with the outcome.
     #[arg(long)]
     pub data: PathBuf,
-    /// Activity events (lead_id, timestamp, event_type, …) aggregated per lead as engagement features.
-    #[arg(long)]
-    pub events: Option<PathBuf>,
+    /// Activity events aggregated per lead as engagement features: lead_id, timestamp,
+    /// event_type, …, or activity exports of the shapes in [[events.files]] or the --source
+    /// preset (repeat for several files: --events page_hits.csv --events email_stats.csv).
+    #[arg(long, value_name = "FILE")]
+    pub events: Vec<PathBuf>,
     /// leadscore.toml with [data], [features], [events] and [model] settings; flags override it.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// The tool the export comes from: its preset names the id, outcome and creation columns,
+    /// date formats, columns to leave out and activity export shapes (docs/crm-exports.md);
+    /// the config file and flags override it.
+    #[arg(long, value_enum)]
+    pub source: Option<crate::config::Source>,
     /// Outcome column (1/0, true/false, yes/no, y/n). Found automatically when named like `converted`.
     #[arg(long)]
     pub target: Option<String>,
@@ -149,13 +156,16 @@ pub struct PointsArgs {
     /// Leads (CSV or Parquet), one row per lead.
     #[arg(long)]
     pub data: PathBuf,
-    /// Activity events, needed by event rules and inactivity decay.
-    #[arg(long)]
-    pub events: Option<PathBuf>,
-    /// leadscore.toml: its [data] section (id, snapshot, time, missing values), and its rules
-    /// when --rules is not given.
+    /// Activity events, needed by event rules and inactivity decay (repeatable, as for train).
+    #[arg(long, value_name = "FILE")]
+    pub events: Vec<PathBuf>,
+    /// leadscore.toml: its [data] section (id, snapshot, time, missing values), [[events.files]],
+    /// and its rules when --rules is not given.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// The tool the export comes from (as for train): its preset's columns and event shapes.
+    #[arg(long, value_enum)]
+    pub source: Option<crate::config::Source>,
     /// Lead id column (found automatically when named like `lead_id`).
     #[arg(long)]
     pub id: Option<String>,
@@ -179,11 +189,12 @@ pub struct ModelInputs {
     #[arg(long)]
     pub data: PathBuf,
     /// Their activity events, when the model was trained with events (or its rules count
-    /// events). When `score` reads the leads in more than one batch, the events are first split
-    /// by batch into a temporary folder (in TMPDIR, removed afterwards), so neither file is held
-    /// in memory.
-    #[arg(long)]
-    pub events: Option<PathBuf>,
+    /// events): repeat for several files; exports of the shapes the model was trained with are
+    /// read as they come. When `score` reads the leads in more than one batch, the events are
+    /// first split by batch into a temporary folder (in TMPDIR, removed afterwards), so neither
+    /// file is held in memory.
+    #[arg(long, value_name = "FILE")]
+    pub events: Vec<PathBuf>,
     /// Cutoff (YYYY-MM-DD or an RFC 3339 timestamp) for dates and events when the leads have no
     /// snapshot column (default: the model's [data] as_of, else today at 00:00 UTC, so that a
     /// file scored twice in a day gives the same scores).

@@ -30,8 +30,9 @@ pub struct EvaluateSettings {
     pub model_path: PathBuf,
     /// Labelled leads: the model's columns and the outcome.
     pub data: PathBuf,
-    /// Their events, when the model or the rules use events.
-    pub events: Option<PathBuf>,
+    /// Their events, when the model or the rules use events (files of the events form, or
+    /// exports of the shapes the model was trained with).
+    pub events: Vec<PathBuf>,
     /// Rules to audit instead of the model's own, with the file they came from.
     pub audited_rules: Option<(RuleSet, PathBuf)>,
     /// The cutoff of leads without a snapshot (seconds since 1970 UTC); default now.
@@ -72,17 +73,20 @@ pub fn evaluate(artifact: &ModelArtifact, settings: &EvaluateSettings, progress:
 fn score_labelled(artifact: &ModelArtifact, settings: &EvaluateSettings, progress: &dyn Progress) -> Result<Evaluated> {
     let blended_rules = artifact.blended_rules(&settings.model_path)?;
     if let Some((rules, path)) = &settings.audited_rules {
-        if rules.needs_events() && settings.events.is_none() {
+        if rules.needs_events() && settings.events.is_empty() {
             return Err(Error::Usage(format!(
                 "the rules of {} count events: pass the events of these leads with --events",
                 path.display()
             )));
         }
     }
+    crate::data::require_files(&[(Some(&settings.data), "--data")])?;
+    let events = crate::scoring::shaped_events(artifact, &settings.events, progress)?;
+    let events = events.as_ref().map(crate::data::events::ShapedEvents::path);
     let inputs = BatchInputs {
         model_path: &settings.model_path,
         data: &settings.data,
-        events: settings.events.as_deref(),
+        events,
         as_of: settings.as_of,
         rules: blended_rules.as_ref(),
         with_outcome: true,
@@ -119,12 +123,7 @@ fn score_labelled(artifact: &ModelArtifact, settings: &EvaluateSettings, progres
         (Some((rules, _)), _) => {
             let missing = MissingTokens::new(&artifact.config.data.missing_values);
             let points = step(progress, "rule points", || {
-                crate::rules::engine::score(
-                    rules,
-                    &batch.table,
-                    settings.events.as_deref().map(EventSource::File),
-                    &missing,
-                )
+                crate::rules::engine::score(rules, &batch.table, events.map(EventSource::File), &missing)
             })?;
             Some((rules.clone(), points))
         }

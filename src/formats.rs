@@ -82,6 +82,29 @@ pub(crate) fn parse_plain_timestamp(bytes: &[u8]) -> Option<i64> {
     Some(days * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
+/// `YYYY-MM-DD HH:MM:SS` for seconds since 1970 (UTC), without a date library in the hot loop.
+pub fn format_timestamp(t: i64) -> String {
+    const DAY: i64 = 86_400;
+    let days = t.div_euclid(DAY);
+    let secs = t.rem_euclid(DAY);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 /// How the cells of a column are written, beyond the plain forms every column accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CellFormat {
@@ -167,6 +190,34 @@ impl CellFormat {
     /// Whether cells of this format are numbers (else dates).
     pub fn is_number(&self) -> bool {
         matches!(self, CellFormat::Number(_))
+    }
+}
+
+/// Columns' formats kept by their words (`{"Create Date": "month-first"}`), as the model
+/// file's settings hold them.
+pub mod words {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::CellFormat;
+
+    /// Writes each format as its word.
+    pub fn serialize<S: Serializer>(formats: &BTreeMap<String, CellFormat>, serializer: S) -> Result<S::Ok, S::Error> {
+        let words: BTreeMap<&String, String> = formats.iter().map(|(c, f)| (c, f.word())).collect();
+        words.serialize(serializer)
+    }
+
+    /// Reads each format from its word.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, CellFormat>, D::Error> {
+        let words = BTreeMap::<String, String>::deserialize(deserializer)?;
+        (words.into_iter())
+            .map(|(column, word)| {
+                CellFormat::from_word(&word)
+                    .map(|format| (column, format))
+                    .ok_or_else(|| serde::de::Error::custom(format!("unknown format \"{word}\"")))
+            })
+            .collect()
     }
 }
 

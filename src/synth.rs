@@ -16,6 +16,7 @@ use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
 use crate::error::Result;
+pub use crate::formats::format_timestamp as format_time;
 use crate::model::sigmoid;
 use crate::output::AtomicFile;
 
@@ -450,28 +451,6 @@ fn csv_field(value: &str) -> String {
     } else {
         value.to_string()
     }
-}
-
-/// `YYYY-MM-DD HH:MM:SS` for seconds since 1970 (UTC), without a date library in the hot loop.
-pub fn format_time(t: i64) -> String {
-    let days = t.div_euclid(DAY);
-    let secs = t.rem_euclid(DAY);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
 }
 
 #[cfg(test)]

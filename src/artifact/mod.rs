@@ -365,7 +365,8 @@ impl ModelArtifact {
                 retrain,
             ));
         }
-        let cannot_decode = |e: bincode::error::DecodeError| reject(format!("the model file cannot be decoded: {e}"), retrain);
+        let cannot_decode =
+            |e: bincode::error::DecodeError| reject(format!("the model file cannot be decoded: {e}"), retrain);
         let (mut artifact, used): (ModelArtifact, usize) = if version >= 5 {
             bincode::serde::decode_from_slice(payload, bincode_config()).map_err(cannot_decode)?
         } else {

@@ -47,7 +47,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let model = args.out.join("model.lsm");
     let artifact = super::train::run(&TrainArgs {
         data: data.join("leads.csv"),
-        events: Some(data.join("events.csv")),
+        events: vec![data.join("events.csv")],
+        source: None,
         config: Some(config.clone()),
         target: None,
         id: None,
@@ -83,7 +84,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         inputs: ModelInputs {
             model: model.clone(),
             data: batch.join("leads.csv"),
-            events: Some(batch.join("events.csv")),
+            events: vec![batch.join("events.csv")],
             as_of: None,
         },
         out: scored.clone(),
@@ -98,7 +99,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         inputs: ModelInputs {
             model: model.clone(),
             data: batch.join("leads.csv"),
-            events: Some(batch.join("events.csv")),
+            events: vec![batch.join("events.csv")],
             as_of: None,
         },
         rules: None,

@@ -30,25 +30,19 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
         }
     }
     let inputs = &args.inputs;
-    guard_folder(
-        &args.out,
-        "--out",
-        &[
-            (Some(&inputs.model), "--model"),
-            (Some(&inputs.data), "--data"),
-            (inputs.events.as_deref(), "--events"),
-            (args.rules.as_deref(), "--rules"),
-        ],
-    )?;
+    let mut read = vec![
+        (Some(inputs.model.as_path()), "--model"),
+        (args.rules.as_deref(), "--rules"),
+        (Some(inputs.data.as_path()), "--data"),
+    ];
+    read.extend(super::each_file(&inputs.events, "--events"));
+    guard_folder(&args.out, "--out", &read)?;
     let artifact = ModelArtifact::load(&args.inputs.model)?;
     let audited_rules = match &args.rules {
         Some(path) => Some((RuleSet::load(path)?, path.clone())),
         None => None,
     };
-    require_files(&[
-        (Some(&args.inputs.data), "--data"),
-        (args.inputs.events.as_deref(), "--events"),
-    ])?;
+    require_files(&read[2..])?;
     let settings = EvaluateSettings {
         model_path: args.inputs.model.clone(),
         data: args.inputs.data.clone(),

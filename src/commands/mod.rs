@@ -40,6 +40,20 @@ impl Progress for Steps {
             eprintln!("  {what:<44} {seconds:>7.2} s");
         }
     }
+
+    fn noted(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("    {line}");
+        }
+    }
+}
+
+/// Each of a repeatable flag's files, as the file checks take them.
+pub fn each_file<'a>(
+    files: &'a [std::path::PathBuf],
+    flag: &'a str,
+) -> impl Iterator<Item = (Option<&'a std::path::Path>, &'a str)> {
+    files.iter().map(move |f| (Some(f.as_path()), flag))
 }
 
 /// Timed progress lines on standard error: `step … done (1.2 s)`.
@@ -125,6 +139,13 @@ impl Progress for ProgressBar {
     fn finished(&self) {
         if let Some((_, bar)) = self.shown.lock().ok().and_then(|mut shown| shown.take()) {
             bar.finish_and_clear();
+        }
+    }
+
+    fn noted(&self, line: &str) {
+        match self.shown.lock().ok().as_ref().and_then(|shown| shown.as_ref()) {
+            Some((_, bar)) => bar.println(line),
+            None => eprintln!("{line}"),
         }
     }
 }

@@ -5,6 +5,7 @@
 use super::Steps;
 use crate::cli::PointsArgs;
 use crate::config::Config;
+use crate::data::events::{EventSource, ShapedEvents};
 use crate::data::infer::MissingTokens;
 use crate::data::{load_leads, parse_as_of, ColumnChoice, LeadTable};
 use crate::error::{Error, Result};
@@ -14,25 +15,23 @@ use crate::rules::RuleSet;
 
 /// Runs `points` and returns the points.
 pub fn run(args: &PointsArgs) -> Result<Points> {
-    guard_outputs(
-        &[
-            (Some(&args.data), "--data"),
-            (args.events.as_deref(), "--events"),
-            (args.rules.as_deref(), "--rules"),
-            (args.config.as_deref(), "--config"),
-        ],
-        &[(Some(&args.out), "--out")],
-    )?;
+    let mut read = vec![
+        (args.rules.as_deref(), "--rules"),
+        (args.config.as_deref(), "--config"),
+        (Some(args.data.as_path()), "--data"),
+    ];
+    read.extend(super::each_file(&args.events, "--events"));
+    guard_outputs(&read, &[(Some(&args.out), "--out")])?;
     let steps = Steps::new(false);
     // The whole rules file validates before any lead is read.
     let (mut config, rules_in_config) = match &args.config {
         Some(path) => {
             let text = Config::read_text(path)?;
-            let config = Config::parse(&text, path)?;
+            let config = Config::parse_with(&text, path, args.source)?;
             let rules = RuleSet::from_config(&config, &text, path)?;
             (config, rules)
         }
-        None => (Config::default(), None),
+        None => (Config::from_source(args.source)?, None),
     };
     let (rules, rules_path) = match (&args.rules, rules_in_config) {
         (Some(path), _) => (RuleSet::load(path)?, path.clone()),
@@ -49,8 +48,8 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     if let Some(as_of) = &args.as_of {
         config.data.as_of = Some(as_of.text.clone());
     }
-    crate::data::require_files(&[(Some(&args.data), "--data"), (args.events.as_deref(), "--events")])?;
-    if rules.needs_events() && args.events.is_none() {
+    crate::data::require_files(&read[2..])?;
+    if rules.needs_events() && args.events.is_empty() {
         return Err(Error::Usage(format!(
             "{} has event rules or inactivity decay: pass the events file with --events",
             rules_path.display()
@@ -75,11 +74,12 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
         load_leads(&args.data, &choice, &config, false, as_of)
     })?;
     let missing = MissingTokens::new(&config.data.missing_values);
+    let events = ShapedEvents::prepare_noted(&args.events, &config.events.files, &missing, &steps)?;
     let points = steps.step("scoring rules (one pass over the events)", || {
         score(
             &rules,
             &table,
-            args.events.as_deref().map(crate::data::events::EventSource::File),
+            events.as_ref().map(|e| EventSource::File(e.path())),
             &missing,
         )
     })?;

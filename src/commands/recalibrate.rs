@@ -16,28 +16,24 @@ use crate::training::recalibrate;
 pub fn run(args: &RecalibrateArgs) -> Result<ModelArtifact> {
     let steps = Steps::new(false);
     let inputs = &args.inputs;
-    guard_outputs(
-        &[
-            (Some(&inputs.model), "--model"),
-            (Some(&inputs.data), "--data"),
-            (inputs.events.as_deref(), "--events"),
-            (args.rules.as_deref(), "--rules"),
-        ],
-        &[(Some(&args.out), "--out")],
-    )?;
+    let mut read = vec![
+        (Some(inputs.model.as_path()), "--model"),
+        (args.rules.as_deref(), "--rules"),
+        (Some(inputs.data.as_path()), "--data"),
+    ];
+    read.extend(super::each_file(&inputs.events, "--events"));
+    guard_outputs(&read, &[(Some(&args.out), "--out")])?;
     let artifact = ModelArtifact::load(&args.inputs.model)?;
     let rules = match &args.rules {
         Some(path) => Some(RuleSet::load(path)?),
         None => artifact.blended_rules(&args.inputs.model)?,
     };
-    require_files(&[
-        (Some(&args.inputs.data), "--data"),
-        (args.inputs.events.as_deref(), "--events"),
-    ])?;
+    require_files(&read[2..])?;
+    let events = crate::scoring::shaped_events(&artifact, &args.inputs.events, &steps)?;
     let inputs = BatchInputs {
         model_path: &args.inputs.model,
         data: &args.inputs.data,
-        events: args.inputs.events.as_deref(),
+        events: events.as_ref().map(crate::data::events::ShapedEvents::path),
         as_of: args.inputs.as_of.as_ref().map(|a| a.seconds),
         rules: rules.as_ref(),
         with_outcome: true,

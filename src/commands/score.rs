@@ -14,19 +14,14 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     let started = std::time::Instant::now();
     let rejects = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.out));
     let inputs = &args.inputs;
-    guard_outputs(
-        &[
-            (Some(&inputs.model), "--model"),
-            (Some(&inputs.data), "--data"),
-            (inputs.events.as_deref(), "--events"),
-        ],
-        &[(Some(&args.out), "--out"), (Some(&rejects), "--rejects")],
-    )?;
+    let mut read = vec![
+        (Some(inputs.model.as_path()), "--model"),
+        (Some(inputs.data.as_path()), "--data"),
+    ];
+    read.extend(super::each_file(&inputs.events, "--events"));
+    guard_outputs(&read, &[(Some(&args.out), "--out"), (Some(&rejects), "--rejects")])?;
     let artifact = ModelArtifact::load(&args.inputs.model)?;
-    require_files(&[
-        (Some(&args.inputs.data), "--data"),
-        (args.inputs.events.as_deref(), "--events"),
-    ])?;
+    require_files(&read[1..])?;
     let settings = ScoreSettings {
         model_path: args.inputs.model.clone(),
         data: args.inputs.data.clone(),

@@ -17,23 +17,17 @@ use crate::training::{train, TrainSettings};
 
 /// Runs `train` and returns the saved model.
 pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
-    guard_outputs(
-        &[
-            (Some(&args.data), "--data"),
-            (args.events.as_deref(), "--events"),
-            (args.validation_data.as_deref(), "--validation-data"),
-            (args.config.as_deref(), "--config"),
-            (args.rules.as_deref(), "--rules"),
-        ],
-        &[(Some(&args.out), "--out")],
-    )?;
+    let mut read = vec![
+        (args.config.as_deref(), "--config"),
+        (args.rules.as_deref(), "--rules"),
+        (Some(args.data.as_path()), "--data"),
+        (args.validation_data.as_deref(), "--validation-data"),
+    ];
+    read.extend(super::each_file(&args.events, "--events"));
+    guard_outputs(&read, &[(Some(&args.out), "--out")])?;
     // Config and rules validate before any lead is read.
     let (config, rules) = resolve_config(args)?;
-    require_files(&[
-        (Some(&args.data), "--data"),
-        (args.events.as_deref(), "--events"),
-        (args.validation_data.as_deref(), "--validation-data"),
-    ])?;
+    require_files(&read[2..])?;
     let settings = TrainSettings {
         data: args.data.clone(),
         events: args.events.clone(),
@@ -70,11 +64,11 @@ fn resolve_config(args: &TrainArgs) -> Result<(Config, Option<RuleSet>)> {
     let (mut config, config_rules) = match &args.config {
         Some(path) => {
             let text = Config::read_text(path)?;
-            let config = Config::parse(&text, path)?;
+            let config = Config::parse_with(&text, path, args.source)?;
             let rules = RuleSet::from_config(&config, &text, path)?;
             (config, rules)
         }
-        None => (Config::default(), None),
+        None => (Config::from_source(args.source)?, None),
     };
     let rules = match &args.rules {
         Some(path) => Some(RuleSet::load(path)?),

@@ -118,7 +118,10 @@ pub fn validate(shapes: &[EventFileShape], path: &Path) -> Result<()> {
             );
         }
         if let Some((value, _)) = (shape.types.iter()).find(|(_, t)| t.trim().is_empty()) {
-            return bad(format!("gives \"{value}\" an empty event type"), "name an event type such as page_view");
+            return bad(
+                format!("gives \"{value}\" an empty event type"),
+                "name an event type such as page_view",
+            );
         }
         if let Some(word) = &shape.timestamp_format {
             if !matches!(CellFormat::from_word(word), Some(CellFormat::Date(_))) {

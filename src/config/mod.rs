@@ -77,8 +77,9 @@ pub struct DataConfig {
     pub source: Option<Source>,
     /// How columns' numbers or dates are written, where the cells do not say it (`"month-first"`,
     /// `"day-first"`, `"1,234.5"`, `"1.234,5"`, …). Read from the config by [`Config::parse`];
-    /// a model keeps the formats it was trained with in its input schema.
-    #[serde(skip)]
+    /// a model keeps the formats it was trained with in its input schema, and those of its
+    /// time columns here. (Parsed apart from the rest of the file, for its messages.)
+    #[serde(default, with = "crate::formats::words")]
     pub formats: BTreeMap<String, CellFormat>,
 }
 
@@ -415,6 +416,14 @@ impl Config {
     /// `RuleSet::from_config`); `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
         Config::parse_with(text, path, None)
+    }
+
+    /// The settings of `source`'s preset alone, or the defaults.
+    pub fn from_source(source: Option<Source>) -> Result<Config> {
+        match source {
+            Some(source) => Config::parse_with("", Path::new("(no config file)"), Some(source)),
+            None => Ok(Config::default()),
+        }
     }
 
     /// Parses and validates config text laid over the preset of `source` (`--source`), or of

@@ -81,7 +81,11 @@ pub fn lay_over(preset: &mut toml::Table, user: toml::Table) {
 
 fn lay_over_at(preset: &mut toml::Table, user: toml::Table, at: &str) {
     for (key, value) in user {
-        let path = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
+        let path = if at.is_empty() {
+            key.clone()
+        } else {
+            format!("{at}.{key}")
+        };
         match (preset.get_mut(&key), value) {
             (Some(toml::Value::Table(under)), toml::Value::Table(over)) => lay_over_at(under, over, &path),
             (Some(toml::Value::Array(under)), toml::Value::Array(mut over)) if ADDED_LISTS.contains(&path.as_str()) => {
@@ -116,11 +120,13 @@ mod tests {
 
     #[test]
     fn the_users_values_win_and_lists_add_up() {
-        let mut preset: toml::Table =
-            toml::from_str("[data]\nid = \"Record ID\"\ntime = \"Create Date\"\n[features]\nexclude = [\"a\", \"b\"]\n")
-                .unwrap();
+        let mut preset: toml::Table = toml::from_str(
+            "[data]\nid = \"Record ID\"\ntime = \"Create Date\"\n[features]\nexclude = [\"a\", \"b\"]\n",
+        )
+        .unwrap();
         let user: toml::Table =
-            toml::from_str("[data]\nid = \"Email\"\n[features]\nexclude = [\"b\", \"c\"]\nmin_frequency = 3\n").unwrap();
+            toml::from_str("[data]\nid = \"Email\"\n[features]\nexclude = [\"b\", \"c\"]\nmin_frequency = 3\n")
+                .unwrap();
         lay_over(&mut preset, user);
         let expected: toml::Table = toml::from_str(
             "[data]\nid = \"Email\"\ntime = \"Create Date\"\n[features]\nexclude = [\"b\", \"c\", \"a\"]\nmin_frequency = 3\n",

@@ -410,8 +410,10 @@ pub fn leads_from_frame(
     let input_columns: Vec<String> = frame.columns.iter().map(|c| c.name.clone()).collect();
     let (target_column, id_column) = outcome_and_id_columns(&frame, choice, config, need_target)?;
     let outcome = match &target_column {
-        Some(name) if need_target || choice.target.is_some() => Some(parse_outcome(&frame, name, &missing)?),
-        Some(name) => parse_outcome(&frame, name, &missing).ok(),
+        Some(name) if need_target || choice.target.is_some() => {
+            Some(parse_outcome(&frame, name, &missing, &config.data.converted_values)?)
+        }
+        Some(name) => parse_outcome(&frame, name, &missing, &config.data.converted_values).ok(),
         None => None,
     };
     let ids = lead_ids(&frame, id_column.as_deref())?;
@@ -465,7 +467,8 @@ pub fn leads_from_frame(
     let snapshot = time(&config.data.snapshot)?;
     let created = time(&config.data.time)?;
 
-    // One cutoff per lead: its snapshot, else --as-of, else the latest date in the file.
+    // One cutoff per lead: its snapshot, else its creation + [data] window_days (at the latest
+    // the fallback), else --as-of, else the latest date in the file.
     let latest = typed
         .iter()
         .filter_map(|(_, v, _)| match v {
@@ -475,9 +478,16 @@ pub fn leads_from_frame(
         .chain(created.iter().flat_map(|c| c.iter().flatten().max().copied()))
         .max();
     let fallback = as_of.or(latest).unwrap_or_else(today);
-    let cutoff: Vec<i64> = match &snapshot {
-        Some(times) => times.iter().map(|t| t.unwrap_or(fallback)).collect(),
-        None => vec![fallback; frame.n_rows],
+    let cutoff: Vec<i64> = match (&snapshot, &created, config.data.window_days) {
+        (Some(times), _, _) => times.iter().map(|t| t.unwrap_or(fallback)).collect(),
+        // Each lead as it was `window_days` after its creation, and never after the fallback.
+        (None, Some(created), Some(days)) => {
+            let window = (days * 86_400.0).round() as i64;
+            (created.iter())
+                .map(|t| t.map_or(fallback, |t| t.saturating_add(window).min(fallback)))
+                .collect()
+        }
+        (None, _, _) => vec![fallback; frame.n_rows],
     };
 
     let mut features = Vec::new();
@@ -737,9 +747,37 @@ fn weekday_name(t: i64) -> &'static str {
     WEEKDAYS[chrono::Datelike::weekday(&date).num_days_from_monday() as usize]
 }
 
-/// Parses the outcome column: every row must be 1/0, true/false, yes/no or y/n.
-fn parse_outcome(frame: &RawFrame, name: &str, missing: &MissingTokens) -> Result<Vec<bool>> {
+/// Parses the outcome column: every row must be 1/0, true/false, yes/no or y/n; or, when
+/// `converted_values` lists the values of a stage column that mean converted, a lead converted
+/// when its value is one of them (ignoring case), and not otherwise (an empty cell too).
+fn parse_outcome(
+    frame: &RawFrame,
+    name: &str,
+    missing: &MissingTokens,
+    converted_values: &[String],
+) -> Result<Vec<bool>> {
     let index = frame.require(name, "outcome (target)", "--target")?;
+    if !converted_values.is_empty() {
+        let converted: HashSet<String> = converted_values.iter().map(|v| v.trim().to_lowercase()).collect();
+        let cells = column_as_text(frame, name, "outcome (target)", "--target")?;
+        let outcome: Vec<bool> = cells.iter().map(|c| converted.contains(&c.to_lowercase())).collect();
+        if !outcome.contains(&true) && !cells.is_empty() {
+            let mut seen: Vec<&str> = cells.iter().map(String::as_str).filter(|c| !c.is_empty()).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            let shown: Vec<String> = seen.iter().take(12).map(|v| format!("\"{v}\"")).collect();
+            return Err(Error::rejected(
+                frame.locate(name, None),
+                format!(
+                    "no lead has one of the converted values {converted_values:?}; the column holds {}{}",
+                    shown.join(", "),
+                    if seen.len() > shown.len() { ", …" } else { "" }
+                ),
+                "list the values that mean converted in [data] converted_values",
+            ));
+        }
+        return Ok(outcome);
+    }
     let fix =
         "outcome values must be 1/0, true/false, yes/no or y/n; fix the row or drop leads whose outcome is unknown";
     let outcome: Vec<bool> = match &frame.columns[index].cells {

@@ -35,6 +35,7 @@ pub use writer::{default_rejects_path, reject_lines, rejects_header, writes_parq
 
 use crate::artifact::ModelArtifact;
 use crate::blend::final_log_odds;
+use crate::data::events::ShapedEvents;
 use crate::data::infer::BadCell;
 use crate::drift::{DriftCounts, DriftReport, ACT};
 use crate::error::{Error, Location, Result};
@@ -57,8 +58,9 @@ pub struct ScoreSettings {
     pub model_path: PathBuf,
     /// The leads (CSV or Parquet).
     pub data: PathBuf,
-    /// Their events, when the model or its rules use events.
-    pub events: Option<PathBuf>,
+    /// Their events, when the model or its rules use events: files of the events form or
+    /// exports of the shapes the model was trained with.
+    pub events: Vec<PathBuf>,
     /// The cutoff of leads without a snapshot (seconds since 1970 UTC); default now.
     pub as_of: Option<i64>,
     /// The scores file: CSV, or Parquet by its extension.
@@ -78,7 +80,7 @@ impl ScoreSettings {
         ScoreSettings {
             model_path: model_path.into(),
             data: data.into(),
-            events: None,
+            events: Vec::new(),
             as_of: None,
             rejects: default_rejects_path(&out),
             out,
@@ -156,6 +158,22 @@ pub fn score_batch(artifact: &ModelArtifact, batch: &Batch) -> (Vec<LeadScore>, 
     )
 }
 
+/// The events of `files`, read by the shapes of the model's `[[events.files]]`.
+pub fn shaped_events(
+    artifact: &ModelArtifact,
+    files: &[PathBuf],
+    progress: &dyn Progress,
+) -> Result<Option<ShapedEvents>> {
+    crate::data::require_files(
+        &files
+            .iter()
+            .map(|f| (Some(f.as_path()), "--events"))
+            .collect::<Vec<_>>(),
+    )?;
+    let missing = crate::data::infer::MissingTokens::new(&artifact.config.data.missing_values);
+    ShapedEvents::prepare_noted(files, &artifact.config.events.files, &missing, progress)
+}
+
 /// Scores a whole lead file with `artifact`, batch by batch, into temporary files: memory stays
 /// bounded whatever the file's length, and writing overlaps with scoring the next batch.
 pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: &dyn Progress) -> Result<Scored> {
@@ -167,10 +185,12 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
         rule_points: rules.is_some(),
     };
     header.check()?;
+    crate::data::require_files(&[(Some(&settings.data), "--data")])?;
+    let events = shaped_events(artifact, &settings.events, progress)?;
     let inputs = BatchInputs {
         model_path: &settings.model_path,
         data: &settings.data,
-        events: settings.events.as_deref(),
+        events: events.as_ref().map(ShapedEvents::path),
         as_of: settings.as_of,
         rules: rules.as_ref(),
         with_outcome: false,

@@ -74,7 +74,7 @@ pub fn export(
     // Every column read: the model's and the rules', the snapshot, and the creation time when
     // the rules decay from it.
     let mut names = artifact.columns_read(rules);
-    if rules.is_some_and(|r| r.file.decay.is_some()) {
+    if rules.is_some_and(|r| r.file.decay.is_some()) || window_days(artifact).is_some() {
         names.extend(artifact.config.data.time.iter().cloned());
     }
     let columns = ReadColumns::new(names, artifact);
@@ -180,10 +180,24 @@ fn cutoff(d: Dialect, artifact: &ModelArtifact, columns: &ReadColumns, options: 
         .snapshot_column
         .as_deref()
         .and_then(|c| columns.position(c));
-    match snapshot {
-        Some(k) => format!("COALESCE({}, {as_of})", d.parse_epoch(&ReadColumns::cell(k))),
-        None => as_of,
+    let created = (artifact.config.data.time.as_deref()).and_then(|c| columns.position(c));
+    match (snapshot, created, window_days(artifact)) {
+        (Some(k), _, _) => format!("COALESCE({}, {as_of})", d.parse_epoch(&ReadColumns::cell(k))),
+        // Creation + [data] window_days, at the latest the cutoff of the day.
+        (None, Some(k), Some(days)) => format!(
+            "LEAST(COALESCE({} + {}, {as_of}), {as_of})",
+            d.parse_epoch(&ReadColumns::cell(k)),
+            d.num((days * 86_400.0).round())
+        ),
+        (None, _, _) => as_of,
     }
+}
+
+/// `[data] window_days`, when a lead's cutoff counts from its creation.
+fn window_days(artifact: &ModelArtifact) -> Option<f64> {
+    let data = &artifact.config.data;
+    data.window_days
+        .filter(|_| data.snapshot.is_none() && data.time.is_some())
 }
 
 /// The model's log-odds: one or more terms per pipeline step (its value `f{s}`), and the
@@ -286,12 +300,12 @@ fn header(artifact: &ModelArtifact, rules: Option<&RuleSet>, d: Dialect, options
         "Left out: the percentile, the fit and engagement grades and the reasons (use `leadscore score` for those).".into(),
         "Differs: a value leadscore would reject (a word in a number column, a bad date) is scored here as missing.".into(),
     ];
-    if !artifact.schema.formats.is_empty() {
+    let mut formats = artifact.schema.formats.clone();
+    formats.extend(artifact.config.data.formats.iter().map(|(c, f)| (c.clone(), *f)));
+    if !formats.is_empty() {
         lines.push(format!(
             "Expects these columns as plain numbers and ISO dates, or typed, as the database loads them: {} (the model read them with a format; leadscore score still does).",
-            artifact
-                .schema
-                .formats
+            formats
                 .iter()
                 .map(|(column, format)| format!("{column} ({format})"))
                 .collect::<Vec<_>>()
@@ -302,6 +316,17 @@ fn header(artifact: &ModelArtifact, rules: Option<&RuleSet>, d: Dialect, options
         lines.push(format!(
             "Reads the events table {events}: lead_id, timestamp, event_type{}; events after a lead's cutoff are left out.",
             options.event_columns.iter().map(|c| format!(", {c}")).collect::<String>()
+        ));
+        if !artifact.config.events.files.is_empty() {
+            lines.push(format!(
+                "The model read activity exports of other shapes ({}): load them into {events} as those columns (`leadscore events` writes them so).",
+                artifact.config.events.files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    if let (Some(days), Some(time)) = (window_days(artifact), &artifact.config.data.time) {
+        lines.push(format!(
+            "Each lead is taken as it was {days} days after its {time} ([data] window_days), at the latest at the cutoff below."
         ));
     }
     match options.as_of {

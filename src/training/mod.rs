@@ -39,6 +39,7 @@ pub use recalibrate::{recalibrate, Recalibrated};
 
 use crate::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingReport, ValidationSplit, FORMAT_VERSION};
 use crate::config::{Config, SplitKind};
+use crate::data::events::ShapedEvents;
 use crate::data::parse_as_of;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -54,8 +55,9 @@ const FEW_CONVERSIONS: usize = 100;
 pub struct TrainSettings {
     /// Historical leads with their outcome (CSV or Parquet).
     pub data: PathBuf,
-    /// Their events, aggregated per lead as engagement features.
-    pub events: Option<PathBuf>,
+    /// Their events, aggregated per lead as engagement features: files of the events form or
+    /// activity exports of the shapes of `[[events.files]]`, read together.
+    pub events: Vec<PathBuf>,
     /// A separate labelled file to validate on, instead of holding out part of `data`.
     pub validation_data: Option<PathBuf>,
     /// Every setting (flags applied); it is kept in the model file.
@@ -69,7 +71,7 @@ impl TrainSettings {
     pub fn new(data: impl Into<PathBuf>, config: Config) -> TrainSettings {
         TrainSettings {
             data: data.into(),
-            events: None,
+            events: Vec::new(),
             validation_data: None,
             config,
             rules: None,
@@ -104,7 +106,7 @@ impl TrainSettings {
 /// (`snapshot_at`, `cutoff`, `as_of`, …) is taken, and said so; without one, training stops.
 fn with_cutoff(settings: &TrainSettings, warnings: &mut Vec<String>) -> Result<TrainSettings> {
     let data = &settings.config.data;
-    if settings.events.is_none() || data.snapshot.is_some() || data.as_of.is_some() {
+    if settings.events.is_empty() || data.snapshot.is_some() || data.as_of.is_some() || data.window_days.is_some() {
         return Ok(settings.clone());
     }
     let columns = crate::data::read::column_names(&settings.data)?;
@@ -112,7 +114,7 @@ fn with_cutoff(settings: &TrainSettings, warnings: &mut Vec<String>) -> Result<T
         return Err(Error::rejected(
             crate::error::Location::file(&settings.data),
             "events need each lead's cutoff: without one, activity after a lead converted would be counted, and the model would learn the outcome from it",
-            "name the column that holds each lead's cutoff with [data] snapshot = \"COLUMN\" in the config, or give one date for all leads with --as-of YYYY-MM-DD",
+            "name the column that holds each lead's cutoff with [data] snapshot = \"COLUMN\" in the config, count each lead's first weeks with [data] window_days = 45 (days after [data] time), or give one date for all leads with --as-of YYYY-MM-DD",
         ));
     };
     warnings.push(format!(
@@ -129,7 +131,10 @@ pub fn train(settings: &TrainSettings, progress: &dyn Progress) -> Result<ModelA
     let as_of = settings.check()?;
     let mut warnings = Vec::new();
     let settings = &with_cutoff(settings, &mut warnings)?;
-    let leads = read::read_training_leads(settings, as_of, progress, &mut warnings)?;
+    let missing = crate::data::infer::MissingTokens::new(&settings.config.data.missing_values);
+    let events = ShapedEvents::prepare_noted(&settings.events, &settings.config.events.files, &missing, progress)?;
+    let events = events.as_ref().map(ShapedEvents::path);
+    let leads = read::read_training_leads(settings, events, as_of, progress, &mut warnings)?;
     let held_out = holdout::hold_out(settings, &leads, as_of, progress)?;
     let audit = holdout::audit_leakage(settings, &leads, &held_out.train_rows, progress, &mut warnings)?;
     let mut fitted = fit::fit_model(settings, &leads, &held_out, progress)?;
@@ -176,6 +181,13 @@ pub fn train(settings: &TrainSettings, progress: &dyn Progress) -> Result<ModelA
             seconds: 0.0,
         },
     };
+    // The formats of the snapshot and creation columns, which are read again when scoring.
+    let time_columns = [&settings.config.data.snapshot, &settings.config.data.time];
+    for name in time_columns.into_iter().flatten() {
+        if let Some(format) = leads.table.formats.get(name) {
+            artifact.config.data.formats.insert(name.clone(), *format);
+        }
+    }
     artifact.training.seconds = started.elapsed().as_secs_f64();
     Ok(artifact)
 }

@@ -2,7 +2,7 @@
 //! outcome checked.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{TrainSettings, FEW_CONVERSIONS, FEW_LEADS};
 use crate::config::ColumnType;
@@ -68,6 +68,7 @@ pub(super) fn column_choice(settings: &TrainSettings) -> ColumnChoice {
 /// are never held in memory) and checks the outcome.
 pub(super) fn read_training_leads(
     settings: &TrainSettings,
+    events: Option<&Path>,
     as_of: Option<i64>,
     progress: &dyn Progress,
     warnings: &mut Vec<String>,
@@ -83,7 +84,7 @@ pub(super) fn read_training_leads(
             warnings.push(format!("\"{column}\" is left out: {reason}"));
         }
     }
-    let (events, points) = match &settings.events {
+    let (events, points) = match events {
         None => {
             let (_, points) = step(progress, "computing rule points", || {
                 events_and_points(&mut table, None, None, rules, &missing)
@@ -116,7 +117,7 @@ pub(super) fn read_training_leads(
                 ));
             }
             let used = EventsUsed {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 spec,
                 counts,
             };

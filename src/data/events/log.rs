@@ -141,7 +141,7 @@ pub struct EventRecord<'a> {
 }
 
 /// Opens a CSV events file (its separator detected) and reads its header.
-fn open_csv(path: &Path) -> Result<(csv::Reader<std::io::BufReader<std::fs::File>>, Vec<String>)> {
+pub(crate) fn open_csv(path: &Path) -> Result<(csv::Reader<std::io::BufReader<std::fs::File>>, Vec<String>)> {
     let unreadable = |e: std::io::Error| {
         Error::rejected(
             Location::file(path),

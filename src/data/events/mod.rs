@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize};
 
 mod log;
 mod parts;
+mod shapes;
 
 pub use log::{is_privacy_proxy, EventCounts, EventLog, EventRecord};
 pub use parts::{ChunkIndex, EventParts};
+pub use shapes::{FileRead, ShapedEvents};
 
 use crate::config::{EventsConfig, Role};
 use crate::data::infer::MissingTokens;
