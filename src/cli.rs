@@ -46,6 +46,36 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Write one SQL query (DuckDB, PostgreSQL or Spark SQL) that scores leads in the warehouse as `score` does.
     ExportSql(ExportSqlArgs),
+    /// Read activity exports as train and score read them, and write their events as one file
+    /// (lead_id, timestamp, event_type, …): to check a shape, or to load a warehouse table.
+    Events(EventsArgs),
+}
+
+/// `leadscore events`
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  leadscore events --source mautic --events page_hits.csv --events email_stats.csv --out events.csv
+  leadscore events --model models/model.lsm --events activities.csv --out events.csv
+
+Each file is read by the first shape its header fits ([[events.files]] of --config, then the
+--source preset's, or those the --model was trained with); what became of each file's rows is
+printed: how many became events, how many had no time, which activities were left out.")]
+pub struct EventsArgs {
+    /// Activity exports (repeatable).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub events: Vec<PathBuf>,
+    /// leadscore.toml with [[events.files]] shapes.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The tool the exports come from: its preset's shapes.
+    #[arg(long, value_enum)]
+    pub source: Option<crate::config::Source>,
+    /// A model file: the shapes it was trained with.
+    #[arg(long, conflicts_with_all = ["config", "source"])]
+    pub model: Option<PathBuf>,
+    /// Where to write the events (CSV).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `leadscore demo`
@@ -71,9 +101,16 @@ pub struct SynthArgs {
     /// Seed: the same seed gives the same files.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Folder to write leads.csv, events.csv and truth.csv into.
+    /// Folder to write leads.csv, events.csv and truth.csv into (or the --format's files).
     #[arg(long)]
     pub out: PathBuf,
+    /// Write the same leads as that tool's exports instead: its column names, ids, date formats,
+    /// stage and score columns, and activity exports (hubspot: contacts.csv; salesforce:
+    /// leads.csv; mautic: contacts.csv and its activity tables; pardot: prospects.csv and
+    /// visitor_activities.csv; marketo: leads.csv and activities.csv). `train --source` reads
+    /// them as they are.
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub format: Option<crate::config::Source>,
 }
 
 /// `leadscore train`

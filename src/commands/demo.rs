@@ -37,6 +37,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         leads: args.leads,
         seed: args.seed,
         out: data.clone(),
+        format: None,
     })?;
     let config = args.out.join("leadscore.toml");
     crate::output::write_atomically(&config, demo_config().as_bytes())?;
@@ -77,6 +78,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         leads: new_leads,
         seed: args.seed.wrapping_add(1),
         out: batch.clone(),
+        format: None,
     })?;
     println!("\n4/5 scoring them");
     let scored = args.out.join("scored.csv");

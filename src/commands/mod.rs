@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod evaluate;
+pub mod events;
 pub mod export_sql;
 pub mod inspect;
 pub mod points;
@@ -31,6 +32,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Recalibrate(args) => recalibrate::run(&args).map(|_| ()),
         Command::Evaluate(args) => evaluate::run(&args).map(|_| ()),
         Command::ExportSql(args) => export_sql::run(&args),
+        Command::Events(args) => events::run(&args),
     }
 }
 

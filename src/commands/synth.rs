@@ -10,7 +10,7 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     }
     let started = std::time::Instant::now();
     let show_progress = args.leads >= 200_000 && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let summary = crate::synth::generate(args.leads, args.seed, &args.out, |done| {
+    let summary = crate::synth::generate(args.leads, args.seed, &args.out, args.format, |done| {
         if show_progress {
             eprint!(
                 "\r  generated {} of {} leads",
@@ -31,11 +31,21 @@ pub fn run(args: &SynthArgs) -> Result<()> {
         args.out.display(),
         started.elapsed().as_secs_f64()
     );
-    println!(
-        "  {}  one row per lead, outcome in `converted`, cutoff in `snapshot_at`",
-        args.out.join("leads.csv").display()
-    );
-    println!("  {}  one row per activity", args.out.join("events.csv").display());
+    match args.format {
+        None => {
+            println!(
+                "  {}  one row per lead, outcome in `converted`, cutoff in `snapshot_at`",
+                args.out.join("leads.csv").display()
+            );
+            println!("  {}  one row per activity", args.out.join("events.csv").display());
+        }
+        Some(tool) => {
+            for (file, _) in crate::synth::export_files(tool) {
+                println!("  {}", args.out.join(file).display());
+            }
+            println!("  train on them with: leadscore train --source {tool} --data … [--events …] --out model.lsm");
+        }
+    }
     println!(
         "  {}  the planted true conversion probability of each lead",
         args.out.join("truth.csv").display()

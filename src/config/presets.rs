@@ -63,6 +63,20 @@ impl Source {
     }
 }
 
+impl Source {
+    /// The columns the preset leaves out by name (`[features] exclude`), which an export may or
+    /// may not have.
+    pub fn preset_exclusions(self) -> Vec<String> {
+        let table: toml::Table = toml::from_str(self.preset()).unwrap_or_default();
+        (table
+            .get("features")
+            .and_then(|f| f.get("exclude"))
+            .and_then(toml::Value::as_array))
+        .map(|list| list.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .unwrap_or_default()
+    }
+}
+
 impl std::fmt::Display for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -468,7 +468,7 @@ pub fn leads_from_frame(
     let created = time(&config.data.time)?;
 
     // One cutoff per lead: its snapshot, else its creation + [data] window_days (at the latest
-    // the fallback), else --as-of, else the latest date in the file.
+    // --as-of or today), else --as-of, else the latest date in the file.
     let latest = typed
         .iter()
         .filter_map(|(_, v, _)| match v {
@@ -480,11 +480,13 @@ pub fn leads_from_frame(
     let fallback = as_of.or(latest).unwrap_or_else(today);
     let cutoff: Vec<i64> = match (&snapshot, &created, config.data.window_days) {
         (Some(times), _, _) => times.iter().map(|t| t.unwrap_or(fallback)).collect(),
-        // Each lead as it was `window_days` after its creation, and never after the fallback.
+        // Each lead as it was `window_days` after its creation, and never after --as-of or
+        // today: a lead created last week is taken as it is now.
         (None, Some(created), Some(days)) => {
             let window = (days * 86_400.0).round() as i64;
+            let now = as_of.unwrap_or_else(today);
             (created.iter())
-                .map(|t| t.map_or(fallback, |t| t.saturating_add(window).min(fallback)))
+                .map(|t| t.map_or(now, |t| t.saturating_add(window).min(now)))
                 .collect()
         }
         (None, _, _) => vec![fallback; frame.n_rows],

@@ -54,11 +54,18 @@ impl TrainingLeads {
 }
 
 /// The column choices of the config.
+/// The columns excluded by name must be in the file, but for those of the `[data] source`
+/// preset: a tool's exports differ in which of them they carry.
 pub(super) fn column_choice(settings: &TrainSettings) -> ColumnChoice {
+    let config = &settings.config;
+    let optional = config.data.source.map(|s| s.preset_exclusions()).unwrap_or_default();
     ColumnChoice {
-        target: settings.config.data.target.clone(),
-        id: settings.config.data.id.clone(),
-        exclude: settings.config.features.exclude.clone(),
+        target: config.data.target.clone(),
+        id: config.data.id.clone(),
+        exclude: (config.features.exclude.iter())
+            .filter(|c| !optional.contains(c))
+            .cloned()
+            .collect(),
         ..Default::default()
     }
 }

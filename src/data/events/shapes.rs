@@ -128,16 +128,25 @@ impl ShapedEvents {
             .map(|path| Ok((path, shape_of(path, shapes)?)))
             .collect::<Result<_>>()?;
         match shaped.as_slice() {
-            [] => return Ok(None),
-            [(path, None)] => {
-                return Ok(Some(ShapedEvents {
-                    path: path.to_path_buf(),
-                    _folder: None,
-                    files: Vec::new(),
-                }))
-            }
-            _ => {}
+            [] => Ok(None),
+            [(path, None)] => Ok(Some(ShapedEvents {
+                path: path.to_path_buf(),
+                _folder: None,
+                files: Vec::new(),
+            })),
+            _ => ShapedEvents::write(shaped, missing).map(Some),
         }
+    }
+
+    /// Every file's events written as one file of the events form, whatever their shapes.
+    pub fn rewrite(files: &[PathBuf], shapes: &[EventFileShape], missing: &MissingTokens) -> Result<ShapedEvents> {
+        let shaped: Vec<(&PathBuf, Option<&EventFileShape>)> = (files.iter())
+            .map(|path| Ok((path, shape_of(path, shapes)?)))
+            .collect::<Result<_>>()?;
+        ShapedEvents::write(shaped, missing)
+    }
+
+    fn write(shaped: Vec<(&PathBuf, Option<&EventFileShape>)>, missing: &MissingTokens) -> Result<ShapedEvents> {
         crate::output::remove_stale(&std::env::temp_dir(), EVENTS_FOLDER);
         let folder = tempfile::Builder::new()
             .prefix(&crate::output::temp_prefix(EVENTS_FOLDER))
@@ -187,11 +196,11 @@ impl ShapedEvents {
             reads.push(read);
         }
         out.flush().map_err(|e| Error::io(&path, "write", e))?;
-        Ok(Some(ShapedEvents {
+        Ok(ShapedEvents {
             path,
             _folder: Some(folder),
             files: reads,
-        }))
+        })
     }
 }
 
@@ -208,12 +217,19 @@ fn shape_of<'s>(path: &Path, shapes: &'s [EventFileShape]) -> Result<Option<&'s 
     {
         return Ok(None);
     }
-    let mut tried: Vec<String> = (shapes.iter())
-        .map(|s| format!("{} lacks {}", s.name, quoted(&s.missing_from(&header))))
-        .collect();
     let plain: Vec<&str> = ["lead_id", "timestamp", "event_type"]
         .into_iter()
         .filter(|c| !header.iter().any(|h| h == c))
+        .collect();
+    if shapes.is_empty() {
+        return Err(Error::rejected(
+            Location::file(path).column(plain[0]),
+            "the events file has no such column",
+            format!("{COLUMNS_FIX}; an export of another shape is described in [[events.files]] (docs/crm-exports.md), or read by the --source preset of the tool that exported it"),
+        ));
+    }
+    let mut tried: Vec<String> = (shapes.iter())
+        .map(|s| format!("{} lacks {}", s.name, quoted(&s.missing_from(&header))))
         .collect();
     tried.push(format!("the events form lacks {}", quoted(&plain)));
     Err(Error::rejected(

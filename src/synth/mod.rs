@@ -15,10 +15,14 @@ use rand_distr::{Distribution, Gamma, Poisson};
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
+use crate::config::Source;
 use crate::error::Result;
 pub use crate::formats::format_timestamp as format_time;
 use crate::model::sigmoid;
 use crate::output::AtomicFile;
+
+mod exports;
+use exports::{Attributes, Export, LeadRecord};
 
 /// Leads per generation chunk (each chunk has its own random stream).
 const CHUNK: usize = 5_000;
@@ -106,23 +110,37 @@ pub struct SynthSummary {
 }
 
 struct Chunk {
-    leads: Vec<u8>,
-    events: Vec<u8>,
-    truth: Vec<u8>,
+    /// One buffer per file of the export, in [`Export::files`] order.
+    files: Vec<Vec<u8>>,
     n_events: usize,
     conversions: usize,
 }
 
-/// Writes `leads.csv`, `events.csv` and `truth.csv` (true probabilities) into `out`.
-pub fn generate(n_leads: usize, seed: u64, out: &Path, mut progress: impl FnMut(usize)) -> Result<SynthSummary> {
-    let (mut leads_file, mut events_file, mut truth_file) = (
-        AtomicFile::create(&out.join("leads.csv"))?,
-        AtomicFile::create(&out.join("events.csv"))?,
-        AtomicFile::create(&out.join("truth.csv"))?,
-    );
-    leads_file.write(b"lead_id,created_at,snapshot_at,email,industry,company_size,job_level,country,lead_source,product_line,converted\n")?;
-    events_file.write(b"lead_id,timestamp,event_type,url,asset,form_id,email_id,is_mpp\n")?;
-    truth_file.write(b"lead_id,true_probability\n")?;
+/// The files `synth --format tool` writes besides `truth.csv`, with their header lines.
+pub fn export_files(tool: Source) -> Vec<(&'static str, &'static str)> {
+    let mut files = Export(Some(tool)).files();
+    files.pop();
+    files
+}
+
+/// Writes the leads, their events and `truth.csv` (true probabilities) into `out`: as
+/// `leads.csv` and `events.csv`, or as the exports of the tool `format` names (see
+/// [`Export::files`]).
+pub fn generate(
+    n_leads: usize,
+    seed: u64,
+    out: &Path,
+    format: Option<Source>,
+    mut progress: impl FnMut(usize),
+) -> Result<SynthSummary> {
+    let export = Export(format);
+    let mut files = Vec::new();
+    for (name, header) in export.files() {
+        let mut file = AtomicFile::create(&out.join(name))?;
+        file.write(header.as_bytes())?;
+        file.write(b"\n")?;
+        files.push(file);
+    }
 
     let chunks = n_leads.div_ceil(CHUNK);
     let mut summary = SynthSummary {
@@ -136,18 +154,18 @@ pub fn generate(n_leads: usize, seed: u64, out: &Path, mut progress: impl FnMut(
         crate::interrupt::check()?;
         let generated: Vec<Chunk> = (first..(first + batch).min(chunks))
             .into_par_iter()
-            .map(|c| generate_chunk(seed, c, c * CHUNK, ((c + 1) * CHUNK).min(n_leads)))
+            .map(|c| generate_chunk(seed, c, c * CHUNK, ((c + 1) * CHUNK).min(n_leads), export))
             .collect();
         for chunk in generated {
-            leads_file.write(&chunk.leads)?;
-            events_file.write(&chunk.events)?;
-            truth_file.write(&chunk.truth)?;
+            for (file, bytes) in files.iter_mut().zip(&chunk.files) {
+                file.write(bytes)?;
+            }
             summary.events += chunk.n_events;
             summary.conversions += chunk.conversions;
         }
         progress(((first + batch).min(chunks) * CHUNK).min(n_leads));
     }
-    for file in [leads_file, events_file, truth_file] {
+    for file in files {
         file.publish()?;
     }
     Ok(summary)
@@ -171,7 +189,7 @@ struct Engagement {
 }
 
 #[derive(Default)]
-struct Event<'a> {
+pub(crate) struct Event<'a> {
     time: i64,
     kind: &'a str,
     url: &'a str,
@@ -184,20 +202,19 @@ struct Event<'a> {
 /// Leads `from..to` of chunk `chunk`, from the chunk's own random stream. Each lead is one story
 /// read top to bottom — who it is, what it does, what the truth makes of it, how the CRM exports
 /// it — kept in one piece because its random draws must stay in this order for a seed to give
-/// the same files.
-fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
+/// the same files (whatever the export format: what only a tool's export has is drawn from a
+/// stream of its own).
+fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize, export: Export) -> Chunk {
     let mut rng = Pcg64::seed_from_u64(seed ^ (chunk as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let interest = Gamma::new(1.1, 1.0).expect("valid gamma parameters");
     let mut out = Chunk {
-        leads: Vec::new(),
-        events: Vec::new(),
-        truth: Vec::new(),
+        files: vec![Vec::new(); export.files().len()],
         n_events: 0,
         conversions: 0,
     };
     let mut events: Vec<Event> = Vec::new();
+    let mut sends: Vec<(usize, i64)> = Vec::new();
     for lead in from..to {
-        let id = format!("L{:07}", lead + 1);
         let created = START + rng.gen_range(0..545 * DAY);
         let snapshot = created + SNAPSHOT_DAYS * DAY;
         let (industry, industry_effect) = pick(&mut rng, &INDUSTRIES);
@@ -227,7 +244,8 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
         }
         let active_days = if rng.gen_bool(0.3) { 10 } else { 90 };
         events.clear();
-        activity(&mut rng, &mut events, created, active_days, engaged);
+        sends.clear();
+        activity(&mut rng, &mut events, &mut sends, created, active_days, engaged);
 
         // The truth sees engagement before the snapshot only.
         let seen = engagement_before(&events, snapshot);
@@ -269,52 +287,31 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
             }
         }
 
-        // Placeholders and gaps as CRM exports have them.
-        let show = |rng: &mut Pcg64, value: &str, missing_rate: f64, placeholder: &str| -> String {
-            if rng.gen_bool(missing_rate) {
-                placeholder.to_string()
-            } else {
-                csv_field(value)
-            }
-        };
+        // Gaps as CRM exports have them (tidy leads write some as the untouched `Select`).
         let first = ["ana", "ben", "chloe", "dev", "emma", "farid", "grace", "hugo"][rng.gen_range(0..8)];
-        let line = format!(
-            "{id},{},{},{first}.{}@{domain},{},{},{},{},{},{},{}\n",
-            format_time(created),
-            format_time(snapshot),
-            lead,
-            show(&mut rng, industry, 0.05, "Select"),
-            show(&mut rng, size, 0.08, ""),
-            show(&mut rng, level, 0.10, "Select"),
-            show(&mut rng, country, 0.03, ""),
-            csv_field(source),
-            csv_field(product),
-            u8::from(converted)
-        );
-        out.leads.extend_from_slice(line.as_bytes());
-        out.truth
-            .extend_from_slice(format!("{id},{probability:.6}\n").as_bytes());
+        let mut shown = |value: &'static str, missing_rate: f64| (!rng.gen_bool(missing_rate)).then_some(value);
+        let attributes = Attributes {
+            industry: shown(industry, 0.05),
+            size: shown(size, 0.08),
+            level: shown(level, 0.10),
+            country: shown(country, 0.03),
+            source,
+            product,
+        };
         events.sort_by_key(|e| e.time);
-        for e in &events {
-            let email = if e.email > 0 {
-                format!("campaign-{:02}", e.email)
-            } else {
-                String::new()
-            };
-            out.events.extend_from_slice(
-                format!(
-                    "{id},{},{},{},{},{},{email},{}\n",
-                    format_time(e.time),
-                    e.kind,
-                    e.url,
-                    e.asset,
-                    e.form,
-                    u8::from(e.mpp)
-                )
-                .as_bytes(),
-            );
-        }
-        out.n_events += events.len();
+        let record = LeadRecord {
+            lead,
+            created,
+            snapshot,
+            email: format!("{first}.{lead}@{domain}"),
+            first,
+            attributes,
+            converted,
+            probability,
+            events: &events,
+            sends: &sends,
+        };
+        out.n_events += export.write(&record, &mut out.files, seed);
     }
     out
 }
@@ -322,7 +319,15 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize) -> Chunk {
 /// A lead's activity over its `active_days` from `created`, driven by its latent interest
 /// `engaged`: page views (high-value pages more likely the keener it is), campaign e-mail opens
 /// (all of them, at once, for Apple Mail users), clicks, downloads, webinars, forms, unsubscribes.
-fn activity(rng: &mut Pcg64, events: &mut Vec<Event>, created: i64, active_days: i64, engaged: f64) {
+/// Every campaign e-mail sent goes to `sends` (e-mail, time), opened or not.
+fn activity(
+    rng: &mut Pcg64,
+    events: &mut Vec<Event>,
+    sends: &mut Vec<(usize, i64)>,
+    created: i64,
+    active_days: i64,
+    engaged: f64,
+) {
     let time_in_window = |rng: &mut Pcg64| created + rng.gen_range(0..active_days * DAY);
     let count = |rng: &mut Pcg64, mean: f64| {
         Poisson::new(mean.max(1e-9))
@@ -345,6 +350,7 @@ fn activity(rng: &mut Pcg64, events: &mut Vec<Event>, created: i64, active_days:
     let apple_mail = rng.gen_bool(0.25);
     for email in 1..=CAMPAIGN_EMAILS {
         let sent = created + (email as i64) * 7 * DAY + rng.gen_range(0..DAY);
+        sends.push((email, sent));
         if apple_mail {
             events.push(Event {
                 time: sent + 600,
@@ -445,14 +451,6 @@ fn engagement_before(events: &[Event], snapshot: i64) -> Engagement {
     seen
 }
 
-fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,11 +468,20 @@ mod tests {
 
     #[test]
     fn chunks_are_deterministic_for_a_seed() {
-        let a = generate_chunk(7, 3, 0, 50);
-        let b = generate_chunk(7, 3, 0, 50);
-        let c = generate_chunk(8, 3, 0, 50);
-        assert_eq!(a.leads, b.leads);
-        assert_eq!(a.events, b.events);
-        assert_ne!(a.leads, c.leads);
+        let a = generate_chunk(7, 3, 0, 50, Export(None));
+        let b = generate_chunk(7, 3, 0, 50, Export(None));
+        let c = generate_chunk(8, 3, 0, 50, Export(None));
+        assert_eq!(a.files, b.files);
+        assert_ne!(a.files[0], c.files[0]);
+        // Every format tells the same leads: the truth differs only by the tools' ids.
+        let truth_of = |files: &[Vec<u8>]| -> Vec<String> {
+            let text = String::from_utf8(files.last().unwrap().clone()).unwrap();
+            text.lines().map(|l| l.split(',').nth(1).unwrap().to_string()).collect()
+        };
+        for source in Source::ALL {
+            let shaped = generate_chunk(7, 3, 0, 50, Export(Some(source)));
+            assert_eq!(shaped.files.len(), Export(Some(source)).files().len());
+            assert_eq!(truth_of(&shaped.files), truth_of(&a.files), "{source}");
+        }
     }
 }
