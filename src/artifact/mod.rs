@@ -290,12 +290,20 @@ mod config_as_json {
 
     use crate::config::Config;
 
+    // Only the model file's own encoding (bincode) holds the text; readable forms such as
+    // `inspect --json` show the settings as they are.
     pub fn serialize<S: Serializer>(config: &Config, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            return serde::Serialize::serialize(config, serializer);
+        }
         let text = serde_json::to_string(config).map_err(serde::ser::Error::custom)?;
         serializer.serialize_str(&text)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Config, D::Error> {
+        if deserializer.is_human_readable() {
+            return Config::deserialize(deserializer);
+        }
         let text = String::deserialize(deserializer)?;
         serde_json::from_str(&text).map_err(serde::de::Error::custom)
     }
