@@ -406,3 +406,58 @@ fn two_thousand_rules_stay_within_every_engine_s_limits() {
     );
     assert_parity(&model, &batch.join("leads.csv"), None, dir.path());
 }
+
+/// A Mautic-shaped model: each lead taken 45 days after its creation ([data] window_days, at
+/// the latest --as-of), its events read from five activity tables; the warehouse holds them as
+/// `leadscore events` writes them.
+#[test]
+fn a_window_after_creation_and_activity_exports_score_the_same_in_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let tables = [
+        "page_hits.csv",
+        "email_stats.csv",
+        "form_submissions.csv",
+        "asset_downloads.csv",
+        "do_not_contact.csv",
+    ];
+    let exported = |name: &str, leads: &str, seed: &str| {
+        let out = dir.path().join(name);
+        let output = leadscore()
+            .args(["synth", "--format", "mautic", "--leads", leads, "--seed", seed, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        out
+    };
+    let (history, batch) = (exported("history", "5000", "41"), exported("batch", "1500", "42"));
+    let model = dir.path().join("model.lsm");
+    let mut train = leadscore();
+    train.args(["train", "--source", "mautic", "--data"]).arg(history.join("contacts.csv"));
+    for table in tables {
+        train.arg("--events").arg(history.join(table));
+    }
+    let output = train.arg("--out").arg(&model).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let events = batch.join("events.csv");
+    let mut rewrite = leadscore();
+    rewrite.args(["events", "--model"]).arg(&model);
+    for table in tables {
+        rewrite.arg("--events").arg(batch.join(table));
+    }
+    let output = rewrite.arg("--out").arg(&events).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let sql = dir.path().join("query.sql");
+    let output = leadscore()
+        .args(["export-sql", "--dialect", "duckdb", "--events-table", "events", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&sql)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let query = std::fs::read_to_string(&sql).unwrap();
+    assert!(query.contains("45 days after its date_added"), "{query}");
+    assert!(query.contains("LEAST("), "{query}");
+    assert_parity(&model, &batch.join("contacts.csv"), Some(&events), dir.path());
+}

@@ -207,3 +207,41 @@ fn an_export_no_shape_fits_is_refused_with_what_each_shape_lacks() {
     );
     assert!(!dir.path().join("m.lsm").exists());
 }
+
+/// `data/examples/TOOL/` is what `synth --leads 300 --seed 42 --format TOOL` writes, and each
+/// trains with its preset.
+#[test]
+fn the_example_exports_are_synths_and_train_with_their_presets() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/examples");
+    for tool in ["hubspot", "salesforce", "mautic", "pardot", "marketo"] {
+        let fresh = work().join(format!("example-{tool}"));
+        run(&[&"synth", &"--leads", &"300", &"--seed", &"42", &"--format", &tool, &"--out", &fresh]);
+        let mut files: Vec<String> = std::fs::read_dir(&fresh)
+            .unwrap()
+            .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        for file in &files {
+            assert_eq!(
+                std::fs::read(examples.join(tool).join(file)).ok(),
+                Some(std::fs::read(fresh.join(file)).unwrap()),
+                "data/examples/{tool}/{file} is not what synth writes: write it again with synth"
+            );
+        }
+        let leads = ["contacts.csv", "leads.csv", "prospects.csv"]
+            .into_iter()
+            .find(|f| files.iter().any(|g| g == f))
+            .unwrap();
+        let events: Vec<PathBuf> = (files.iter())
+            .filter(|f| !["truth.csv", leads].contains(&f.as_str()))
+            .map(|f| examples.join(tool).join(f))
+            .collect();
+        let events = events_args(&events);
+        let model = fresh.join("model.lsm");
+        let data = examples.join(tool).join(leads);
+        let mut args: Vec<&dyn AsRef<OsStr>> = vec![&"train", &"--source", &tool, &"--data", &data, &"--out", &model];
+        args.extend(events.iter().map(|e| e as &dyn AsRef<OsStr>));
+        let said = run(&args);
+        assert!(said.contains("only 300 leads"), "{tool}: {said}");
+    }
+}
