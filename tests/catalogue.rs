@@ -366,6 +366,23 @@ fn cases() -> Vec<Case> {
             cells[2] = "Paid".into();
             cells.join(",")
         }), "score --model {f}/model.lsm --data {d}/drift.csv --fail-on-drift --out {d}/s.csv", 3, "drifted from the training leads"),
+        // CRM exports: outcomes from stages, activity exports of other shapes, presets.
+        case("converted values no lead has", |d| write(d, "c.toml", "[data]\ntarget = \"source\"\nconverted_values = [\"Customer\"]\n"),
+            "train --data {f}/leads.csv --config {d}/c.toml --out {d}/m.lsm", 3, "the column holds \"Organic\", \"Paid\", \"Referral\""),
+        case("window_days without a creation column", |d| write(d, "c.toml", "[data]\nwindow_days = 45\n"),
+            "train --data {f}/leads.csv --config {d}/c.toml --out {d}/m.lsm", 3, "[data] time names no creation column"),
+        case("an events shape without a time column", |d| write(d, "c.toml", "[[events.files]]\nname = \"hits\"\ncolumns = { lead_id = \"who\" }\nevent_type = \"page_view\"\n"),
+            "train --data {f}/leads.csv --config {d}/c.toml --out {d}/m.lsm", 3, "names no column for timestamp"),
+        case("an events shape mapping an unknown field", |d| write(d, "c.toml", "[[events.files]]\nname = \"hits\"\ncolumns = { lead_id = \"who\", timestamp = \"when\", page = \"url\" }\nevent_type = \"page_view\"\n"),
+            "train --data {f}/leads.csv --config {d}/c.toml --out {d}/m.lsm", 3, "maps \"page\", which is not an event field"),
+        case("event times whose day and month cannot be told apart", |d| {
+            write(d, "c.toml", "[data]\nsnapshot = \"snapshot_at\"\n[[events.files]]\nname = \"hits\"\ncolumns = { lead_id = \"who\", timestamp = \"when\" }\nevent_type = \"page_view\"\n");
+            write(d, "hits.csv", "who,when\nL0000001,3/4/2025\nL0000002,5/6/2025 1:00 PM\n");
+        }, "train --data {f}/synth/leads.csv --target converted --id lead_id --config {d}/c.toml --events {d}/hits.csv --out {d}/m.lsm", 3, "timestamp_format = \"month-first\""),
+        case("an unknown --source", nothing,
+            "train --data {f}/leads.csv --source zoho --out {d}/m.lsm", 2, "possible values: hubspot, salesforce, mautic, pardot, marketo"),
+        case("a preset's outcome column the file lacks", nothing,
+            "train --data {f}/leads.csv --source salesforce --out {d}/m.lsm", 3, "column \"Converted\": the outcome (target) column is not in the file"),
     ]
 }
 

@@ -433,7 +433,9 @@ fn a_window_after_creation_and_activity_exports_score_the_same_in_sql() {
     let (history, batch) = (exported("history", "5000", "41"), exported("batch", "1500", "42"));
     let model = dir.path().join("model.lsm");
     let mut train = leadscore();
-    train.args(["train", "--source", "mautic", "--data"]).arg(history.join("contacts.csv"));
+    train
+        .args(["train", "--source", "mautic", "--data"])
+        .arg(history.join("contacts.csv"));
     for table in tables {
         train.arg("--events").arg(history.join(table));
     }
@@ -449,7 +451,14 @@ fn a_window_after_creation_and_activity_exports_score_the_same_in_sql() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     let sql = dir.path().join("query.sql");
     let output = leadscore()
-        .args(["export-sql", "--dialect", "duckdb", "--events-table", "events", "--model"])
+        .args([
+            "export-sql",
+            "--dialect",
+            "duckdb",
+            "--events-table",
+            "events",
+            "--model",
+        ])
         .arg(&model)
         .arg("--out")
         .arg(&sql)

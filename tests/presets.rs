@@ -215,7 +215,17 @@ fn the_example_exports_are_synths_and_train_with_their_presets() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/examples");
     for tool in ["hubspot", "salesforce", "mautic", "pardot", "marketo"] {
         let fresh = work().join(format!("example-{tool}"));
-        run(&[&"synth", &"--leads", &"300", &"--seed", &"42", &"--format", &tool, &"--out", &fresh]);
+        run(&[
+            &"synth",
+            &"--leads",
+            &"300",
+            &"--seed",
+            &"42",
+            &"--format",
+            &tool,
+            &"--out",
+            &fresh,
+        ]);
         let mut files: Vec<String> = std::fs::read_dir(&fresh)
             .unwrap()
             .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())

@@ -429,7 +429,7 @@ impl Config {
     /// Parses and validates config text laid over the preset of `source` (`--source`), or of
     /// the file's own `[data] source`.
     pub fn parse_with(text: &str, path: &Path, source: Option<Source>) -> Result<Config> {
-        let fix = "see the configuration reference in README.md for the keys each section accepts";
+        let fix = "see docs/configuration.md for the keys each section accepts";
         let mut table: toml::Table = parse_toml(text, path, fix)?;
         let formats = take_formats(&mut table);
         let from_table = |table: toml::Table, path: &Path| -> Result<Config> {

@@ -178,7 +178,7 @@ impl ShapedEvents {
             read.time_format = time_format;
             let mut write_row = |row: &dyn Fn(&str) -> Option<String>, line: u64| -> Result<bool> {
                 read.rows += 1;
-                if read.rows % (1 << 16) == 0 {
+                if read.rows.is_multiple_of(1 << 16) {
                     crate::interrupt::check()?;
                 }
                 let Some(event) = event_of(file, shape, time_format, row, line, &mut left_out)? else {
@@ -271,13 +271,16 @@ fn as_given(path: &Path) -> Result<EventFileShape> {
     })
 }
 
+/// What [`for_each_row`] calls with each row (a cell by event field) and its line; `false` stops.
+type RowVisitor<'a> = dyn FnMut(&dyn Fn(&str) -> Option<String>, u64) -> Result<bool> + 'a;
+
 /// Calls `row(get, line)` for every row of a file, where `get(field)` is the cleaned cell of
 /// the column the shape maps `field` to.
 fn for_each_row(
     path: &Path,
     shape: &EventFileShape,
     missing: &MissingTokens,
-    row: &mut dyn FnMut(&dyn Fn(&str) -> Option<String>, u64) -> Result<bool>,
+    row: &mut RowVisitor,
 ) -> Result<()> {
     if is_parquet(path) {
         let frame = read_frame(path)?;
