@@ -93,12 +93,18 @@ fn check(column: &FeatureColumn, outcome: &[bool], train: &[usize], auc_limit: f
     // Engagement aggregated from events is cut off at each lead's snapshot, so only its
     // predictive power is audited, not how often it is filled.
     let fill_audited = column.derivation != Derivation::Events;
+    let converters_only = converters_only_value(column, outcome, train);
     let flagged = if auc >= auc_limit {
         Some(format!("alone it separates converters with ROC AUC {auc:.3}"))
     } else if near_certain_share >= NEAR_CERTAIN_LIMIT {
         Some(format!(
             "{:.0} % of leads have a value whose outcome is all but certain (ROC AUC alone {auc:.3}): probably entered after the outcome was known",
             100.0 * near_certain_share
+        ))
+    } else if let Some((value, share)) = converters_only {
+        Some(format!(
+            "\"{value}\" is held by {:.0} % of converted leads and by almost no other lead (ROC AUC alone {auc:.3}): a stage only converted leads reach, recorded after the outcome",
+            100.0 * share
         ))
     } else if fill_audited && filled_converted >= 0.2 && filled_converted >= FILL_RATIO_LIMIT * filled_not_converted {
         Some(format!(
@@ -117,6 +123,35 @@ fn check(column: &FeatureColumn, outcome: &[bool], train: &[usize], auc_limit: f
         near_certain_share,
         flagged,
     }
+}
+
+/// Share of converted leads a category held by converted leads alone must reach to be flagged.
+pub const CONVERTERS_ONLY_SHARE: f64 = 0.2;
+
+/// The category of a column (held by 10+ training leads) that converted leads have and the
+/// others almost never do — a conversion rate within a tenth of the non-conversion rate of 1 —
+/// with the share of converted leads holding it, when that share is the largest such and at
+/// least [`CONVERTERS_ONLY_SHARE`]: how `Lifecycle Stage = opportunity` shows, which only
+/// converted leads reach, even where it is too rare to make the column separate converters alone.
+fn converters_only_value(column: &FeatureColumn, outcome: &[bool], train: &[usize]) -> Option<(String, f64)> {
+    let Values::Categorical(c) = &column.values else {
+        return None;
+    };
+    let (mut hits, mut totals) = (vec![0usize; c.levels.len()], vec![0usize; c.levels.len()]);
+    let mut converted = 0usize;
+    for &row in train {
+        converted += usize::from(outcome[row]);
+        if c.codes[row] != MISSING {
+            totals[c.codes[row] as usize] += 1;
+            hits[c.codes[row] as usize] += usize::from(outcome[row]);
+        }
+    }
+    let base = converted as f64 / train.len().max(1) as f64;
+    (0..c.levels.len())
+        .filter(|&l| totals[l] >= 10 && hits[l] as f64 / totals[l] as f64 >= 1.0 - (1.0 - base) / 10.0)
+        .map(|l| (c.levels[l].clone(), hits[l] as f64 / converted.max(1) as f64))
+        .filter(|(_, share)| *share >= CONVERTERS_ONLY_SHARE)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
 }
 
 /// Share of training leads in groups (of 20+ leads) whose conversion rate is within a tenth of
@@ -188,6 +223,39 @@ mod tests {
     use super::*;
     use crate::config::Role;
     use crate::data::values::Categorical;
+
+    #[test]
+    fn a_stage_only_converted_leads_reach_is_flagged_though_it_is_rare() {
+        let n = 5000;
+        // One lead in ten converts; a third of those reached "opportunity", which no other lead
+        // did. Alone the column is far from separating converters, and few leads hold the stage.
+        let outcome: Vec<bool> = (0..n).map(|i| i % 20 == 0 || i % 20 == 7).collect();
+        let stage = Categorical::from_values((0..n).map(|i| {
+            Some(match (outcome[i], (i / 20) % 3) {
+                (true, 0) => "opportunity",
+                (_, 1) => "lead",
+                _ => "subscriber",
+            })
+        }));
+        let other = Categorical::from_values((0..n).map(|i| Some(["a", "b", "c"][(i / 10) % 3])));
+        let columns = vec![
+            column("Lifecycle Stage", Values::Categorical(stage)),
+            column("Industry", Values::Categorical(other)),
+        ];
+        let rows: Vec<usize> = (0..n).collect();
+        let checks = audit(&columns, &outcome, &rows, 0.95);
+        assert!(
+            checks[0].single_feature_auc < 0.95 && checks[0].near_certain_share < 0.2,
+            "{:?}",
+            checks[0]
+        );
+        let flagged = checks[0].flagged.as_deref().unwrap_or_default();
+        assert!(
+            flagged.contains("\"opportunity\" is held by 34 % of converted leads"),
+            "{flagged}"
+        );
+        assert!(checks[1].flagged.is_none(), "{:?}", checks[1]);
+    }
 
     fn column(name: &str, values: Values) -> FeatureColumn {
         FeatureColumn::direct(name, Role::Explicit, values)

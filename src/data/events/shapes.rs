@@ -276,12 +276,7 @@ type RowVisitor<'a> = dyn FnMut(&dyn Fn(&str) -> Option<String>, u64) -> Result<
 
 /// Calls `row(get, line)` for every row of a file, where `get(field)` is the cleaned cell of
 /// the column the shape maps `field` to.
-fn for_each_row(
-    path: &Path,
-    shape: &EventFileShape,
-    missing: &MissingTokens,
-    row: &mut RowVisitor,
-) -> Result<()> {
+fn for_each_row(path: &Path, shape: &EventFileShape, missing: &MissingTokens, row: &mut RowVisitor) -> Result<()> {
     if is_parquet(path) {
         let frame = read_frame(path)?;
         let columns: BTreeMap<&str, Vec<String>> = (shape.columns.iter())
