@@ -320,6 +320,11 @@ pub struct EvaluateArgs {
     /// How many periods the leads cover (default: from their creation dates; one when they have none).
     #[arg(long, value_name = "N")]
     pub periods: Option<f64>,
+    /// A column of the leads holding a score to rank beside leadscore's — the CRM's own
+    /// (e.g. "HubSpot Score", "Lead Score"): its ROC AUC, PR AUC, KS, ROC curve and gains are
+    /// shown with the others, for a team moving from the tool's scoring to leadscore's.
+    #[arg(long, value_name = "COLUMN")]
+    pub compare_column: Option<String>,
 }
 
 /// `leadscore export-sql`

@@ -45,6 +45,8 @@ pub struct EvaluateSettings {
     pub period: WorkPeriod,
     /// How many periods the leads cover, when not from their creation dates.
     pub periods: Option<f64>,
+    /// A column of the leads holding a score to rank beside leadscore's (the CRM's own).
+    pub compare_column: Option<String>,
 }
 
 /// The scored, labelled leads the report is made of.
@@ -56,6 +58,8 @@ struct Evaluated {
     /// The rules audited and the points they gave, when there are rules.
     audited: Option<(RuleSet, Points)>,
     drift: DriftReport,
+    /// The compared column's score of each scored lead, and how many had none.
+    compared: Option<(Vec<f64>, usize)>,
 }
 
 /// Scores the labelled leads of `settings` with `artifact`, writes the report folder and
@@ -81,6 +85,16 @@ fn score_labelled(artifact: &ModelArtifact, settings: &EvaluateSettings, progres
         }
     }
     crate::data::require_files(&[(Some(&settings.data), "--data")])?;
+    let compared_column: Vec<String> = settings.compare_column.iter().cloned().collect();
+    if let Some(column) = &settings.compare_column {
+        if !crate::data::read::column_names(&settings.data)?.contains(column) {
+            return Err(Error::rejected(
+                Location::file(&settings.data).column(column),
+                "the lead file has no such column",
+                "name the column holding the score to compare with --compare-column",
+            ));
+        }
+    }
     let events = crate::scoring::shaped_events(artifact, &settings.events, progress)?;
     let events = events.as_ref().map(crate::data::events::ShapedEvents::path);
     let inputs = BatchInputs {
@@ -90,7 +104,7 @@ fn score_labelled(artifact: &ModelArtifact, settings: &EvaluateSettings, progres
         as_of: settings.as_of,
         rules: blended_rules.as_ref(),
         with_outcome: true,
-        keep: &[],
+        keep: &compared_column,
     };
     let batch = read_batch(artifact, &inputs, progress)?;
     if batch.rows.is_empty() {
@@ -132,7 +146,12 @@ fn score_labelled(artifact: &ModelArtifact, settings: &EvaluateSettings, progres
     };
     let names: Vec<String> = artifact.pipeline.steps.iter().map(|s| s.feature.clone()).collect();
     let drift = drift_counts.report(&artifact.scorer.drift, &names);
+    let compared = match (&settings.compare_column, batch.kept.first()) {
+        (Some(column), Some(cells)) => Some(compared_scores(&settings.data, column, cells, &batch.rows)?),
+        _ => None,
+    };
     Ok(Evaluated {
+        compared,
         batch,
         outcome,
         scores,
@@ -154,6 +173,41 @@ impl Evaluated {
     }
 }
 
+/// The compared column's cells of the scored `rows` as numbers (written as any export writes
+/// them: `1,250`, `85%`), and how many are empty; an empty cell ranks below every score.
+fn compared_scores(data: &Path, column: &str, cells: &[String], rows: &[usize]) -> Result<(Vec<f64>, usize)> {
+    let present = || rows.iter().map(|&r| cells[r].as_str()).filter(|c| !c.is_empty());
+    let plain = present().all(|c| crate::data::infer::parse_number(c, false).is_some());
+    let format = if plain {
+        None
+    } else {
+        crate::formats::detect_number(present(), false)
+    };
+    let mut missing = 0;
+    let values = rows
+        .iter()
+        .map(|&r| {
+            let cell = cells[r].as_str();
+            if cell.is_empty() {
+                missing += 1;
+                return Ok(f64::MIN);
+            }
+            let number = match format {
+                Some(format) => crate::formats::parse_number_as(cell, format),
+                None => crate::data::infer::parse_number(cell, false),
+            };
+            number.filter(|x| x.is_finite()).ok_or_else(|| {
+                Error::rejected(
+                    Location::file(data).column(column).row(r + 1),
+                    format!("\"{cell}\" is not a number"),
+                    "--compare-column ranks the leads by a score: name a column of numbers",
+                )
+            })
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    Ok((values, missing))
+}
+
 /// Every figure of the report.
 fn build_report(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated: &Evaluated) -> Result<Report> {
     let outcome = &evaluated.outcome;
@@ -165,16 +219,26 @@ fn build_report(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated
         Series {
             kind: ScoreKind::Score,
             values: &probability,
+            name: None,
         },
         Series {
             kind: ScoreKind::Model,
             values: &evaluated.model_probability,
+            name: None,
         },
     ];
     if let Some(points) = &rule_points {
         series.push(Series {
             kind: ScoreKind::Rules,
             values: points,
+            name: None,
+        });
+    }
+    if let (Some((values, _)), Some(column)) = (&evaluated.compared, &settings.compare_column) {
+        series.push(Series {
+            kind: ScoreKind::Compared,
+            values,
+            name: Some(column),
         });
     }
     let period = covered_period(&evaluated.batch);
@@ -276,6 +340,19 @@ fn warnings(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated: &E
             "These are the leads the model was trained on: its figures here are optimistic. Evaluate on leads it has not seen."
                 .into(),
         );
+    }
+    if let (Some((_, missing)), Some(column)) = (&evaluated.compared, &settings.compare_column) {
+        if crate::data::crm_record(column).is_some_and(|r| r.contains("score")) {
+            warnings.push(format!(
+                "\"{column}\" is a score the CRM keeps updating: leads that converted had theirs raised by what they did afterwards, so its figures are optimistic unless it was exported before the outcomes were known."
+            ));
+        }
+        if *missing > 0 {
+            warnings.push(format!(
+                "{} leads have no \"{column}\": they rank below every lead that has one in its figures.",
+                thousands(*missing)
+            ));
+        }
     }
     if evaluated.drift.worst() >= ACT {
         warnings.push(format!(

@@ -232,3 +232,93 @@ fn train_with(data: &Path, model: &Path, config: &Path, target: &str, id: &str) 
         .output()
         .unwrap()
 }
+
+/// ROC AUC by counting pairs: a converter above a lead that did not convert counts 1, a tie ½.
+fn pairwise_auc(scores: &[f64], converted: &[bool]) -> f64 {
+    let (mut wins, mut pairs) = (0.0, 0.0);
+    for (i, &a) in scores.iter().enumerate() {
+        for (j, &b) in scores.iter().enumerate() {
+            if converted[i] && !converted[j] {
+                pairs += 1.0;
+                wins += if a > b {
+                    1.0
+                } else if a == b {
+                    0.5
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+    wins / pairs
+}
+
+#[test]
+fn evaluate_ranks_the_crms_own_score_beside_leadscores() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, model, _) = trained_contacts(dir.path());
+    let report = dir.path().join("report");
+    let output = leadscore()
+        .args(["evaluate", "--compare-column", "HubSpot Score", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    let compared = (json["headline"].as_array().unwrap().iter())
+        .find(|h| h["kind"] == "compared")
+        .expect("a headline row for the compared column")
+        .clone();
+    assert_eq!(compared["label"], "HubSpot Score");
+    assert!(
+        compared["log_loss"].is_null() && compared["ece"].is_null(),
+        "{compared}"
+    );
+    let mut reader = csv::Reader::from_path(&data).unwrap();
+    let (mut scores, mut converted) = (Vec::new(), Vec::new());
+    for record in reader.records() {
+        let record = record.unwrap();
+        scores.push(record[6].parse::<f64>().unwrap());
+        converted.push(&record[7] == "true");
+    }
+    let expected = pairwise_auc(&scores, &converted);
+    let got = compared["roc_auc"].as_f64().unwrap();
+    assert!(
+        (got - expected).abs() < 1e-12,
+        "{got} against {expected} counted by pairs"
+    );
+    assert!(json["gains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["kind"] == "compared"));
+    let warnings = json["warnings"].to_string();
+    assert!(warnings.contains("a score the CRM keeps updating"), "{warnings}");
+    assert!(std::fs::read_to_string(report.join("report.md"))
+        .unwrap()
+        .contains("| HubSpot Score |"));
+
+    // Not a number, or not there: the data is refused, and no report is left.
+    for (column, says) in [
+        ("Lifecycle Stage", "row 1: \"subscriber\" is not a number"),
+        ("Score", "no such column"),
+    ] {
+        let out = dir.path().join(format!("bad-{column}"));
+        let output = leadscore()
+            .args(["evaluate", "--compare-column", column, "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+        assert!(stderr_of(&output).contains(says), "{}", stderr_of(&output));
+        assert!(!out.exists());
+    }
+}

@@ -109,6 +109,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         capacity: Some(DEMO_CAPACITY),
         period: WorkPeriod::Week,
         periods: None,
+        compare_column: None,
     })?;
     println!();
     println!("everything is in {}:", args.out.display());

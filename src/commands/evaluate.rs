@@ -53,13 +53,12 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
         capacity: args.capacity,
         period: args.period,
         periods: args.periods,
+        compare_column: args.compare_column.clone(),
     };
     let report = evaluate(&artifact, &settings, &Steps::new(false))?;
     print_summary(&report, args);
     let snapshot = artifact.schema.snapshot_column.as_deref();
-    if let Some(line) =
-        super::default_cutoff_line(inputs.as_of.is_some(), artifact.config.data.as_of.as_deref(), snapshot)
-    {
+    if let Some(line) = super::default_cutoff_line(inputs.as_of.is_some(), &artifact.config.data, snapshot) {
         println!("{line}");
     }
     Ok(report)

@@ -85,18 +85,24 @@ impl Steps {
 }
 
 /// The line that says which cutoff the leads were taken at, when it is today's by default
-/// (no `--as-of`, none in the model's config): `None` when one was given.
-pub fn default_cutoff_line(given: bool, configured: Option<&str>, snapshot: Option<&str>) -> Option<String> {
-    if given || configured.is_some() {
+/// (no `--as-of`, none in the config `data`): `None` when one was given. `snapshot` is the
+/// snapshot column the leads are read with.
+pub fn default_cutoff_line(given: bool, data: &crate::config::DataConfig, snapshot: Option<&str>) -> Option<String> {
+    if given || data.as_of.is_some() {
         return None;
+    }
+    let today = crate::data::date_of(crate::data::today());
+    if let (None, Some(days), Some(time)) = (snapshot, data.window_days, &data.time) {
+        return Some(format!(
+            "cutoff: each lead {days} days after its \"{time}\", at the latest {today} 00:00 UTC (today; --as-of sets another)"
+        ));
     }
     let leads = match snapshot {
         Some(column) => format!("leads without a \"{column}\""),
         None => "every lead".to_string(),
     };
     Some(format!(
-        "cutoff: {} 00:00 UTC (today; --as-of sets another) for {leads}",
-        crate::data::date_of(crate::data::today())
+        "cutoff: {today} 00:00 UTC (today; --as-of sets another) for {leads}"
     ))
 }
 

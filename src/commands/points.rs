@@ -85,11 +85,8 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     })?;
     steps.step("writing points", || write_points(&args.out, &table, &rules, &points))?;
     eprint!("{}", summary(&rules, &table, &points));
-    if let Some(line) = super::default_cutoff_line(
-        args.as_of.is_some(),
-        config.data.as_of.as_deref(),
-        config.data.snapshot.as_deref(),
-    ) {
+    if let Some(line) = super::default_cutoff_line(args.as_of.is_some(), &config.data, config.data.snapshot.as_deref())
+    {
         println!("{line}");
     }
     println!(

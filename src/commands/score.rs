@@ -50,9 +50,7 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
         started.elapsed().as_secs_f64()
     );
     let snapshot = artifact.schema.snapshot_column.as_deref();
-    if let Some(line) =
-        super::default_cutoff_line(inputs.as_of.is_some(), artifact.config.data.as_of.as_deref(), snapshot)
-    {
+    if let Some(line) = super::default_cutoff_line(inputs.as_of.is_some(), &artifact.config.data, snapshot) {
         println!("{line}");
     }
     if summary.repeated_ids > 0 {

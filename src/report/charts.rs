@@ -24,6 +24,7 @@ pub fn colour(kind: ScoreKind) -> RGBColor {
         ScoreKind::Score => RGBColor(29, 78, 216),
         ScoreKind::Model => RGBColor(234, 88, 12),
         ScoreKind::Rules => RGBColor(21, 128, 61),
+        ScoreKind::Compared => RGBColor(126, 34, 206),
     }
 }
 

@@ -182,17 +182,23 @@ fn headline(report: &Report, doc: &mut Vec<Block>) {
         );
     }
     doc.push(Block::Table(table));
-    doc.push(Block::Paragraph(
+    let compared = report.headline.iter().find(|h| h.kind == ScoreKind::Compared);
+    let rankings = match compared {
+        Some(c) => format!(
+            "Rule points and {} (a score the leads carry, compared as it is) are rankings, not probabilities",
+            c.label
+        ),
+        None => "Rule points are a ranking, not a probability".to_string(),
+    };
+    doc.push(Block::Paragraph(format!(
         "ROC AUC: the chance that a converter scores above a lead that did not convert (0.5 is a coin toss). \
          PR AUC: how clean the top of the list is. Log loss and Brier: how close the probabilities are to the \
          outcomes (lower is better). Calibration error: the average gap between the score and the conversion \
          actually seen, over ten equal groups of leads. KS: the widest gap between the score distributions \
          of converters and the others. The first row ranks leads by the whole 0–100 score, as sales does \
          (leads of one score tie); the others by the unrounded probability, on which log loss, Brier and \
-         calibration are measured. Rule points are a ranking, not a probability, so only the ranking \
-         figures apply to them."
-            .into(),
-    ));
+         calibration are measured. {rankings}, so only the ranking figures apply to them."
+    )));
 }
 
 fn reliability(report: &Report, doc: &mut Vec<Block>) {

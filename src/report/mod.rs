@@ -130,6 +130,9 @@ pub enum ScoreKind {
     Model,
     /// The rule points alone (a ranking, not a probability).
     Rules,
+    /// A score the leads already carry, such as the CRM's own (`evaluate --compare-column`):
+    /// a ranking, not a probability.
+    Compared,
 }
 
 impl ScoreKind {
@@ -140,6 +143,7 @@ impl ScoreKind {
             (ScoreKind::Score, false) => "Score",
             (ScoreKind::Model, _) => "Model only",
             (ScoreKind::Rules, _) => "Rule points only",
+            (ScoreKind::Compared, _) => "Compared score",
         }
     }
 }
@@ -364,13 +368,20 @@ pub struct FeatureDrift {
 pub struct Series<'a> {
     /// Which score.
     pub kind: ScoreKind,
-    /// Probabilities, or points for [`ScoreKind::Rules`].
+    /// Probabilities, or points for [`ScoreKind::Rules`] and [`ScoreKind::Compared`].
     pub values: &'a [f64],
+    /// Its name in the report, where not the kind's (the compared column's name).
+    pub name: Option<&'a str>,
 }
 
 impl Series<'_> {
     fn is_probability(&self) -> bool {
-        self.kind != ScoreKind::Rules
+        !matches!(self.kind, ScoreKind::Rules | ScoreKind::Compared)
+    }
+
+    fn label(&self, blended: bool) -> String {
+        self.name
+            .map_or_else(|| self.kind.label(blended).to_string(), str::to_string)
     }
 }
 
@@ -383,7 +394,7 @@ pub fn headline(outcome: &[bool], series: &[Series], score: &[f64], blended: boo
             let probability = s.is_probability();
             ScoreMetrics {
                 kind: s.kind,
-                label: s.kind.label(blended).to_string(),
+                label: s.label(blended),
                 roc_auc: metrics::roc_auc(outcome, s.values),
                 pr_auc: metrics::average_precision(outcome, s.values),
                 log_loss: probability
@@ -411,7 +422,7 @@ pub fn reliability(outcome: &[bool], series: &[Series], blended: bool) -> Vec<Re
         .filter(|s| s.is_probability())
         .map(|s| Reliability {
             kind: s.kind,
-            label: s.kind.label(blended).to_string(),
+            label: s.label(blended),
             bins: metrics::reliability(outcome, s.values, RELIABILITY_BINS),
         })
         .collect()
@@ -446,7 +457,7 @@ pub fn separation(outcome: &[bool], score: &[f64], series: &[Series], blended: b
         .filter_map(|s| {
             metrics::roc_curve(outcome, s.values).map(|points| RocCurve {
                 kind: s.kind,
-                label: s.kind.label(blended).to_string(),
+                label: s.label(blended),
                 points: thin(points, ROC_POINTS),
             })
         })
@@ -469,7 +480,7 @@ pub fn gains(outcome: &[bool], series: &[Series], blended: bool) -> Vec<Gains> {
         .iter()
         .map(|s| Gains {
             kind: s.kind,
-            label: s.kind.label(blended).to_string(),
+            label: s.label(blended),
             groups: metrics::gains(outcome, s.values, GAINS_GROUPS),
         })
         .collect()
