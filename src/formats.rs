@@ -114,6 +114,9 @@ pub enum CellFormat {
     /// Dates as `A/B/YYYY`, `A.B.YYYY` or `A-B-YYYY`, with an optional time `H:MM[:SS]` and
     /// `AM`/`PM`.
     Date(DayOrder),
+    /// Dates as spreadsheets keep them: days since 1899-12-30 (`45632` is 6 December 2024; a
+    /// fraction is the time of day). Read only in a column declared a date.
+    ExcelSerial,
 }
 
 /// The separators of a number format.
@@ -156,6 +159,7 @@ impl CellFormat {
         match self {
             CellFormat::Date(DayOrder::MonthFirst) => "month-first".into(),
             CellFormat::Date(DayOrder::DayFirst) => "day-first".into(),
+            CellFormat::ExcelSerial => "excel-date".into(),
             CellFormat::Number(n) => match n.group {
                 Some(g) => format!("1{g}234{}5", n.decimal),
                 None => format!("1234{}5", n.decimal),
@@ -168,6 +172,7 @@ impl CellFormat {
         match word.trim() {
             "month-first" => return Some(CellFormat::Date(DayOrder::MonthFirst)),
             "day-first" => return Some(CellFormat::Date(DayOrder::DayFirst)),
+            "excel-date" => return Some(CellFormat::ExcelSerial),
             _ => {}
         }
         NUMBER_FORMATS
@@ -178,7 +183,11 @@ impl CellFormat {
 
     /// Every word [`CellFormat::from_word`] takes, for messages.
     pub fn words() -> String {
-        let mut words = vec!["\"month-first\"".to_string(), "\"day-first\"".to_string()];
+        let mut words = vec![
+            "\"month-first\"".to_string(),
+            "\"day-first\"".to_string(),
+            "\"excel-date\"".to_string(),
+        ];
         words.extend(
             NUMBER_FORMATS
                 .iter()
@@ -227,6 +236,7 @@ impl fmt::Display for CellFormat {
         match self {
             CellFormat::Date(DayOrder::MonthFirst) => write!(f, "date, month first"),
             CellFormat::Date(DayOrder::DayFirst) => write!(f, "date, day first"),
+            CellFormat::ExcelSerial => write!(f, "date, as an Excel serial number"),
             CellFormat::Number(_) => write!(f, "number, written {}", self.word()),
         }
     }
@@ -357,6 +367,27 @@ pub fn parse_date_as(cell: &str, order: DayOrder) -> Option<i64> {
     Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp() + seconds)
 }
 
+/// Days from Excel's day 0 (1899-12-30) to 1970-01-01.
+const EXCEL_EPOCH_DAYS: f64 = 25_569.0;
+/// Excel's last day, 9999-12-31.
+const EXCEL_LAST_DAY: f64 = 2_958_465.0;
+
+/// A spreadsheet's serial date (`45632`, `45632.25`) as seconds since 1970-01-01 UTC.
+pub fn parse_excel_serial(cell: &str) -> Option<i64> {
+    let days: f64 = cell.trim().parse().ok()?;
+    (days.is_finite() && (1.0..=EXCEL_LAST_DAY).contains(&days))
+        .then(|| ((days - EXCEL_EPOCH_DAYS) * 86_400.0).round() as i64)
+}
+
+/// A time cell read with `format` (or as ISO 8601 whatever the format).
+pub fn parse_time_as(cell: &str, format: Option<CellFormat>) -> Option<i64> {
+    parse_timestamp(cell).or_else(|| match format? {
+        CellFormat::Date(order) => parse_date_as(cell, order),
+        CellFormat::ExcelSerial => parse_excel_serial(cell),
+        CellFormat::Number(_) => None,
+    })
+}
+
 /// What the cells of a column say about a date format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DateEvidence {
@@ -425,6 +456,21 @@ pub fn detect_number<'a>(cells: impl Iterator<Item = &'a str> + Clone, decimal_c
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn spreadsheet_serial_dates_count_days_from_1899_12_30() {
+        let day = parse_timestamp("2024-12-06").unwrap();
+        assert_eq!(parse_excel_serial("45632"), Some(day));
+        assert_eq!(parse_excel_serial(" 45632.25 "), Some(day + 6 * 3600));
+        assert_eq!(parse_excel_serial("25569"), Some(0));
+        assert_eq!(parse_excel_serial("1"), parse_timestamp("1899-12-31"));
+        for cell in ["0", "-3", "2958466", "NaN", "12/6/2024", ""] {
+            assert_eq!(parse_excel_serial(cell), None, "{cell}");
+        }
+        assert_eq!(CellFormat::from_word("excel-date"), Some(CellFormat::ExcelSerial));
+        assert_eq!(parse_time_as("45632", Some(CellFormat::ExcelSerial)), Some(day));
+        assert_eq!(parse_time_as("45632", None), None);
+    }
+
     use super::*;
 
     fn number(group: Option<char>, decimal: char) -> NumberFormat {

@@ -322,3 +322,53 @@ fn evaluate_ranks_the_crms_own_score_beside_leadscores() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn a_column_declared_a_date_reads_spreadsheet_serial_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    // First Contact as spreadsheets keep dates: days since 1899-12-30 (45292 is 1 January 2024).
+    let mut csv = String::from("lead_id,First Contact,visits,converted\n");
+    for i in 0..600 {
+        let visits = (i * 7) % 13;
+        let converted = u8::from(visits + (i * 31) % 11 > 14);
+        csv.push_str(&format!("L{i},{},{visits},{converted}\n", 45292 + i % 300));
+    }
+    let data = write(dir.path(), "leads.csv", csv);
+    let config = write(
+        dir.path(),
+        "leadscore.toml",
+        "[data]\ntarget = \"converted\"\nas_of = \"2025-01-01\"\n[features]\ntypes = { \"First Contact\" = \"datetime\" }\n",
+    );
+    let model = dir.path().join("model.lsm");
+    let output = leadscore()
+        .args(["train", "--id", "lead_id", "--data"])
+        .arg(&data)
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    let said = stdout_of(&output) + &stderr_of(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(
+        said.contains("First Contact: date, as an Excel serial number"),
+        "{said}"
+    );
+    assert!(
+        input_names(&model)
+            .iter()
+            .any(|n| n.starts_with("First Contact: age in days")),
+        "{said}"
+    );
+    // Leads first contacted 1 January 2024 (45292) to 26 October 2024 (45591), 366 to 67 days
+    // before the cutoff: the median age is 216.5 days.
+    let steps = inspect_json(&model)["artifact"]["pipeline"]["steps"].clone();
+    let age = (steps.as_array().unwrap().iter())
+        .find(|s| s["feature"] == "First Contact: age in days")
+        .expect("an age feature");
+    assert_eq!(age["encoding"]["Numeric"]["median"].as_f64(), Some(216.5), "{age}");
+    let scored = common::scored_bytes(&model, &data, &dir.path().join("s.csv"), "2025-01-01");
+    assert!(!dir.path().join("s.rejects.csv").exists());
+    assert_eq!(String::from_utf8(scored).unwrap().lines().count(), 601);
+}

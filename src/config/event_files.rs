@@ -124,10 +124,13 @@ pub fn validate(shapes: &[EventFileShape], path: &Path) -> Result<()> {
             );
         }
         if let Some(word) = &shape.timestamp_format {
-            if !matches!(CellFormat::from_word(word), Some(CellFormat::Date(_))) {
+            if !matches!(
+                CellFormat::from_word(word),
+                Some(CellFormat::Date(_) | CellFormat::ExcelSerial)
+            ) {
                 return bad(
                     format!("timestamp_format \"{word}\" is not a date format"),
-                    "use \"month-first\" or \"day-first\"",
+                    "use \"month-first\", \"day-first\" or \"excel-date\"",
                 );
             }
         }

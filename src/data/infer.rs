@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 #[cfg(test)]
 use crate::formats::parse_plain_timestamp;
 pub use crate::formats::parse_timestamp;
-use crate::formats::{detect_date, detect_number, parse_date_as, parse_number_as, CellFormat, DateEvidence};
+use crate::formats::{detect_date, detect_number, parse_number_as, CellFormat, DateEvidence};
 
 /// Cell values that mean "missing", compared after trimming and ignoring case.
 #[derive(Debug, Clone)]
@@ -212,7 +212,7 @@ pub fn type_text_column(
             };
             match cells().all(|cell| cell.is_none_or(plain)) {
                 true => (kind, None),
-                false => (kind, find_format(frame, name, &cells, kind)?),
+                false => (kind, find_format(frame, name, &cells, kind, true)?),
             }
         }
         (Some(kind), None) => (kind, None),
@@ -222,10 +222,7 @@ pub fn type_text_column(
         Some(CellFormat::Number(f)) => parse_number_as(cell, f),
         _ => parse_number(cell, decimal_comma),
     };
-    let time = |cell: &str| match format {
-        Some(CellFormat::Date(order)) => parse_timestamp(cell).or_else(|| parse_date_as(cell, order)),
-        _ => parse_timestamp(cell),
-    };
+    let time = |cell: &str| crate::formats::parse_time_as(cell, format);
     let mut bad = |row: usize, value: &str, problem: String| bad_cell(frame, name, &mut bad_cells, row, value, problem);
     let values = match kind {
         ColumnType::Numeric => {
@@ -303,7 +300,8 @@ pub fn type_text_column(
     Ok((values, format))
 }
 
-/// The format of a column of `kind` whose cells the plain reading does not all fit: `None` when
+/// The format of a column of `kind` (`declared` so in the config, or found by its cells)
+/// whose cells the plain reading does not all fit: `None` when
 /// no format fits them either (the cells are then reported one by one), an error when the
 /// cells are dates that do not say which number is the day.
 fn find_format<'a, I>(
@@ -311,6 +309,7 @@ fn find_format<'a, I>(
     name: &str,
     cells: &impl Fn() -> I,
     kind: ColumnType,
+    declared: bool,
 ) -> Result<Option<CellFormat>>
 where
     I: Iterator<Item = Option<&'a str>> + Clone,
@@ -322,6 +321,12 @@ where
     let declare = |order: &str| format!("say it in the config: [data] formats = {{ \"{name}\" = \"{order}\" }}");
     match detect_date(cells().enumerate().filter_map(|(row, cell)| Some((row, cell?)))) {
         DateEvidence::Found(order) => Ok(Some(CellFormat::Date(order))),
+        // Declared a date, a column of whole numbers is a spreadsheet's serial dates.
+        DateEvidence::NotDates
+            if declared && present().all(|c| crate::formats::parse_time_as(c, Some(CellFormat::ExcelSerial)).is_some()) =>
+        {
+            Ok(Some(CellFormat::ExcelSerial))
+        }
         DateEvidence::NotDates => Ok(None),
         DateEvidence::Ambiguous => Err(Error::rejected(
             frame.locate(name, None),
@@ -364,7 +369,7 @@ where
     }
     // Not a column of plain numbers or dates: perhaps of numbers or dates as exports write them.
     for kind in [ColumnType::Numeric, ColumnType::Datetime] {
-        if let Some(format) = find_format(frame, name, cells, kind)? {
+        if let Some(format) = find_format(frame, name, cells, kind, false)? {
             return Ok((kind, Some(format)));
         }
     }
@@ -492,6 +497,26 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.to_string().contains("line 6"), "{error}");
+    }
+
+    #[test]
+    fn a_column_declared_a_date_reads_spreadsheet_serial_dates_and_an_undeclared_one_stays_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("leads.csv");
+        std::fs::write(&path, "id,Created\n1,45632\n2,45632.5\n3,\n4,2024-12-07\n").unwrap();
+        let frame = read_frame(&path).unwrap();
+        let RawCells::Text(text) = &frame.columns[1].cells else {
+            panic!()
+        };
+        let missing = MissingTokens::new(&[]);
+        let read = |forced| type_text_column(&frame, "Created", text, Reading::found(forced, None), &missing, None);
+        let (Values::Datetime(times), Some(CellFormat::ExcelSerial)) = read(Some(ColumnType::Datetime)).unwrap() else {
+            panic!("a declared date column of serials")
+        };
+        let day = parse_timestamp("2024-12-06").unwrap();
+        assert_eq!(times, vec![Some(day), Some(day + 43_200), None, Some(day + 86_400)]);
+        // Undeclared, the same cells are not all numbers: they are read as they are.
+        assert!(!matches!(read(None).unwrap().0, Values::Datetime(_)));
     }
 
     #[test]

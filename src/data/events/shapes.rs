@@ -403,10 +403,7 @@ fn event_of(
     let Some(cell) = get("timestamp") else {
         return Ok(None);
     };
-    let time = match time_format {
-        Some(CellFormat::Date(order)) => parse_date_as(&cell, order).or_else(|| parse_timestamp(&cell)),
-        _ => parse_timestamp(&cell),
-    };
+    let time = crate::formats::parse_time_as(&cell, time_format);
     let Some(time) = time else {
         return Err(Error::rejected(
             at("timestamp"),
