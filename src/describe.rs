@@ -19,6 +19,20 @@ pub fn describe(artifact: &ModelArtifact, file: &str, top: usize) -> String {
     out
 }
 
+/// Which moment each lead was taken at, when it is its own: its snapshot, or its creation plus
+/// `[data] window_days`.
+pub fn cutoff_line(artifact: &ModelArtifact) -> Option<String> {
+    let data = &artifact.config.data;
+    let cutoff = match (&artifact.schema.snapshot_column, data.window_days, &data.time) {
+        (Some(snapshot), _, _) => format!("each lead's \"{snapshot}\""),
+        (None, Some(days), Some(time)) => format!("each lead {days} days after its \"{time}\""),
+        _ => return None,
+    };
+    Some(format!(
+        "{cutoff}: events after it are not counted, dates are measured to it"
+    ))
+}
+
 /// Where the model comes from, how it was validated, calibrated and regularised.
 fn overview(out: &mut String, artifact: &ModelArtifact, file: &str) {
     let t = &artifact.training;
@@ -47,6 +61,25 @@ fn overview(out: &mut String, artifact: &ModelArtifact, file: &str) {
             .as_deref()
             .map_or("row number".to_string(), |c| format!("\"{c}\""))
     );
+    let data = &artifact.config.data;
+    if !data.converted_values.is_empty() {
+        let _ = writeln!(
+            out,
+            "  converted    when \"{}\" is {}",
+            artifact.schema.target_column,
+            data.converted_values.join(" or ")
+        );
+    }
+    if let Some(source) = data.source {
+        let _ = writeln!(out, "  source       the {source} preset, under the config file");
+    }
+    if let Some(cutoff) = cutoff_line(artifact) {
+        let _ = writeln!(out, "  cutoff       {cutoff}");
+    }
+    if !artifact.config.events.files.is_empty() {
+        let shapes: Vec<&str> = artifact.config.events.files.iter().map(|f| f.name.as_str()).collect();
+        let _ = writeln!(out, "  event files  read by their shapes: {}", shapes.join(", "));
+    }
     let v = &t.validation;
     let _ = match &t.split {
         // Earlier leadscore versions held validation and calibration leads out of the fit.

@@ -128,6 +128,12 @@ fn print_summary(artifact: &ModelArtifact, out: &Path) {
     for dropped in &t.dropped {
         println!("                dropped \"{}\": {}", dropped.feature, dropped.reason);
     }
+    if let Some(source) = artifact.config.data.source {
+        println!("  source        the {source} preset, under the config file and flags");
+    }
+    if let Some(cutoff) = crate::describe::cutoff_line(artifact) {
+        println!("  cutoff        {cutoff}");
+    }
     if let Some(formats) = crate::describe::formats_line(artifact) {
         println!("  formats       {formats}");
     }
