@@ -19,6 +19,16 @@ pub fn describe(artifact: &ModelArtifact, file: &str, top: usize) -> String {
     out
 }
 
+/// The multi-valued columns and the labels that are inputs of the model:
+/// `Interests: 4 labels (Ads, Analytics, CRM, SEO)`.
+pub fn multi_valued_line(artifact: &ModelArtifact) -> Option<String> {
+    let labels = artifact.multi_labels();
+    let columns: Vec<String> = (labels.iter())
+        .map(|(column, labels)| format!("{column}: {} labels ({})", labels.len(), labels.join(", ")))
+        .collect();
+    (!columns.is_empty()).then(|| columns.join(" · "))
+}
+
 /// Which moment each lead was taken at, when it is its own: its snapshot, or its creation plus
 /// `[data] window_days`.
 pub fn cutoff_line(artifact: &ModelArtifact) -> Option<String> {
@@ -75,6 +85,9 @@ fn overview(out: &mut String, artifact: &ModelArtifact, file: &str) {
     }
     if let Some(cutoff) = cutoff_line(artifact) {
         let _ = writeln!(out, "  cutoff       {cutoff}");
+    }
+    if let Some(multi) = multi_valued_line(artifact) {
+        let _ = writeln!(out, "  multi-valued {multi}");
     }
     if !artifact.config.events.files.is_empty() {
         let shapes: Vec<&str> = artifact.config.events.files.iter().map(|f| f.name.as_str()).collect();

@@ -372,3 +372,118 @@ fn a_column_declared_a_date_reads_spreadsheet_serial_dates() {
     assert!(!dir.path().join("s.rejects.csv").exists());
     assert_eq!(String::from_utf8(scored).unwrap().lines().count(), 601);
 }
+
+/// Leads with `Interests` as HubSpot's multiple checkboxes write it: `CRM;Ads`, `CRM ; SEO`.
+fn interests_leads(dir: &Path, name: &str, n: usize, offset: usize) -> std::path::PathBuf {
+    let labels = ["Analytics", "CRM", "Ads", "SEO"];
+    let mut csv = String::from("lead_id,Interests,visits,converted\n");
+    for i in offset..offset + n {
+        let chosen: Vec<&str> = (0..4)
+            .filter(|l| ((i * 7919 + l * 104_729) / 7) % 3 == 0)
+            .map(|l| labels[l])
+            .collect();
+        let separator = if i % 4 == 0 { " ; " } else { ";" };
+        let visits = (i * 13) % 11;
+        let score = visits as i64 + if chosen.contains(&"CRM") { 5 } else { 0 } + ((i * 31) % 9) as i64;
+        csv.push_str(&format!(
+            "L{i},{},{visits},{}\n",
+            chosen.join(separator),
+            u8::from(score > 10)
+        ));
+    }
+    write(dir, name, csv)
+}
+
+#[test]
+fn a_multi_valued_column_becomes_one_input_per_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = interests_leads(dir.path(), "leads.csv", 1500, 0);
+    let model = dir.path().join("model.lsm");
+    let output = leadscore()
+        .args(["train", "--target", "converted", "--id", "lead_id", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    let said = stdout_of(&output) + &stderr_of(&output);
+    assert!(output.status.success(), "{said}");
+    assert!(
+        said.contains("multi-valued  Interests: 4 labels (Ads, Analytics, CRM, SEO)"),
+        "{said}"
+    );
+    let inputs = input_names(&model);
+    for label in [
+        "Interests: Ads",
+        "Interests: Analytics",
+        "Interests: CRM",
+        "Interests: SEO",
+    ] {
+        assert!(inputs.iter().any(|n| n == label), "{inputs:?}");
+    }
+    let factors = inspect_json(&model)["factors"].to_string();
+    assert!(factors.contains("Interests: CRM"), "{factors}");
+    // A batch where nobody ticked SEO scores all the same: the label counts 0 for every lead.
+    let batch = dir.path().join("batch.csv");
+    let text = std::fs::read_to_string(interests_leads(dir.path(), "next.csv", 400, 1500)).unwrap();
+    std::fs::write(
+        &batch,
+        text.replace(";SEO", "").replace(" ; SEO", "").replace("SEO", ""),
+    )
+    .unwrap();
+    let scored = String::from_utf8(common::scored_bytes(
+        &model,
+        &batch,
+        &dir.path().join("s.csv"),
+        "2026-01-01",
+    ))
+    .unwrap();
+    assert_eq!(scored.lines().count(), 401);
+    assert!(scored.contains("Interests: CRM: yes"), "{scored}");
+    assert!(!dir.path().join("s.rejects.csv").exists());
+}
+
+#[test]
+fn a_column_declared_multi_valued_is_split_though_few_of_its_cells_hold_two_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("lead_id,Products,converted\n");
+    for i in 0..600 {
+        let products = match i % 40 {
+            0 => "CRM;Analytics",
+            k if k % 2 == 0 => "CRM",
+            _ => "Analytics",
+        };
+        csv.push_str(&format!(
+            "L{i},{products},{}\n",
+            u8::from(i % 2 == 0 && i % 3 != 0 || i % 7 == 0)
+        ));
+    }
+    let data = write(dir.path(), "leads.csv", csv);
+    let train = |config: Option<&str>| {
+        let model = dir.path().join("m.lsm");
+        let mut command = leadscore();
+        command
+            .args(["train", "--target", "converted", "--id", "lead_id", "--data"])
+            .arg(&data);
+        if let Some(config) = config {
+            command.arg("--config").arg(write(dir.path(), "c.toml", config));
+        }
+        let output = command.arg("--out").arg(&model).output().unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        input_names(&model)
+    };
+    // Undeclared, one cell in forty holding a `;` is a category of its own.
+    assert!(
+        train(None).iter().any(|n| n == "Products = CRM;Analytics"),
+        "{:?}",
+        train(None)
+    );
+    let declared = train(Some("[features]\ntypes = { \"Products\" = \"multi\" }\n"));
+    assert_eq!(
+        declared
+            .iter()
+            .filter(|n| n.starts_with("Products"))
+            .collect::<Vec<_>>(),
+        ["Products: Analytics", "Products: CRM"]
+    );
+}

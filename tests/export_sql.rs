@@ -470,3 +470,54 @@ fn a_window_after_creation_and_activity_exports_score_the_same_in_sql() {
     assert!(query.contains("LEAST("), "{query}");
     assert_parity(&model, &batch.join("contacts.csv"), Some(&events), dir.path());
 }
+
+/// A multi-valued column (labels separated by `;`, with and without spaces, empty and missing
+/// cells) becomes one 0/1 input per label in SQL as in `leadscore score`.
+#[test]
+fn labels_of_a_multi_valued_column_score_the_same_in_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = ["Analytics", "CRM", "Email Marketing", "Ads", "O'Reilly SEO"];
+    let mut csv = String::from("lead_id,Interests,visits,converted\n");
+    for i in 0..2400usize {
+        let chosen: Vec<&str> = (0..labels.len())
+            .filter(|l| (i * 7 + l * 3) % (l + 2) == 0)
+            .map(|l| labels[l])
+            .collect();
+        let cell = match i % 9 {
+            0 => String::new(),
+            1 => "NA".to_string(),
+            2 => chosen.join(" ; "),
+            _ => chosen.join(";"),
+        };
+        let visits = (i * 13) % 11;
+        let score = visits as i64 + if chosen.contains(&"CRM") { 4 } else { 0 }
+            - if chosen.contains(&"Ads") { 3 } else { 0 }
+            + ((i * 31) % 9) as i64;
+        let converted = u8::from(score > 10);
+        csv.push_str(&format!("L{i},\"{cell}\",{visits},{converted}\n"));
+    }
+    let data = write(dir.path(), "multi.csv", &csv);
+    // Rules read a multi-valued column's whole cells.
+    let rules = write(
+        dir.path(),
+        "rules.toml",
+        "[[rules]]\nname = \"crm\"\ncolumn = \"Interests\"\ncontains = \"CRM\"\npoints = 10\n\n\
+         [[rules]]\nname = \"ads_only\"\ncolumn = \"Interests\"\nequals = \"Ads\"\npoints = -5\n",
+    );
+    let model = dir.path().join("multi.lsm");
+    let output = leadscore()
+        .args(["train", "--target", "converted", "--id", "lead_id", "--rules"])
+        .arg(&rules)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let inputs = common::inspect_json(&model)["artifact"]["input_names"].to_string();
+    for label in labels {
+        assert!(inputs.contains(&format!("Interests: {label}")), "{inputs}");
+    }
+    assert_parity(&model, &data, None, dir.path());
+}

@@ -411,6 +411,24 @@ impl ModelArtifact {
         columns
     }
 
+    /// The labels of each multi-valued column that are inputs of the model (its pipeline's
+    /// label features), which scoring derives again.
+    pub fn multi_labels(&self) -> BTreeMap<String, Vec<String>> {
+        let mut labels: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let steps = self
+            .pipeline
+            .steps
+            .iter()
+            .filter(|s| s.derivation == crate::data::Derivation::Label);
+        for step in steps {
+            let label = (step.feature.strip_prefix(&step.source)).and_then(|rest| rest.strip_prefix(": "));
+            if let Some(label) = label {
+                labels.entry(step.source.clone()).or_default().push(label.to_string());
+            }
+        }
+        labels
+    }
+
     /// Writes the model file atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         crate::output::write_atomically(path, &self.to_bytes()?)

@@ -134,6 +134,9 @@ fn print_summary(artifact: &ModelArtifact, out: &Path) {
     if let Some(cutoff) = crate::describe::cutoff_line(artifact) {
         println!("  cutoff        {cutoff}");
     }
+    if let Some(multi) = crate::describe::multi_valued_line(artifact) {
+        println!("  multi-valued  {multi}");
+    }
     if let Some(formats) = crate::describe::formats_line(artifact) {
         println!("  formats       {formats}");
     }

@@ -145,15 +145,20 @@ pub enum ColumnType {
     Boolean,
     /// Dates or timestamps (become age in days, month and weekday).
     Datetime,
+    /// Several labels in a cell, separated by `;` (HubSpot's multiple checkboxes, Salesforce's
+    /// multi-select picklists): one 0/1 input per frequent label.
+    #[serde(rename = "multi")]
+    MultiValued,
 }
 
 impl ColumnType {
     /// Every type, in the order of [`ColumnType::name`]'s words.
-    pub const ALL: [ColumnType; 4] = [
+    pub const ALL: [ColumnType; 5] = [
         ColumnType::Numeric,
         ColumnType::Categorical,
         ColumnType::Boolean,
         ColumnType::Datetime,
+        ColumnType::MultiValued,
     ];
 
     /// The word the config file and the model file use: `numeric`, `categorical`, …
@@ -163,6 +168,7 @@ impl ColumnType {
             ColumnType::Categorical => "categorical",
             ColumnType::Boolean => "boolean",
             ColumnType::Datetime => "datetime",
+            ColumnType::MultiValued => "multi",
         }
     }
 
@@ -230,6 +236,11 @@ pub struct FeatureConfig {
     pub leakage_auc: f64,
     /// E-mail domains of competitors (their leads get their own domain type).
     pub competitor_domains: Vec<String>,
+    /// The labels of each multi-valued column that have an input of their own: learned by
+    /// training (labels seen `min_frequency` times or more), read from a model's pipeline when
+    /// scoring; not set in the config file.
+    #[serde(skip)]
+    pub multi_labels: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for FeatureConfig {
@@ -245,6 +256,7 @@ impl Default for FeatureConfig {
             leakage: LeakagePolicy::Warn,
             leakage_auc: 0.95,
             competitor_domains: Vec::new(),
+            multi_labels: BTreeMap::new(),
         }
     }
 }

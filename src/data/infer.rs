@@ -293,7 +293,7 @@ pub fn type_text_column(
             }
             Values::Datetime(times)
         }
-        ColumnType::Categorical => {
+        ColumnType::Categorical | ColumnType::MultiValued => {
             Values::Categorical(Categorical::from_raw(text.iter(), |raw| missing.clean(Some(raw))))
         }
     };

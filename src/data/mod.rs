@@ -20,7 +20,7 @@ use crate::error::{Error, Location, Result};
 use crate::formats::CellFormat;
 use infer::{parse_bool, parse_required_cells, parse_timestamp, type_text_column, MissingTokens, Reading};
 use read::{RawCells, RawFrame};
-use values::{Categorical, Values};
+use values::{Categorical, Values, MISSING};
 
 /// Checks that every given input file exists before any work starts: `(path, flag)` pairs.
 pub fn require_files(files: &[(Option<&std::path::Path>, &str)]) -> Result<()> {
@@ -141,6 +141,8 @@ pub enum Derivation {
     Domain,
     /// Aggregated from the events file.
     Events,
+    /// Whether a multi-valued column's cell holds one label (`Interests: Analytics`).
+    Label,
 }
 
 impl Derivation {
@@ -153,8 +155,76 @@ impl Derivation {
             Derivation::Weekday => format!("{source}: weekday"),
             Derivation::DomainType => format!("{source}: domain type"),
             Derivation::Domain => format!("{source}: domain"),
+            // Named by its label (see [`label_feature`]).
+            Derivation::Label => source.to_string(),
         }
     }
+}
+
+/// The name of the feature of a multi-valued column's `label`: `Interests: Analytics`.
+pub fn label_feature(source: &str, label: &str) -> String {
+    format!("{source}: {label}")
+}
+
+/// The labels of a multi-valued cell: split on `;`, spaces around each trimmed, empty ones
+/// dropped (as `export-sql` splits them).
+pub fn labels_of(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split(';')
+        .map(|part| part.trim_matches(' '))
+        .filter(|part| !part.is_empty())
+}
+
+/// Whether a text column holds several labels per cell: a tenth or more of its cells hold a
+/// `;`, and its labels (at most 200) are fewer than its different cells — the combinations of
+/// HubSpot's multiple checkboxes and Salesforce's multi-select picklists.
+pub fn looks_multi_valued(c: &Categorical) -> bool {
+    let mut counts = vec![0usize; c.levels.len()];
+    for &code in c.codes.iter().filter(|&&code| code != MISSING) {
+        counts[code as usize] += 1;
+    }
+    let present: usize = counts.iter().sum();
+    let with_separator: usize = (c.levels.iter().zip(&counts))
+        .filter(|(level, _)| level.contains(';'))
+        .map(|(_, n)| n)
+        .sum();
+    let labels: HashSet<&str> = c.levels.iter().flat_map(|level| labels_of(level)).collect();
+    present > 0 && with_separator * 10 >= present && labels.len() <= 200 && labels.len() < c.levels.len()
+}
+
+/// The labels of a multi-valued column held by at least `min_frequency` leads, sorted.
+pub fn frequent_labels(c: &Categorical, min_frequency: usize) -> Vec<String> {
+    let mut counts = vec![0usize; c.levels.len()];
+    for &code in c.codes.iter().filter(|&&code| code != MISSING) {
+        counts[code as usize] += 1;
+    }
+    let mut per_label: BTreeMap<&str, usize> = BTreeMap::new();
+    for (level, n) in c.levels.iter().zip(counts) {
+        let mut seen = HashSet::new();
+        for label in labels_of(level).filter(|l| seen.insert(*l)) {
+            *per_label.entry(label).or_default() += n;
+        }
+    }
+    (per_label.into_iter())
+        .filter(|(_, n)| *n >= min_frequency.max(1))
+        .map(|(label, _)| label.to_string())
+        .collect()
+}
+
+/// One 0/1 column per label: 1 where the cell holds it (an empty cell holds none).
+fn label_columns(c: &Categorical, labels: &[String]) -> Vec<Values> {
+    let holds: Vec<HashSet<&str>> = c.levels.iter().map(|level| labels_of(level).collect()).collect();
+    (labels.iter())
+        .map(|label| {
+            Values::Boolean(
+                (c.codes.iter())
+                    .map(|&code| match code {
+                        MISSING => 0.0,
+                        code => f64::from(u8::from(holds[code as usize].contains(label.as_str()))),
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 /// Column choices resolved from flags and config.
@@ -206,6 +276,10 @@ pub struct LeadTable {
     pub bad_cells: Vec<infer::BadCell>,
     /// The columns read with a format (numbers with separators, dates in a day order).
     pub formats: BTreeMap<String, CellFormat>,
+    /// Each multi-valued column's labels that became features.
+    pub multi_labels: BTreeMap<String, Vec<String>>,
+    /// Each multi-valued column's cells as they are, for rules (which test whole cells).
+    pub multi_cells: BTreeMap<String, Values>,
 }
 
 const TARGET_NAMES: [&str; 7] = [
@@ -493,6 +567,7 @@ pub fn leads_from_frame(
     };
 
     let mut features = Vec::new();
+    let (mut multi_labels, mut multi_cells) = (BTreeMap::new(), BTreeMap::new());
     for (name, values, _) in typed {
         let role = config
             .features
@@ -500,6 +575,33 @@ pub fn leads_from_frame(
             .get(&name)
             .copied()
             .unwrap_or_else(|| default_role(&name));
+        // A multi-valued column (declared, a model's, or found by its cells when training)
+        // becomes one 0/1 feature per label.
+        let multi = match (&values, config.features.types.get(&name)) {
+            (Values::Categorical(c), None) if !choice.as_trained => looks_multi_valued(c),
+            (Values::Categorical(_), Some(ColumnType::MultiValued)) => true,
+            _ => false,
+        };
+        if let (true, Values::Categorical(c)) = (multi, &values) {
+            let labels = match config.features.multi_labels.get(&name) {
+                Some(labels) => labels.clone(),
+                None => frequent_labels(c, config.features.min_frequency),
+            };
+            for (label, values) in labels.iter().zip(label_columns(c, &labels)) {
+                let feature_name = label_feature(&name, label);
+                let role = config.features.roles.get(&feature_name).copied().unwrap_or(role);
+                features.push(FeatureColumn {
+                    name: feature_name,
+                    source: name.clone(),
+                    derivation: Derivation::Label,
+                    role,
+                    values,
+                });
+            }
+            multi_labels.insert(name.clone(), labels);
+            multi_cells.insert(name, values);
+            continue;
+        }
         for (derivation, derived) in derive(values, &cutoff, config) {
             let feature_name = derivation.feature_name(&name);
             let role = config.features.roles.get(&feature_name).copied().unwrap_or(role);
@@ -526,6 +628,8 @@ pub fn leads_from_frame(
         input_columns,
         bad_cells,
         formats,
+        multi_labels,
+        multi_cells,
     })
 }
 
@@ -856,6 +960,27 @@ pub fn parse_as_of(text: &str) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multi_valued_columns_are_told_by_their_cells_and_split_into_labels() {
+        let cells = |cells: &[&str]| Categorical::from_values(cells.iter().map(|c| (!c.is_empty()).then_some(*c)));
+        let interests = cells(&["CRM;Ads", "Ads", "CRM ; SEO", "", "SEO;;CRM", "Ads", "CRM", "Ads;CRM"]);
+        assert!(looks_multi_valued(&interests));
+        assert_eq!(labels_of(" CRM ; SEO;;").collect::<Vec<_>>(), ["CRM", "SEO"]);
+        assert_eq!(frequent_labels(&interests, 3), ["Ads", "CRM"]);
+        assert_eq!(frequent_labels(&interests, 1), ["Ads", "CRM", "SEO"]);
+        let columns = label_columns(&interests, &["CRM".to_string()]);
+        assert_eq!(
+            columns,
+            vec![Values::Boolean(vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0])]
+        );
+        // A category whose cells rarely hold a `;`, or whose every cell is its own label, is not.
+        assert!(!looks_multi_valued(&cells(
+            &["Referral", "Organic", "Paid; Social", "Organic", "Referral", "Paid"][..5]
+        )));
+        assert!(!looks_multi_valued(&cells(&["a;b", "c;d", "e;f"])));
+        assert!(!looks_multi_valued(&cells(&["Referral", "Organic", "Paid"])));
+    }
 
     #[test]
     fn crm_stages_and_scores_are_known_by_name_and_nothing_else_is() {

@@ -501,7 +501,9 @@ fn column_values<'a>(table: &'a LeadTable, column: &str, test: &ColumnTest, rule
         .features
         .iter()
         .find(|f| f.source == column && f.derivation == Derivation::Domain);
-    match (feature.or(domain).map(|f| &f.values), test) {
+    // A multi-valued column's rules read its whole cells.
+    let cells = table.multi_cells.get(column);
+    match (feature.or(domain).map(|f| &f.values).or(cells), test) {
         (Some(Values::Categorical(c)), ColumnTest::Range(..))
             if !c.levels.iter().any(|l| l.trim().parse::<f64>().is_ok()) =>
         {

@@ -109,6 +109,7 @@ impl<'a> BatchReader<'a> {
         for (column, kind) in &artifact.schema.columns {
             config.features.types.insert(column.clone(), *kind);
         }
+        config.features.multi_labels = artifact.multi_labels();
         let mut required = artifact.columns_read(inputs.rules);
         required.extend(artifact.schema.id_column.iter().cloned());
         // The creation time is read whenever it is configured (rules decay from it).

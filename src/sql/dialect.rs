@@ -45,6 +45,21 @@ impl Dialect {
         }
     }
 
+    /// 1 when the `;`-separated labels of `cell` (spaces around each trimmed) include `label`,
+    /// else 0 — an empty cell holds none — as `data::labels_of` reads them.
+    pub(crate) fn holds_label(self, cell: &str, label: &str) -> String {
+        let (joined, find) = match self {
+            Dialect::Spark => (format!("regexp_replace({cell}, ' *; *', ';')"), "instr"),
+            _ => (format!("regexp_replace({cell}, ' *; *', ';', 'g')"), "strpos"),
+        };
+        format!(
+            "(CASE WHEN {find}(CONCAT(';', {joined}, ';'), {}) > 0 THEN {} ELSE {} END)",
+            self.text(&format!(";{label};")),
+            self.num(1.0),
+            self.num(0.0)
+        )
+    }
+
     /// A double literal, exact to the last bit (`1.5E0`; never a DECIMAL or an integer).
     pub fn num(self, x: f64) -> String {
         let literal = format!("{x:e}").to_uppercase();

@@ -58,7 +58,7 @@ pub(crate) fn typed_columns(d: Dialect, columns: &ReadColumns, cutoff: &str) -> 
                 typed.push(format!("{} AS ts{k}", d.parse_timestamp(&cell)));
                 typed.push(format!("{} AS t{k}", d.parse_epoch(&cell)));
             }
-            ColumnType::Categorical => {}
+            ColumnType::Categorical | ColumnType::MultiValued => {}
         }
     }
     typed.push(format!("{cutoff} AS cutoff"));
@@ -93,6 +93,14 @@ pub(crate) fn step_values(
             }
             (Derivation::Weekday, _) => named(d, &d.weekday(&format!("t{k}")), &crate::data::WEEKDAYS),
             (Derivation::Domain, _) => d.domain(&cell()),
+            (Derivation::Label, _) => {
+                let label = (step.feature.strip_prefix(&step.source))
+                    .and_then(|rest| rest.strip_prefix(": "))
+                    .ok_or_else(|| {
+                        Unsupported(format!("\"{}\" names no label of \"{}\"", step.feature, step.source))
+                    })?;
+                d.holds_label(&cell(), label)
+            }
             (Derivation::DomainType, _) => {
                 domain_type(d, &d.domain(&cell()), &artifact.config.features.competitor_domains)
             }

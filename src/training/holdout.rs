@@ -61,6 +61,7 @@ pub(super) fn hold_out(
         let mut forced = config.clone();
         forced.features.types.extend(source_types(&leads.table));
         forced.features.include.clear();
+        forced.features.multi_labels = leads.table.multi_labels.clone();
         let choice = crate::data::ColumnChoice {
             formats: leads.table.formats.clone(),
             as_trained: true,

@@ -210,6 +210,7 @@ pub(super) fn source_types(table: &LeadTable) -> BTreeMap<String, ColumnType> {
             (Derivation::Events, _) => continue,
             (Derivation::AgeDays | Derivation::Month | Derivation::Weekday, _) => ColumnType::Datetime,
             (Derivation::Domain | Derivation::DomainType, _) => ColumnType::Categorical,
+            (Derivation::Label, _) => ColumnType::MultiValued,
             (Derivation::Direct, Values::Numeric(_)) => ColumnType::Numeric,
             (Derivation::Direct, Values::Boolean(_)) => ColumnType::Boolean,
             (Derivation::Direct, Values::Categorical(_)) => ColumnType::Categorical,
