@@ -56,6 +56,22 @@ fn train(data: &Path, model: &Path, config: Option<&Path>) -> std::process::Outp
     command.output().expect("run train")
 }
 
+/// Trains `data` into `model` with `args`, which must succeed: what train said.
+fn trained(data: &Path, model: &Path, args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
+    let output = leadscore()
+        .arg("train")
+        .args(args.iter().map(|a| a.as_ref()))
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(model)
+        .output()
+        .unwrap();
+    let said = stdout_of(&output) + &stderr_of(&output);
+    assert!(output.status.success(), "{said}");
+    said
+}
+
 /// A contacts export of 1,500 leads trained with the defaults: its file, the model and what
 /// `train` said.
 fn trained_contacts(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
@@ -340,17 +356,7 @@ fn a_column_declared_a_date_reads_spreadsheet_serial_dates() {
         "[data]\ntarget = \"converted\"\nas_of = \"2025-01-01\"\n[features]\ntypes = { \"First Contact\" = \"datetime\" }\n",
     );
     let model = dir.path().join("model.lsm");
-    let output = leadscore()
-        .args(["train", "--id", "lead_id", "--data"])
-        .arg(&data)
-        .arg("--config")
-        .arg(&config)
-        .arg("--out")
-        .arg(&model)
-        .output()
-        .unwrap();
-    let said = stdout_of(&output) + &stderr_of(&output);
-    assert!(output.status.success(), "{said}");
+    let said = trained(&data, &model, &[&"--id", &"lead_id", &"--config", &config]);
     assert!(
         said.contains("First Contact: date, as an Excel serial number"),
         "{said}"
@@ -399,15 +405,7 @@ fn a_multi_valued_column_becomes_one_input_per_label() {
     let dir = tempfile::tempdir().unwrap();
     let data = interests_leads(dir.path(), "leads.csv", 1500, 0);
     let model = dir.path().join("model.lsm");
-    let output = leadscore()
-        .args(["train", "--target", "converted", "--id", "lead_id", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&model)
-        .output()
-        .unwrap();
-    let said = stdout_of(&output) + &stderr_of(&output);
-    assert!(output.status.success(), "{said}");
+    let said = trained(&data, &model, &[&"--target", &"converted", &"--id", &"lead_id"]);
     assert!(
         said.contains("multi-valued  Interests: 4 labels (Ads, Analytics, CRM, SEO)"),
         "{said}"
@@ -461,15 +459,12 @@ fn a_column_declared_multi_valued_is_split_though_few_of_its_cells_hold_two_labe
     let data = write(dir.path(), "leads.csv", csv);
     let train = |config: Option<&str>| {
         let model = dir.path().join("m.lsm");
-        let mut command = leadscore();
-        command
-            .args(["train", "--target", "converted", "--id", "lead_id", "--data"])
-            .arg(&data);
-        if let Some(config) = config {
-            command.arg("--config").arg(write(dir.path(), "c.toml", config));
-        }
-        let output = command.arg("--out").arg(&model).output().unwrap();
-        assert!(output.status.success(), "{}", stderr_of(&output));
+        let config = write(dir.path(), "c.toml", config.unwrap_or_default());
+        trained(
+            &data,
+            &model,
+            &[&"--target", &"converted", &"--id", &"lead_id", &"--config", &config],
+        );
         input_names(&model)
     };
     // Undeclared, one cell in forty holding a `;` is a category of its own.

@@ -128,6 +128,57 @@ fn line(out: &mut Vec<u8>, fields: &[&str]) {
     out.push(b'\n');
 }
 
+/// One line of a tool's lead export: `id, first name, e-mail, created`, who the lead is
+/// (`source` as the tool names it), then the tool's own columns (`tail`).
+fn lead_line(out: &mut Vec<u8>, lead: &LeadRecord, id: &str, created: &str, source: &str, tail: &[&str]) {
+    let a = &lead.attributes;
+    let first = capitalised(lead.first);
+    let mut fields: Vec<&str> = vec![id, &first, &lead.email, created];
+    fields.extend([
+        a.industry.unwrap_or(""),
+        a.size.unwrap_or(""),
+        a.level.unwrap_or(""),
+        a.country.unwrap_or(""),
+        source,
+        a.product,
+    ]);
+    fields.extend_from_slice(tail);
+    line(out, &fields);
+}
+
+/// What a tool's activity export calls each kind of activity.
+struct ActivityNames {
+    sent: &'static str,
+    page_view: &'static str,
+    email_open: &'static str,
+    email_click: &'static str,
+    form_submit: &'static str,
+    download: &'static str,
+    webinar: &'static str,
+    unsubscribe: &'static str,
+}
+
+/// A lead's e-mails sent, then its activities (privacy-proxy opens left out), each as
+/// `(activity, detail, url, time)`: the detail is the page, e-mail, form or asset; the url the
+/// page a form was on.
+fn each_activity(lead: &LeadRecord, names: &ActivityNames, mut write: impl FnMut(&str, &str, &str, i64)) {
+    for &(email, sent) in lead.sends {
+        write(names.sent, &e_mail(email), "", sent);
+    }
+    for e in lead.events {
+        match e.kind {
+            "page_view" => write(names.page_view, e.url, "", e.time),
+            "email_open" if !e.mpp => write(names.email_open, &e_mail(e.email), "", e.time),
+            "email_click" => write(names.email_click, &e_mail(e.email), "", e.time),
+            "form_submit" => write(names.form_submit, e.form, e.url, e.time),
+            "download" => write(names.download, e.asset, "", e.time),
+            "webinar" => write(names.webinar, "Monthly product webinar", "", e.time),
+            "unsubscribe" => write(names.unsubscribe, "", "", e.time),
+            _ => {}
+        }
+    }
+}
+
 /// `12/6/2024 5:14 AM` (with `:SS` when `seconds`), as US-locale exports write times.
 fn us_time(t: i64, seconds: bool) -> String {
     let when = chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
@@ -229,22 +280,14 @@ fn hubspot(lead: &LeadRecord, rng: &mut Pcg64, files: &mut [Vec<u8>]) -> String 
             ],
         )
     };
-    line(
+    let score = tool_score(lead, rng, 100.0);
+    lead_line(
         &mut files[0],
-        &[
-            &id,
-            &capitalised(lead.first),
-            &lead.email,
-            &us_time(lead.created, false),
-            a.industry.unwrap_or(""),
-            a.size.unwrap_or(""),
-            a.level.unwrap_or(""),
-            a.country.unwrap_or(""),
-            source,
-            a.product,
-            stage,
-            &tool_score(lead, rng, 100.0),
-        ],
+        lead,
+        &id,
+        &us_time(lead.created, false),
+        source,
+        &[stage, &score],
     );
     id
 }
@@ -261,22 +304,14 @@ fn salesforce(lead: &LeadRecord, rng: &mut Pcg64, files: &mut [Vec<u8>]) -> Stri
             &["Open - Not Contacted", "Working - Contacted", "Closed - Not Converted"],
         )
     };
-    line(
+    let converted = if lead.converted { "1" } else { "0" };
+    lead_line(
         &mut files[0],
-        &[
-            &id,
-            &capitalised(lead.first),
-            &lead.email,
-            &us_time(lead.created, false),
-            a.industry.unwrap_or(""),
-            a.size.unwrap_or(""),
-            a.level.unwrap_or(""),
-            a.country.unwrap_or(""),
-            a.source,
-            a.product,
-            status,
-            if lead.converted { "1" } else { "0" },
-        ],
+        lead,
+        &id,
+        &us_time(lead.created, false),
+        a.source,
+        &[status, converted],
     );
     id
 }
@@ -373,44 +408,30 @@ fn pardot(lead: &LeadRecord, rng: &mut Pcg64, files: &mut [Vec<u8>]) -> (String,
     };
     let score = tool_score(lead, rng, 200.0);
     let grade = ["D", "C", "B", "A"][(lead.probability * 4.0).min(3.0) as usize];
-    line(
+    let created = format_timestamp(lead.created);
+    lead_line(
         &mut files[0],
-        &[
-            &id,
-            &capitalised(lead.first),
-            &lead.email,
-            &format_timestamp(lead.created),
-            a.industry.unwrap_or(""),
-            a.size.unwrap_or(""),
-            a.level.unwrap_or(""),
-            a.country.unwrap_or(""),
-            a.source,
-            a.product,
-            &score,
-            grade,
-            opportunity,
-        ],
+        lead,
+        &id,
+        &created,
+        a.source,
+        &[&score, grade, opportunity],
     );
+    let names = ActivityNames {
+        sent: "Email Sent",
+        page_view: "Page View",
+        email_open: "Email Open",
+        email_click: "Email Click",
+        form_submit: "Form",
+        download: "File",
+        webinar: "Webinar",
+        unsubscribe: "Opt Out",
+    };
     let mut rows = 0;
-    let mut activity = |kind: &str, details: &str, url: &str, t: i64| {
+    each_activity(lead, &names, |kind, details, url, t| {
         line(&mut files[1], &[&id, kind, details, url, &us_time(t, true)]);
         rows += 1;
-    };
-    for &(email, sent) in lead.sends {
-        activity("Email Sent", &e_mail(email), "", sent);
-    }
-    for e in lead.events {
-        match e.kind {
-            "page_view" => activity("Page View", "", e.url, e.time),
-            "email_open" if !e.mpp => activity("Email Open", &e_mail(e.email), "", e.time),
-            "email_click" => activity("Email Click", &e_mail(e.email), "", e.time),
-            "form_submit" => activity("Form", e.form, e.url, e.time),
-            "download" => activity("File", e.asset, "", e.time),
-            "webinar" => activity("Webinar", "Monthly product webinar", "", e.time),
-            "unsubscribe" => activity("Opt Out", "", "", e.time),
-            _ => {}
-        }
-    }
+    });
     (id, rows)
 }
 
@@ -425,45 +446,31 @@ fn marketo(lead: &LeadRecord, rng: &mut Pcg64, files: &mut [Vec<u8>]) -> (String
             stage(lead, rng, &["Known", "Engaged", "MQL", "SQL"]),
         )
     };
-    line(
+    let score = tool_score(lead, rng, 100.0);
+    lead_line(
         &mut files[0],
-        &[
-            &id,
-            &capitalised(lead.first),
-            &lead.email,
-            &iso_z(lead.created),
-            a.industry.unwrap_or(""),
-            a.size.unwrap_or(""),
-            a.level.unwrap_or(""),
-            a.country.unwrap_or(""),
-            a.source,
-            a.product,
-            &tool_score(lead, rng, 100.0),
-            status,
-            revenue_stage,
-        ],
+        lead,
+        &id,
+        &iso_z(lead.created),
+        a.source,
+        &[&score, status, revenue_stage],
     );
+    let names = ActivityNames {
+        sent: "Send Email",
+        page_view: "Visit Webpage",
+        email_open: "Open Email",
+        email_click: "Click Email",
+        form_submit: "Fill Out Form",
+        download: "Click Link",
+        webinar: "Attend Event",
+        unsubscribe: "Unsubscribe Email",
+    };
     let mut rows = 0;
-    let mut activity = |kind: &str, primary: &str, url: &str, t: i64| {
+    each_activity(lead, &names, |kind, primary, url, t| {
         rows += 1;
         let activity_id = format!("{}", (lead.lead + 1) * 1000 + rows);
         line(&mut files[1], &[&activity_id, &id, &iso_z(t), kind, primary, url]);
-    };
-    for &(email, sent) in lead.sends {
-        activity("Send Email", &e_mail(email), "", sent);
-    }
-    for e in lead.events {
-        match e.kind {
-            "page_view" => activity("Visit Webpage", e.url, "", e.time),
-            "email_open" if !e.mpp => activity("Open Email", &e_mail(e.email), "", e.time),
-            "email_click" => activity("Click Email", &e_mail(e.email), "", e.time),
-            "form_submit" => activity("Fill Out Form", e.form, e.url, e.time),
-            "download" => activity("Click Link", e.asset, "", e.time),
-            "webinar" => activity("Attend Event", "Monthly product webinar", "", e.time),
-            "unsubscribe" => activity("Unsubscribe Email", "", "", e.time),
-            _ => {}
-        }
-    }
+    });
     (id, rows)
 }
 

@@ -20,18 +20,9 @@ use crate::formats::{detect_date, parse_date_as, parse_timestamp, CellFormat, Da
 
 /// The start of the temporary folder's name, in TMPDIR.
 const EVENTS_FOLDER: &str = "leadscore-shaped-events";
-/// The columns of the events file written.
-const WRITTEN: [&str; 9] = [
-    "lead_id",
-    "timestamp",
-    "event_type",
-    "url",
-    "form_id",
-    "email_id",
-    "asset",
-    "user_agent",
-    "is_mpp",
-];
+/// The columns of the events file written: every event field but `detail` (the last), whose
+/// meaning is put in one of the others.
+const WRITTEN: &[&str] = EVENT_FIELDS.split_last().expect("event fields").1;
 
 /// What became of one file's rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
