@@ -50,6 +50,7 @@ fn leads(n: usize, seed: u64) -> (EncodedLeads, Vec<bool>) {
                 codes: flag,
             },
         ],
+        blocks: Vec::new(),
     };
     (encoded, outcome)
 }

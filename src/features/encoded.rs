@@ -32,8 +32,22 @@ pub struct OneHotGroup {
     pub codes: Vec<u32>,
 }
 
-/// Encoded leads: numeric columns plus one-hot groups.
+/// A number that is an input of one of several blocks — a segment's copy of a numeric input,
+/// which counts for the leads of that segment only: lead `i` sets input `first + codes[i]` to
+/// `values[i]` (none when its code is [`NONE`]).
 #[derive(Debug, Clone, PartialEq)]
+pub struct BlockNumeric {
+    /// Index of the first block's input among all model inputs.
+    pub first: usize,
+    /// Value per lead.
+    pub values: Vec<f64>,
+    /// Per lead: which block's input it sets (0-based), or [`NONE`].
+    pub codes: Vec<u32>,
+}
+
+/// Encoded leads: numeric columns plus one-hot groups (and, for models with segments, each
+/// segment's copies of them).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EncodedLeads {
     /// Number of leads.
     pub n_rows: usize,
@@ -43,6 +57,8 @@ pub struct EncodedLeads {
     pub numeric: Vec<NumericInput>,
     /// One-hot groups.
     pub groups: Vec<OneHotGroup>,
+    /// Numbers that are inputs of one block per lead.
+    pub blocks: Vec<BlockNumeric>,
 }
 
 /// Leads per parallel work unit.
@@ -71,6 +87,15 @@ impl EncodedLeads {
                     codes: rows.iter().map(|&r| g.codes[r]).collect(),
                 })
                 .collect(),
+            blocks: self
+                .blocks
+                .iter()
+                .map(|b| BlockNumeric {
+                    first: b.first,
+                    values: rows.iter().map(|&r| b.values[r]).collect(),
+                    codes: rows.iter().map(|&r| b.codes[r]).collect(),
+                })
+                .collect(),
         }
     }
 
@@ -88,6 +113,13 @@ impl EncodedLeads {
             for (row, &code) in group.codes.iter().enumerate() {
                 if code != NONE {
                     dense[[row, group.first + code as usize]] = 1.0;
+                }
+            }
+        }
+        for block in &self.blocks {
+            for (row, (&code, &x)) in block.codes.iter().zip(&block.values).enumerate() {
+                if code != NONE {
+                    dense[[row, block.first + code as usize]] = x;
                 }
             }
         }
@@ -109,6 +141,14 @@ impl EncodedLeads {
             for (z, &code) in z.iter_mut().zip(&group.codes[start..end]) {
                 if code != NONE {
                     *z += w[code as usize];
+                }
+            }
+        }
+        for block in &self.blocks {
+            let w = &weights[block.first..];
+            for ((z, &code), &x) in z.iter_mut().zip(&block.codes[start..end]).zip(&block.values[start..end]) {
+                if code != NONE {
+                    *z += w[code as usize] * x;
                 }
             }
         }
@@ -142,7 +182,34 @@ pub(crate) mod tests {
                 width: 3,
                 codes: vec![0, NONE, 2],
             }],
+            blocks: Vec::new(),
         }
+    }
+
+    /// [`example`] with the number copied into a block of two: the first lead's in block 1,
+    /// the third's in block 0, the second's in none.
+    pub(crate) fn example_with_blocks() -> EncodedLeads {
+        let mut leads = example();
+        leads.width = 6;
+        leads.blocks.push(BlockNumeric {
+            first: 4,
+            values: vec![1.0, -2.0, 0.5],
+            codes: vec![1, NONE, 0],
+        });
+        leads
+    }
+
+    #[test]
+    fn a_block_input_counts_for_its_leads_only() {
+        let leads = example_with_blocks();
+        let dense = leads.to_dense();
+        assert_eq!(dense.row(0).to_vec(), vec![1.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(dense.row(1).to_vec(), vec![-2.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(dense.row(2).to_vec(), vec![0.5, 0.0, 0.0, 1.0, 0.5, 0.0]);
+        let w = [0.5, 1.0, 2.0, 3.0, -4.0, 10.0];
+        let z = leads.log_odds(&w, 0.0);
+        assert_eq!(z, vec![0.5 + 1.0 + 10.0, -1.0, 0.25 + 3.0 - 2.0]);
+        assert_eq!(leads.select_rows(&[2]).to_dense().row(0).to_vec(), dense.row(2).to_vec());
     }
 
     #[test]

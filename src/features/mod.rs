@@ -188,6 +188,7 @@ impl FeaturePipeline {
                     width: 0,
                     numeric: Vec::new(),
                     groups: Vec::new(),
+                    blocks: Vec::new(),
                 };
                 encode_into(step, &column.values, rows, &mut part, offset);
                 Ok(part)
@@ -198,6 +199,7 @@ impl FeaturePipeline {
             width: self.width(),
             numeric: Vec::new(),
             groups: Vec::new(),
+            blocks: Vec::new(),
         };
         for part in parts {
             encoded.numeric.extend(part.numeric);

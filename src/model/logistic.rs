@@ -65,7 +65,10 @@ pub enum FitError {
 struct Objective<'a> {
     leads: &'a EncodedLeads,
     outcome: &'a [bool],
-    alpha: f64,
+    /// The L2 strength of each input.
+    alpha: Vec<f64>,
+    /// The strength, when all inputs have the same.
+    uniform: Option<f64>,
     scale: Vec<f64>,
     last: Mutex<Option<Evaluation>>,
     /// Evaluations so far, and at most: the line search may not run on for ever.
@@ -91,11 +94,12 @@ impl Objective<'_> {
         let weights: Vec<f64> = params.iter().zip(&self.scale).map(|(v, d)| v / d).collect();
         let (loss, mut gradient) = log_loss_and_gradient(self.leads, self.outcome, &weights[..width], weights[width]);
         let mut penalty = 0.0;
-        for (g, w) in gradient.iter_mut().zip(&weights[..width]) {
-            *g += self.alpha * w;
-            penalty += w * w;
+        for ((g, w), alpha) in gradient.iter_mut().zip(&weights[..width]).zip(&self.alpha) {
+            *g += alpha * w;
+            penalty += w * w * if self.uniform.is_some() { 1.0 } else { *alpha };
         }
-        let cost = loss + 0.5 * self.alpha * penalty;
+        // One strength for all: α·Σw², summed as it always was (the same bits, the same fit).
+        let cost = loss + 0.5 * self.uniform.map_or(penalty, |alpha| alpha * penalty);
         let gradient: Array1<f64> = gradient.iter().zip(&self.scale).map(|(g, d)| g / d).collect();
         if let Ok(mut last) = self.last.lock() {
             *last = Some(Evaluation {
@@ -187,11 +191,19 @@ impl<O, S: Solver<O, FitState>> Solver<O, FitState> for StopLikeScikitLearn<S> {
     }
 }
 
-/// Per-coordinate scale `d = sqrt(¼·Σx² + α)` (the intercept: `sqrt(¼·n)`).
-fn curvature_scale(leads: &EncodedLeads, alpha: f64) -> Vec<f64> {
+/// Per-coordinate scale `d = sqrt(¼·Σx² + α)` (the intercept: `sqrt(¼·n)`), with each input's
+/// own `α`.
+fn curvature_scale(leads: &EncodedLeads, alpha: &[f64]) -> Vec<f64> {
     let mut squares = vec![0.0; leads.width + 1];
     for column in &leads.numeric {
         squares[column.input] = column.values.iter().map(|x| x * x).sum();
+    }
+    for block in &leads.blocks {
+        for (&code, &x) in block.codes.iter().zip(&block.values) {
+            if code != crate::features::encoded::NONE {
+                squares[block.first + code as usize] += x * x;
+            }
+        }
     }
     for group in &leads.groups {
         for &code in &group.codes {
@@ -204,7 +216,7 @@ fn curvature_scale(leads: &EncodedLeads, alpha: f64) -> Vec<f64> {
     squares
         .iter()
         .enumerate()
-        .map(|(k, s)| (0.25 * s + if k < leads.width { alpha } else { 0.0 }).max(1e-12).sqrt())
+        .map(|(k, s)| (0.25 * s + if k < leads.width { alpha[k] } else { 0.0 }).max(1e-12).sqrt())
         .collect()
 }
 
@@ -214,6 +226,8 @@ pub(super) struct Run<'a> {
     pub max_iterations: u64,
     pub gradient_tolerance_per_lead: f64,
     pub start: Option<&'a LogisticModel>,
+    /// Each input's penalty as a multiple of `alpha` (all 1 when `None`).
+    pub penalty_scale: Option<&'a [f64]>,
 }
 
 /// Fits by L-BFGS in preconditioned coordinates; what `ValidLogisticParams`'s `Fit` runs.
@@ -228,7 +242,17 @@ pub(super) fn fit(leads: &EncodedLeads, outcome: &[bool], params: &Run) -> Resul
     if positives == 0 || positives == outcome.len() {
         return Err(FitError::OneClass);
     }
-    let (alpha, width) = (params.alpha, leads.width);
+    let width = leads.width;
+    let alpha: Vec<f64> = match params.penalty_scale {
+        Some(scale) if scale.len() == width => scale.iter().map(|m| params.alpha * m).collect(),
+        Some(scale) => {
+            return Err(FitError::InvalidParams(format!(
+                "{} penalty multiples for {width} inputs",
+                scale.len()
+            )))
+        }
+        None => vec![params.alpha; width],
+    };
     let init: Vec<f64> = match params.start {
         Some(start) if start.coefficients.len() == width => {
             start.coefficients.iter().copied().chain([start.intercept]).collect()
@@ -240,7 +264,7 @@ pub(super) fn fit(leads: &EncodedLeads, outcome: &[bool], params: &Run) -> Resul
     };
     // The solver sees the gradient in scaled coordinates, g / d; dividing the tolerance by
     // the largest d keeps the test on the true gradient at least as strict.
-    let scale = curvature_scale(leads, alpha);
+    let scale = curvature_scale(leads, &alpha);
     let largest_scale = scale.iter().copied().fold(1.0, f64::max);
     let tolerance = params.gradient_tolerance_per_lead * outcome.len() as f64 / largest_scale;
     let solver = StopLikeScikitLearn {
@@ -254,6 +278,7 @@ pub(super) fn fit(leads: &EncodedLeads, outcome: &[bool], params: &Run) -> Resul
     let objective = Objective {
         leads,
         outcome,
+        uniform: params.penalty_scale.is_none().then_some(params.alpha),
         alpha,
         scale: scale.clone(),
         last: Mutex::new(None),

@@ -44,6 +44,14 @@ pub fn log_loss_and_gradient(
                     }
                 }
             }
+            for block in &leads.blocks {
+                let g = &mut gradient[block.first..width];
+                for ((r, &code), &x) in z.iter().zip(&block.codes[start..end]).zip(&block.values[start..end]) {
+                    if code != NONE {
+                        g[code as usize] += r * x;
+                    }
+                }
+            }
             gradient[width] = z.iter().sum();
             (loss, gradient)
         })
@@ -82,6 +90,22 @@ pub fn softplus(t: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::features::encoded::tests::example;
+
+    #[test]
+    fn gradient_matches_finite_differences_with_block_inputs_too() {
+        let leads = crate::features::encoded::tests::example_with_blocks();
+        let outcome = [true, false, true];
+        let w = vec![0.3, -0.2, 0.1, 0.4, 0.7, -0.5];
+        let b = -0.1;
+        let (loss, gradient) = log_loss_and_gradient(&leads, &outcome, &w, b);
+        let h = 1e-6;
+        for k in 0..w.len() {
+            let mut w2 = w.clone();
+            w2[k] += h;
+            let numeric = (log_loss_and_gradient(&leads, &outcome, &w2, b).0 - loss) / h;
+            assert!((numeric - gradient[k]).abs() < 1e-5, "input {k}: {numeric} vs {}", gradient[k]);
+        }
+    }
 
     #[test]
     fn gradient_matches_finite_differences() {

@@ -13,6 +13,7 @@
 //!     width: 1,
 //!     numeric: vec![NumericInput { input: 0, values: vec![-1.5, -1.0, -0.2, 0.3, 1.0, 1.4] }],
 //!     groups: Vec::new(),
+//!     blocks: Vec::new(),
 //! };
 //! let converted = [false, false, true, false, true, true];
 //! let model = LogisticParams::new()
@@ -49,6 +50,7 @@ pub struct ValidLogisticParams {
     max_iterations: u64,
     gradient_tolerance_per_lead: f64,
     start: Option<LogisticModel>,
+    penalty_scale: Option<Vec<f64>>,
 }
 
 impl ValidLogisticParams {
@@ -87,6 +89,7 @@ impl LogisticParams {
             max_iterations: MAX_ITERATIONS,
             gradient_tolerance_per_lead: GRADIENT_TOLERANCE_PER_LEAD,
             start: None,
+            penalty_scale: None,
         })
     }
 
@@ -126,6 +129,14 @@ impl LogisticParams {
         self.0.start = model.cloned();
         self
     }
+
+    /// Each input's penalty as a multiple of `alpha` (one per input; all 1 when not set): the
+    /// inputs of a segment's deviation from the shared model are pulled toward zero harder or
+    /// more lightly than the shared ones.
+    pub fn penalty_scale(mut self, scale: Option<Vec<f64>>) -> Self {
+        self.0.penalty_scale = scale;
+        self
+    }
 }
 
 impl ParamGuard for LogisticParams {
@@ -148,6 +159,11 @@ impl ParamGuard for LogisticParams {
         }
         if p.max_iterations == 0 {
             return Err(FitError::InvalidParams("at least one iteration is needed".into()));
+        }
+        if let Some(scale) = &p.penalty_scale {
+            if scale.iter().any(|m| !(m.is_finite() && *m >= 0.0)) {
+                return Err(FitError::InvalidParams("penalty multiples must be numbers ≥ 0".into()));
+            }
         }
         if let Some(start) = &p.start {
             if !(start.intercept.is_finite() && start.coefficients.iter().all(|w| w.is_finite())) {
@@ -172,6 +188,7 @@ impl<'a> Fit<&'a EncodedLeads, &'a [bool], FitError> for ValidLogisticParams {
             max_iterations: self.max_iterations,
             gradient_tolerance_per_lead: self.gradient_tolerance_per_lead,
             start: self.start.as_ref(),
+            penalty_scale: self.penalty_scale.as_deref(),
         };
         fit(dataset.records, dataset.targets, &run)
     }
@@ -193,6 +210,7 @@ mod tests {
                 width: 1,
                 codes: flags,
             }],
+            blocks: Vec::new(),
         }
     }
 
@@ -229,6 +247,7 @@ mod tests {
             width: 1,
             numeric: vec![NumericInput { input: 0, values }],
             groups: Vec::new(),
+            blocks: Vec::new(),
         };
         let model = LogisticParams::new()
             .max_iterations(100)
