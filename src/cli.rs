@@ -111,6 +111,11 @@ pub struct SynthArgs {
     /// them as they are.
     #[arg(long, value_enum, value_name = "TOOL")]
     pub format: Option<crate::config::Source>,
+    /// Plant product lines that convert differently, to measure [segments] by = "product_line":
+    /// for CRM a demo request weighs twice as much, for Marketing Cloud company size works the
+    /// other way, and a small Data Platform line (about 2 % of leads) values webinars more.
+    #[arg(long)]
+    pub segments: bool,
 }
 
 /// `leadscore train`

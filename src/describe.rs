@@ -15,8 +15,80 @@ pub fn describe(artifact: &ModelArtifact, file: &str, top: usize) -> String {
     overview(&mut out, artifact, file);
     features(&mut out, artifact);
     factors(&mut out, artifact, top);
+    segment_factors(&mut out, artifact, top.min(5));
     notes(&mut out, artifact);
     out
+}
+
+/// The segments as a table, one line each: leads, conversions, whether it has a model of its
+/// own, its out-of-fold ROC AUC by its own model and by the shared one, and how far it moved.
+pub fn segments_table(artifact: &ModelArtifact) -> Vec<String> {
+    let Some(segmentation) = &artifact.segments else {
+        return Vec::new();
+    };
+    let auc = |a: Option<f64>| a.map_or("–".to_string(), |a| format!("{a:.4}"));
+    let mut lines = vec![
+        format!(
+            "by \"{}\", each pulled toward the shared model {} × its L2 strength (chosen by cross-validation)",
+            segmentation.column, segmentation.pull
+        ),
+        format!(
+            "{:<20} {:>9} {:>11}  {:<7} {:>15}  {:>6}",
+            "segment", "leads", "conversions", "model", "ROC AUC own/shared", "moved"
+        ),
+    ];
+    for s in &segmentation.segments {
+        lines.push(format!(
+            "{:<20} {:>9} {:>11}  {:<7} {:>7} / {:<7}  {:>6.2}",
+            s.value,
+            thousands(s.leads),
+            thousands(s.conversions),
+            "own",
+            auc(s.own_roc_auc),
+            auc(s.shared_roc_auc),
+            s.moved
+        ));
+    }
+    for s in &segmentation.small {
+        lines.push(format!(
+            "{:<20} {:>9} {:>11}  {:<7} (too few leads or conversions for figures of its own)",
+            s.value,
+            thousands(s.leads),
+            thousands(s.conversions),
+            "shared"
+        ));
+    }
+    lines.push("leads of other values, or none, are scored by the shared model".into());
+    lines
+}
+
+/// Where each segment's model differs most from the shared one.
+fn segment_factors(out: &mut String, artifact: &ModelArtifact, top: usize) {
+    let Some(segmentation) = &artifact.segments else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "
+segments"
+    );
+    for line in segments_table(artifact) {
+        let _ = writeln!(out, "  {line}");
+    }
+    let w = segmentation.base_width;
+    for (s, segment) in segmentation.segments.iter().enumerate() {
+        let deviation = &artifact.model.coefficients[w + s * w..w + (s + 1) * w];
+        let mut moved: Vec<(f64, &String)> = deviation.iter().copied().zip(&artifact.input_names).collect();
+        moved.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()));
+        let shown: Vec<String> = (moved.iter())
+            .take(top)
+            .filter(|(d, _)| d.abs() >= 0.005)
+            .map(|(d, input)| format!("{input} {d:+.3}"))
+            .collect();
+        if !shown.is_empty() {
+            let _ = writeln!(out, "  {}: differs most in {}", segment.value, shown.join(", "));
+        }
+    }
 }
 
 /// The multi-valued columns and the labels that are inputs of the model:

@@ -35,9 +35,14 @@ pub struct Scorer {
     pub drift: DriftReference,
 }
 
-/// Per-step log-odds contributions of every lead: `contributions[step][lead]`.
-pub fn contributions(pipeline: &FeaturePipeline, model: &LogisticModel, leads: &EncodedLeads) -> Vec<Vec<f64>> {
-    let steps = pipeline.input_steps();
+/// Per-step log-odds contributions of every lead: `contributions[step][lead]`, where `steps`
+/// gives the pipeline step of each model input (`usize::MAX`: none, a segment's intercept).
+pub fn contributions(
+    pipeline: &FeaturePipeline,
+    steps: &[usize],
+    model: &LogisticModel,
+    leads: &EncodedLeads,
+) -> Vec<Vec<f64>> {
     (0..pipeline.steps.len())
         .into_par_iter()
         .map(|step| {
@@ -53,6 +58,14 @@ pub fn contributions(pipeline: &FeaturePipeline, model: &LogisticModel, leads: &
                 for (c, &code) in out.iter_mut().zip(&group.codes) {
                     if code != NONE {
                         *c += weights[code as usize];
+                    }
+                }
+            }
+            for block in leads.blocks.iter().filter(|b| steps[b.first] == step) {
+                let weights = &model.coefficients[block.first..];
+                for ((c, &code), x) in out.iter_mut().zip(&block.codes).zip(&block.values) {
+                    if code != NONE {
+                        *c += weights[code as usize] * x;
                     }
                 }
             }
@@ -146,6 +159,7 @@ impl Scorer {
     /// log-odds are `z`.
     pub fn fit(
         pipeline: &FeaturePipeline,
+        steps: &[usize],
         model: &LogisticModel,
         calibration: Calibration,
         bands: Bands,
@@ -153,7 +167,7 @@ impl Scorer {
         z: &[f64],
     ) -> Scorer {
         let probabilities: Vec<f64> = z.iter().map(|&z| calibration.apply(z)).collect();
-        let contributions = contributions(pipeline, model, training);
+        let contributions = contributions(pipeline, steps, model, training);
         let n = training.n_rows.max(1) as f64;
         let baseline: Vec<f64> = contributions.iter().map(|c| c.iter().sum::<f64>() / n).collect();
         let fit = part(pipeline, &contributions, &baseline, Role::Explicit, training.n_rows);
@@ -195,12 +209,13 @@ impl Scorer {
     pub fn score(
         &self,
         pipeline: &FeaturePipeline,
+        steps: &[usize],
         model: &LogisticModel,
         leads: &EncodedLeads,
         model_z: &[f64],
         z: &[f64],
     ) -> (Vec<LeadScore>, DriftCounts) {
-        let contributions = contributions(pipeline, model, leads);
+        let contributions = contributions(pipeline, steps, model, leads);
         let fit = part(pipeline, &contributions, &self.baseline, Role::Explicit, leads.n_rows);
         let engagement = part(pipeline, &contributions, &self.baseline, Role::Implicit, leads.n_rows);
         let probabilities: Vec<f64> = z.par_iter().map(|&z| self.calibration.apply(z)).collect();

@@ -88,6 +88,7 @@ impl From<ArtifactV4> for ModelArtifact {
             model: c.model,
             blend: c.blend,
             score: c.score,
+            segments: Default::default(),
             points: c.points,
             bands: c.bands,
             decay: c.decay,
@@ -107,6 +108,7 @@ impl From<ArtifactV4> for ModelArtifact {
             blend: old.blend,
             scorer: old.scorer,
             training: old.training,
+            segments: None,
         }
     }
 }

@@ -229,7 +229,7 @@ pub struct ModelArtifact {
     pub data: DataFingerprint,
     /// The configuration training ran with (flags and the `[data] source` preset applied);
     /// kept as JSON text.
-    #[serde(with = "config_as_json")]
+    #[serde(with = "json_text")]
     pub config: Config,
     /// Columns a lead file must have.
     pub schema: InputSchema,
@@ -247,6 +247,11 @@ pub struct ModelArtifact {
     pub scorer: crate::scorer::Scorer,
     /// Training figures.
     pub training: TrainingReport,
+    /// The segments with a model of their own (`[segments]`): then `model` is the pooled
+    /// model, whose inputs are the shared ones and each segment's block of them. Kept as JSON
+    /// text.
+    #[serde(with = "json_text")]
+    pub segments: Option<crate::model::segments::Segmentation>,
 }
 
 /// One model input with its learned weight.
@@ -283,26 +288,25 @@ impl ModelArtifact {
     }
 }
 
-/// The settings as JSON text inside the model file: read back with the defaults of settings
-/// added since, where a field-by-field layout would no longer decode.
-mod config_as_json {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::config::Config;
+/// Parts of the model file kept as JSON text (the settings, the segments): read back with the
+/// defaults of fields added since, where a field-by-field layout would no longer decode.
+mod json_text {
+    use serde::de::DeserializeOwned;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     // Only the model file's own encoding (bincode) holds the text; readable forms such as
-    // `inspect --json` show the settings as they are.
-    pub fn serialize<S: Serializer>(config: &Config, serializer: S) -> Result<S::Ok, S::Error> {
+    // `inspect --json` show the values as they are.
+    pub fn serialize<T: Serialize, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
-            return serde::Serialize::serialize(config, serializer);
+            return value.serialize(serializer);
         }
-        let text = serde_json::to_string(config).map_err(serde::ser::Error::custom)?;
+        let text = serde_json::to_string(value).map_err(serde::ser::Error::custom)?;
         serializer.serialize_str(&text)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Config, D::Error> {
+    pub fn deserialize<'de, T: DeserializeOwned, D: Deserializer<'de>>(deserializer: D) -> Result<T, D::Error> {
         if deserializer.is_human_readable() {
-            return Config::deserialize(deserializer);
+            return T::deserialize(deserializer);
         }
         let text = String::deserialize(deserializer)?;
         serde_json::from_str(&text).map_err(serde::de::Error::custom)
@@ -408,7 +412,40 @@ impl ModelArtifact {
             }
         }
         columns.extend(self.schema.snapshot_column.iter().cloned());
+        if let Some(column) = self.segments_column().filter(|c| !columns.iter().any(|k| k == c)) {
+            columns.push(column.to_string());
+        }
         columns
+    }
+
+    /// The model inputs of `rows` of leads whose feature columns are `features`: the pipeline's,
+    /// and with segments each lead's copy of them in its segment's block. `Err` names a feature
+    /// the leads lack.
+    pub fn encode(
+        &self,
+        features: &[crate::data::FeatureColumn],
+        rows: &[usize],
+    ) -> std::result::Result<crate::features::encoded::EncodedLeads, String> {
+        let encoded = self.pipeline.transform(features, rows)?;
+        Ok(match &self.segments {
+            Some(segmentation) => segmentation.augment(&encoded, &segmentation.codes_of(features, rows)),
+            None => encoded,
+        })
+    }
+
+    /// The pipeline step of each model input (`usize::MAX`: a segment's intercept).
+    pub fn input_steps(&self) -> Vec<usize> {
+        let steps = self.pipeline.input_steps();
+        match &self.segments {
+            Some(segmentation) => segmentation.input_steps(&steps),
+            None => steps,
+        }
+    }
+
+    /// The lead columns besides the model's inputs that choose how a lead is scored: the
+    /// segments column.
+    pub fn segments_column(&self) -> Option<&str> {
+        self.segments.as_ref().map(|s| s.column.as_str())
     }
 
     /// The labels of each multi-valued column that are inputs of the model (its pipeline's

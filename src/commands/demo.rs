@@ -38,6 +38,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         seed: args.seed,
         out: data.clone(),
         format: None,
+        segments: false,
     })?;
     let config = args.out.join("leadscore.toml");
     crate::output::write_atomically(&config, demo_config().as_bytes())?;
@@ -79,6 +80,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         seed: args.seed.wrapping_add(1),
         out: batch.clone(),
         format: None,
+        segments: false,
     })?;
     println!("\n4/5 scoring them");
     let scored = args.out.join("scored.csv");

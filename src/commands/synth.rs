@@ -10,7 +10,10 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     }
     let started = std::time::Instant::now();
     let show_progress = args.leads >= 200_000 && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let summary = crate::synth::generate(args.leads, args.seed, &args.out, args.format, |done| {
+    let planted = crate::synth::Planted {
+        segments: args.segments,
+    };
+    let summary = crate::synth::generate(args.leads, args.seed, &args.out, args.format, planted, |done| {
         if show_progress {
             eprint!(
                 "\r  generated {} of {} leads",

@@ -137,6 +137,9 @@ fn print_summary(artifact: &ModelArtifact, out: &Path) {
     if let Some(multi) = crate::describe::multi_valued_line(artifact) {
         println!("  multi-valued  {multi}");
     }
+    for (i, line) in crate::describe::segments_table(artifact).iter().enumerate() {
+        println!("  {:<13} {line}", if i == 0 { "segments" } else { "" });
+    }
     if let Some(formats) = crate::describe::formats_line(artifact) {
         println!("  formats       {formats}");
     }

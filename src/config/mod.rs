@@ -35,6 +35,9 @@ pub struct Config {
     pub blend: BlendConfig,
     /// Bands and MQL threshold on the 0–100 score.
     pub score: ScoreBands,
+    /// One model per segment (product line, persona, returning customers), each pulled toward
+    /// the shared model.
+    pub segments: SegmentsConfig,
     // The rules sections, as in a rules file of their own (see `rules`): parsed here with the
     // rest, validated into a `RuleSet` by `Config::parse`, and kept in the model file as written.
     /// How rule points add up.
@@ -286,6 +289,47 @@ impl Default for EventsConfig {
             recency_half_life_days: 30.0,
             min_form_count: 20,
             files: Vec::new(),
+        }
+    }
+}
+
+/// `[segments]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SegmentsConfig {
+    /// The lead column whose values are the segments (`product_line`, `persona`,
+    /// `is_customer`); none: one model for all leads.
+    pub by: Option<String>,
+    /// Fewest training leads a segment needs for a model of its own; smaller segments and
+    /// leads without a segment are scored by the shared model.
+    pub min_leads: usize,
+    /// Fewest conversions a segment needs for a model of its own.
+    pub min_conversions: usize,
+    /// How hard a segment's model is pulled toward the shared one, as multiples of the shared
+    /// model's L2 strength, tried by cross-validation; empty (the default) tries 1, 4, 16, 64
+    /// and 256. A segment of few leads stays close to the shared model, one of many becomes
+    /// its own.
+    pub pull: Vec<f64>,
+}
+
+impl Default for SegmentsConfig {
+    fn default() -> Self {
+        SegmentsConfig {
+            by: None,
+            min_leads: 1_000,
+            min_conversions: 100,
+            pull: Vec::new(),
+        }
+    }
+}
+
+impl SegmentsConfig {
+    /// The pulls tried: as set, or the default grid.
+    pub fn pull_grid(&self) -> Vec<f64> {
+        if self.pull.is_empty() {
+            vec![1.0, 4.0, 16.0, 64.0, 256.0]
+        } else {
+            self.pull.clone()
         }
     }
 }
@@ -594,6 +638,13 @@ impl Config {
             );
         }
         event_files::validate(&self.events.files, path)?;
+        if self.segments.pull.iter().any(|p| !(p.is_finite() && *p > 0.0)) {
+            return bad(
+                "segments.pull",
+                format!("{:?} must be positive numbers", self.segments.pull),
+                "use e.g. pull = [1, 4, 16] (multiples of the shared model's L2 strength)",
+            );
+        }
         if m.grid_sample < 100 {
             return bad(
                 "model.grid_sample",

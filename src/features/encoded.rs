@@ -146,7 +146,11 @@ impl EncodedLeads {
         }
         for block in &self.blocks {
             let w = &weights[block.first..];
-            for ((z, &code), &x) in z.iter_mut().zip(&block.codes[start..end]).zip(&block.values[start..end]) {
+            for ((z, &code), &x) in z
+                .iter_mut()
+                .zip(&block.codes[start..end])
+                .zip(&block.values[start..end])
+            {
                 if code != NONE {
                     *z += w[code as usize] * x;
                 }
@@ -209,7 +213,10 @@ pub(crate) mod tests {
         let w = [0.5, 1.0, 2.0, 3.0, -4.0, 10.0];
         let z = leads.log_odds(&w, 0.0);
         assert_eq!(z, vec![0.5 + 1.0 + 10.0, -1.0, 0.25 + 3.0 - 2.0]);
-        assert_eq!(leads.select_rows(&[2]).to_dense().row(0).to_vec(), dense.row(2).to_vec());
+        assert_eq!(
+            leads.select_rows(&[2]).to_dense().row(0).to_vec(),
+            dense.row(2).to_vec()
+        );
     }
 
     #[test]

@@ -39,6 +39,15 @@ pub struct GridSearch {
     pub folds: usize,
 }
 
+impl GridSearch {
+    /// The mean held-out log loss at the chosen `C`.
+    pub fn best_log_loss(&self) -> f64 {
+        (self.points.iter())
+            .find(|p| p.c == self.best_c)
+            .map_or(f64::INFINITY, |p| p.log_loss)
+    }
+}
+
 /// Settings of a search.
 #[derive(Debug, Clone)]
 pub struct SearchSettings<'a> {
@@ -52,6 +61,10 @@ pub struct SearchSettings<'a> {
     pub max_iterations: u64,
     /// Largest sample searched on.
     pub sample_max: usize,
+    /// Each input's penalty as a multiple of the strength (`None`: all 1).
+    pub penalty_scale: Option<&'a [f64]>,
+    /// Where each fold's fit starts (`None`: cold, then warm along the grid).
+    pub start: Option<&'a LogisticModel>,
 }
 
 /// Out-of-fold predictions at the chosen `C`: each lead of the search predicted by the model
@@ -106,12 +119,13 @@ pub fn search(x: &EncodedLeads, outcome: &[bool], settings: &SearchSettings) -> 
             let y_fit: Vec<bool> = fit_rows.iter().map(|&r| outcome[r]).collect();
             let x_test = x.select_rows(&test_rows);
             let y_test: Vec<bool> = test_rows.iter().map(|&r| outcome[r]).collect();
-            let mut previous: Option<LogisticModel> = None;
+            let mut previous: Option<LogisticModel> = settings.start.cloned();
             let mut results = Vec::with_capacity(grid.len());
             for &c in &grid {
                 let model = LogisticParams::new()
                     .c_on_sample(c, fit_rows.len(), n_train)
                     .max_iterations(settings.max_iterations)
+                    .penalty_scale(settings.penalty_scale.map(<[f64]>::to_vec))
                     .warm_start(previous.as_ref())
                     .fit(&labelled(&x_fit, &y_fit))?;
                 let z = model.log_odds(&x_test);

@@ -216,7 +216,11 @@ fn curvature_scale(leads: &EncodedLeads, alpha: &[f64]) -> Vec<f64> {
     squares
         .iter()
         .enumerate()
-        .map(|(k, s)| (0.25 * s + if k < leads.width { alpha[k] } else { 0.0 }).max(1e-12).sqrt())
+        .map(|(k, s)| {
+            (0.25 * s + if k < leads.width { alpha[k] } else { 0.0 })
+                .max(1e-12)
+                .sqrt()
+        })
         .collect()
 }
 

@@ -103,7 +103,11 @@ mod tests {
             let mut w2 = w.clone();
             w2[k] += h;
             let numeric = (log_loss_and_gradient(&leads, &outcome, &w2, b).0 - loss) / h;
-            assert!((numeric - gradient[k]).abs() < 1e-5, "input {k}: {numeric} vs {}", gradient[k]);
+            assert!(
+                (numeric - gradient[k]).abs() < 1e-5,
+                "input {k}: {numeric} vs {}",
+                gradient[k]
+            );
         }
     }
 

@@ -5,6 +5,7 @@ pub mod dense;
 pub mod logistic;
 pub mod loss;
 pub mod params;
+pub mod segments;
 pub mod split;
 
 pub use loss::{logit, sigmoid};

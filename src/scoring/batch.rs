@@ -33,6 +33,9 @@ pub struct Batch {
     pub row_offset: usize,
     /// The `--keep` columns as text, for every lead of `table`.
     pub kept: Vec<Vec<String>>,
+    /// With segments: the segment of each of `rows` whose model scored it (`NONE`: the
+    /// shared model); empty without.
+    pub segments: Vec<u32>,
 }
 
 /// What a batch is read with.
@@ -210,19 +213,19 @@ impl<'a> BatchReader<'a> {
         self.events_used += counts.map_or(0, |c| c.used);
         let rejected: BTreeSet<usize> = table.bad_cells.iter().map(|b| b.row).collect();
         let rows: Vec<usize> = (0..table.n_rows).filter(|r| !rejected.contains(r)).collect();
-        let encoded = self
-            .artifact
-            .pipeline
-            .transform(&table.features, &rows)
-            .map_err(|feature| {
-                Error::rejected(
-                    Location::file(self.inputs.data).column(feature),
-                    "the model needs this feature",
-                    "score leads with the columns the model was trained on",
-                )
-            })?;
+        let encoded = self.artifact.encode(&table.features, &rows).map_err(|feature| {
+            Error::rejected(
+                Location::file(self.inputs.data).column(feature),
+                "the model needs this feature",
+                "score leads with the columns the model was trained on",
+            )
+        })?;
         let model_z = self.artifact.model.log_odds(&encoded);
+        let segments = (self.artifact.segments.as_ref())
+            .map(|s| s.codes_of(&table.features, &rows))
+            .unwrap_or_default();
         Ok(Some(Batch {
+            segments,
             table,
             rows,
             encoded,

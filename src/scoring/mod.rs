@@ -151,6 +151,7 @@ pub fn score_batch(artifact: &ModelArtifact, batch: &Batch) -> (Vec<LeadScore>, 
     });
     artifact.scorer.score(
         &artifact.pipeline,
+        &artifact.input_steps(),
         &artifact.model,
         &batch.encoded,
         &batch.model_z,
@@ -183,6 +184,7 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
         id: id_header.clone(),
         kept: settings.keep.clone(),
         rule_points: rules.is_some(),
+        segment: artifact.segments.is_some(),
     };
     header.check()?;
     crate::data::require_files(&[(Some(&settings.data), "--data")])?;

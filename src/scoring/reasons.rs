@@ -46,6 +46,12 @@ impl<'a> Reasons<'a> {
             let value = self.columns[step].and_then(|c| shown_value(c, row));
             describe(out, &self.artifact.pipeline.steps[step].feature, shift, value);
         }
+        if self.artifact.segments.is_some() && self.batch.segments[k] == crate::features::encoded::NONE {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            out.push_str("scored by the shared model (its segment has no model of its own)");
+        }
         if let (Some(points), Some(rules)) = (&self.batch.points, self.rules) {
             let mut fired = points.fired[row].clone();
             fired.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));

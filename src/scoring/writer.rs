@@ -82,6 +82,9 @@ pub struct Header {
     pub kept: Vec<String>,
     /// Whether the model blends rule points (then they have a column).
     pub rule_points: bool,
+    /// Whether the model has segments (then the segment whose model scored a lead has a
+    /// column, after `model_probability`).
+    pub segment: bool,
 }
 
 /// Output columns after the id and the kept columns.
@@ -95,6 +98,9 @@ impl Header {
         let mut names = vec![self.id.as_str()];
         names.extend(self.kept.iter().map(String::as_str));
         names.extend(SCORE_COLUMNS);
+        if self.segment {
+            names.push("segment");
+        }
         if self.rule_points {
             names.push("rule_points");
         }
@@ -118,6 +124,9 @@ impl Header {
         ];
         for (name, kind) in SCORE_COLUMNS.iter().zip(kinds) {
             schema.insert((*name).into(), kind);
+        }
+        if self.segment {
+            schema.insert("segment".into(), DataType::String);
         }
         if self.rule_points {
             schema.insert("rule_points".into(), DataType::Float64);
@@ -186,6 +195,10 @@ pub(crate) fn score_lines(
                 push_csv_field(&mut line, &artifact.scorer.bands.names[score.band]);
                 line.extend_from_slice(if score.mql { b",true," } else { b",false," });
                 push_fixed(&mut line, score.model_probability, 6);
+                if let Some(segmentation) = &artifact.segments {
+                    line.push(b',');
+                    push_csv_field(&mut line, segment_name(segmentation, batch.segments[k]));
+                }
                 if let Some(points) = &batch.points {
                     line.push(b',');
                     push_number(&mut line, points.total[row]);
@@ -243,6 +256,14 @@ pub(crate) fn score_frame(
         Column::new("mql".into(), scores.iter().map(|s| s.mql).collect::<Vec<bool>>()),
         number("model_probability", &|s| s.model_probability),
     ]);
+    if let Some(segmentation) = &artifact.segments {
+        columns.push(Column::new(
+            "segment".into(),
+            (batch.segments.iter())
+                .map(|&code| segment_name(segmentation, code))
+                .collect::<Vec<_>>(),
+        ));
+    }
     if let Some(points) = &batch.points {
         columns.push(Column::new(
             "rule_points".into(),
@@ -255,6 +276,14 @@ pub(crate) fn score_frame(
         Column::new("reasons".into(), reasons),
     ]);
     DataFrame::new(scores.len(), columns).map_err(|e| Error::Runtime(format!("assembling the scores: {e}")))
+}
+
+/// The segment whose model scored a lead: its value, or `shared` for the shared model.
+fn segment_name(segmentation: &crate::model::segments::Segmentation, code: u32) -> &str {
+    segmentation
+        .segments
+        .get(code as usize)
+        .map_or("shared", |s| s.value.as_str())
 }
 
 /// The header of a rejects file: the row and line of the lead, its id (under the id column's

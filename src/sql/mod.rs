@@ -59,6 +59,12 @@ pub fn export(
     options: &Options,
     source: &str,
 ) -> Result<String, Unsupported> {
+    if let Some(segmentation) = &artifact.segments {
+        return Err(Unsupported(format!(
+            "the model has a model per segment of \"{}\", which export-sql does not route yet",
+            segmentation.column
+        )));
+    }
     let needs_events = artifact.events.is_some() || rules.is_some_and(RuleSet::needs_events);
     if needs_events && options.events_table.is_none() {
         return Err(Unsupported(

@@ -81,6 +81,23 @@ const SOURCES: [(&str, f64); 8] = [
     ("Partner", 0.5),
 ];
 const PRODUCTS: [(&str, f64); 3] = [("Analytics", 0.0), ("CRM", 0.2), ("Marketing Cloud", -0.2)];
+/// With planted segments: the product lines and how often each comes (Data Platform is the
+/// small segment, about 2 % of leads).
+const SEGMENT_PRODUCTS: [(&str, f64, f64); 4] = [
+    ("Analytics", 0.0, 0.34),
+    ("CRM", 0.2, 0.32),
+    ("Marketing Cloud", -0.2, 0.32),
+    ("Data Platform", 0.3, 0.02),
+];
+
+/// What the truth plants beyond the shared effects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Planted {
+    /// Product lines that convert differently: for CRM a demo request weighs twice as much,
+    /// for Marketing Cloud company size works the other way, and the small Data Platform line
+    /// (about 2 % of leads) values webinars three times as much.
+    pub segments: bool,
+}
 const FREE_MAIL: [&str; 4] = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"];
 const STUDENT: [&str; 3] = ["mit.edu", "stanford.edu", "ox.ac.uk"];
 /// Competitor domains planted in the data (use them in `[features] competitor_domains`).
@@ -131,6 +148,7 @@ pub fn generate(
     seed: u64,
     out: &Path,
     format: Option<Source>,
+    planted: Planted,
     mut progress: impl FnMut(usize),
 ) -> Result<SynthSummary> {
     let export = Export(format);
@@ -154,7 +172,7 @@ pub fn generate(
         crate::interrupt::check()?;
         let generated: Vec<Chunk> = (first..(first + batch).min(chunks))
             .into_par_iter()
-            .map(|c| generate_chunk(seed, c, c * CHUNK, ((c + 1) * CHUNK).min(n_leads), export))
+            .map(|c| generate_chunk(seed, c, c * CHUNK, ((c + 1) * CHUNK).min(n_leads), export, planted))
             .collect();
         for chunk in generated {
             for (file, bytes) in files.iter_mut().zip(&chunk.files) {
@@ -204,7 +222,7 @@ pub(crate) struct Event<'a> {
 /// it — kept in one piece because its random draws must stay in this order for a seed to give
 /// the same files (whatever the export format: what only a tool's export has is drawn from a
 /// stream of its own).
-fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize, export: Export) -> Chunk {
+fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize, export: Export, planted: Planted) -> Chunk {
     let mut rng = Pcg64::seed_from_u64(seed ^ (chunk as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let interest = Gamma::new(1.1, 1.0).expect("valid gamma parameters");
     let mut out = Chunk {
@@ -222,7 +240,25 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize, export: Expor
         let (level, level_effect) = pick(&mut rng, &LEVELS);
         let (country, country_effect) = pick(&mut rng, &COUNTRIES);
         let (source, source_effect) = pick(&mut rng, &SOURCES);
-        let (product, product_effect) = pick(&mut rng, &PRODUCTS);
+        let (product, product_effect) = if planted.segments {
+            let draw: f64 = rng.gen();
+            let mut at = 0.0;
+            (SEGMENT_PRODUCTS.iter())
+                .find(|(_, _, share)| {
+                    at += share;
+                    draw < at
+                })
+                .map_or(("Data Platform", 0.3), |&(name, effect, _)| (name, effect))
+        } else {
+            pick(&mut rng, &PRODUCTS)
+        };
+        // The product lines' own effects, when planted.
+        let (size_effect, demo_weight, webinar_weight) = match (planted.segments, product) {
+            (true, "CRM") => (size_effect, 3.2, 0.5),
+            (true, "Marketing Cloud") => (-size_effect, 1.6, 0.5),
+            (true, "Data Platform") => (size_effect, 1.6, 1.5),
+            _ => (size_effect, 1.6, 0.5),
+        };
         let domain_draw: f64 = rng.gen();
         let (domain, domain_effect) = if level == "Student" && domain_draw < 0.7 || domain_draw < 0.04 {
             (STUDENT[rng.gen_range(0..STUDENT.len())].to_string(), -1.0)
@@ -261,11 +297,11 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize, export: Expor
             + product_effect
             + domain_effect
             + 0.9 * seen.high_value_views.ln_1p()
-            + 1.6 * seen.demo_requests.min(1.0)
+            + demo_weight * seen.demo_requests.min(1.0)
             + 0.35 * seen.human_email_opens.ln_1p()
             + 0.3 * seen.clicks.ln_1p()
             + 0.25 * seen.downloads.ln_1p()
-            + 0.5 * seen.webinars.ln_1p()
+            + webinar_weight * seen.webinars.ln_1p()
             - 0.8 * f64::from(u8::from(seen.unsubscribed))
             - 0.02 * days_inactive;
         let probability = sigmoid(log_odds);
@@ -468,9 +504,9 @@ mod tests {
 
     #[test]
     fn chunks_are_deterministic_for_a_seed() {
-        let a = generate_chunk(7, 3, 0, 50, Export(None));
-        let b = generate_chunk(7, 3, 0, 50, Export(None));
-        let c = generate_chunk(8, 3, 0, 50, Export(None));
+        let a = generate_chunk(7, 3, 0, 50, Export(None), Planted::default());
+        let b = generate_chunk(7, 3, 0, 50, Export(None), Planted::default());
+        let c = generate_chunk(8, 3, 0, 50, Export(None), Planted::default());
         assert_eq!(a.files, b.files);
         assert_ne!(a.files[0], c.files[0]);
         // Every format tells the same leads: the truth differs only by the tools' ids.
@@ -479,7 +515,7 @@ mod tests {
             text.lines().map(|l| l.split(',').nth(1).unwrap().to_string()).collect()
         };
         for source in Source::ALL {
-            let shaped = generate_chunk(7, 3, 0, 50, Export(Some(source)));
+            let shaped = generate_chunk(7, 3, 0, 50, Export(Some(source)), Planted::default());
             assert_eq!(shaped.files.len(), Export(Some(source)).files().len());
             assert_eq!(truth_of(&shaped.files), truth_of(&a.files), "{source}");
         }

@@ -27,6 +27,7 @@ pub(super) struct Fitted {
     pub dropped: Vec<Dropped>,
     pub model: LogisticModel,
     pub grid: GridSearch,
+    pub segmentation: Option<crate::model::segments::Segmentation>,
     pub blend: Option<Blend>,
     pub scorer: Scorer,
     pub train_summary: Summary,
@@ -93,16 +94,40 @@ pub(super) fn fit_model(
         seed: model_config.seed,
         max_iterations: model_config.max_iterations,
         sample_max: model_config.grid_sample,
+        penalty_scale: None,
+        start: None,
     };
     let searched = step(
         progress,
         &format!("choosing C by {}-fold cross-validation", search_settings.folds),
         || search(&x_train, &y_train, &search_settings).map_err(fit_failed),
     )?;
+    let mut warnings = Vec::new();
+    // With segments, the pooled model's inputs and cross-validation stand in for the shared ones.
+    let pooled = match &config.segments.by {
+        Some(column) => step(progress, "fitting the segments' models by cross-validation", || {
+            super::segments::pool(
+                settings,
+                leads,
+                column,
+                &x_all,
+                train_rows,
+                &y_train,
+                &searched,
+                &search_settings,
+                &mut warnings,
+            )
+        })?,
+        None => None,
+    };
+    let shared_grid = searched.grid.clone();
+    let (x_all, x_train, searched, penalty, segmentation) = match pooled {
+        Some(p) => (p.x_all, p.x_train, p.searched, Some(p.penalty), Some(p.segmentation)),
+        None => (x_all, x_train, searched, None, None),
+    };
     let oof = &searched.out_of_fold;
     let y_oof: Vec<bool> = oof.rows.iter().map(|&k| y_train[k]).collect();
     let points_oof = points_of(&mut oof.rows.iter().map(|&k| train_rows[k]));
-    let mut warnings = Vec::new();
     let method = match config.blend.calibration {
         Method::Isotonic if oof.rows.len() < ISOTONIC_MIN_LEADS => {
             warnings.push(format!(
@@ -127,6 +152,7 @@ pub(super) fn fit_model(
         LogisticParams::new()
             .alpha(1.0 / searched.grid.best_c)
             .max_iterations(model_config.max_iterations)
+            .penalty_scale(penalty.clone())
             .warm_start(Some(start))
             .fit(&labelled(x, y))
             .map_err(fit_failed)
@@ -142,7 +168,12 @@ pub(super) fn fit_model(
             let measured = step(progress, "fitting the model to measure", || {
                 fit_at_best(&x_train, &y_train, &searched.start)
             })?;
-            let x_validation = encode(&pipeline, validation.columns(leads), &validation.rows)?;
+            let columns = validation.columns(leads);
+            let mut x_validation = encode(&pipeline, columns, &validation.rows)?;
+            if let Some(segmentation) = &segmentation {
+                let codes = segmentation.codes_of(columns, &validation.rows);
+                x_validation = segmentation.augment(&x_validation, &codes);
+            }
             let z = measured.log_odds(&x_validation);
             let model = Summary::of(&validation.outcome, &z.iter().map(|&z| sigmoid(z)).collect::<Vec<_>>());
             let blended = final_log_odds(blend.as_ref(), &z, |k| validation.points.get(k).copied());
@@ -172,19 +203,31 @@ pub(super) fn fit_model(
     let training_z = final_log_odds(blend.as_ref(), &model.log_odds(&x_all), |k| {
         leads.points.get(k).copied()
     });
+    let steps = match &segmentation {
+        Some(segmentation) => segmentation.input_steps(&pipeline.input_steps()),
+        None => pipeline.input_steps(),
+    };
     let scorer = Scorer::fit(
         &pipeline,
+        &steps,
         &model,
         calibration,
         config.score.0.clone(),
         &x_all,
         &training_z,
     );
+    let segmentation = segmentation.map(|mut segmentation| {
+        for s in 0..segmentation.segments.len() {
+            segmentation.segments[s].moved = segmentation.moved(&model, s);
+        }
+        segmentation
+    });
     Ok(Fitted {
         pipeline,
         dropped,
         model,
-        grid: searched.grid,
+        grid: shared_grid,
+        segmentation,
         blend,
         scorer,
         train_summary,

@@ -32,6 +32,7 @@ mod fit;
 mod holdout;
 mod read;
 mod recalibrate;
+mod segments;
 
 use std::path::PathBuf;
 
@@ -164,6 +165,7 @@ pub fn train(settings: &TrainSettings, progress: &dyn Progress) -> Result<ModelA
         pipeline: fitted.pipeline,
         model: fitted.model,
         blend: fitted.blend,
+        segments: fitted.segmentation,
         scorer: fitted.scorer,
         training: TrainingReport {
             split: settings.validation_split(fitted.grid.folds),
