@@ -307,7 +307,8 @@ pub struct SegmentsConfig {
     pub min_conversions: usize,
     /// How hard a segment's model is pulled toward the shared one, as multiples of the shared
     /// model's L2 strength, tried by cross-validation; empty (the default) tries 1, 4, 16, 64
-    /// and 256. A segment of few leads stays close to the shared model, one of many becomes
+    /// and 256 up to [`MANY_LEADS`] leads, 1, 4 and 16 above (where a segment's own leads
+    /// decide). A segment of few leads stays close to the shared model, one of many becomes
     /// its own.
     pub pull: Vec<f64>,
 }
@@ -324,12 +325,12 @@ impl Default for SegmentsConfig {
 }
 
 impl SegmentsConfig {
-    /// The pulls tried: as set, or the default grid.
-    pub fn pull_grid(&self) -> Vec<f64> {
-        if self.pull.is_empty() {
-            vec![1.0, 4.0, 16.0, 64.0, 256.0]
-        } else {
-            self.pull.clone()
+    /// The pulls tried on `leads` training leads: as set, or chosen by their number.
+    pub fn pull_grid(&self, leads: usize) -> Vec<f64> {
+        match (self.pull.is_empty(), leads <= MANY_LEADS) {
+            (false, _) => self.pull.clone(),
+            (true, true) => vec![1.0, 4.0, 16.0, 64.0, 256.0],
+            (true, false) => vec![1.0, 4.0, 16.0],
         }
     }
 }

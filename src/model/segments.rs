@@ -96,10 +96,20 @@ impl Segmentation {
     /// The leads' inputs for the pooled model: the shared inputs as they are, each copied into
     /// its lead's segment block, and the segment's intercept.
     pub fn augment(&self, x: &EncodedLeads, codes: &[u32]) -> EncodedLeads {
+        self.augmented(x.clone(), codes)
+    }
+
+    /// [`Segmentation::augment`], taking the shared inputs' place.
+    pub fn augmented(&self, x: EncodedLeads, codes: &[u32]) -> EncodedLeads {
         let w = self.base_width;
         let block = |c: u32, offset: u32| if c == NONE { NONE } else { c * w as u32 + offset };
-        let mut out = x.clone();
-        out.width = self.width();
+        let mut out = EncodedLeads {
+            n_rows: x.n_rows,
+            width: self.width(),
+            numeric: Vec::new(),
+            groups: Vec::new(),
+            blocks: Vec::new(),
+        };
         for column in &x.numeric {
             out.blocks.push(BlockNumeric {
                 first: w + column.input,
@@ -131,6 +141,9 @@ impl Segmentation {
             width: segments,
             codes: codes.to_vec(),
         });
+        out.numeric.extend(x.numeric);
+        out.groups.extend(x.groups);
+        out.blocks.extend(x.blocks);
         out
     }
 

@@ -77,7 +77,9 @@ pub(super) fn fit_model(
     let x_all = step(progress, "encoding training leads", || {
         encode(&pipeline, &leads.table.features, &all_rows)
     })?;
-    let x_train = x_all.select_rows(train_rows);
+    // The training rows' inputs: all of them (no copy) unless leads were held out.
+    let held_apart = train_rows.len() != all_rows.len() || train_rows.iter().enumerate().any(|(i, &r)| i != r);
+    let x_train = held_apart.then(|| x_all.select_rows(train_rows));
     let y_train: Vec<bool> = train_rows.iter().map(|&r| leads.outcome[r]).collect();
     let points_of = |rows: &mut dyn Iterator<Item = usize>| -> Vec<f64> {
         if leads.points.is_empty() {
@@ -100,7 +102,7 @@ pub(super) fn fit_model(
     let searched = step(
         progress,
         &format!("choosing C by {}-fold cross-validation", search_settings.folds),
-        || search(&x_train, &y_train, &search_settings).map_err(fit_failed),
+        || search(x_train.as_ref().unwrap_or(&x_all), &y_train, &search_settings).map_err(fit_failed),
     )?;
     let mut warnings = Vec::new();
     // With segments, the pooled model's inputs and cross-validation stand in for the shared ones.
@@ -122,7 +124,13 @@ pub(super) fn fit_model(
     };
     let shared_grid = searched.grid.clone();
     let (x_all, x_train, searched, penalty, segmentation) = match pooled {
-        Some(p) => (p.x_all, p.x_train, p.searched, Some(p.penalty), Some(p.segmentation)),
+        Some(p) => {
+            // Every lead's pooled inputs take the shared ones' place (and memory).
+            drop(x_train);
+            let x_all = p.segmentation.augmented(x_all, &p.codes);
+            let x_train = held_apart.then(|| x_all.select_rows(train_rows));
+            (x_all, x_train, p.searched, Some(p.penalty), Some(p.segmentation))
+        }
         None => (x_all, x_train, searched, None, None),
     };
     let oof = &searched.out_of_fold;
@@ -166,7 +174,7 @@ pub(super) fn fit_model(
         Some(validation) => {
             // A model of the training rows, measured on the leads held out.
             let measured = step(progress, "fitting the model to measure", || {
-                fit_at_best(&x_train, &y_train, &searched.start)
+                fit_at_best(x_train.as_ref().unwrap_or(&x_all), &y_train, &searched.start)
             })?;
             let columns = validation.columns(leads);
             let mut x_validation = encode(&pipeline, columns, &validation.rows)?;

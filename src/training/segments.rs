@@ -6,21 +6,21 @@ use super::fit::fit_failed;
 use super::read::TrainingLeads;
 use super::TrainSettings;
 use crate::error::{Error, Location, Result};
-use crate::features::encoded::{EncodedLeads, NONE};
+use crate::features::encoded::EncodedLeads;
 use crate::metrics;
 use crate::model::cv::{search, SearchSettings, Searched};
 use crate::model::segments::{segment_values, Segment, Segmentation, SmallSegment};
+use crate::model::split::stratified_sample;
 use crate::output::thousands;
 
-/// The pooled fit chosen: the segments, the leads' pooled inputs, its cross-validation.
+/// The pooled fit chosen: the segments, each lead's segment, the cross-validation.
 pub(super) struct Pooled {
     /// The segments with a model of their own.
     pub segmentation: Segmentation,
-    /// Every lead's pooled inputs.
-    pub x_all: EncodedLeads,
-    /// The training rows' pooled inputs.
-    pub x_train: EncodedLeads,
-    /// The cross-validation at the chosen pull.
+    /// Every lead's segment (its block), or `NONE`.
+    pub codes: Vec<u32>,
+    /// The cross-validation at the chosen pull (out-of-fold rows are positions in the
+    /// training rows, as the shared search's).
     pub searched: Searched,
     /// Each pooled input's penalty as a multiple of the shared strength.
     pub penalty: Vec<f64>,
@@ -93,22 +93,36 @@ pub(super) fn pool(
     }
     let mut segmentation = Segmentation::new(column, segments, small, x_all.width);
     let codes = segmentation.codes(values.iter().map(Option::as_deref));
-    let pooled_all = segmentation.augment(x_all, &codes);
-    let pooled_train = pooled_all.select_rows(train_rows);
+    // The pulls are cross-validated on the shared search's sample of the training leads: only
+    // those are given their pooled inputs.
+    let positions: Vec<usize> = (0..train_rows.len()).collect();
+    let sample = stratified_sample(&positions, y_train, search_settings.sample_max, search_settings.seed);
+    let sample_rows: Vec<usize> = sample.iter().map(|&k| train_rows[k]).collect();
+    let sample_codes: Vec<u32> = sample_rows.iter().map(|&r| codes[r]).collect();
+    let pooled_sample = segmentation.augmented(x_all.select_rows(&sample_rows), &sample_codes);
+    let y_sample: Vec<bool> = sample.iter().map(|&k| y_train[k]).collect();
     let best_c = [shared.grid.best_c];
     // Each fold starts from the shared model, no segment deviating.
     let mut start = shared.start.clone();
     start.coefficients.resize(segmentation.width(), 0.0);
     let mut best: Option<(f64, f64, Searched, Vec<f64>)> = None;
-    for pull in config.pull_grid() {
+    // From the strongest pull (the shared model) to the weakest, each starting where the last ended.
+    let mut pulls = config.pull_grid(train_rows.len());
+    pulls.sort_by(|a, b| b.total_cmp(a));
+    for pull in pulls {
         let penalty = segmentation.penalty_scale(pull);
         let settings = SearchSettings {
             grid: &best_c,
             penalty_scale: Some(&penalty),
             start: Some(&start),
+            // The sample is taken already; the strength keeps its meaning on all the leads.
+            sample_max: usize::MAX,
             ..search_settings.clone()
         };
-        let searched = search(&pooled_train, y_train, &settings).map_err(fit_failed)?;
+        let mut searched = search(&pooled_sample, &y_sample, &settings).map_err(fit_failed)?;
+        for row in searched.out_of_fold.rows.iter_mut() {
+            *row = sample[*row];
+        }
         let log_loss = searched.grid.best_log_loss();
         start = searched.start.clone();
         if best.as_ref().is_none_or(|(best, ..)| log_loss < *best) {
@@ -140,13 +154,9 @@ pub(super) fn pool(
         let (y, z) = of(&searched.out_of_fold.z, &searched.out_of_fold.rows);
         segment.own_roc_auc = metrics::roc_auc(&y, &z);
     }
-    debug_assert!(codes
-        .iter()
-        .all(|&c| c == NONE || (c as usize) < segmentation.segments.len()));
     Ok(Some(Pooled {
         segmentation,
-        x_all: pooled_all,
-        x_train: pooled_train,
+        codes,
         searched,
         penalty,
     }))
