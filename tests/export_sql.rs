@@ -521,3 +521,33 @@ fn labels_of_a_multi_valued_column_score_the_same_in_sql() {
     }
     assert_parity(&model, &data, None, dir.path());
 }
+
+/// A model per product line: the query scores each lead by its segment's model, leads of other
+/// product lines (renamed here) by the shared one, on every engine as `leadscore score` does.
+#[test]
+fn segments_route_each_lead_to_its_segments_model_in_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let output = leadscore()
+        .args(["synth", "--segments", "--leads", "20000", "--seed", "5", "--out"])
+        .arg(&history)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let config = write(
+        dir.path(),
+        "segments.toml",
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml")).unwrap()
+            + "\n[segments]\nby = \"product_line\"\nmin_leads = 300\nmin_conversions = 30\npull = [1, 16]\n",
+    );
+    let model = dir.path().join("segments.lsm");
+    train_without_events(&history, &model, &config, &[]);
+    assert!(
+        !common::inspect_json(&model)["artifact"]["segments"].is_null(),
+        "the segments were kept"
+    );
+    let text = std::fs::read_to_string(history.join("leads.csv")).unwrap();
+    let batch = write(dir.path(), "batch.csv", text.replacen(",Analytics,", ",Quantum,", 25));
+    let engines = assert_parity(&model, &batch, None, dir.path());
+    eprintln!("parity checked on {engines} engines");
+}

@@ -25,6 +25,9 @@ pub use dialect::{balanced_sum, Dialect, CLAMP};
 
 use crate::artifact::ModelArtifact;
 use crate::calibration::Calibration;
+use crate::config::ColumnType;
+use crate::model::logistic::LogisticModel;
+use crate::model::segments::Segmentation;
 use crate::rules::RuleSet;
 use dialect::cleaned_cell;
 use features::{step_terms, step_values, typed_columns, ReadColumns};
@@ -59,12 +62,6 @@ pub fn export(
     options: &Options,
     source: &str,
 ) -> Result<String, Unsupported> {
-    if let Some(segmentation) = &artifact.segments {
-        return Err(Unsupported(format!(
-            "the model has a model per segment of \"{}\", which export-sql does not route yet",
-            segmentation.column
-        )));
-    }
     let needs_events = artifact.events.is_some() || rules.is_some_and(RuleSet::needs_events);
     if needs_events && options.events_table.is_none() {
         return Err(Unsupported(
@@ -111,17 +108,24 @@ pub fn export(
         }
         _ => "typed",
     };
+    let segment = match &artifact.segments {
+        Some(segmentation) => Some(segment_of(d, segmentation, &columns)?),
+        None => None,
+    };
+    if let Some(segment) = &segment {
+        derived.push(format!("{segment} AS segment_code"));
+    }
     query.stage("features", &derived, from);
-    query.stage(
-        "model",
-        &[
-            "lead_id".into(),
-            format!("{} AS z", linear_predictor(d, artifact)),
-            format!("{points} AS rule_points"),
-        ],
-        "features",
-    );
-    score_stages(&mut query, d, artifact);
+    let mut model_columns = vec![
+        "lead_id".into(),
+        format!("{} AS z", model_log_odds(d, artifact)),
+        format!("{points} AS rule_points"),
+    ];
+    // The segment's number is carried to the last stage, which names it.
+    let carried: Vec<String> = segment.iter().map(|_| "segment_code".to_string()).collect();
+    model_columns.extend(carried.iter().cloned());
+    query.stage("model", &model_columns, "features");
+    score_stages(&mut query, d, artifact, &carried);
     let bands = &artifact.scorer.bands;
     let mut band = String::from("CASE");
     for (b, cut) in bands.cuts.iter().enumerate().rev() {
@@ -143,6 +147,14 @@ pub fn export(
         format!("(score >= {}) AS mql", d.num(bands.mql)),
         "model_probability".into(),
     ];
+    if let Some(segmentation) = &artifact.segments {
+        let mut name = String::from("CASE segment_code");
+        for (s, segment) in segmentation.segments.iter().enumerate() {
+            name.push_str(&format!(" WHEN {s} THEN {}", d.text(&segment.value)));
+        }
+        name.push_str(&format!(" ELSE {} END AS segment", d.text("shared")));
+        last.push(name);
+    }
     if rules.is_some() {
         last.push("rule_points".into());
     }
@@ -206,23 +218,69 @@ fn window_days(artifact: &ModelArtifact) -> Option<f64> {
         .filter(|_| data.snapshot.is_none() && data.time.is_some())
 }
 
-/// The model's log-odds: one or more terms per pipeline step (its value `f{s}`), and the
-/// intercept.
-fn linear_predictor(d: Dialect, artifact: &ModelArtifact) -> String {
+/// The model's log-odds; with segments, each lead's by its segment's model (the `segment`
+/// column of the `features` stage), else by the shared one.
+fn model_log_odds(d: Dialect, artifact: &ModelArtifact) -> String {
+    let Some(segmentation) = &artifact.segments else {
+        return linear_predictor(d, artifact, &artifact.model);
+    };
+    let mut z = String::from("CASE segment_code");
+    for s in 0..segmentation.segments.len() {
+        let own = segmentation.model_of(&artifact.model, s);
+        z.push_str(&format!(" WHEN {s} THEN {}", linear_predictor(d, artifact, &own)));
+    }
+    let shared = segmentation.shared(&artifact.model);
+    z.push_str(&format!(" ELSE {} END", linear_predictor(d, artifact, &shared)));
+    z
+}
+
+/// Each lead's segment (its block, as `Segmentation::codes` numbers them), NULL for the
+/// shared model: from the segments column's cleaned text, or its yes/no.
+fn segment_of(d: Dialect, segmentation: &Segmentation, columns: &ReadColumns) -> Result<String, Unsupported> {
+    let k = columns
+        .position(&segmentation.column)
+        .ok_or_else(|| Unsupported(format!("the segments column \"{}\" is not read", segmentation.column)))?;
+    let value = match columns.kind(&segmentation.column) {
+        ColumnType::Categorical | ColumnType::MultiValued => ReadColumns::cell(k),
+        ColumnType::Boolean => format!(
+            "(CASE WHEN n{k} = {} THEN 'yes' WHEN n{k} = {} THEN 'no' END)",
+            d.num(1.0),
+            d.num(0.0)
+        ),
+        kind => {
+            return Err(Unsupported(format!(
+                "the segments column \"{}\" is {}, which export-sql does not route",
+                segmentation.column,
+                kind.name()
+            )))
+        }
+    };
+    let mut case = format!("CASE {value}");
+    for (s, segment) in segmentation.segments.iter().enumerate() {
+        case.push_str(&format!(" WHEN {} THEN {s}", d.text(&segment.value)));
+    }
+    case.push_str(" END");
+    Ok(case)
+}
+
+/// A model's log-odds over the pipeline's steps: one or more terms per step (its value
+/// `f{s}`), and the intercept.
+fn linear_predictor(d: Dialect, artifact: &ModelArtifact, model: &LogisticModel) -> String {
     let mut terms = Vec::new();
     let mut first = 0;
     for (s, step) in artifact.pipeline.steps.iter().enumerate() {
-        let weights = &artifact.model.coefficients[first..first + step.width()];
+        let weights = &model.coefficients[first..first + step.width()];
         terms.extend(step_terms(d, step, &format!("f{s}"), weights));
         first += step.width();
     }
-    terms.push(d.num(artifact.model.intercept));
+    terms.push(d.num(model.intercept));
     balanced_sum(&terms, &d.num(0.0))
 }
 
 /// The `blended`, `calibrated` and `scored` stages: the blend with the rule points, the
 /// calibration, the 0–100 score and the model's own probability.
-fn score_stages(query: &mut Query, d: Dialect, artifact: &ModelArtifact) {
+/// `carried` columns of the `model` stage are passed on to `scored`.
+fn score_stages(query: &mut Query, d: Dialect, artifact: &ModelArtifact, carried: &[String]) {
     let blended = match &artifact.blend {
         Some(blend) => format!(
             "({} + {} * z + {} * rule_points)",
@@ -248,25 +306,26 @@ fn score_stages(query: &mut Query, d: Dialect, artifact: &ModelArtifact) {
         // The uncalibrated probability is a column of its own: the CASE reads it many times.
         Calibration::Isotonic { x, y } => isotonic(d, "raw_probability", x, y),
     };
+    let with = |columns: Vec<String>| [columns, carried.to_vec()].concat();
     query.stage(
         "blended",
-        &[
+        &with(vec![
             "lead_id".into(),
             "z".into(),
             "rule_points".into(),
             format!("{blended} AS final_z"),
             format!("{} AS raw_probability", sigmoid(&blended)),
-        ],
+        ]),
         "model",
     );
     query.stage(
         "calibrated",
-        &[
+        &with(vec![
             "lead_id".into(),
             "z".into(),
             "rule_points".into(),
             format!("{probability} AS probability"),
-        ],
+        ]),
         "blended",
     );
     // Rounded half away from zero, as leadscore rounds (PostgreSQL's ROUND on a double rounds
@@ -274,13 +333,13 @@ fn score_stages(query: &mut Query, d: Dialect, artifact: &ModelArtifact) {
     let score = format!("FLOOR({} * probability + {})", d.num(100.0), d.num(0.5));
     query.stage(
         "scored",
-        &[
+        &with(vec![
             "lead_id".into(),
             format!("{score} AS score"),
             "probability".into(),
             format!("{} AS model_probability", sigmoid("z")),
             "rule_points".into(),
-        ],
+        ]),
         "calibrated",
     );
 }
