@@ -48,6 +48,51 @@ INTENDED = {
 }
 
 
+def _model_format_5(a, b):
+    """The same model but for what format 5 adds: the settings' new keys, the segments, the
+    version and the file's size."""
+    (a, _), (b, _) = (x.rsplit(b"\nbytes ", 1) for x in (a, b))
+    a, b = json.loads(a), json.loads(b)
+    after = b["artifact"]
+    after.pop("segments", None)
+    for section, keys in {"data": ["converted_values", "window_days", "source", "formats"],
+                          "events": ["files"], "features": [], "segments": None}.items():
+        if keys is None:
+            after["config"].pop(section, None)
+            continue
+        for key in keys:
+            after["config"][section].pop(key, None)
+    a["artifact"]["config"]["data"].pop("formats", None)
+    after["format_version"] = a["artifact"]["format_version"]
+    return a == b
+
+
+def _schema_gains_compared(a, b):
+    a, b = json.loads(a), json.loads(b)
+    b["$defs"]["kind"] = a["$defs"]["kind"]
+    return a == b
+
+
+def _inspect_says_more(a, b):
+    added = ("  converted", "  source", "  cutoff", "  event files", "  multi-valued")
+    lines = [line for line in b.decode().splitlines() if not line.startswith(added)]
+    return "\n".join(lines).replace("(file format 5)", "(file format 4)") == a.decode().rstrip("\n")
+
+
+# Kinds of files changed on purpose by model file format 5, each with its check.
+INTENDED_KINDS = [
+    (lambda relative: relative.suffix == ".lsm",
+     "model file format 5: the settings gain converted_values, window_days, source, formats, [events] files and [segments]; the model gains its segments (none)",
+     _model_format_5),
+    (lambda relative: relative.name == "report.schema.json",
+     "a score kind more: compared (evaluate --compare-column)",
+     _schema_gains_compared),
+    (lambda relative: relative.name.startswith("inspect."),
+     "inspect says the file format 5 and each lead's cutoff (and the preset, converted values, event files, multi-valued columns where there are)",
+     _inspect_says_more),
+]
+
+
 def run(binary, cwd, *args, expect=0):
     proc = subprocess.run([str(binary), *map(str, args)], cwd=cwd, capture_output=True)
     if proc.returncode != expect:
@@ -290,7 +335,8 @@ def main():
             if a == b:
                 print(f"  same   {name}/{relative} ({hashlib.sha256(a).hexdigest()[:12]})")
                 continue
-            intended = INTENDED.get(str(relative))
+            intended = INTENDED.get(str(relative)) or next(
+                ((what, check) for matches, what, check in INTENDED_KINDS if matches(relative)), None)
             if intended and intended[1](a, b):
                 print(f"  meant  {name}/{relative}: {intended[0]}")
                 meant += 1
