@@ -281,7 +281,30 @@ fn build_report(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated
         factors: report::factors(&artifact.factors(), 8, artifact.training.warnings.clone()),
         drift: report::drift(&evaluated.drift),
         warnings: warnings(artifact, settings, evaluated)?,
+        segments: segments_section(artifact, evaluated, &probability),
     })
+}
+
+/// With segments: each segment's leads by its model and by the shared model alone (the pooled
+/// model's shared part, calibrated the same way).
+fn segments_section(
+    artifact: &ModelArtifact,
+    evaluated: &Evaluated,
+    probability: &[f64],
+) -> Option<report::SegmentsSection> {
+    let segmentation = artifact.segments.as_ref()?;
+    let mut shared = artifact.model.clone();
+    shared.coefficients[segmentation.base_width..].fill(0.0);
+    let shared_z = shared.log_odds(&evaluated.batch.encoded);
+    let names: Vec<String> = segmentation.segments.iter().map(|s| s.value.clone()).collect();
+    Some(report::segments(
+        &segmentation.column,
+        &names,
+        &evaluated.batch.segments,
+        &evaluated.outcome,
+        probability,
+        &shared_z,
+    ))
 }
 
 /// The model as the report names it.

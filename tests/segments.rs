@@ -140,3 +140,51 @@ fn each_lead_is_scored_by_its_segments_model_and_unseen_ones_by_the_shared_one()
     }
     assert_eq!(shared, 40);
 }
+
+#[test]
+fn the_report_shows_each_segment_by_its_model_and_by_the_shared_one() {
+    let (_, model, _) = segmented();
+    let next = work().join("next");
+    run(&[
+        &"synth",
+        &"--segments",
+        &"--leads",
+        &"20000",
+        &"--seed",
+        &"23",
+        &"--out",
+        &next,
+    ]);
+    let report = work().join("report");
+    run(&[
+        &"evaluate",
+        &"--as-of",
+        &"2027-01-01",
+        &"--model",
+        model,
+        &"--data",
+        &next.join("leads.csv"),
+        &"--events",
+        &next.join("events.csv"),
+        &"--out",
+        &report,
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(include_str!("../src/report/report.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let rows = json["segments"]["rows"].as_array().expect("a segments section").clone();
+    assert_eq!(json["segments"]["column"], "product_line");
+    let leads: u64 = rows.iter().map(|r| r["leads"].as_u64().unwrap()).sum();
+    assert_eq!(leads, json["data"]["leads"].as_u64().unwrap());
+    // Marketing Cloud, where company size works the other way, gains most on the shared model.
+    let marketing = rows.iter().find(|r| r["segment"] == "Marketing Cloud").unwrap();
+    let gain = marketing["roc_auc"].as_f64().unwrap() - marketing["shared_roc_auc"].as_f64().unwrap();
+    assert!(gain > 0.005, "{marketing}");
+    let markdown = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(markdown.contains("9. Segments by"), "{markdown}");
+}

@@ -81,7 +81,53 @@ pub fn build(report: &Report) -> Vec<Block> {
     }
     factors(report, &mut doc);
     drift(report, &mut doc);
+    if let Some(section) = &report.segments {
+        segments(section, &mut doc);
+    }
     doc
+}
+
+fn segments(section: &super::SegmentsSection, doc: &mut Vec<Block>) {
+    doc.push(Block::Heading(2, format!("9. Segments by \"{}\"", section.column)));
+    doc.push(Block::Paragraph(
+        "Each segment's leads are scored by its own model, pulled toward the shared one in training; leads of \
+         segments too small or unseen in training by the shared model. ROC AUC by the shared model alone, on \
+         the same leads, shows what the segment's own model adds."
+            .into(),
+    ));
+    let mut table = Table::new(
+        &[
+            "segment",
+            "leads",
+            "conversions",
+            "conversion",
+            "mean score",
+            "ROC AUC",
+            "ROC AUC, shared model",
+            "ECE",
+        ],
+        &[false, true, true, true, true, true, true, true],
+    );
+    for row in &section.rows {
+        let better = row
+            .roc_auc
+            .zip(row.shared_roc_auc)
+            .is_some_and(|(own, shared)| own > shared);
+        table.push(
+            vec![
+                row.segment.clone(),
+                count(row.leads),
+                count(row.conversions),
+                pct(row.conversions as f64 / row.leads.max(1) as f64),
+                format!("{:.1}", 100.0 * row.mean_probability),
+                opt(row.roc_auc, 4),
+                opt(row.shared_roc_auc, 4),
+                opt_pct(row.ece),
+            ],
+            better,
+        );
+    }
+    doc.push(Block::Table(table));
 }
 
 fn score_of(report: &Report) -> Option<&ScoreMetrics> {

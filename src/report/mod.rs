@@ -67,6 +67,72 @@ pub struct Report {
     pub drift: Drift,
     /// Things a reviewer should know before trusting the figures.
     pub warnings: Vec<String>,
+    /// With a model per segment: each segment's leads scored by its model and by the shared one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<SegmentsSection>,
+}
+
+/// Each segment's leads, scored by the segment's model and by the shared model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentsSection {
+    /// The segments column.
+    pub column: String,
+    /// One row per segment with a model of its own, then the leads scored by the shared model.
+    pub rows: Vec<SegmentRow>,
+}
+
+/// One segment's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentRow {
+    /// The segment's value, or `shared` for the leads of no segment with a model.
+    pub segment: String,
+    /// Leads evaluated.
+    pub leads: usize,
+    /// Of them, converted.
+    pub conversions: usize,
+    /// ROC AUC of the score (the segment's model).
+    pub roc_auc: Option<f64>,
+    /// ROC AUC of the shared model alone on the same leads.
+    pub shared_roc_auc: Option<f64>,
+    /// Expected calibration error of the score (10 equal-count bins).
+    pub ece: Option<f64>,
+    /// Mean score probability.
+    pub mean_probability: f64,
+}
+
+/// The segments section: for each segment code (`NONE`: the shared model's leads), the
+/// figures of `probability` and of the shared model's log-odds `shared_z`.
+pub fn segments(
+    column: &str,
+    names: &[String],
+    codes: &[u32],
+    outcome: &[bool],
+    probability: &[f64],
+    shared_z: &[f64],
+) -> SegmentsSection {
+    let mut rows = Vec::new();
+    for code in (0..names.len() as u32).chain([crate::features::encoded::NONE]) {
+        let members: Vec<usize> = (0..codes.len()).filter(|&k| codes[k] == code).collect();
+        if members.is_empty() {
+            continue;
+        }
+        let pick = |values: &[f64]| -> Vec<f64> { members.iter().map(|&k| values[k]).collect() };
+        let y: Vec<bool> = members.iter().map(|&k| outcome[k]).collect();
+        let p = pick(probability);
+        rows.push(SegmentRow {
+            segment: names.get(code as usize).cloned().unwrap_or_else(|| "shared".into()),
+            leads: members.len(),
+            conversions: y.iter().filter(|&&c| c).count(),
+            roc_auc: metrics::roc_auc(&y, &p),
+            shared_roc_auc: metrics::roc_auc(&y, &pick(shared_z)),
+            ece: Some(metrics::expected_calibration_error(&y, &p, 10)).filter(|e| e.is_finite()),
+            mean_probability: p.iter().sum::<f64>() / p.len() as f64,
+        });
+    }
+    SegmentsSection {
+        column: column.to_string(),
+        rows,
+    }
 }
 
 /// The model evaluated.
