@@ -428,7 +428,10 @@ impl ModelArtifact {
     ) -> std::result::Result<crate::features::encoded::EncodedLeads, String> {
         let encoded = self.pipeline.transform(features, rows)?;
         Ok(match &self.segments {
-            Some(segmentation) => segmentation.augment(&encoded, &segmentation.codes_of(features, rows)),
+            Some(segmentation) => {
+                let codes = segmentation.codes_of(features, rows);
+                segmentation.augmented(encoded, &codes)
+            }
             None => encoded,
         })
     }
