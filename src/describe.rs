@@ -33,13 +33,17 @@ pub fn segments_table(artifact: &ModelArtifact) -> Vec<String> {
             segmentation.column, segmentation.pull
         ),
         format!(
-            "{:<20} {:>9} {:>11}  {:<7} {:>15}  {:>6}",
+            "{:<20} {:>9} {:>11}  {:<7} {:>15}  {:>6}  calibration",
             "segment", "leads", "conversions", "model", "ROC AUC own/shared", "moved"
         ),
     ];
-    for s in &segmentation.segments {
+    for (k, s) in segmentation.segments.iter().enumerate() {
+        let calibration = match artifact.segment_calibrations.get(k) {
+            Some(Some(own)) => format!("own ({} leads)", thousands(own.leads)),
+            _ => "shared".to_string(),
+        };
         lines.push(format!(
-            "{:<20} {:>9} {:>11}  {:<7} {:>7} / {:<7}  {:>6.2}",
+            "{:<20} {:>9} {:>11}  {:<7} {:>7} / {:<7}  {:>6.2}  {calibration}",
             s.value,
             thousands(s.leads),
             thousands(s.conversions),
@@ -51,11 +55,16 @@ pub fn segments_table(artifact: &ModelArtifact) -> Vec<String> {
     }
     for s in &segmentation.small {
         lines.push(format!(
-            "{:<20} {:>9} {:>11}  {:<7} (too few leads or conversions for figures of its own)",
+            "{:<20} {:>9} {:>11}  {:<7} ({})",
             s.value,
             thousands(s.leads),
             thousands(s.conversions),
-            "shared"
+            "shared",
+            if s.why.is_empty() {
+                "too few leads or conversions"
+            } else {
+                s.why.as_str()
+            }
         ));
     }
     lines.push("leads of other values, or none, are scored by the shared model".into());

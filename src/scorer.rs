@@ -35,6 +35,21 @@ pub struct Scorer {
     pub drift: DriftReference,
 }
 
+/// A lead's calibrated probability from its position and final log-odds.
+pub type Calibrate<'a> = dyn Fn(usize, f64) -> f64 + Sync + 'a;
+
+/// A segment's own blend with the rule points and calibration (`[segments]`), fitted on its
+/// leads' out-of-fold predictions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentCalibration {
+    /// The blend, when the model is blended with rules.
+    pub blend: Option<crate::blend::Blend>,
+    /// The calibration of the blended log-odds.
+    pub calibration: Calibration,
+    /// The out-of-fold leads it was fitted on.
+    pub leads: usize,
+}
+
 /// Per-step log-odds contributions of every lead: `contributions[step][lead]`, where `steps`
 /// gives the pipeline step of each model input (`usize::MAX`: none, a segment's intercept).
 pub fn contributions(
@@ -157,6 +172,9 @@ pub fn grade(percentile: f64) -> &'static str {
 impl Scorer {
     /// Fits the reference distributions on the training leads, whose final (blended)
     /// log-odds are `z`.
+    /// `calibrated(lead, z)` is a training lead's probability (`None`: by `calibration`; a
+    /// model with segments calibrates each lead by its segment's).
+    #[allow(clippy::too_many_arguments)]
     pub fn fit(
         pipeline: &FeaturePipeline,
         steps: &[usize],
@@ -165,8 +183,12 @@ impl Scorer {
         bands: Bands,
         training: &EncodedLeads,
         z: &[f64],
+        calibrated: Option<&Calibrate<'_>>,
     ) -> Scorer {
-        let probabilities: Vec<f64> = z.iter().map(|&z| calibration.apply(z)).collect();
+        let probabilities: Vec<f64> = match calibrated {
+            Some(calibrated) => z.iter().enumerate().map(|(k, &z)| calibrated(k, z)).collect(),
+            None => z.iter().map(|&z| calibration.apply(z)).collect(),
+        };
         let contributions = contributions(pipeline, steps, model, training);
         let n = training.n_rows.max(1) as f64;
         let baseline: Vec<f64> = contributions.iter().map(|c| c.iter().sum::<f64>() / n).collect();
@@ -197,15 +219,28 @@ impl Scorer {
     /// rebuilt from `z`, the final log-odds of the leads the calibration was fitted on.
     pub fn recalibrated(&self, calibration: Calibration, z: &[f64]) -> Scorer {
         let probabilities: Vec<f64> = z.iter().map(|&z| calibration.apply(z)).collect();
+        self.with_references(calibration, &probabilities)
+    }
+
+    /// [`Scorer::recalibrated`] where each lead's probability is `calibrated(lead, z)` (a model
+    /// with segments calibrates each lead by its segment's).
+    pub fn recalibrated_by(&self, calibration: Calibration, z: &[f64], calibrated: &Calibrate<'_>) -> Scorer {
+        let probabilities: Vec<f64> = z.iter().enumerate().map(|(k, &z)| calibrated(k, z)).collect();
+        self.with_references(calibration, &probabilities)
+    }
+
+    fn with_references(&self, calibration: Calibration, probabilities: &[f64]) -> Scorer {
         let mut scorer = self.clone();
-        scorer.reference = quantiles(&probabilities);
-        scorer.drift.score = Histogram::fit(&probabilities);
+        scorer.reference = quantiles(probabilities);
+        scorer.drift.score = Histogram::fit(probabilities);
         scorer.calibration = calibration;
         scorer
     }
 
     /// Scores encoded leads whose model log-odds are `model_z` and final (blended) log-odds
     /// are `z`, and counts them into the drift histograms.
+    /// `calibrated(lead, z)`, when given, is a lead's probability (a model with segments
+    /// calibrates each lead by its segment's calibration); else the scorer's calibration.
     pub fn score(
         &self,
         pipeline: &FeaturePipeline,
@@ -214,11 +249,15 @@ impl Scorer {
         leads: &EncodedLeads,
         model_z: &[f64],
         z: &[f64],
+        calibrated: Option<&Calibrate<'_>>,
     ) -> (Vec<LeadScore>, DriftCounts) {
         let contributions = contributions(pipeline, steps, model, leads);
         let fit = part(pipeline, &contributions, &self.baseline, Role::Explicit, leads.n_rows);
         let engagement = part(pipeline, &contributions, &self.baseline, Role::Implicit, leads.n_rows);
-        let probabilities: Vec<f64> = z.par_iter().map(|&z| self.calibration.apply(z)).collect();
+        let probabilities: Vec<f64> = match calibrated {
+            Some(calibrated) => z.par_iter().enumerate().map(|(k, &z)| calibrated(k, z)).collect(),
+            None => z.par_iter().map(|&z| self.calibration.apply(z)).collect(),
+        };
         let drift = DriftCounts::of(&self.drift, &probabilities, &contributions);
         let scores = (0..leads.n_rows)
             .into_par_iter()

@@ -89,6 +89,13 @@ fn a_planted_reversed_effect_is_recovered_by_its_segment() {
     // size works the other way.
     let (shared, own) = coefficient(model, "company_size = 1-10");
     assert!(shared < 0.0, "shared {shared}");
+    // The product lines planted to convert differently have models of their own.
+    for planted in ["Marketing Cloud", "CRM"] {
+        assert!(
+            own.iter().any(|(s, _)| s == planted),
+            "{planted} has no model of its own: {said}"
+        );
+    }
     for (segment, w) in &own {
         match segment.as_str() {
             "Marketing Cloud" => assert!(*w > 0.0, "{segment}: {w}"),
@@ -128,17 +135,24 @@ fn each_lead_is_scored_by_its_segments_model_and_unseen_ones_by_the_shared_one()
     let headers = reader.headers().unwrap().clone();
     let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
     let (segment, reasons) = (at("segment"), at("reasons"));
-    let mut shared = 0;
-    for record in reader.records() {
+    let (mut renamed, mut own) = (0, 0);
+    let product = std::fs::read_to_string(&leads).unwrap();
+    let products: Vec<&str> = product.lines().skip(1).map(|l| l.split(',').nth(9).unwrap()).collect();
+    for (record, product) in reader.records().zip(products) {
         let record = record.unwrap();
         if &record[segment] == "shared" {
-            shared += 1;
             assert!(record[reasons].contains("scored by the shared model"), "{record:?}");
+            renamed += usize::from(product == "Quantum Computing");
         } else {
-            assert!(["Analytics", "CRM", "Marketing Cloud", "Data Platform"].contains(&&record[segment]));
+            assert_eq!(&record[segment], product, "a lead is scored by its own segment's model");
+            own += 1;
         }
     }
-    assert_eq!(shared, 40);
+    assert_eq!(
+        renamed, 40,
+        "the leads of a product line unseen in training are scored by the shared model"
+    );
+    assert!(own > 10_000, "{own} leads scored by their segment's model");
 }
 
 #[test]

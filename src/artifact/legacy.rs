@@ -109,6 +109,7 @@ impl From<ArtifactV4> for ModelArtifact {
             scorer: old.scorer,
             training: old.training,
             segments: None,
+            segment_calibrations: Vec::new(),
         }
     }
 }

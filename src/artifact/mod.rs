@@ -252,6 +252,10 @@ pub struct ModelArtifact {
     /// text.
     #[serde(with = "json_text")]
     pub segments: Option<crate::model::segments::Segmentation>,
+    /// Each segment's own blend and calibration, when it had leads enough (`None`: the shared
+    /// `blend` and the scorer's calibration). Kept as JSON text.
+    #[serde(with = "json_text")]
+    pub segment_calibrations: Vec<Option<crate::scorer::SegmentCalibration>>,
 }
 
 /// One model input with its learned weight.
@@ -434,6 +438,36 @@ impl ModelArtifact {
             }
             None => encoded,
         })
+    }
+
+    /// The blend of a lead of segment `code` ([`crate::features::encoded::NONE`]: the shared model's).
+    pub fn blend_of(&self, code: u32) -> Option<&crate::blend::Blend> {
+        match self.segment_calibrations.get(code as usize) {
+            Some(Some(own)) => own.blend.as_ref(),
+            _ => self.blend.as_ref(),
+        }
+    }
+
+    /// The calibration of a lead of segment `code`.
+    pub fn calibration_of(&self, code: u32) -> &crate::calibration::Calibration {
+        match self.segment_calibrations.get(code as usize) {
+            Some(Some(own)) => &own.calibration,
+            _ => &self.scorer.calibration,
+        }
+    }
+
+    /// The final (blended) log-odds of leads of segments `codes` (empty: no segments) from the
+    /// model's, with their rule points.
+    pub fn final_log_odds(&self, model_z: &[f64], codes: &[u32], points_of: impl Fn(usize) -> Option<f64>) -> Vec<f64> {
+        if self.segment_calibrations.iter().all(Option::is_none) {
+            return crate::blend::final_log_odds(self.blend.as_ref(), model_z, points_of);
+        }
+        (model_z.iter().enumerate())
+            .map(|(k, &z)| match self.blend_of(codes[k]) {
+                Some(blend) => blend.apply(z, points_of(k).unwrap_or(0.0)),
+                None => z,
+            })
+            .collect()
     }
 
     /// The pipeline step of each model input (`usize::MAX`: a segment's intercept).

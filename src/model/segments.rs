@@ -36,7 +36,8 @@ pub struct Segment {
     pub moved: f64,
 }
 
-/// A value of the segments column too small for a model of its own.
+/// A value of the segments column scored by the shared model: too small for a model of its
+/// own, or its own did not beat the shared one on its leads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SmallSegment {
     /// The value.
@@ -45,6 +46,9 @@ pub struct SmallSegment {
     pub leads: usize,
     /// Of them, converted.
     pub conversions: usize,
+    /// Why it has no model of its own.
+    #[serde(default)]
+    pub why: String,
 }
 
 /// The segments of a model: which column, which of its values have a model of their own, and

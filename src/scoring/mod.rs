@@ -34,7 +34,6 @@ pub use batch::{read_batch, Batch, BatchInputs, BatchReader};
 pub use writer::{default_rejects_path, reject_lines, rejects_header, writes_parquet, Header};
 
 use crate::artifact::ModelArtifact;
-use crate::blend::final_log_odds;
 use crate::data::events::ShapedEvents;
 use crate::data::infer::BadCell;
 use crate::drift::{DriftCounts, DriftReport, ACT};
@@ -146,9 +145,11 @@ impl Scored {
 /// The scoring step: the final (blended) log-odds of a batch's readable leads, their scores,
 /// and their counts in the drift histograms.
 pub fn score_batch(artifact: &ModelArtifact, batch: &Batch) -> (Vec<LeadScore>, DriftCounts) {
-    let final_z = final_log_odds(artifact.blend.as_ref(), &batch.model_z, |k| {
+    let final_z = artifact.final_log_odds(&batch.model_z, &batch.segments, |k| {
         batch.points.as_ref().map(|p| p.total[batch.rows[k]])
     });
+    let own = artifact.segment_calibrations.iter().any(Option::is_some);
+    let calibrated = |k: usize, z: f64| artifact.calibration_of(batch.segments[k]).apply(z);
     artifact.scorer.score(
         &artifact.pipeline,
         &artifact.input_steps(),
@@ -156,6 +157,7 @@ pub fn score_batch(artifact: &ModelArtifact, batch: &Batch) -> (Vec<LeadScore>, 
         &batch.encoded,
         &batch.model_z,
         &final_z,
+        own.then_some(&calibrated as &crate::scorer::Calibrate),
     )
 }
 

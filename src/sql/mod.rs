@@ -281,7 +281,7 @@ fn linear_predictor(d: Dialect, artifact: &ModelArtifact, model: &LogisticModel)
 /// calibration, the 0–100 score and the model's own probability.
 /// `carried` columns of the `model` stage are passed on to `scored`.
 fn score_stages(query: &mut Query, d: Dialect, artifact: &ModelArtifact, carried: &[String]) {
-    let blended = match &artifact.blend {
+    let blend_of = |blend: Option<&crate::blend::Blend>| match blend {
         Some(blend) => format!(
             "({} + {} * z + {} * rule_points)",
             d.num(blend.intercept),
@@ -290,6 +290,22 @@ fn score_stages(query: &mut Query, d: Dialect, artifact: &ModelArtifact, carried
         ),
         None => "z".into(),
     };
+    // Segments with a blend and calibration of their own: each lead by its segment's.
+    let own: Vec<(usize, &crate::scorer::SegmentCalibration)> = (artifact.segment_calibrations.iter().enumerate())
+        .filter_map(|(s, own)| Some((s, own.as_ref()?)))
+        .collect();
+    let by_segment = |of: &dyn Fn(&crate::scorer::SegmentCalibration) -> String, shared: String| {
+        if own.is_empty() {
+            return shared;
+        }
+        let mut case = String::from("(CASE segment_code");
+        for (s, calibration) in &own {
+            case.push_str(&format!(" WHEN {s} THEN {}", of(calibration)));
+        }
+        case.push_str(&format!(" ELSE {shared} END)"));
+        case
+    };
+    let blended = by_segment(&|c| blend_of(c.blend.as_ref()), blend_of(artifact.blend.as_ref()));
     let sigmoid = |x: &str| {
         format!(
             "({one} / ({one} + EXP(-(LEAST(GREATEST({x}, {lo}), {hi})))))",
@@ -298,7 +314,7 @@ fn score_stages(query: &mut Query, d: Dialect, artifact: &ModelArtifact, carried
             hi = d.num(CLAMP)
         )
     };
-    let probability = match &artifact.scorer.calibration {
+    let calibrated = |calibration: &Calibration| match calibration {
         Calibration::Platt { slope, intercept } => {
             sigmoid(&format!("({} * final_z + {})", d.num(*slope), d.num(*intercept)))
         }
@@ -306,6 +322,10 @@ fn score_stages(query: &mut Query, d: Dialect, artifact: &ModelArtifact, carried
         // The uncalibrated probability is a column of its own: the CASE reads it many times.
         Calibration::Isotonic { x, y } => isotonic(d, "raw_probability", x, y),
     };
+    let probability = by_segment(
+        &|c| calibrated(&c.calibration),
+        calibrated(&artifact.scorer.calibration),
+    );
     let with = |columns: Vec<String>| [columns, carried.to_vec()].concat();
     query.stage(
         "blended",

@@ -19,7 +19,7 @@ use crate::model::params::LogisticParams;
 use crate::model::sigmoid;
 use crate::progress::{step, Progress};
 use crate::rules::RuleSet;
-use crate::scorer::Scorer;
+use crate::scorer::{Scorer, SegmentCalibration};
 
 /// Everything training fits.
 pub(super) struct Fitted {
@@ -28,6 +28,7 @@ pub(super) struct Fitted {
     pub model: LogisticModel,
     pub grid: GridSearch,
     pub segmentation: Option<crate::model::segments::Segmentation>,
+    pub segment_calibrations: Vec<Option<SegmentCalibration>>,
     pub blend: Option<Blend>,
     pub scorer: Scorer,
     pub train_summary: Summary,
@@ -37,6 +38,11 @@ pub(super) struct Fitted {
     pub validation_rules_roc_auc: Option<f64>,
     pub warnings: Vec<String>,
 }
+
+/// Out-of-fold leads a segment needs for a blend and calibration of its own.
+const OWN_CALIBRATION_LEADS: usize = 1_000;
+/// Leads of either outcome among them.
+const OWN_CALIBRATION_OUTCOMES: usize = 50;
 
 /// Out-of-fold predictions below which isotonic calibration overfits (Platt is used instead).
 const ISOTONIC_MIN_LEADS: usize = 1_000;
@@ -123,15 +129,22 @@ pub(super) fn fit_model(
         None => None,
     };
     let shared_grid = searched.grid.clone();
-    let (x_all, x_train, searched, penalty, segmentation) = match pooled {
+    let (x_all, x_train, searched, penalty, segmentation, codes) = match pooled {
         Some(p) => {
             // Every lead's pooled inputs take the shared ones' place (and memory).
             drop(x_train);
             let x_all = p.segmentation.augmented(x_all, &p.codes);
             let x_train = held_apart.then(|| x_all.select_rows(train_rows));
-            (x_all, x_train, p.searched, Some(p.penalty), Some(p.segmentation))
+            (
+                x_all,
+                x_train,
+                p.searched,
+                Some(p.penalty),
+                Some(p.segmentation),
+                p.codes,
+            )
         }
-        None => (x_all, x_train, searched, None, None),
+        None => (x_all, x_train, searched, None, None, Vec::new()),
     };
     let oof = &searched.out_of_fold;
     let y_oof: Vec<bool> = oof.rows.iter().map(|&k| y_train[k]).collect();
@@ -156,6 +169,45 @@ pub(super) fn fit_model(
             &y_oof,
         )
     })?;
+    // Each segment with leads enough has its own blend and calibration, from its leads'
+    // out-of-fold predictions.
+    let segment_calibrations: Vec<Option<SegmentCalibration>> = match &segmentation {
+        None => Vec::new(),
+        Some(segmentation) => (0..segmentation.segments.len() as u32)
+            .map(|s| {
+                let members: Vec<usize> = (0..oof.rows.len())
+                    .filter(|&i| codes[train_rows[oof.rows[i]]] == s)
+                    .collect();
+                let y: Vec<bool> = members.iter().map(|&i| y_oof[i]).collect();
+                let converted = y.iter().filter(|&&c| c).count();
+                if members.len() < OWN_CALIBRATION_LEADS
+                    || converted.min(y.len() - converted) < OWN_CALIBRATION_OUTCOMES
+                {
+                    return Ok(None);
+                }
+                let pick = |values: &[f64]| -> Vec<f64> {
+                    if values.is_empty() {
+                        Vec::new()
+                    } else {
+                        members.iter().map(|&i| values[i]).collect()
+                    }
+                };
+                let (blend, calibration) = blend_and_calibrate(
+                    settings.rules.as_ref(),
+                    method,
+                    config.blend.rule_weight,
+                    &pick(&oof.z),
+                    &pick(&points_oof),
+                    &y,
+                )?;
+                Ok(Some(SegmentCalibration {
+                    blend,
+                    calibration,
+                    leads: members.len(),
+                }))
+            })
+            .collect::<Result<_>>()?,
+    };
     let fit_at_best = |x: &EncodedLeads, y: &[bool], start: &LogisticModel| {
         LogisticParams::new()
             .alpha(1.0 / searched.grid.best_c)
@@ -208,9 +260,25 @@ pub(super) fn fit_model(
         })?
     };
     let train_summary = Summary::of(&y_all, &model.predict(&x_all));
-    let training_z = final_log_odds(blend.as_ref(), &model.log_odds(&x_all), |k| {
-        leads.points.get(k).copied()
-    });
+    // Each lead blended and calibrated as scoring will (by its segment's, when it has its own).
+    let own = |code: u32| segment_calibrations.get(code as usize).and_then(Option::as_ref);
+    let training_z: Vec<f64> = if segment_calibrations.iter().any(Option::is_some) {
+        (model.log_odds(&x_all).into_iter().enumerate())
+            .map(|(k, z)| {
+                let blend = own(codes[k]).map_or(blend.as_ref(), |c| c.blend.as_ref());
+                blend.map_or(z, |b| b.apply(z, leads.points.get(k).copied().unwrap_or(0.0)))
+            })
+            .collect()
+    } else {
+        final_log_odds(blend.as_ref(), &model.log_odds(&x_all), |k| {
+            leads.points.get(k).copied()
+        })
+    };
+    let calibrated = |k: usize, z: f64| own(codes[k]).map_or(&calibration, |c| &c.calibration).apply(z);
+    let calibrated = segment_calibrations
+        .iter()
+        .any(Option::is_some)
+        .then_some(&calibrated as &crate::scorer::Calibrate);
     let steps = match &segmentation {
         Some(segmentation) => segmentation.input_steps(&pipeline.input_steps()),
         None => pipeline.input_steps(),
@@ -219,10 +287,11 @@ pub(super) fn fit_model(
         &pipeline,
         &steps,
         &model,
-        calibration,
+        calibration.clone(),
         config.score.0.clone(),
         &x_all,
         &training_z,
+        calibrated,
     );
     let segmentation = segmentation.map(|mut segmentation| {
         for s in 0..segmentation.segments.len() {
@@ -236,6 +305,7 @@ pub(super) fn fit_model(
         model,
         grid: shared_grid,
         segmentation,
+        segment_calibrations,
         blend,
         scorer,
         train_summary,

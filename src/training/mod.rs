@@ -166,6 +166,7 @@ pub fn train(settings: &TrainSettings, progress: &dyn Progress) -> Result<ModelA
         model: fitted.model,
         blend: fitted.blend,
         segments: fitted.segmentation,
+        segment_calibrations: fitted.segment_calibrations,
         scorer: fitted.scorer,
         training: TrainingReport {
             split: settings.validation_split(fitted.grid.folds),

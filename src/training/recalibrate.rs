@@ -14,6 +14,11 @@ use crate::model::split::stratified_holdout;
 use crate::rules::RuleSet;
 use crate::scoring::Batch;
 
+/// Leads a segment needs here for a blend and calibration of its own.
+const OWN_CALIBRATION_LEADS: usize = 1_000;
+/// Leads of either outcome among them.
+const OWN_CALIBRATION_OUTCOMES: usize = 50;
+
 /// Share of the labelled leads held out to show calibration before and after.
 const CHECK_FRACTION: f64 = 0.3;
 
@@ -85,25 +90,64 @@ pub fn recalibrate(
             .map(|z| calibration.apply(z))
             .collect()
     };
+    // The model as it scores: each lead by its segment's blend and calibration, when it has its own.
+    let as_it_scores = |positions: &[usize]| -> Vec<f64> {
+        (positions.iter())
+            .map(|&k| {
+                let code = batch.segments.get(k).copied().unwrap_or(crate::features::encoded::NONE);
+                let point = points.get(k).copied().unwrap_or(0.0);
+                let z = artifact
+                    .blend_of(code)
+                    .map_or(model_z[k], |b| b.apply(model_z[k], point));
+                artifact.calibration_of(code).apply(z)
+            })
+            .collect()
+    };
 
     let all: Vec<usize> = (0..batch.rows.len()).collect();
     let split = stratified_holdout(&all, &outcome, CHECK_FRACTION, artifact.config.model.seed);
     let (check_blend, check_calibration) = fit(&split.train)?;
     let check_outcome: Vec<bool> = split.validation.iter().map(|&k| outcome[k]).collect();
-    let before = Summary::of(
-        &check_outcome,
-        &probabilities(&artifact.blend, &artifact.scorer.calibration, &split.validation),
-    );
+    let before = Summary::of(&check_outcome, &as_it_scores(&split.validation));
     let after = Summary::of(
         &check_outcome,
         &probabilities(&check_blend, &check_calibration, &split.validation),
     );
 
     let (blend, calibration) = fit(&all)?;
-    let final_z = final_log_odds(blend.as_ref(), model_z, |k| points.get(k).copied());
     let mut recalibrated = artifact.clone();
-    recalibrated.scorer = artifact.scorer.recalibrated(calibration, &final_z);
     recalibrated.blend = blend;
+    // Segments with leads enough here get their own blend and calibration again; the others
+    // the new shared ones.
+    recalibrated.segment_calibrations = (0..artifact.segment_calibrations.len() as u32)
+        .map(|s| {
+            let members: Vec<usize> = all
+                .iter()
+                .copied()
+                .filter(|&k| batch.segments.get(k) == Some(&s))
+                .collect();
+            let converted = members.iter().filter(|&&k| outcome[k]).count();
+            if members.len() < OWN_CALIBRATION_LEADS
+                || converted.min(members.len() - converted) < OWN_CALIBRATION_OUTCOMES
+            {
+                return Ok(None);
+            }
+            let (blend, calibration) = fit(&members)?;
+            Ok(Some(crate::scorer::SegmentCalibration {
+                blend,
+                calibration,
+                leads: members.len(),
+            }))
+        })
+        .collect::<Result<_>>()?;
+    let final_z = recalibrated.final_log_odds(model_z, &batch.segments, |k| points.get(k).copied());
+    let codes = &batch.segments;
+    let calibrated = |k: usize, z: f64| recalibrated.calibration_of(codes[k]).apply(z);
+    recalibrated.scorer = if recalibrated.segment_calibrations.iter().any(Option::is_some) {
+        artifact.scorer.recalibrated_by(calibration, &final_z, &calibrated)
+    } else {
+        artifact.scorer.recalibrated(calibration, &final_z)
+    };
     Ok(Recalibrated {
         artifact: recalibrated,
         before,

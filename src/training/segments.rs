@@ -81,6 +81,7 @@ pub(super) fn pool(
             value: value.clone(),
             leads: *n,
             conversions: *k,
+            why: "too few leads or conversions".into(),
         })
         .collect();
     if segments.is_empty() {
@@ -91,73 +92,135 @@ pub(super) fn pool(
         ));
         return Ok(None);
     }
-    let mut segmentation = Segmentation::new(column, segments, small, x_all.width);
-    let codes = segmentation.codes(values.iter().map(Option::as_deref));
-    // The pulls are cross-validated on the shared search's sample of the training leads: only
-    // those are given their pooled inputs.
-    let positions: Vec<usize> = (0..train_rows.len()).collect();
-    let sample = stratified_sample(&positions, y_train, search_settings.sample_max, search_settings.seed);
-    let sample_rows: Vec<usize> = sample.iter().map(|&k| train_rows[k]).collect();
-    let sample_codes: Vec<u32> = sample_rows.iter().map(|&r| codes[r]).collect();
-    let pooled_sample = segmentation.augmented(x_all.select_rows(&sample_rows), &sample_codes);
-    let y_sample: Vec<bool> = sample.iter().map(|&k| y_train[k]).collect();
-    let best_c = [shared.grid.best_c];
-    // Each fold starts from the shared model, no segment deviating.
-    let mut start = shared.start.clone();
-    start.coefficients.resize(segmentation.width(), 0.0);
-    let mut best: Option<(f64, f64, Searched, Vec<f64>)> = None;
-    // From the strongest pull (the shared model) to the weakest, each starting where the last ended.
-    let mut pulls = config.pull_grid(train_rows.len());
-    pulls.sort_by(|a, b| b.total_cmp(a));
-    for pull in pulls {
-        let penalty = segmentation.penalty_scale(pull);
-        let settings = SearchSettings {
-            grid: &best_c,
-            penalty_scale: Some(&penalty),
-            start: Some(&start),
-            // The sample is taken already; the strength keeps its meaning on all the leads.
-            sample_max: usize::MAX,
-            ..search_settings.clone()
-        };
-        let mut searched = search(&pooled_sample, &y_sample, &settings).map_err(fit_failed)?;
-        for row in searched.out_of_fold.rows.iter_mut() {
-            *row = sample[*row];
-        }
-        let log_loss = searched.grid.best_log_loss();
-        start = searched.start.clone();
-        if best.as_ref().is_none_or(|(best, ..)| log_loss < *best) {
-            best = Some((log_loss, pull, searched, penalty));
-        }
-    }
-    let Some((log_loss, pull, searched, penalty)) = best else {
-        return Ok(None);
+    let sample = {
+        let positions: Vec<usize> = (0..train_rows.len()).collect();
+        stratified_sample(&positions, y_train, search_settings.sample_max, search_settings.seed)
     };
+    let pulls_of = Pulls {
+        x_all,
+        train_rows,
+        y_train,
+        sample: &sample,
+        shared,
+        search_settings,
+        grid: config.pull_grid(train_rows.len()),
+    };
+    let mut segmentation = Segmentation::new(column, segments, small, x_all.width);
     let shared_log_loss = shared.grid.best_log_loss();
-    if log_loss >= shared_log_loss {
-        warnings.push(format!(
-            "the segments of \"{column}\" did not beat one model in cross-validation (held-out log loss {log_loss:.4} against {shared_log_loss:.4}): one model scores every lead"
-        ));
-        return Ok(None);
-    }
-    segmentation.pull = pull;
-    // Each segment's leads ranked by the shared model and by their own, out of fold.
-    let train_codes: Vec<u32> = train_rows.iter().map(|&r| codes[r]).collect();
-    for (s, segment) in segmentation.segments.iter_mut().enumerate() {
-        let of = |z: &[f64], rows: &[usize]| -> (Vec<bool>, Vec<f64>) {
+    // A segment keeps a model of its own only if, on its own leads held out, it beats the shared
+    // model: those that do not are scored by the shared model, and the others fitted again.
+    let (codes, pull, searched, penalty) = loop {
+        let codes = segmentation.codes(values.iter().map(Option::as_deref));
+        let (log_loss, pull, searched, penalty) = pulls_of.best(&segmentation, &codes)?;
+        if log_loss >= shared_log_loss {
+            warnings.push(format!(
+                "the segments of \"{column}\" did not beat one model in cross-validation (held-out log loss {log_loss:.4} against {shared_log_loss:.4}): one model scores every lead"
+            ));
+            return Ok(None);
+        }
+        let train_codes: Vec<u32> = train_rows.iter().map(|&r| codes[r]).collect();
+        let of = |s: usize, z: &[f64], rows: &[usize]| -> (Vec<bool>, Vec<f64>) {
             (rows.iter().zip(z))
                 .filter(|(&k, _)| train_codes[k] == s as u32)
                 .map(|(&k, &z)| (y_train[k], z))
                 .unzip()
         };
-        let (y, z) = of(&shared.out_of_fold.z, &shared.out_of_fold.rows);
-        segment.shared_roc_auc = metrics::roc_auc(&y, &z);
-        let (y, z) = of(&searched.out_of_fold.z, &searched.out_of_fold.rows);
-        segment.own_roc_auc = metrics::roc_auc(&y, &z);
-    }
+        let mut losing = Vec::new();
+        for (s, segment) in segmentation.segments.iter_mut().enumerate() {
+            let (y, shared_z) = of(s, &shared.out_of_fold.z, &shared.out_of_fold.rows);
+            let (own_y, own_z) = of(s, &searched.out_of_fold.z, &searched.out_of_fold.rows);
+            segment.shared_roc_auc = metrics::roc_auc(&y, &shared_z);
+            segment.own_roc_auc = metrics::roc_auc(&own_y, &own_z);
+            let loss = |y: &[bool], z: &[f64]| {
+                let p: Vec<f64> = z.iter().map(|&z| crate::model::sigmoid(z)).collect();
+                metrics::log_loss(y, &p)
+            };
+            if !y.is_empty() && loss(&own_y, &own_z) > loss(&y, &shared_z) {
+                losing.push(s);
+            }
+        }
+        if losing.is_empty() || losing.len() == segmentation.segments.len() {
+            if losing.len() == segmentation.segments.len() {
+                warnings.push(format!(
+                    "no segment of \"{column}\" beat the shared model on its own leads in cross-validation: one model scores every lead"
+                ));
+                return Ok(None);
+            }
+            break (codes, pull, searched, penalty);
+        }
+        for &s in losing.iter().rev() {
+            let segment = segmentation.segments.remove(s);
+            warnings.push(format!(
+                "segment \"{}\" of \"{column}\" did not beat the shared model on its own leads in cross-validation: the shared model scores it",
+                segment.value
+            ));
+            segmentation.small.push(SmallSegment {
+                value: segment.value,
+                leads: segment.leads,
+                conversions: segment.conversions,
+                why: "its own model did not beat the shared one on its leads".into(),
+            });
+        }
+    };
+    segmentation.pull = pull;
     Ok(Some(Pooled {
         segmentation,
         codes,
         searched,
         penalty,
     }))
+}
+
+/// The cross-validation of pulls: on the shared search's sample of the training leads (only
+/// those are given their pooled inputs), at its `C`.
+struct Pulls<'a> {
+    x_all: &'a EncodedLeads,
+    train_rows: &'a [usize],
+    y_train: &'a [bool],
+    /// Positions in the training rows.
+    sample: &'a [usize],
+    shared: &'a Searched,
+    search_settings: &'a SearchSettings<'a>,
+    grid: Vec<f64>,
+}
+
+impl Pulls<'_> {
+    /// The pull of the lowest held-out log loss for `segmentation` (leads' segments `codes`):
+    /// that log loss, the pull, its search (out-of-fold rows as positions in the training
+    /// rows) and the inputs' penalty multiples.
+    fn best(&self, segmentation: &Segmentation, codes: &[u32]) -> Result<(f64, f64, Searched, Vec<f64>)> {
+        let sample_rows: Vec<usize> = self.sample.iter().map(|&k| self.train_rows[k]).collect();
+        let sample_codes: Vec<u32> = sample_rows.iter().map(|&r| codes[r]).collect();
+        let x = segmentation.augmented(self.x_all.select_rows(&sample_rows), &sample_codes);
+        let y: Vec<bool> = self.sample.iter().map(|&k| self.y_train[k]).collect();
+        let best_c = [self.shared.grid.best_c];
+        // Each fold starts from the shared model, no segment deviating; then from the
+        // strongest pull to the weakest, each where the last ended.
+        let mut start = self.shared.start.clone();
+        start.coefficients.resize(segmentation.width(), 0.0);
+        let mut pulls = self.grid.clone();
+        pulls.sort_by(|a, b| b.total_cmp(a));
+        let mut best: Option<(f64, f64, Searched, Vec<f64>)> = None;
+        for pull in pulls {
+            let penalty = segmentation.penalty_scale(pull);
+            let settings = SearchSettings {
+                grid: &best_c,
+                penalty_scale: Some(&penalty),
+                start: Some(&start),
+                // The sample is taken already; the strength keeps its meaning on all the leads.
+                sample_max: usize::MAX,
+                ..self.search_settings.clone()
+            };
+            let mut searched = search(&x, &y, &settings).map_err(fit_failed)?;
+            for row in searched.out_of_fold.rows.iter_mut() {
+                *row = self.sample[*row];
+            }
+            let log_loss = searched.grid.best_log_loss();
+            start = searched.start.clone();
+            if best.as_ref().is_none_or(|(lowest, ..)| log_loss < *lowest) {
+                best = Some((log_loss, pull, searched, penalty));
+            }
+        }
+        best.ok_or_else(|| crate::error::Error::Runtime("no pull was tried".into()))
+    }
 }
