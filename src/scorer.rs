@@ -241,6 +241,7 @@ impl Scorer {
     /// are `z`, and counts them into the drift histograms.
     /// `calibrated(lead, z)`, when given, is a lead's probability (a model with segments
     /// calibrates each lead by its segment's calibration); else the scorer's calibration.
+    #[allow(clippy::too_many_arguments)]
     pub fn score(
         &self,
         pipeline: &FeaturePipeline,
