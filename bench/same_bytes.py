@@ -55,6 +55,7 @@ def _model_format_5(a, b):
     a, b = json.loads(a), json.loads(b)
     after = b["artifact"]
     after.pop("segments", None)
+    after.pop("segment_calibrations", None)
     for section, keys in {"data": ["converted_values", "window_days", "source", "formats"],
                           "events": ["files"], "features": [], "segments": None}.items():
         if keys is None:
@@ -82,7 +83,7 @@ def _inspect_says_more(a, b):
 # Kinds of files changed on purpose by model file format 5, each with its check.
 INTENDED_KINDS = [
     (lambda relative: relative.suffix == ".lsm",
-     "model file format 5: the settings gain converted_values, window_days, source, formats, [events] files and [segments]; the model gains its segments (none)",
+     "model file format 5: the settings gain converted_values, window_days, source, formats, [events] files and [segments]; the model gains its segments and their calibrations (none)",
      _model_format_5),
     (lambda relative: relative.name == "report.schema.json",
      "a score kind more: compared (evaluate --compare-column)",
