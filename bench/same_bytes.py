@@ -71,6 +71,7 @@ def _model_format_5(a, b):
 def _schema_gains_compared(a, b):
     a, b = json.loads(a), json.loads(b)
     b["$defs"]["kind"] = a["$defs"]["kind"]
+    b["properties"].pop("segments", None)
     return a == b
 
 
@@ -86,7 +87,7 @@ INTENDED_KINDS = [
      "model file format 5: the settings gain converted_values, window_days, source, formats, [events] files and [segments]; the model gains its segments and their calibrations (none)",
      _model_format_5),
     (lambda relative: relative.name == "report.schema.json",
-     "a score kind more: compared (evaluate --compare-column)",
+     "a score kind more, compared (evaluate --compare-column), and the optional segments section",
      _schema_gains_compared),
     (lambda relative: relative.name.startswith("inspect."),
      "inspect says the file format 5 and each lead's cutoff (and the preset, converted values, event files, multi-valued columns where there are)",
