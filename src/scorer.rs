@@ -76,6 +76,13 @@ pub fn contributions(
                     }
                 }
             }
+            for group in leads.steps.iter().filter(|g| steps[g.first] == step) {
+                let rise =
+                    crate::features::encoded::step_sums(&model.coefficients[group.first..group.first + group.width]);
+                for (c, &code) in out.iter_mut().zip(&group.codes) {
+                    *c += rise[code as usize];
+                }
+            }
             for block in leads.blocks.iter().filter(|b| steps[b.first] == step) {
                 let weights = &model.coefficients[block.first..];
                 for ((c, &code), x) in out.iter_mut().zip(&block.codes).zip(&block.values) {

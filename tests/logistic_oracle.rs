@@ -51,6 +51,7 @@ fn leads(n: usize, seed: u64) -> (EncodedLeads, Vec<bool>) {
             },
         ],
         blocks: Vec::new(),
+        steps: Vec::new(),
     };
     (encoded, outcome)
 }

@@ -45,6 +45,20 @@ pub struct BlockNumeric {
     pub codes: Vec<u32>,
 }
 
+/// The steps of a shaped number: inputs `first..first + width`, of which a lead sets the first
+/// `codes[i]` (the cut points its value reached), so that the weights are the rises from one
+/// range of the number to the next — an L2 penalty on them is a penalty on the differences
+/// between neighbouring ranges, which keeps the shape smooth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepGroup {
+    /// Index of the group's first input among all model inputs.
+    pub first: usize,
+    /// Number of steps (cut points).
+    pub width: usize,
+    /// Per lead: how many of the steps it sets (0..=width).
+    pub codes: Vec<u32>,
+}
+
 /// Encoded leads: numeric columns plus one-hot groups (and, for models with segments, each
 /// segment's copies of them).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -59,6 +73,20 @@ pub struct EncodedLeads {
     pub groups: Vec<OneHotGroup>,
     /// Numbers that are inputs of one block per lead.
     pub blocks: Vec<BlockNumeric>,
+    /// The steps of shaped numbers.
+    pub steps: Vec<StepGroup>,
+}
+
+/// `sums[k]` = the first `k` weights summed, for `k` in `0..=weights.len()`.
+pub fn step_sums(weights: &[f64]) -> Vec<f64> {
+    let mut sums = Vec::with_capacity(weights.len() + 1);
+    let mut total = 0.0;
+    sums.push(0.0);
+    for w in weights {
+        total += w;
+        sums.push(total);
+    }
+    sums
 }
 
 /// Leads per parallel work unit.
@@ -85,6 +113,15 @@ impl EncodedLeads {
                     first: g.first,
                     width: g.width,
                     codes: rows.iter().map(|&r| g.codes[r]).collect(),
+                })
+                .collect(),
+            steps: self
+                .steps
+                .iter()
+                .map(|s| StepGroup {
+                    first: s.first,
+                    width: s.width,
+                    codes: rows.iter().map(|&r| s.codes[r]).collect(),
                 })
                 .collect(),
             blocks: self
@@ -116,6 +153,13 @@ impl EncodedLeads {
                 }
             }
         }
+        for group in &self.steps {
+            for (row, &code) in group.codes.iter().enumerate() {
+                for j in 0..code as usize {
+                    dense[[row, group.first + j]] = 1.0;
+                }
+            }
+        }
         for block in &self.blocks {
             for (row, (&code, &x)) in block.codes.iter().zip(&block.values).enumerate() {
                 if code != NONE {
@@ -142,6 +186,13 @@ impl EncodedLeads {
                 if code != NONE {
                     *z += w[code as usize];
                 }
+            }
+        }
+        for group in &self.steps {
+            // The rise to each range, summed once: a lead adds the sum up to its range.
+            let rise = step_sums(&weights[group.first..group.first + group.width]);
+            for (z, &code) in z.iter_mut().zip(&group.codes[start..end]) {
+                *z += rise[code as usize];
             }
         }
         for block in &self.blocks {
@@ -187,7 +238,33 @@ pub(crate) mod tests {
                 codes: vec![0, NONE, 2],
             }],
             blocks: Vec::new(),
+            steps: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_shaped_number_sets_its_steps_up_to_its_range() {
+        let mut leads = example();
+        leads.width = 7;
+        leads.steps.push(StepGroup {
+            first: 4,
+            width: 3,
+            codes: vec![3, 0, 1],
+        });
+        let dense = leads.to_dense();
+        assert_eq!(&dense.row(0).to_vec()[4..], &[1.0, 1.0, 1.0]);
+        assert_eq!(&dense.row(1).to_vec()[4..], &[0.0, 0.0, 0.0]);
+        assert_eq!(&dense.row(2).to_vec()[4..], &[1.0, 0.0, 0.0]);
+        let w = [0.5, 1.0, 2.0, 3.0, 0.25, -1.0, 4.0];
+        let z = leads.log_odds(&w, 0.0);
+        let expected: Vec<f64> = (dense.rows().into_iter())
+            .map(|r| r.iter().zip(&w).map(|(x, w)| x * w).sum::<f64>())
+            .collect();
+        assert_eq!(z, expected);
+        assert_eq!(
+            leads.select_rows(&[2]).to_dense().row(0).to_vec(),
+            dense.row(2).to_vec()
+        );
     }
 
     /// [`example`] with the number copied into a block of two: the first lead's in block 1,

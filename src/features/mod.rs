@@ -189,6 +189,7 @@ impl FeaturePipeline {
                     numeric: Vec::new(),
                     groups: Vec::new(),
                     blocks: Vec::new(),
+                    steps: Vec::new(),
                 };
                 encode_into(step, &column.values, rows, &mut part, offset);
                 Ok(part)
@@ -200,6 +201,7 @@ impl FeaturePipeline {
             numeric: Vec::new(),
             groups: Vec::new(),
             blocks: Vec::new(),
+            steps: Vec::new(),
         };
         for part in parts {
             encoded.numeric.extend(part.numeric);

@@ -35,6 +35,7 @@ pub fn fit_dense(columns: &[&[f64]], outcome: &[bool], params: LogisticParams) -
             .collect(),
         groups: Vec::new(),
         blocks: Vec::new(),
+        steps: Vec::new(),
     };
     params.warm_start(None).fit(&labelled(&leads, outcome))
 }

@@ -198,6 +198,13 @@ fn curvature_scale(leads: &EncodedLeads, alpha: &[f64]) -> Vec<f64> {
     for column in &leads.numeric {
         squares[column.input] = column.values.iter().map(|x| x * x).sum();
     }
+    for group in &leads.steps {
+        for &code in &group.codes {
+            for j in 0..code as usize {
+                squares[group.first + j] += 1.0;
+            }
+        }
+    }
     for block in &leads.blocks {
         for (&code, &x) in block.codes.iter().zip(&block.values) {
             if code != crate::features::encoded::NONE {

@@ -44,6 +44,18 @@ pub fn log_loss_and_gradient(
                     }
                 }
             }
+            for group in &leads.steps {
+                // Residuals summed per range, then each step gets those of the ranges above it.
+                let mut per_range = vec![0.0; group.width + 1];
+                for (r, &code) in z.iter().zip(&group.codes[start..end]) {
+                    per_range[code as usize] += r;
+                }
+                let mut above = 0.0;
+                for j in (0..group.width).rev() {
+                    above += per_range[j + 1];
+                    gradient[group.first + j] += above;
+                }
+            }
             for block in &leads.blocks {
                 let g = &mut gradient[block.first..width];
                 for ((r, &code), &x) in z.iter().zip(&block.codes[start..end]).zip(&block.values[start..end]) {
@@ -90,6 +102,31 @@ pub fn softplus(t: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::features::encoded::tests::example;
+
+    #[test]
+    fn gradient_matches_finite_differences_with_step_inputs_too() {
+        let mut leads = crate::features::encoded::tests::example_with_blocks();
+        leads.width = 9;
+        leads.steps.push(crate::features::encoded::StepGroup {
+            first: 6,
+            width: 3,
+            codes: vec![2, 3, 0],
+        });
+        let outcome = [true, false, true];
+        let w = vec![0.3, -0.2, 0.1, 0.4, 0.7, -0.5, 0.2, -0.6, 0.9];
+        let (loss, gradient) = log_loss_and_gradient(&leads, &outcome, &w, 0.1);
+        let h = 1e-6;
+        for k in 0..w.len() {
+            let mut w2 = w.clone();
+            w2[k] += h;
+            let numeric = (log_loss_and_gradient(&leads, &outcome, &w2, 0.1).0 - loss) / h;
+            assert!(
+                (numeric - gradient[k]).abs() < 1e-5,
+                "input {k}: {numeric} vs {}",
+                gradient[k]
+            );
+        }
+    }
 
     #[test]
     fn gradient_matches_finite_differences_with_block_inputs_too() {

@@ -14,6 +14,7 @@
 //!     numeric: vec![NumericInput { input: 0, values: vec![-1.5, -1.0, -0.2, 0.3, 1.0, 1.4] }],
 //!     groups: Vec::new(),
 //!     blocks: Vec::new(),
+//!     steps: Vec::new(),
 //! };
 //! let converted = [false, false, true, false, true, true];
 //! let model = LogisticParams::new()
@@ -211,6 +212,7 @@ mod tests {
                 codes: flags,
             }],
             blocks: Vec::new(),
+            steps: Vec::new(),
         }
     }
 
@@ -248,6 +250,7 @@ mod tests {
             numeric: vec![NumericInput { input: 0, values }],
             groups: Vec::new(),
             blocks: Vec::new(),
+            steps: Vec::new(),
         };
         let model = LogisticParams::new()
             .max_iterations(100)

@@ -110,9 +110,7 @@ impl Segmentation {
         let mut out = EncodedLeads {
             n_rows: x.n_rows,
             width: self.width(),
-            numeric: Vec::new(),
-            groups: Vec::new(),
-            blocks: Vec::new(),
+            ..EncodedLeads::default()
         };
         for column in &x.numeric {
             out.blocks.push(BlockNumeric {
@@ -148,6 +146,8 @@ impl Segmentation {
         out.numeric.extend(x.numeric);
         out.groups.extend(x.groups);
         out.blocks.extend(x.blocks);
+        // A shaped number's steps are shared by every segment.
+        out.steps.extend(x.steps);
         out
     }
 
