@@ -15,6 +15,7 @@ pub fn describe(artifact: &ModelArtifact, file: &str, top: usize) -> String {
     overview(&mut out, artifact, file);
     features(&mut out, artifact);
     factors(&mut out, artifact, top);
+    curves(&mut out, artifact);
     segment_factors(&mut out, artifact, top.min(5));
     notes(&mut out, artifact);
     out
@@ -69,6 +70,60 @@ pub fn segments_table(artifact: &ModelArtifact) -> Vec<String> {
     }
     lines.push("leads of other values, or none, are scored by the shared model".into());
     lines
+}
+
+/// A shaped number's effect at a few of its values: the log-odds it adds at each, against a
+/// lead at its median, at the cut points (every few) and the smallest and largest of them.
+pub fn curve(artifact: &ModelArtifact, step: usize) -> Option<Vec<(f64, f64)>> {
+    let Encoding::Shaped {
+        median,
+        log1p,
+        mean,
+        std,
+        missing_flag,
+        cuts,
+    } = &artifact.pipeline.steps[step].encoding
+    else {
+        return None;
+    };
+    let first: usize = artifact.pipeline.steps[..step].iter().map(|s| s.width()).sum();
+    let w = &artifact.model.coefficients[first..first + artifact.pipeline.steps[step].width()];
+    let rises = crate::features::encoded::step_sums(&w[1 + usize::from(*missing_flag)..]);
+    let at = |x: f64| {
+        let t = if *log1p { x.max(0.0).ln_1p() } else { x };
+        w[0] * (t - mean) / std + rises[cuts.partition_point(|&c| c <= x)]
+    };
+    let every = cuts.len().div_ceil(6).max(1);
+    let mut xs: Vec<f64> = cuts.iter().step_by(every).copied().collect();
+    if xs.last() != cuts.last() {
+        xs.extend(cuts.last());
+    }
+    let base = at(*median);
+    Some(xs.into_iter().map(|x| (x, at(x) - base)).collect())
+}
+
+/// The curves of the shaped numbers: what each adds to the log-odds at a few of its values.
+fn curves(out: &mut String, artifact: &ModelArtifact) {
+    let lines: Vec<String> = (0..artifact.pipeline.steps.len())
+        .filter_map(|s| {
+            let points = curve(artifact, s)?;
+            let shown: Vec<String> = points.iter().map(|(x, y)| format!("{x} {y:+.2}")).collect();
+            Some(format!(
+                "  {}: {}",
+                artifact.pipeline.steps[s].feature,
+                shown.join(" · ")
+            ))
+        })
+        .collect();
+    if !lines.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nshapes (log-odds against a lead at the median, from each value on)"
+        );
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+    }
 }
 
 /// Where each segment's model differs most from the shared one.
@@ -273,6 +328,20 @@ fn features(out: &mut String, artifact: &ModelArtifact) {
                         s.feature,
                         if *log1p { " [log]" } else { "" },
                         if *missing_flag { " [+missing flag]" } else { "" }
+                    )
+                }
+                Encoding::Shaped {
+                    log1p,
+                    missing_flag,
+                    cuts,
+                    ..
+                } => {
+                    format!(
+                        "{} [shaped: {} ranges{}{}]",
+                        s.feature,
+                        cuts.len() + 1,
+                        if *log1p { ", log" } else { "" },
+                        if *missing_flag { ", +missing flag" } else { "" }
                     )
                 }
                 Encoding::Categorical { levels, other, .. } => format!(

@@ -1,7 +1,9 @@
 //! Model files of formats 3 and 4, whose settings were laid out field by field (bincode) as
 //! `Config` then stood: they are read into that layout, then into today's [`ModelArtifact`],
 //! and score exactly as they did. From format 5 the settings are kept as JSON text, so that
-//! settings added later leave a file readable.
+//! settings added later leave a file readable. Every type the layouts below name must keep the
+//! fields it had then: one that gains a field is copied here as it was (as `[data]`,
+//! `[features]` and `[events]` are).
 
 use serde::Deserialize;
 
@@ -22,6 +24,21 @@ struct DataConfigV4 {
     missing_values: Vec<String>,
 }
 
+/// `[features]` as formats 3 and 4 hold it.
+#[derive(Deserialize)]
+struct FeatureConfigV4 {
+    include: Vec<String>,
+    exclude: Vec<String>,
+    types: std::collections::BTreeMap<String, crate::config::ColumnType>,
+    roles: std::collections::BTreeMap<String, crate::config::Role>,
+    min_frequency: usize,
+    max_categories: usize,
+    log1p: crate::config::Log1p,
+    leakage: crate::config::LeakagePolicy,
+    leakage_auc: f64,
+    competitor_domains: Vec<String>,
+}
+
 /// `[events]` as formats 3 and 4 hold it.
 #[derive(Deserialize)]
 struct EventsConfigV4 {
@@ -35,7 +52,7 @@ struct EventsConfigV4 {
 #[derive(Deserialize)]
 struct ConfigV4 {
     data: DataConfigV4,
-    features: FeatureConfig,
+    features: FeatureConfigV4,
     events: EventsConfigV4,
     model: ModelConfig,
     blend: BlendConfig,
@@ -77,7 +94,21 @@ impl From<ArtifactV4> for ModelArtifact {
                 missing_values: c.data.missing_values,
                 ..DataConfig::default()
             },
-            features: c.features,
+            features: FeatureConfig {
+                include: c.features.include,
+                exclude: c.features.exclude,
+                types: c.features.types,
+                roles: c.features.roles,
+                min_frequency: c.features.min_frequency,
+                max_categories: c.features.max_categories,
+                log1p: c.features.log1p,
+                // Models of before shaped numbers read them as straight lines.
+                shape: crate::config::Shape::Linear,
+                leakage: c.features.leakage,
+                leakage_auc: c.features.leakage_auc,
+                competitor_domains: c.features.competitor_domains,
+                ..FeatureConfig::default()
+            },
             events: EventsConfig {
                 high_value_pages: c.events.high_value_pages,
                 mpp_open_weight: c.events.mpp_open_weight,

@@ -204,6 +204,21 @@ pub enum LeakagePolicy {
     Off,
 }
 
+/// How numbers enter the model: `[features] shape`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Shape {
+    /// Chosen by cross-validation: with their shape, or as straight lines (on small data;
+    /// with their shape above it).
+    #[default]
+    Auto,
+    /// Each number as one straight line (standardised, perhaps after `ln(1 + x)`).
+    Linear,
+    /// Each number as a straight line plus a step at each of up to 31 cut points (its
+    /// quantiles), the steps pulled toward none: a smooth shape where the leads show one.
+    Bins,
+}
+
 /// Whether skewed counts get `log1p`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -233,6 +248,8 @@ pub struct FeatureConfig {
     pub max_categories: usize,
     /// `log1p` for skewed non-negative counts.
     pub log1p: Log1p,
+    /// Whether numbers enter with a shape (steps at their quantiles) or as straight lines.
+    pub shape: Shape,
     /// What to do about columns that leak the outcome.
     pub leakage: LeakagePolicy,
     /// Single-feature ROC AUC at or above which a column is flagged as leakage.
@@ -256,6 +273,7 @@ impl Default for FeatureConfig {
             min_frequency: 5,
             max_categories: 100,
             log1p: Log1p::Auto,
+            shape: Shape::Auto,
             leakage: LeakagePolicy::Warn,
             leakage_auc: 0.95,
             competitor_domains: Vec::new(),

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{FeatureConfig, Log1p, Role};
+use crate::config::{FeatureConfig, Log1p, Role, Shape};
 use crate::data::values::{Values, MISSING};
 use crate::data::{Derivation, FeatureColumn};
 use encoded::{EncodedLeads, NumericInput, OneHotGroup, NONE};
@@ -51,6 +51,25 @@ pub enum Encoding {
         /// Whether an `other` input exists.
         other: bool,
     },
+    /// A number with a shape: as [`Encoding::Numeric`] (its straight line), then one step per
+    /// cut point, set for the leads whose number reached it — each step's weight is the rise
+    /// from one range to the next, pulled toward none, so the line bends only where the leads
+    /// say it does.
+    Shaped {
+        /// Median of the training values (before the log).
+        median: f64,
+        /// Whether `ln(1 + x)` is applied to the straight line's input.
+        log1p: bool,
+        /// Mean after impute and log.
+        mean: f64,
+        /// Standard deviation after impute and log.
+        std: f64,
+        /// Whether a 0/1 "was missing" input follows the line.
+        missing_flag: bool,
+        /// The cut points, ascending, on the number as written (a missing value counts as the
+        /// median).
+        cuts: Vec<f64>,
+    },
 }
 
 /// One feature of the pipeline.
@@ -79,6 +98,14 @@ impl FeatureStep {
                 }
                 names
             }
+            Encoding::Shaped { missing_flag, cuts, .. } => {
+                let mut names = vec![self.feature.clone()];
+                if *missing_flag {
+                    names.push(format!("{} is missing", self.feature));
+                }
+                names.extend(cuts.iter().map(|cut| format!("{} ≥ {cut}", self.feature)));
+                names
+            }
             Encoding::Categorical { levels, other, .. } => {
                 let mut names: Vec<String> = levels.iter().map(|l| format!("{} = {l}", self.feature)).collect();
                 if *other {
@@ -93,6 +120,7 @@ impl FeatureStep {
     pub fn width(&self) -> usize {
         match &self.encoding {
             Encoding::Numeric { missing_flag, .. } => 1 + usize::from(*missing_flag),
+            Encoding::Shaped { missing_flag, cuts, .. } => 1 + usize::from(*missing_flag) + cuts.len(),
             Encoding::Categorical { levels, other, .. } => levels.len() + usize::from(*other),
         }
     }
@@ -157,6 +185,24 @@ impl FeaturePipeline {
         self.steps.iter().flat_map(FeatureStep::input_names).collect()
     }
 
+    /// Each input's penalty as a multiple of the L2 strength: `step_pull` for the steps of
+    /// shaped numbers, 1 for the others; `None` when there are no steps (one strength for all).
+    pub fn penalty_scale(&self, step_pull: f64) -> Option<Vec<f64>> {
+        let mut scale = Vec::with_capacity(self.width());
+        let mut any = false;
+        for step in &self.steps {
+            match &step.encoding {
+                Encoding::Shaped { missing_flag, cuts, .. } => {
+                    any |= !cuts.is_empty();
+                    scale.extend(std::iter::repeat_n(1.0, 1 + usize::from(*missing_flag)));
+                    scale.extend(std::iter::repeat_n(step_pull, cuts.len()));
+                }
+                _ => scale.extend(std::iter::repeat_n(1.0, step.width())),
+            }
+        }
+        any.then_some(scale)
+    }
+
     /// Which step each model input belongs to.
     pub fn input_steps(&self) -> Vec<usize> {
         self.steps
@@ -206,6 +252,7 @@ impl FeaturePipeline {
         for part in parts {
             encoded.numeric.extend(part.numeric);
             encoded.groups.extend(part.groups);
+            encoded.steps.extend(part.steps);
         }
         Ok(encoded)
     }
@@ -248,13 +295,29 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
                 }
             };
             let (mean, std) = mean_and_std(&train.iter().map(|&i| transformed(v[i])).collect::<Vec<_>>());
-            Fitted::Step(Encoding::Numeric {
-                median,
-                log1p,
-                mean,
-                std,
-                missing_flag,
-            })
+            let cuts = if !is_boolean && config.shape != Shape::Linear {
+                cut_points(&present)
+            } else {
+                Vec::new()
+            };
+            if cuts.is_empty() {
+                Fitted::Step(Encoding::Numeric {
+                    median,
+                    log1p,
+                    mean,
+                    std,
+                    missing_flag,
+                })
+            } else {
+                Fitted::Step(Encoding::Shaped {
+                    median,
+                    log1p,
+                    mean,
+                    std,
+                    missing_flag,
+                    cuts,
+                })
+            }
         }
         Values::Categorical(c) => {
             let mut counts = vec![0usize; c.levels.len()];
@@ -317,6 +380,26 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
     }
 }
 
+/// Ranges a shaped number is cut into, at most.
+const SHAPE_RANGES: usize = 32;
+
+/// The cut points of a number's shape: its quantiles at 1/32, 2/32, …, 31/32 (`present`:
+/// its training values, sorted), each once, none at the smallest value; none for a number of
+/// fewer than four values.
+fn cut_points(present: &[f64]) -> Vec<f64> {
+    let mut distinct = present.to_vec();
+    distinct.dedup();
+    if distinct.len() < 4 {
+        return Vec::new();
+    }
+    let mut cuts: Vec<f64> = (1..SHAPE_RANGES)
+        .map(|k| present[k * present.len() / SHAPE_RANGES])
+        .filter(|&cut| cut > present[0])
+        .collect();
+    cuts.dedup();
+    cuts
+}
+
 /// Adds the inputs of one feature, starting at input `offset`, to `encoded`.
 fn encode_into(step: &FeatureStep, values: &Values, rows: &[usize], encoded: &mut EncodedLeads, offset: usize) {
     match (&step.encoding, values) {
@@ -327,9 +410,32 @@ fn encode_into(step: &FeatureStep, values: &Values, rows: &[usize], encoded: &mu
                 mean,
                 std,
                 missing_flag,
+            }
+            | Encoding::Shaped {
+                median,
+                log1p,
+                mean,
+                std,
+                missing_flag,
+                ..
             },
             Values::Numeric(v) | Values::Boolean(v),
         ) => {
+            if let Encoding::Shaped { cuts, .. } = &step.encoding {
+                // How many cut points each lead's number reached (a missing one: the median's).
+                let codes = rows
+                    .iter()
+                    .map(|&i| {
+                        let x = if v[i].is_nan() { *median } else { v[i] };
+                        cuts.partition_point(|&cut| cut <= x) as u32
+                    })
+                    .collect();
+                encoded.steps.push(crate::features::encoded::StepGroup {
+                    first: offset + 1 + usize::from(*missing_flag),
+                    width: cuts.len(),
+                    codes,
+                });
+            }
             let scaled = rows
                 .iter()
                 .map(|&i| {
@@ -606,7 +712,49 @@ mod tests {
             FeaturePipeline::fit(&columns, &(0..100).collect::<Vec<_>>(), &FeatureConfig::default()).unwrap();
         assert!(matches!(
             pipeline.steps[0].encoding,
+            Encoding::Shaped { log1p: true, .. }
+        ));
+        let linear = FeatureConfig {
+            shape: Shape::Linear,
+            ..FeatureConfig::default()
+        };
+        let (pipeline, _) = FeaturePipeline::fit(&columns, &(0..100).collect::<Vec<_>>(), &linear).unwrap();
+        assert!(matches!(
+            pipeline.steps[0].encoding,
             Encoding::Numeric { log1p: true, .. }
         ));
+    }
+
+    #[test]
+    fn a_shaped_number_is_cut_at_its_quantiles_and_scored_by_its_range() {
+        let values: Vec<f64> = (0..160).map(|i| (i % 40) as f64).collect();
+        let mut with_missing = values.clone();
+        with_missing[3] = f64::NAN;
+        let columns = vec![column("visits", Values::Numeric(with_missing))];
+        let rows: Vec<usize> = (0..160).collect();
+        let (pipeline, _) = FeaturePipeline::fit(&columns, &rows, &FeatureConfig::default()).unwrap();
+        let Encoding::Shaped {
+            cuts,
+            missing_flag,
+            median,
+            ..
+        } = &pipeline.steps[0].encoding
+        else {
+            panic!("{:?}", pipeline.steps[0].encoding)
+        };
+        // Quantiles at k/32 of 0..40 (each value four times, one missing), each once.
+        assert!(cuts.len() >= 25 && cuts.len() <= 31, "{cuts:?}");
+        assert!(cuts.windows(2).all(|w| w[0] < w[1]) && cuts[0] > 0.0, "{cuts:?}");
+        assert!(*missing_flag);
+        let names = pipeline.input_names();
+        assert_eq!(names.len(), 2 + cuts.len());
+        assert_eq!(names[2], format!("visits ≥ {}", cuts[0]));
+        // A lead's steps are those its number reached; a missing number reaches the median's.
+        let x = pipeline.transform(&columns, &[0, 39, 3]).unwrap();
+        let codes = &x.steps[0].codes;
+        assert_eq!(codes[0], 0);
+        assert_eq!(codes[1] as usize, cuts.len());
+        assert_eq!(codes[2] as usize, cuts.partition_point(|&c| c <= *median));
+        assert_eq!(pipeline.penalty_scale(4.0).unwrap()[2..], vec![4.0; cuts.len()][..]);
     }
 }

@@ -151,11 +151,16 @@ impl Segmentation {
         out
     }
 
-    /// Each pooled input's penalty as a multiple of the shared strength, at `pull`.
-    pub fn penalty_scale(&self, pull: f64) -> Vec<f64> {
+    /// Each pooled input's penalty as a multiple of the shared strength, at `pull`: the
+    /// shared inputs' own multiples (`base`; all 1 when `None`), and `pull` times them for each
+    /// segment's copy.
+    pub fn penalty_scale(&self, pull: f64, base: Option<&[f64]>) -> Vec<f64> {
         let (w, s) = (self.base_width, self.segments.len());
-        let mut scale = vec![1.0; w];
-        scale.extend(std::iter::repeat_n(pull, s * w));
+        let base: Vec<f64> = base.map_or_else(|| vec![1.0; w], <[f64]>::to_vec);
+        let mut scale = base.clone();
+        for _ in 0..s {
+            scale.extend(base.iter().map(|m| pull * m));
+        }
         scale.extend(std::iter::repeat_n(INTERCEPT_PULL, s));
         scale
     }
@@ -286,7 +291,7 @@ mod tests {
         let pooled_x = segmentation.augment(&leads, &codes);
         let pooled = LogisticParams::new()
             .alpha(1.0)
-            .penalty_scale(Some(segmentation.penalty_scale(1.0)))
+            .penalty_scale(Some(segmentation.penalty_scale(1.0, None)))
             .fit(&labelled(&pooled_x, &outcome))
             .unwrap();
         for s in 0..2 {
@@ -327,6 +332,6 @@ mod tests {
         assert_eq!(steps.len(), pooled_x.width);
         assert_eq!(&steps[6..12], &[0, 1, 1, 1, 2, 2]);
         assert_eq!(&steps[18..], &[usize::MAX, usize::MAX]);
-        assert_eq!(segmentation.penalty_scale(8.0)[7], 8.0);
+        assert_eq!(segmentation.penalty_scale(8.0, None)[7], 8.0);
     }
 }

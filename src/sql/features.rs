@@ -125,6 +125,14 @@ pub(crate) fn step_terms(d: Dialect, step: &FeatureStep, value: &str, weights: &
             mean,
             std,
             missing_flag,
+        }
+        | Encoding::Shaped {
+            median,
+            log1p,
+            mean,
+            std,
+            missing_flag,
+            ..
         } => {
             let mut x = format!("COALESCE({value}, {})", d.num(*median));
             if *log1p {
@@ -142,6 +150,19 @@ pub(crate) fn step_terms(d: Dialect, step: &FeatureStep, value: &str, weights: &
                     d.num(weights[1]),
                     d.num(0.0)
                 ));
+            }
+            if let Encoding::Shaped { cuts, .. } = &step.encoding {
+                // The number as written (a missing one as the median) rises at each cut it reaches.
+                let written = format!("COALESCE({value}, {})", d.num(*median));
+                let first = 1 + usize::from(*missing_flag);
+                for (j, cut) in cuts.iter().enumerate() {
+                    terms.push(format!(
+                        "CASE WHEN {written} >= {} THEN {} ELSE {} END",
+                        d.num(*cut),
+                        d.num(weights[first + j]),
+                        d.num(0.0)
+                    ));
+                }
             }
             terms
         }

@@ -9,11 +9,12 @@ use super::read::TrainingLeads;
 use super::TrainSettings;
 use crate::blend::{final_log_odds, Blend};
 use crate::calibration::{Calibration, Method};
+use crate::config::{FeatureConfig, Shape};
 use crate::error::{Error, Location, Result};
 use crate::features::encoded::EncodedLeads;
 use crate::features::{Dropped, FeaturePipeline};
 use crate::metrics::{self, Summary};
-use crate::model::cv::{search, GridSearch, OutOfFold, SearchSettings};
+use crate::model::cv::{search, GridSearch, OutOfFold, SearchSettings, Searched};
 use crate::model::logistic::{labelled, FitError, LogisticModel};
 use crate::model::params::LogisticParams;
 use crate::model::sigmoid;
@@ -38,6 +39,22 @@ pub(super) struct Fitted {
     pub validation_rules_roc_auc: Option<f64>,
     pub warnings: Vec<String>,
 }
+
+/// A feature pipeline tried, its leads' inputs and its cross-validation.
+struct Shaped {
+    pipeline: FeaturePipeline,
+    dropped: Vec<Dropped>,
+    x_all: EncodedLeads,
+    /// The training rows' inputs, when not all the leads'.
+    x_train: Option<EncodedLeads>,
+    searched: Searched,
+    /// Each input's penalty multiple (`None`: no steps).
+    penalty: Option<Vec<f64>>,
+}
+
+/// How much harder than the other inputs the steps of a shaped number are pulled toward none
+/// (measured on X Education and bank marketing at 1,000–5,000 leads: `bench/small_data.py`).
+const STEP_PULL: f64 = 4.0;
 
 /// Out-of-fold leads a segment needs for a blend and calibration of its own.
 const OWN_CALIBRATION_LEADS: usize = 1_000;
@@ -79,13 +96,8 @@ pub(super) fn fit_model(
     } else {
         &all_rows
     };
-    let (pipeline, dropped) = fit_pipeline(settings, leads, pipeline_rows, progress)?;
-    let x_all = step(progress, "encoding training leads", || {
-        encode(&pipeline, &leads.table.features, &all_rows)
-    })?;
     // The training rows' inputs: all of them (no copy) unless leads were held out.
     let held_apart = train_rows.len() != all_rows.len() || train_rows.iter().enumerate().any(|(i, &r)| i != r);
-    let x_train = held_apart.then(|| x_all.select_rows(train_rows));
     let y_train: Vec<bool> = train_rows.iter().map(|&r| leads.outcome[r]).collect();
     let points_of = |rows: &mut dyn Iterator<Item = usize>| -> Vec<f64> {
         if leads.points.is_empty() {
@@ -105,11 +117,66 @@ pub(super) fn fit_model(
         penalty_scale: None,
         start: None,
     };
-    let searched = step(
-        progress,
-        &format!("choosing C by {}-fold cross-validation", search_settings.folds),
-        || search(x_train.as_ref().unwrap_or(&x_all), &y_train, &search_settings).map_err(fit_failed),
-    )?;
+    // Numbers with their shape or as straight lines: as set, or (on small data) whichever has
+    // the lower held-out log loss; the steps of shapes are pulled toward none `STEP_PULL` times
+    // as hard as the other inputs.
+    let shapes = match config.features.shape {
+        Shape::Auto if train_rows.len() <= crate::config::MANY_LEADS => vec![Shape::Bins, Shape::Linear],
+        Shape::Auto => vec![Shape::Bins],
+        shape => vec![shape],
+    };
+    let mut chosen: Option<Shaped> = None;
+    for shape in shapes {
+        let mut features = config.features.clone();
+        features.shape = shape;
+        let (pipeline, dropped) = fit_pipeline(settings, leads, &features, pipeline_rows, progress)?;
+        let shaped = pipeline.penalty_scale(STEP_PULL);
+        if shape == Shape::Linear && chosen.as_ref().is_some_and(|c| c.penalty.is_none()) {
+            // No number had a shape to try: the straight lines were the model already.
+            break;
+        }
+        let x_all = step(progress, "encoding training leads", || {
+            encode(&pipeline, &leads.table.features, &all_rows)
+        })?;
+        let x_train = held_apart.then(|| x_all.select_rows(train_rows));
+        let settings = SearchSettings {
+            penalty_scale: shaped.as_deref(),
+            ..search_settings.clone()
+        };
+        let searched = step(
+            progress,
+            &format!("choosing C by {}-fold cross-validation", settings.folds),
+            || search(x_train.as_ref().unwrap_or(&x_all), &y_train, &settings).map_err(fit_failed),
+        )?;
+        let better = chosen
+            .as_ref()
+            .is_none_or(|c| searched.grid.best_log_loss() < c.searched.grid.best_log_loss());
+        if better {
+            chosen = Some(Shaped {
+                pipeline,
+                dropped,
+                x_all,
+                x_train,
+                searched,
+                penalty: shaped,
+            });
+        }
+    }
+    let Some(Shaped {
+        pipeline,
+        dropped,
+        x_all,
+        x_train,
+        searched,
+        penalty: base_penalty,
+    }) = chosen
+    else {
+        return Err(Error::Runtime("no feature pipeline was fitted".into()));
+    };
+    let search_settings = SearchSettings {
+        penalty_scale: base_penalty.as_deref(),
+        ..search_settings.clone()
+    };
     let mut warnings = Vec::new();
     // With segments, the pooled model's inputs and cross-validation stand in for the shared ones.
     let pooled = match &config.segments.by {
@@ -123,6 +190,7 @@ pub(super) fn fit_model(
                 &y_train,
                 &searched,
                 &search_settings,
+                base_penalty.as_deref(),
                 &mut warnings,
             )
         })?,
@@ -144,7 +212,7 @@ pub(super) fn fit_model(
                 p.codes,
             )
         }
-        None => (x_all, x_train, searched, None, None, Vec::new()),
+        None => (x_all, x_train, searched, base_penalty.clone(), None, Vec::new()),
     };
     let oof = &searched.out_of_fold;
     let y_oof: Vec<bool> = oof.rows.iter().map(|&k| y_train[k]).collect();
@@ -364,11 +432,12 @@ fn cross_fitted_figures(
 fn fit_pipeline(
     settings: &TrainSettings,
     leads: &TrainingLeads,
+    features: &FeatureConfig,
     train_rows: &[usize],
     progress: &dyn Progress,
 ) -> Result<(FeaturePipeline, Vec<Dropped>)> {
     let (pipeline, dropped) = step(progress, "fitting the feature pipeline", || {
-        FeaturePipeline::fit(&leads.table.features, train_rows, &settings.config.features).map_err(|all_missing| {
+        FeaturePipeline::fit(&leads.table.features, train_rows, features).map_err(|all_missing| {
             let source = leads.source_of(&all_missing.0);
             Error::rejected(
                 Location::file(&settings.data).column(&source),

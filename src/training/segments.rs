@@ -39,6 +39,7 @@ pub(super) fn pool(
     y_train: &[bool],
     shared: &Searched,
     search_settings: &SearchSettings,
+    base_penalty: Option<&[f64]>,
     warnings: &mut Vec<String>,
 ) -> Result<Option<Pooled>> {
     let config = &settings.config.segments;
@@ -104,6 +105,7 @@ pub(super) fn pool(
         shared,
         search_settings,
         grid: config.pull_grid(train_rows.len()),
+        base_penalty,
     };
     let mut segmentation = Segmentation::new(column, segments, small, x_all.width);
     let shared_log_loss = shared.grid.best_log_loss();
@@ -182,6 +184,8 @@ struct Pulls<'a> {
     shared: &'a Searched,
     search_settings: &'a SearchSettings<'a>,
     grid: Vec<f64>,
+    /// The shared inputs' penalty multiples (`None`: all 1).
+    base_penalty: Option<&'a [f64]>,
 }
 
 impl Pulls<'_> {
@@ -202,7 +206,7 @@ impl Pulls<'_> {
         pulls.sort_by(|a, b| b.total_cmp(a));
         let mut best: Option<(f64, f64, Searched, Vec<f64>)> = None;
         for pull in pulls {
-            let penalty = segmentation.penalty_scale(pull);
+            let penalty = segmentation.penalty_scale(pull, self.base_penalty);
             let settings = SearchSettings {
                 grid: &best_c,
                 penalty_scale: Some(&penalty),
