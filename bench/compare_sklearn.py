@@ -46,7 +46,7 @@ def main():
         sk_auc = roc_auc_score(y.loc[test.index], pipeline.predict_proba(X_test)[:, 1])
 
         aucs = []
-        for label, extra in [("same", "[model]\nc_grid = [1.0]\n[blend]\ncalibration = \"none\"\n[features]\nlog1p = \"off\"\n"), ("default", "")]:
+        for label, extra in [("same", "[model]\nc_grid = [1.0]\n[blend]\ncalibration = \"none\"\n[features]\nlog1p = \"off\"\nshape = \"linear\"\n"), ("default", "")]:
             config = OUT / f"{stem}.{label}.toml"
             excluded = ", ".join(f'"{c}"' for c in drop)
             header = f'[data]\ntarget = "{target}"\n' + (f'id = "{id_column}"\n' if id_column else "")

@@ -10,7 +10,15 @@ use crate::error::{Error, Result};
 struct InspectJson<'a> {
     model_file: String,
     factors: Vec<Factor>,
+    /// Each shaped number's curve: (value, log-odds against a lead at its median).
+    curves: Vec<Curve>,
     artifact: &'a ModelArtifact,
+}
+
+#[derive(Serialize)]
+struct Curve {
+    feature: String,
+    points: Vec<(f64, f64)>,
 }
 
 /// Runs `inspect`.
@@ -20,6 +28,14 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         let json = InspectJson {
             model_file: args.model.display().to_string(),
             factors: artifact.factors(),
+            curves: (0..artifact.pipeline.steps.len())
+                .filter_map(|s| {
+                    Some(Curve {
+                        feature: artifact.pipeline.steps[s].feature.clone(),
+                        points: crate::describe::curve(&artifact, s)?,
+                    })
+                })
+                .collect(),
             artifact: &artifact,
         };
         let text =

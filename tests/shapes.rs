@@ -1,0 +1,88 @@
+//! Numbers with a shape: a planted bend is recovered, a planted straight line stays straight.
+
+mod common;
+
+use common::{inspect_json, leadscore, stderr_of, write};
+
+/// Pseudo-random numbers in [0, 1), the same on every machine.
+fn uniform(state: &mut u64) -> f64 {
+    *state = state
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    (*state >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The curve `inspect --json` gives a feature: (value, log-odds against a lead at its median).
+fn curve(json: &serde_json::Value, feature: &str) -> Vec<(f64, f64)> {
+    let curves = json["curves"].as_array().expect("curves");
+    let found = curves
+        .iter()
+        .find(|c| c["feature"] == feature)
+        .unwrap_or_else(|| panic!("no curve of {feature}"));
+    serde_json::from_value(found["points"].clone()).unwrap()
+}
+
+#[test]
+fn a_planted_bend_is_recovered_and_a_straight_line_stays_straight() {
+    // Conversion rises with visits up to 5 and not after; with a score it rises steadily.
+    let mut state = 7;
+    let mut csv = String::from("lead_id,visits,fit_index,converted\n");
+    for i in 0..30_000 {
+        let visits = (uniform(&mut state) * 12.0).floor();
+        let score = (uniform(&mut state) * 100.0).round();
+        let log_odds = -2.5 + 0.5 * visits.min(5.0) + 0.03 * score;
+        let converted = uniform(&mut state) < 1.0 / (1.0 + (-log_odds).exp());
+        csv.push_str(&format!("L{i},{visits},{score},{}\n", u8::from(converted)));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "leads.csv", csv);
+    let model = dir.path().join("model.lsm");
+    let output = leadscore()
+        .args(["train", "--target", "converted", "--id", "lead_id", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let json = inspect_json(&model);
+
+    // Visits: the planted 0.5 × min(visits, 5) (the curve is against the median lead), its rise
+    // to 5 recovered within 20 % (the steps are pulled toward none), flat after.
+    let visits = curve(&json, "visits");
+    let at = |x: f64| {
+        visits
+            .iter()
+            .find(|p| p.0 == x)
+            .map(|p| p.1)
+            .unwrap_or_else(|| panic!("{x}: {visits:?}"))
+    };
+    let planted = |x: f64| 0.5 * x.min(5.0);
+    for x in [3.0, 5.0] {
+        let (rise, want) = (at(x) - at(1.0), planted(x) - planted(1.0));
+        assert!(
+            (rise - want).abs() < 0.2 * want,
+            "visits 1 → {x}: {rise:.3} against {want:.3} ({visits:?})"
+        );
+    }
+    for &(x, y) in visits.iter().filter(|p| p.0 > 5.0) {
+        assert!(
+            (y - at(5.0)).abs() < 0.15,
+            "visits {x}: {y:.3}, flat after 5 ({visits:?})"
+        );
+    }
+    assert!(visits.last().unwrap().0 >= 9.0, "{visits:?}");
+
+    // Score: every point within a small distance of the straight line through the ends.
+    let score = curve(&json, "fit_index");
+    let ((xa, ya), (xb, yb)) = (score[0], *score.last().unwrap());
+    let slope = (yb - ya) / (xb - xa);
+    assert!((slope - 0.03).abs() < 0.006, "slope {slope} ({score:?})");
+    for &(x, y) in &score {
+        let line = ya + slope * (x - xa);
+        assert!(
+            (y - line).abs() < 0.15,
+            "score {x}: {y:.3} against the line's {line:.3} ({score:?})"
+        );
+    }
+}
