@@ -88,3 +88,64 @@ fn coefficients_equal_linfa_logistic() {
         assert!((ours.intercept - sign * fitted.intercept()).abs() < 1e-5);
     }
 }
+
+/// A shaped number's steps (the solver moves them as range levels) with their own, stronger
+/// penalty fit the same model as linfa-logistic, whose one penalty is made per-input by scaling
+/// each input's column by `1/√multiple` (then its weight back).
+#[test]
+fn steps_with_their_own_penalty_equal_linfa_logistic() {
+    use leadscore::features::encoded::StepGroup;
+    let (mut encoded, _) = leads(4000, 7);
+    // Visits get 5 cut points; the outcome bends: flat below −1, rising to 0.5, flat above.
+    let cuts = [-1.2, -0.5, 0.0, 0.5, 1.2];
+    let visits = encoded.numeric[0].values.clone();
+    let codes: Vec<u32> = visits
+        .iter()
+        .map(|v| cuts.iter().filter(|&&c| *v > c).count() as u32)
+        .collect();
+    encoded.steps.push(StepGroup {
+        first: 7,
+        width: cuts.len(),
+        codes,
+    });
+    encoded.width = 12;
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(8);
+    let outcome: Vec<bool> = visits
+        .iter()
+        .map(|v| {
+            let z = -0.3 + 1.5 * v.clamp(-1.0, 0.5);
+            rng.gen_bool(1.0 / (1.0 + (-z).exp()))
+        })
+        .collect();
+    let multiple: Vec<f64> = (0..12).map(|k| if k >= 7 { 4.0 } else { 1.0 }).collect();
+    for alpha in [0.3, 3.0] {
+        let ours = LogisticParams::new()
+            .alpha(alpha)
+            .penalty_scale(Some(multiple.clone()))
+            .max_iterations(2000)
+            .gradient_tolerance_per_lead(1e-10)
+            .fit(&labelled(&encoded, &outcome))
+            .unwrap();
+
+        let mut dense = encoded.to_dense();
+        for (k, m) in multiple.iter().enumerate() {
+            dense.column_mut(k).mapv_inplace(|x| x / m.sqrt());
+        }
+        let dataset = linfa::DatasetBase::new(dense, ndarray::Array1::from(outcome.clone()));
+        let fitted = LogisticRegression::default()
+            .alpha(alpha)
+            .max_iterations(2000)
+            .gradient_tolerance(1e-10 * 4000.0)
+            .fit(&dataset)
+            .unwrap();
+        let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+        for (k, (w, reference)) in ours.coefficients.iter().zip(fitted.params().iter()).enumerate() {
+            let reference = sign * reference / multiple[k].sqrt();
+            assert!(
+                (w - reference).abs() < 1e-5,
+                "alpha {alpha}, input {k}: {w} vs {reference}"
+            );
+        }
+        assert!((ours.intercept - sign * fitted.intercept()).abs() < 1e-5);
+    }
+}

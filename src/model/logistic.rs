@@ -55,6 +55,125 @@ pub enum FitError {
     Linfa(#[from] linfa::Error),
 }
 
+/// Where the solver moves: each input's weight times its scale (`θ = d ⊙ w`) — except the
+/// steps of a shaped number, which it sees as the levels of the number's ranges (`v_r`, the
+/// first `r` steps summed; range 0 is the base), times their scale. Neighbouring steps cover
+/// nearly the same leads, so in steps the problem is badly conditioned and the solver crawls;
+/// in levels each range is its own leads, as a one-hot group is. A change of coordinates moves
+/// the path, not the minimum.
+struct Coordinates {
+    scale: Vec<f64>,
+    /// `(first, width)` of each step group.
+    steps: Vec<(usize, usize)>,
+}
+
+impl Coordinates {
+    /// The scale: `d = sqrt(¼·Σx² + α)` per input (the intercept: `sqrt(¼·n)`), each input's
+    /// own `α`; for a range's level, `¼·(its leads) + ` the `α` of the two steps it borders.
+    fn new(leads: &EncodedLeads, alpha: &[f64]) -> Coordinates {
+        let mut squares = vec![0.0; leads.width + 1];
+        let mut penalty: Vec<f64> = alpha.iter().copied().chain([0.0]).collect();
+        for column in &leads.numeric {
+            squares[column.input] = column.values.iter().map(|x| x * x).sum();
+        }
+        for group in &leads.steps {
+            let mut per_range = vec![0.0; group.width + 1];
+            for &code in &group.codes {
+                per_range[code as usize] += 1.0;
+            }
+            for r in 1..=group.width {
+                let k = group.first + r - 1;
+                squares[k] = per_range[r];
+                penalty[k] = alpha[k] + if r < group.width { alpha[k + 1] } else { 0.0 };
+            }
+        }
+        for block in &leads.blocks {
+            for (&code, &x) in block.codes.iter().zip(&block.values) {
+                if code != crate::features::encoded::NONE {
+                    squares[block.first + code as usize] += x * x;
+                }
+            }
+        }
+        for group in &leads.groups {
+            for &code in &group.codes {
+                if code != crate::features::encoded::NONE {
+                    squares[group.first + code as usize] += 1.0;
+                }
+            }
+        }
+        squares[leads.width] = leads.n_rows as f64;
+        let scale = squares
+            .iter()
+            .zip(&penalty)
+            .map(|(s, a)| (0.25 * s + a).max(1e-12).sqrt())
+            .collect();
+        Coordinates {
+            scale,
+            steps: leads.steps.iter().map(|g| (g.first, g.width)).collect(),
+        }
+    }
+
+    /// The weights (then the intercept) at the solver's point.
+    fn weights(&self, theta: &[f64]) -> Vec<f64> {
+        let mut w: Vec<f64> = theta.iter().zip(&self.scale).map(|(t, d)| t / d).collect();
+        for &(first, width) in &self.steps {
+            // w holds the levels v_1..v_m; the steps are their rises.
+            let mut below = 0.0;
+            for k in first..first + width {
+                let level = w[k];
+                w[k] = level - below;
+                below = level;
+            }
+        }
+        w
+    }
+
+    /// The solver's point at the weights (then the intercept).
+    fn point(&self, weights: &[f64]) -> Vec<f64> {
+        let mut v = weights.to_vec();
+        for &(first, width) in &self.steps {
+            let mut level = 0.0;
+            for x in &mut v[first..first + width] {
+                level += *x;
+                *x = level;
+            }
+        }
+        v.iter().zip(&self.scale).map(|(w, d)| w * d).collect()
+    }
+
+    /// The gradient in the solver's coordinates, from the one in the weights'.
+    fn to_solver(&self, gradient: &mut [f64]) {
+        for &(first, width) in &self.steps {
+            // v_r is in the rise below it (+) and the one above it (−).
+            for k in first..first + width {
+                let above = if k + 1 < first + width { gradient[k + 1] } else { 0.0 };
+                gradient[k] -= above;
+            }
+        }
+        gradient.iter_mut().zip(&self.scale).for_each(|(g, d)| *g /= d);
+    }
+
+    /// The gradient in the weights' coordinates, from the one in the solver's.
+    fn to_weights(&self, gradient: &[f64]) -> Vec<f64> {
+        let mut g: Vec<f64> = gradient.iter().zip(&self.scale).map(|(g, d)| g * d).collect();
+        for &(first, width) in &self.steps {
+            // A rise's gradient is that of every level from it up.
+            let mut above = 0.0;
+            for k in (first..first + width).rev() {
+                above += g[k];
+                g[k] = above;
+            }
+        }
+        g
+    }
+
+    /// How much larger a gradient can be in weights than in the solver's coordinates,
+    /// beyond the scale (the levels of the widest shaped number, summed).
+    fn spread(&self) -> f64 {
+        self.steps.iter().map(|&(_, width)| width as f64).fold(1.0, f64::max)
+    }
+}
+
 /// The penalised objective, in preconditioned coordinates `v = d ⊙ w`; remembers its last
 /// evaluation because the line search asks for the cost and the gradient at the same point.
 ///
@@ -69,7 +188,7 @@ struct Objective<'a> {
     alpha: Vec<f64>,
     /// The strength, when all inputs have the same.
     uniform: Option<f64>,
-    scale: Vec<f64>,
+    coordinates: &'a Coordinates,
     last: Mutex<Option<Evaluation>>,
     /// Evaluations so far, and at most: the line search may not run on for ever.
     evaluations: std::sync::atomic::AtomicU64,
@@ -91,7 +210,7 @@ impl Objective<'_> {
             }
         }
         let width = self.leads.width;
-        let weights: Vec<f64> = params.iter().zip(&self.scale).map(|(v, d)| v / d).collect();
+        let weights = self.coordinates.weights(params.as_slice().expect("a contiguous point"));
         let (loss, mut gradient) = log_loss_and_gradient(self.leads, self.outcome, &weights[..width], weights[width]);
         let mut penalty = 0.0;
         for ((g, w), alpha) in gradient.iter_mut().zip(&weights[..width]).zip(&self.alpha) {
@@ -100,7 +219,8 @@ impl Objective<'_> {
         }
         // One strength for all: α·Σw², summed as it always was (the same bits, the same fit).
         let cost = loss + 0.5 * self.uniform.map_or(penalty, |alpha| alpha * penalty);
-        let gradient: Array1<f64> = gradient.iter().zip(&self.scale).map(|(g, d)| g / d).collect();
+        self.coordinates.to_solver(&mut gradient);
+        let gradient = Array1::from(gradient);
         if let Ok(mut last) = self.last.lock() {
             *last = Some(Evaluation {
                 at: params.clone(),
@@ -158,13 +278,13 @@ type FitState = IterState<Array1<f64>, Array1<f64>, (), (), (), f64>;
 
 /// A solver that also stops by scikit-learn's test: when no component of the true gradient
 /// (the solver's, in scaled coordinates, times the scale) is larger than `largest`.
-struct StopLikeScikitLearn<S> {
+struct StopLikeScikitLearn<'a, S> {
     solver: S,
-    scale: Vec<f64>,
+    coordinates: &'a Coordinates,
     largest: f64,
 }
 
-impl<O, S: Solver<O, FitState>> Solver<O, FitState> for StopLikeScikitLearn<S> {
+impl<O, S: Solver<O, FitState>> Solver<O, FitState> for StopLikeScikitLearn<'_, S> {
     fn name(&self) -> &str {
         self.solver.name()
     }
@@ -183,52 +303,18 @@ impl<O, S: Solver<O, FitState>> Solver<O, FitState> for StopLikeScikitLearn<S> {
             return own;
         }
         match state.get_gradient() {
-            Some(g) if g.iter().zip(&self.scale).all(|(g, d)| (g * d).abs() <= self.largest) => {
+            Some(g)
+                if self
+                    .coordinates
+                    .to_weights(g.as_slice().expect("a contiguous gradient"))
+                    .iter()
+                    .all(|g| g.abs() <= self.largest) =>
+            {
                 TerminationStatus::Terminated(TerminationReason::SolverConverged)
             }
             _ => TerminationStatus::NotTerminated,
         }
     }
-}
-
-/// Per-coordinate scale `d = sqrt(¼·Σx² + α)` (the intercept: `sqrt(¼·n)`), with each input's
-/// own `α`.
-fn curvature_scale(leads: &EncodedLeads, alpha: &[f64]) -> Vec<f64> {
-    let mut squares = vec![0.0; leads.width + 1];
-    for column in &leads.numeric {
-        squares[column.input] = column.values.iter().map(|x| x * x).sum();
-    }
-    for group in &leads.steps {
-        for &code in &group.codes {
-            for j in 0..code as usize {
-                squares[group.first + j] += 1.0;
-            }
-        }
-    }
-    for block in &leads.blocks {
-        for (&code, &x) in block.codes.iter().zip(&block.values) {
-            if code != crate::features::encoded::NONE {
-                squares[block.first + code as usize] += x * x;
-            }
-        }
-    }
-    for group in &leads.groups {
-        for &code in &group.codes {
-            if code != crate::features::encoded::NONE {
-                squares[group.first + code as usize] += 1.0;
-            }
-        }
-    }
-    squares[leads.width] = leads.n_rows as f64;
-    squares
-        .iter()
-        .enumerate()
-        .map(|(k, s)| {
-            (0.25 * s + if k < leads.width { alpha[k] } else { 0.0 })
-                .max(1e-12)
-                .sqrt()
-        })
-        .collect()
 }
 
 /// How a fit runs: the settings of a checked [`super::params::ValidLogisticParams`].
@@ -273,25 +359,26 @@ pub(super) fn fit(leads: &EncodedLeads, outcome: &[bool], params: &Run) -> Resul
             .chain([logit(positives as f64 / outcome.len() as f64)])
             .collect(),
     };
-    // The solver sees the gradient in scaled coordinates, g / d; dividing the tolerance by
-    // the largest d keeps the test on the true gradient at least as strict.
-    let scale = curvature_scale(leads, &alpha);
-    let largest_scale = scale.iter().copied().fold(1.0, f64::max);
-    let tolerance = params.gradient_tolerance_per_lead * outcome.len() as f64 / largest_scale;
+    // The solver sees the gradient in its own coordinates, g / d for most inputs; dividing the
+    // tolerance by the largest d (and by how far levels' gradients spread to steps') keeps the
+    // test on the true gradient at least as strict.
+    let coordinates = Coordinates::new(leads, &alpha);
+    let largest_scale = coordinates.scale.iter().copied().fold(1.0, f64::max);
+    let tolerance = params.gradient_tolerance_per_lead * outcome.len() as f64 / largest_scale / coordinates.spread();
     let solver = StopLikeScikitLearn {
         solver: LBFGS::new(MoreThuenteLineSearch::new(), 10)
             .with_tolerance_grad(tolerance)
             .map_err(|e| FitError::Optimiser(e.to_string()))?,
-        scale: scale.clone(),
+        coordinates: &coordinates,
         largest: params.gradient_tolerance_per_lead * outcome.len() as f64,
     };
-    let init: Vec<f64> = init.iter().zip(&scale).map(|(w, d)| w * d).collect();
+    let init = coordinates.point(&init);
     let objective = Objective {
         leads,
         outcome,
         uniform: params.penalty_scale.is_none().then_some(params.alpha),
         alpha,
-        scale: scale.clone(),
+        coordinates: &coordinates,
         last: Mutex::new(None),
         evaluations: std::sync::atomic::AtomicU64::new(0),
         // L-BFGS with More–Thuente needs a few evaluations per iteration; far more is a loop.
@@ -311,7 +398,7 @@ pub(super) fn fit(leads: &EncodedLeads, outcome: &[bool], params: &Run) -> Resul
         .state
         .best_param
         .ok_or_else(|| FitError::Optimiser("no parameters were found".into()))?;
-    let best: Vec<f64> = best.iter().zip(&scale).map(|(v, d)| v / d).collect();
+    let best = coordinates.weights(best.as_slice().expect("a contiguous point"));
     if best.iter().any(|w| !w.is_finite()) {
         return Err(FitError::Optimiser(
             "the coefficients diverged; raise the regularisation (lower C)".into(),
