@@ -191,6 +191,106 @@ fn every_criterion_kind_gives_the_hand_computed_points() {
     );
 }
 
+/// The criteria a points table exported from a model uses: a base every lead starts with, a
+/// missing value, and a number of events reached (the points once).
+#[test]
+fn base_points_missing_values_and_numbers_of_events_give_the_hand_computed_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let leads = write(dir.path(), "leads.csv", LEADS);
+    let events = write(dir.path(), "events.csv", EVENTS);
+    let rules = write(
+        dir.path(),
+        "rules.toml",
+        r#"
+[points]
+base = 20
+
+[[rules]]
+name = "no_visits_given"
+column = "visits"
+missing = true
+points = -7
+
+[[rules]]
+name = "visits_given"
+column = "visits"
+missing = false
+points = 1
+
+[[rules]]
+name = "three_pricing_views"
+event = "page_view"
+url_contains = ["/pricing"]
+at_least = 3
+points = 12
+
+[[rules]]
+name = "four_pricing_views"
+event = "page_view"
+url_contains = ["/pricing"]
+at_least = 5
+points = 100
+
+[[rules]]
+name = "two_opens"
+event = "email_open"
+at_least = 2
+points = 4
+"#,
+    );
+    let out = dir.path().join("points.csv");
+    let output = leadscore()
+        .args(["points", "--rules"])
+        .arg(&rules)
+        .arg("--data")
+        .arg(&leads)
+        .arg("--events")
+        .arg(&events)
+        .args(["--as-of", "2026-03-01", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let points: HashMap<String, String> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0].to_string(), cells[1].to_string())
+        })
+        .collect();
+    // A: 20 + visits given 1 + four pricing views before the cutoff (≥ 3: +12; not 5) + two
+    // human opens (+4) = 37.
+    assert_eq!(points["A"], "37", "{text}");
+    // B: its one open is a privacy-proxy open: 20 + 1.
+    assert_eq!(points["B"], "21", "{text}");
+    // C: no visits value: 20 − 7.
+    assert_eq!(points["C"], "13", "{text}");
+    assert_eq!(points["D"], "21", "{text}");
+    assert_eq!(points["E"], "21", "{text}");
+
+    // at_least counts events; it is no test of a column's or a cap's.
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "[[rules]]\nname = \"x\"\nevent = \"page_view\"\nat_least = 2.5\npoints = 1\n",
+    );
+    let output = leadscore()
+        .args(["points", "--rules"])
+        .arg(&bad)
+        .arg("--data")
+        .arg(&leads)
+        .arg("--events")
+        .arg(&events)
+        .arg("--out")
+        .arg(dir.path().join("bad.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert!(stderr_of(&output).contains("whole number of events"), "{}", stderr_of(&output));
+}
+
 #[test]
 fn rules_errors_stop_before_scoring() {
     let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 //! and score exactly as they did. From format 5 the settings are kept as JSON text, so that
 //! settings added later leave a file readable. Every type the layouts below name must keep the
 //! fields it had then: one that gains a field is copied here as it was (as `[data]`,
-//! `[features]` and `[events]` are).
+//! `[features]`, `[events]`, `[points]`, the rules and the blend are).
 
 use serde::Deserialize;
 
@@ -48,6 +48,116 @@ struct EventsConfigV4 {
     min_form_count: usize,
 }
 
+/// `[points]` as formats 3 and 4 hold it.
+#[derive(Deserialize)]
+struct PointsSettingsV4 {
+    segment_by: Option<String>,
+    max_total: Option<f64>,
+    min_total: Option<f64>,
+}
+
+impl From<PointsSettingsV4> for crate::config::rules::PointsSettings {
+    fn from(old: PointsSettingsV4) -> Self {
+        crate::config::rules::PointsSettings {
+            base: None,
+            segment_by: old.segment_by,
+            max_total: old.max_total,
+            min_total: old.min_total,
+        }
+    }
+}
+
+/// A `[[rules]]` entry as formats 3 and 4 hold it.
+#[derive(Deserialize)]
+struct RuleV4 {
+    name: String,
+    points: f64,
+    segment: Option<String>,
+    column: Option<String>,
+    equals: Option<String>,
+    in_list: Option<Vec<String>>,
+    not_in: Option<Vec<String>>,
+    at_least: Option<f64>,
+    at_most: Option<f64>,
+    contains: Option<String>,
+    regex: Option<String>,
+    domain_in: Option<Vec<String>>,
+    event: Option<String>,
+    url_contains: Option<Vec<String>>,
+    form_id: Option<String>,
+    asset: Option<String>,
+    email_id: Option<String>,
+    within_days: Option<f64>,
+    count: crate::config::rules::Count,
+    cap: Option<f64>,
+    include_mpp: bool,
+}
+
+impl From<RuleV4> for crate::config::rules::Rule {
+    fn from(old: RuleV4) -> Self {
+        crate::config::rules::Rule {
+            name: old.name,
+            points: old.points,
+            segment: old.segment,
+            column: old.column,
+            equals: old.equals,
+            in_list: old.in_list,
+            not_in: old.not_in,
+            at_least: old.at_least,
+            at_most: old.at_most,
+            contains: old.contains,
+            regex: old.regex,
+            domain_in: old.domain_in,
+            missing: None,
+            event: old.event,
+            url_contains: old.url_contains,
+            form_id: old.form_id,
+            asset: old.asset,
+            email_id: old.email_id,
+            within_days: old.within_days,
+            count: old.count,
+            cap: old.cap,
+            include_mpp: old.include_mpp,
+        }
+    }
+}
+
+/// The rules of a blend as formats 3 and 4 hold them.
+#[derive(Deserialize)]
+struct RulesFileV4 {
+    points: PointsSettingsV4,
+    bands: crate::bands::Bands,
+    decay: Option<crate::config::rules::Decay>,
+    rules: Vec<RuleV4>,
+}
+
+/// The blend as formats 3 and 4 hold it.
+#[derive(Deserialize)]
+struct BlendV4 {
+    rules: RulesFileV4,
+    model_weight: f64,
+    points_weight: f64,
+    intercept: f64,
+    fixed: bool,
+}
+
+impl From<BlendV4> for crate::blend::Blend {
+    fn from(old: BlendV4) -> Self {
+        crate::blend::Blend {
+            rules: crate::config::rules::RulesFile {
+                points: old.rules.points.into(),
+                bands: old.rules.bands,
+                decay: old.rules.decay,
+                rules: old.rules.rules.into_iter().map(Into::into).collect(),
+            },
+            model_weight: old.model_weight,
+            points_weight: old.points_weight,
+            intercept: old.intercept,
+            fixed: old.fixed,
+        }
+    }
+}
+
 /// The settings as formats 3 and 4 hold them.
 #[derive(Deserialize)]
 struct ConfigV4 {
@@ -57,10 +167,10 @@ struct ConfigV4 {
     model: ModelConfig,
     blend: BlendConfig,
     score: ScoreBands,
-    points: crate::config::rules::PointsSettings,
+    points: PointsSettingsV4,
     bands: crate::bands::Bands,
     decay: Option<crate::config::rules::Decay>,
-    rules: Vec<crate::config::rules::Rule>,
+    rules: Vec<RuleV4>,
 }
 
 /// A model file of format 3 or 4.
@@ -76,7 +186,7 @@ pub(super) struct ArtifactV4 {
     pipeline: FeaturePipeline,
     input_names: Vec<String>,
     model: LogisticModel,
-    blend: Option<crate::blend::Blend>,
+    blend: Option<BlendV4>,
     scorer: crate::scorer::Scorer,
     training: TrainingReport,
 }
@@ -120,10 +230,10 @@ impl From<ArtifactV4> for ModelArtifact {
             blend: c.blend,
             score: c.score,
             segments: Default::default(),
-            points: c.points,
+            points: c.points.into(),
             bands: c.bands,
             decay: c.decay,
-            rules: c.rules,
+            rules: c.rules.into_iter().map(Into::into).collect(),
         };
         ModelArtifact {
             format_version: old.format_version,
@@ -136,7 +246,7 @@ impl From<ArtifactV4> for ModelArtifact {
             pipeline: old.pipeline,
             input_names: old.input_names,
             model: old.model,
-            blend: old.blend,
+            blend: old.blend.map(Into::into),
             scorer: old.scorer,
             training: old.training,
             segments: None,

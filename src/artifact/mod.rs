@@ -241,7 +241,8 @@ pub struct ModelArtifact {
     pub input_names: Vec<String>,
     /// The fitted model.
     pub model: LogisticModel,
-    /// The blend with the rules, when trained with rules.
+    /// The blend with the rules, when trained with rules. Kept as JSON text.
+    #[serde(with = "json_text")]
     pub blend: Option<crate::blend::Blend>,
     /// Calibration, bands and reference distributions.
     pub scorer: crate::scorer::Scorer,

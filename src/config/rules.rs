@@ -10,6 +10,9 @@ use crate::bands::Bands;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PointsSettings {
+    /// Points every lead starts with, before its rules (a points table exported from a model
+    /// starts each lead at the points of its model's baseline).
+    pub base: Option<f64>,
     /// Column whose value picks the rules that apply (rules with `segment` set).
     pub segment_by: Option<String>,
     /// Total points are capped at this (after all rules and decay).
@@ -81,7 +84,8 @@ pub struct Rule {
     /// Value is none of these (ignoring case); a missing value is not in any list.
     #[serde(default)]
     pub not_in: Option<Vec<String>>,
-    /// Number at least this.
+    /// Number at least this; on an event rule, the lead has at least this many matching events
+    /// (the rule then gives its points once).
     #[serde(default)]
     pub at_least: Option<f64>,
     /// Number at most this.
@@ -96,6 +100,9 @@ pub struct Rule {
     /// The e-mail address's domain is one of these; `*.edu` matches any domain ending `.edu`.
     #[serde(default)]
     pub domain_in: Option<Vec<String>>,
+    /// `true`: the value is missing (empty or a missing-value token); `false`: it is there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<bool>,
 
     /// Event type the criterion counts (`page_view`, `form_submit`, `email_open`, …).
     #[serde(default)]

@@ -207,7 +207,7 @@ pub fn points(rules: &RuleSet, table: &LeadTable, events: Option<(EventSource, E
                 give(leads);
             }
         }
-        if matches!(test, ColumnTest::NotIn(_)) {
+        if matches!(test, ColumnTest::NotIn(_) | ColumnTest::Missing(true)) {
             give(&text.missing);
         }
     }
@@ -243,7 +243,10 @@ pub fn points(rules: &RuleSet, table: &LeadTable, events: Option<(EventSource, E
                 if !applies(rule, lead) {
                     continue;
                 }
-                let times = if rule.rule.count == Count::Once {
+                if rule.rule.at_least.is_some_and(|least| f64::from(hits) < least) {
+                    continue;
+                }
+                let times = if rule.rule.count == Count::Once || rule.rule.at_least.is_some() {
                     1.0
                 } else {
                     f64::from(hits)
@@ -272,7 +275,8 @@ pub fn points(rules: &RuleSet, table: &LeadTable, events: Option<(EventSource, E
         .iter()
         .zip(&decay)
         .map(|(fired, decay)| {
-            let mut total = fired.iter().map(|(_, p)| p).sum::<f64>() + decay;
+            let base = rules.file.points.base.unwrap_or(0.0);
+            let mut total = base + fired.iter().map(|(_, p)| p).sum::<f64>() + decay;
             if let Some(max) = rules.file.points.max_total {
                 total = total.min(max);
             }
@@ -450,6 +454,7 @@ fn text_holds(value: &str, test: &ColumnTest) -> bool {
         ColumnTest::Contains(text) => lower.contains(text.as_str()),
         ColumnTest::Regex(regex) => regex.is_match(value),
         ColumnTest::Domain(patterns) => domain_matches(&email_domain(value), patterns),
+        ColumnTest::Missing(missing) => !missing,
     }
 }
 
@@ -464,12 +469,12 @@ impl ColumnValues<'_> {
         match self {
             ColumnValues::Text(c) => match c.get(lead) {
                 Some(value) => text_holds(value, test),
-                None => matches!(test, ColumnTest::NotIn(_)),
+                None => matches!(test, ColumnTest::NotIn(_) | ColumnTest::Missing(true)),
             },
             ColumnValues::Number(values, boolean) => {
                 let x = values[lead];
                 if x.is_nan() {
-                    return matches!(test, ColumnTest::NotIn(_));
+                    return matches!(test, ColumnTest::NotIn(_) | ColumnTest::Missing(true));
                 }
                 let equals = |item: &String| {
                     if *boolean {
@@ -485,6 +490,7 @@ impl ColumnValues<'_> {
                     ColumnTest::Contains(text) => x.to_string().contains(text.as_str()),
                     ColumnTest::Regex(regex) => regex.is_match(&x.to_string()),
                     ColumnTest::Domain(_) => false,
+                    ColumnTest::Missing(missing) => !missing,
                 }
             }
         }

@@ -62,6 +62,8 @@ pub enum ColumnTest {
     Regex(Regex),
     /// E-mail domain matches one of the patterns (lower-cased; `*.x` is a suffix).
     Domain(Vec<String>),
+    /// The value is missing (`true`) or there (`false`).
+    Missing(bool),
 }
 
 /// A validated rules file.
@@ -231,7 +233,8 @@ fn compile(rule: &Rule) -> std::result::Result<Criterion, Problem> {
     }
 }
 
-/// An event rule: its column tests must be absent and its cap positive.
+/// An event rule: its column tests must be absent and its cap positive; `at_least` counts
+/// events, and then the rule gives its points once.
 fn compile_event(rule: &Rule) -> std::result::Result<Criterion, Problem> {
     if rule.equals.is_some()
         || rule.in_list.is_some()
@@ -239,14 +242,30 @@ fn compile_event(rule: &Rule) -> std::result::Result<Criterion, Problem> {
         || rule.contains.is_some()
         || rule.regex.is_some()
         || rule.domain_in.is_some()
-        || rule.at_least.is_some()
+        || rule.missing.is_some()
         || rule.at_most.is_some()
     {
         return Err((
             "event",
-            "column tests (equals, in, at_least, …) do not apply to events".into(),
-            "use url_contains, form_id, asset, email_id or within_days",
+            "column tests (equals, in, at_most, …) do not apply to events".into(),
+            "use url_contains, form_id, asset, email_id, within_days, or at_least for a number of events",
         ));
+    }
+    if let Some(least) = rule.at_least {
+        if !(least.is_finite() && least >= 1.0 && least.fract() == 0.0) {
+            return Err((
+                "at_least",
+                format!("at_least {least} must be a whole number of events, 1 or more"),
+                "e.g. at_least = 3 for leads with three such events or more",
+            ));
+        }
+        if rule.cap.is_some() {
+            return Err((
+                "cap",
+                "a rule with at_least gives its points once, when the lead has that many events: it takes no cap".into(),
+                "remove the cap, or at_least to give points per event up to the cap",
+            ));
+        }
     }
     if let Some(days) = rule.within_days {
         if !(days.is_finite() && days > 0.0) {
@@ -318,6 +337,9 @@ fn compile_column(rule: &Rule, column: &str) -> std::result::Result<Criterion, P
     if let Some(domains) = &rule.domain_in {
         tests.push(ColumnTest::Domain(lower(domains)));
     }
+    if let Some(missing) = rule.missing {
+        tests.push(ColumnTest::Missing(missing));
+    }
     match tests.len() {
         1 => Ok(Criterion::Column {
             column: column.to_string(),
@@ -326,7 +348,7 @@ fn compile_column(rule: &Rule, column: &str) -> std::result::Result<Criterion, P
         0 => Err((
             "column",
             format!("says which column (\"{column}\") but not what to test"),
-            "add equals, in, not_in, at_least, at_most, contains, regex or domain_in",
+            "add equals, in, not_in, at_least, at_most, contains, regex, domain_in or missing",
         )),
         _ => Err((
             "column",

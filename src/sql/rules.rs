@@ -74,6 +74,10 @@ pub(crate) fn rule_terms(
 /// hit up to its cap.
 fn event_rule(d: Dialect, r: usize, rule: &ValidRule) -> (String, String) {
     let hits = format!("COALESCE(rule_hits_{r}, {})", d.num(0.0));
+    if let Some(least) = rule.rule.at_least {
+        // At least so many events: the points once.
+        return (format!("{hits} >= {}", d.num(least)), d.num(rule.rule.points));
+    }
     let times = match rule.rule.count {
         Count::Once => d.num(1.0),
         Count::Each => hits.clone(),
@@ -98,6 +102,9 @@ pub(crate) fn total_points(d: Dialect, rules: Option<&RuleSet>, terms: &[String]
         })
         .collect();
     let mut points = balanced_sum(&parts, &d.num(0.0));
+    if let Some(base) = rules.and_then(|r| r.file.points.base) {
+        points = format!("({} + {points})", d.num(base));
+    }
     if let Some(rules) = rules {
         if let Some(max) = rules.file.points.max_total {
             points = format!("LEAST({points}, {})", d.num(max));
@@ -174,6 +181,8 @@ pub(crate) fn column_test(d: Dialect, value: &str, test: &ColumnTest, kind: Colu
                 .collect();
             format!("({value} IS NOT NULL AND ({}))", tests.join(" OR "))
         }
+        ColumnTest::Missing(true) => format!("({value} IS NULL)"),
+        ColumnTest::Missing(false) => format!("({value} IS NOT NULL)"),
     }
 }
 
