@@ -46,6 +46,9 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Write one SQL query (DuckDB, PostgreSQL or Spark SQL) that scores leads in the warehouse as `score` does.
     ExportSql(ExportSqlArgs),
+    /// Write the model as a points table (a rules file): integer points per value and per range
+    /// that people can read and re-type into a marketing tool, and that `leadscore points` runs.
+    ExportPoints(ExportPointsArgs),
     /// Read activity exports as train and score read them, and write their events as one file
     /// (lead_id, timestamp, event_type, …): to check a shape, or to load a warehouse table.
     Events(EventsArgs),
@@ -272,6 +275,34 @@ pub struct ScoreArgs {
     /// MiB of a CSV file read per batch: memory stays bounded whatever the file's length.
     #[arg(long, default_value_t = 32, value_name = "MIB")]
     pub batch_mib: u32,
+}
+
+/// `leadscore export-points`
+#[derive(Debug, Args)]
+#[command(after_help = "Example (the leads the model was trained on, to place ranges and measure the table):
+  leadscore export-points --model models/model.lsm --data history.csv --events events.csv \\
+                          --out points.toml
+  leadscore points --rules points.toml --data new_leads.csv --events events.csv --out points.csv
+
+A lead's points are the base plus the points of every rule it meets: one per category value,
+one per range a number reaches (\"TotalVisits ≥ 3\"), one per number of events reached. By
+default 20 points double a lead's odds of converting and a lead at the odds of the training
+leads' conversion rate has 50 points; the model's bands and MQL threshold are translated to
+points. The file's header says how faithful the table is on --data: the rank correlation of its
+points with the model's score, the ROC AUC of both, how many leads change band, and what the
+rules could not hold (dates, recency-weighted activity). Models with segments cannot be exported.")]
+pub struct ExportPointsArgs {
+    #[command(flatten)]
+    pub inputs: ModelInputs,
+    /// Where to write the points table (TOML, the rules format of `leadscore points`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Points that double a lead's odds of converting.
+    #[arg(long, value_name = "POINTS", default_value_t = 20.0)]
+    pub points_to_double: f64,
+    /// Points of a lead at the odds of the training leads' conversion rate.
+    #[arg(long, value_name = "POINTS", default_value_t = 50.0, allow_negative_numbers = true)]
+    pub base_points: f64,
 }
 
 /// `leadscore recalibrate`

@@ -37,6 +37,7 @@ pub mod interrupt;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod points_table;
 pub mod progress;
 pub mod report;
 pub mod rules;

@@ -33,6 +33,40 @@ fn roc_auc_in(outcome: &[bool], score: &[f64], order: &[usize]) -> Option<f64> {
     Some((rank_sum - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg as f64))
 }
 
+/// Spearman's rank correlation of `a` and `b` (ties take their average rank); NaN when either
+/// is constant.
+pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (ra, rb) = (average_ranks(a), average_ranks(b));
+    let n = ra.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
+    for (x, y) in ra.iter().zip(&rb) {
+        ab += (x - ma) * (y - mb);
+        aa += (x - ma) * (x - ma);
+        bb += (y - mb) * (y - mb);
+    }
+    ab / (aa * bb).sqrt()
+}
+
+/// The rank (1-based) of each value, ties given their average rank.
+fn average_ranks(values: &[f64]) -> Vec<f64> {
+    let order = sorted_order(values);
+    let mut ranks = vec![0.0; values.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && values[order[end]] == values[order[start]] {
+            end += 1;
+        }
+        let rank = (start + end + 1) as f64 / 2.0;
+        for &i in &order[start..end] {
+            ranks[i] = rank;
+        }
+        start = end;
+    }
+    ranks
+}
+
 /// [`roc_auc`] of leads that come in groups, every lead of group `g` scored `score[g]`:
 /// `positives[g]` converted, `negatives[g]` did not. The same figure from the counts alone.
 pub fn roc_auc_of_groups(score: &[f64], positives: &[usize], negatives: &[usize]) -> Option<f64> {
@@ -372,6 +406,19 @@ fn sorted_order(score: &[f64]) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::spearman;
+
+    #[test]
+    fn spearman_by_hand() {
+        // Ranks 1 2 3 4 against 2 1 4 3: d² = 1+1+1+1 = 4, ρ = 1 − 6·4/(4·15) = 0.6.
+        assert!((spearman(&[1.0, 2.0, 3.0, 4.0], &[20.0, 10.0, 40.0, 30.0]) - 0.6).abs() < 1e-12);
+        // Monotone, whatever the scale: 1.
+        assert!((spearman(&[1.0, 2.0, 3.0], &[-5.0, 0.0, 100.0]) - 1.0).abs() < 1e-12);
+        // Ties take their average rank: ranks (1.5, 1.5, 3) against (1, 2, 3).
+        let r = spearman(&[7.0, 7.0, 9.0], &[1.0, 2.0, 3.0]);
+        assert!((r - 0.866_025_403_784_438_6).abs() < 1e-12, "{r}");
+    }
+
     use super::*;
 
     #[test]

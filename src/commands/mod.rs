@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod evaluate;
 pub mod events;
+pub mod export_points;
 pub mod export_sql;
 pub mod inspect;
 pub mod points;
@@ -32,6 +33,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Recalibrate(args) => recalibrate::run(&args).map(|_| ()),
         Command::Evaluate(args) => evaluate::run(&args).map(|_| ()),
         Command::ExportSql(args) => export_sql::run(&args),
+        Command::ExportPoints(args) => export_points::run(&args).map(|_| ()),
         Command::Events(args) => events::run(&args),
     }
 }

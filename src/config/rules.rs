@@ -104,7 +104,7 @@ pub struct Rule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<bool>,
 
-    /// Event type the criterion counts (`page_view`, `form_submit`, `email_open`, …).
+    /// Event type the criterion counts (`page_view`, `form_submit`, `email_open`, …; `*`: any).
     #[serde(default)]
     pub event: Option<String>,
     /// The event's URL contains one of these.

@@ -13,6 +13,9 @@ use crate::error::{Error, Location, Result};
 
 const DAY: f64 = 86_400.0;
 
+/// The event type of a rule that counts events of every type.
+pub const ANY_EVENT: &str = "*";
+
 /// Points of every lead.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Points {
@@ -125,9 +128,17 @@ impl<'a> EventTally<'a> {
         } else {
             event.event_type
         };
-        let Some(of_type) = self.by_type.get(kind) else { return };
+        let (of_type, of_any) = (self.by_type.get(kind), self.by_type.get(ANY_EVENT));
+        if of_type.is_none() && of_any.is_none() {
+            return;
+        }
         let mut candidates = std::mem::take(&mut self.candidates);
-        of_type.candidates(event, &mut candidates);
+        candidates.clear();
+        for rules in [of_type, of_any].into_iter().flatten() {
+            rules.candidates(event, &mut candidates);
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
         for &k in &candidates {
             let rule = &self.rules.rules[self.event_rules[k]].rule;
             if event.privacy_proxy && !rule.include_mpp {
@@ -219,7 +230,9 @@ pub fn points(rules: &RuleSet, table: &LeadTable, events: Option<(EventSource, E
             tally.seen_types.extend(parts.event_types.iter().cloned());
         }
         // A rule counting a type no event has is a typo, not a rule that never fires.
-        if let Some((k, _)) = (tally.wanted.iter().enumerate()).find(|(_, w)| !tally.seen_types.contains(*w)) {
+        if let Some((k, _)) =
+            (tally.wanted.iter().enumerate()).find(|(_, w)| *w != ANY_EVENT && !tally.seen_types.contains(*w))
+        {
             return Err(Error::rejected(
                 Location::file(source.path()).column("event_type"),
                 format!(
@@ -364,9 +377,9 @@ impl TypeRules {
         index
     }
 
-    /// The rules `event` may match (each once, in rule order); the caller checks them fully.
+    /// Adds the rules `event` may match to `out`; the caller checks them fully, and puts them
+    /// in rule order once each.
     fn candidates(&self, event: &EventRecord, out: &mut Vec<usize>) {
-        out.clear();
         out.extend_from_slice(&self.every);
         for (field, value) in [
             (Field::Form, event.form),
@@ -385,8 +398,6 @@ impl TypeRules {
                     .map(|m| owners[m.pattern().as_usize()]),
             );
         }
-        out.sort_unstable();
-        out.dedup();
     }
 }
 

@@ -173,10 +173,12 @@ fn rule_hits(d: Dialect, rules: &RuleSet) -> Vec<String> {
             continue;
         }
         let rule = &rule.rule;
-        let mut tests = vec![format!(
-            "event_type = {}",
-            d.text(&rule.event.as_deref().unwrap_or_default().to_lowercase())
-        )];
+        let kind = rule.event.as_deref().unwrap_or_default().to_lowercase();
+        let mut tests = if kind == crate::rules::engine::ANY_EVENT {
+            vec!["1 = 1".to_string()]
+        } else {
+            vec![format!("event_type = {}", d.text(&kind))]
+        };
         if !rule.include_mpp {
             tests.push("proxy = 0".into());
         }

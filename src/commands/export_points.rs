@@ -1,0 +1,195 @@
+//! `leadscore export-points`: a model as a points table (see [`crate::points_table`]), measured
+//! against the model's scores on the leads given.
+
+use super::Steps;
+use crate::artifact::ModelArtifact;
+use crate::cli::ExportPointsArgs;
+use crate::data::events::EventSource;
+use crate::data::infer::MissingTokens;
+use crate::error::{Error, Location, Result};
+use crate::output::{guard_outputs, thousands};
+use crate::points_table::{build, to_toml, Fidelity, Leads, PointsTable, Scale};
+use crate::rules::RuleSet;
+use crate::scoring::{read_batch, score_batch, Batch, BatchInputs};
+
+/// Runs `export-points` and returns the table with its fidelity.
+pub fn run(args: &ExportPointsArgs) -> Result<(PointsTable, Fidelity)> {
+    let steps = Steps::new(false);
+    let inputs = &args.inputs;
+    let mut read = vec![(Some(inputs.model.as_path()), "--model"), (Some(inputs.data.as_path()), "--data")];
+    read.extend(super::each_file(&inputs.events, "--events"));
+    guard_outputs(&read, &[(Some(&args.out), "--out")])?;
+    if !(args.points_to_double.is_finite() && args.points_to_double > 0.0) {
+        return Err(Error::Usage(format!(
+            "--points-to-double {} must be a positive number of points, e.g. 20",
+            args.points_to_double
+        )));
+    }
+    if !args.base_points.is_finite() {
+        return Err(Error::Usage("--base-points must be a number, e.g. 50".into()));
+    }
+    let artifact = ModelArtifact::load(&inputs.model)?;
+    if let Some(segments) = &artifact.segments {
+        return Err(Error::rejected(
+            Location::file(&inputs.model),
+            format!(
+                "the model has one model per \"{}\" segment; a points table holds one model",
+                segments.column
+            ),
+            "export a model trained without [segments]",
+        ));
+    }
+    crate::data::require_files(&read[1..])?;
+    let rules = artifact.blended_rules(&inputs.model)?;
+    let events = crate::scoring::shaped_events(&artifact, &inputs.events, &steps)?;
+    let events = events.as_ref().map(crate::data::events::ShapedEvents::path);
+    let with_outcome = crate::data::read::column_names(&inputs.data)?.contains(&artifact.schema.target_column);
+    let batch_inputs = BatchInputs {
+        model_path: &inputs.model,
+        data: &inputs.data,
+        events,
+        as_of: inputs.as_of.as_ref().map(|a| a.seconds),
+        rules: rules.as_ref(),
+        with_outcome,
+        keep: &[],
+    };
+    let batch = read_batch(&artifact, &batch_inputs, &steps)?;
+    if batch.rows.is_empty() {
+        return Err(Error::rejected(
+            Location::file(&inputs.data),
+            "no lead of the file could be read",
+            "check the file against the columns the model was trained on (leadscore inspect)",
+        ));
+    }
+    let contributions = crate::scorer::contributions(
+        &artifact.pipeline,
+        &artifact.input_steps(),
+        &artifact.model,
+        &batch.encoded,
+    );
+    let scale = Scale {
+        points_to_double: args.points_to_double,
+        base_points: args.base_points,
+    };
+    let leads = Leads {
+        features: &batch.table.features,
+        rows: &batch.rows,
+        contributions: &contributions,
+    };
+    let table = build(&artifact, &leads, scale).map_err(|e| {
+        Error::rejected(
+            Location::file(&inputs.model),
+            format!("cannot export this model: {e}"),
+            "score it with `leadscore score`",
+        )
+    })?;
+    let model_name = inputs.model.display().to_string();
+    let fidelity = steps.step("measuring the table against the model", || {
+        measure(&artifact, &table, &batch, &inputs.data, events, &model_name)
+    })?;
+    let text = to_toml(&table, &model_name, &fidelity);
+    // The file must be one `leadscore points` reads: checked as it will be.
+    RuleSet::parse(&text, &args.out)
+        .map_err(|e| Error::Runtime(format!("the points table written does not read back: {e}")))?;
+    crate::output::write_atomically(&args.out, text.as_bytes())?;
+
+    println!(
+        "wrote the points table of {} to {} ({} rules, base {})",
+        inputs.model.display(),
+        args.out.display(),
+        table.file.rules.len(),
+        table.file.points.base.unwrap_or(0.0)
+    );
+    println!(
+        "  on {} ({} leads): Spearman {:.4} with the model's score{}; {} leads ({:.1} %) change band",
+        inputs.data.display(),
+        thousands(fidelity.leads),
+        fidelity.spearman,
+        fidelity
+            .roc_auc
+            .map(|(p, s)| format!("; ROC AUC {p:.4} (the score: {s:.4})"))
+            .unwrap_or_default(),
+        thousands(fidelity.band_changes),
+        100.0 * fidelity.band_changes as f64 / fidelity.leads as f64
+    );
+    if !table.left_out.is_empty() {
+        let names: Vec<&str> = table.left_out.iter().map(|l| l.feature.as_str()).collect();
+        println!("  left out: {} (see the file's header)", names.join(", "));
+    }
+    println!(
+        "next: leadscore points --rules {} --data {} --out points.csv",
+        args.out.display(),
+        inputs.data.display()
+    );
+    Ok((table, fidelity))
+}
+
+/// Runs the table on the leads as `leadscore points` would and compares with the model's scores.
+fn measure(
+    artifact: &ModelArtifact,
+    table: &PointsTable,
+    batch: &Batch,
+    data: &std::path::Path,
+    events: Option<&std::path::Path>,
+    model: &str,
+) -> Result<Fidelity> {
+    let text = to_toml(
+        table,
+        model,
+        &Fidelity {
+            data: String::new(),
+            leads: 0,
+            spearman: f64::NAN,
+            roc_auc: None,
+            band_changes: 0,
+            per_band: Vec::new(),
+            mqls: (0, 0),
+        },
+    );
+    let rules = RuleSet::parse(&text, std::path::Path::new("points.toml"))
+        .map_err(|e| Error::Runtime(format!("the points table does not read back: {e}")))?;
+    let missing = MissingTokens::new(&artifact.config.data.missing_values);
+    let points = crate::rules::engine::score(&rules, &batch.table, events.map(EventSource::File), &missing)?;
+    let totals: Vec<f64> = batch.rows.iter().map(|&r| points.total[r]).collect();
+    let (scores, _) = score_batch(artifact, batch);
+    let score: Vec<f64> = scores.iter().map(|s| s.score).collect();
+    let probability: Vec<f64> = scores.iter().map(|s| s.probability).collect();
+    let roc_auc = batch.table.outcome.as_ref().and_then(|outcome| {
+        let outcome: Vec<bool> = batch.rows.iter().map(|&r| outcome[r]).collect();
+        Some((
+            crate::metrics::roc_auc(&outcome, &totals)?,
+            crate::metrics::roc_auc(&outcome, &probability)?,
+        ))
+    });
+    let bands = &rules.file.bands;
+    let score_bands = &artifact.scorer.bands;
+    let per_band = bands
+        .names
+        .iter()
+        .zip(&score_bands.names)
+        .map(|(name, score_name)| {
+            (
+                name.clone(),
+                totals.iter().filter(|&&t| bands.band_of(t) == name).count(),
+                score.iter().filter(|&&s| score_bands.band_of(s) == score_name).count(),
+            )
+        })
+        .collect();
+    let band_changes = totals
+        .iter()
+        .zip(&score)
+        .filter(|(&t, &s)| bands.band_of(t) != score_bands.band_of(s))
+        .count();
+    Ok(Fidelity {
+        data: data.display().to_string(),
+        leads: totals.len(),
+        spearman: crate::metrics::spearman(&totals, &probability),
+        roc_auc,
+        band_changes,
+        per_band,
+        mqls: (
+            totals.iter().filter(|&&t| t >= bands.mql).count(),
+            scores.iter().filter(|s| s.mql).count(),
+        ),
+    })
+}
