@@ -279,7 +279,8 @@ pub struct ScoreArgs {
 
 /// `leadscore export-points`
 #[derive(Debug, Args)]
-#[command(after_help = "Example (the leads the model was trained on, to place ranges and measure the table):
+#[command(
+    after_help = "Example (the leads the model was trained on, to place ranges and measure the table):
   leadscore export-points --model models/model.lsm --data history.csv --events events.csv \\
                           --out points.toml
   leadscore points --rules points.toml --data new_leads.csv --events events.csv --out points.csv
@@ -290,7 +291,8 @@ default 20 points double a lead's odds of converting and a lead at the odds of t
 leads' conversion rate has 50 points; the model's bands and MQL threshold are translated to
 points. The file's header says how faithful the table is on --data: the rank correlation of its
 points with the model's score, the ROC AUC of both, how many leads change band, and what the
-rules could not hold (dates, recency-weighted activity). Models with segments cannot be exported.")]
+rules could not hold (dates, recency-weighted activity). Models with segments cannot be exported."
+)]
 pub struct ExportPointsArgs {
     #[command(flatten)]
     pub inputs: ModelInputs,

@@ -117,8 +117,9 @@ pub fn build(artifact: &ModelArtifact, leads: &Leads, scale: Scale) -> Result<Po
     let per_unit = scale.points_to_double / std::f64::consts::LN_2;
     let per_log_odds = per_unit * slope * model_weight;
     let mut base = scale.base_points
-        + per_unit * (calibration_shift + slope * blend_shift + slope * model_weight * artifact.model.intercept
-            - logit(base_rate));
+        + per_unit
+            * (calibration_shift + slope * blend_shift + slope * model_weight * artifact.model.intercept
+                - logit(base_rate));
 
     let mut out = Builder::default();
     let mut left_out = Vec::new();
@@ -197,7 +198,10 @@ pub fn build(artifact: &ModelArtifact, leads: &Leads, scale: Scale) -> Result<Po
             rule.points = scaled;
             rule.cap = rule.cap.map(|cap| (cap * per_point.abs()).round().max(1.0));
             let name = rule.name.clone();
-            out.push(rule, format!("the rule \"{name}\" ({original:+} points) as the model weighs it"));
+            out.push(
+                rule,
+                format!("the rule \"{name}\" ({original:+} points) as the model weighs it"),
+            );
         }
         decay = blend.rules.decay.as_ref().and_then(|d| {
             let scaled = (d.points * per_point).round();
@@ -317,8 +321,9 @@ impl Kind {
                 Kind::LeftOut("rules do not test dates")
             }
             (Derivation::Events, _) if step.feature == "events: days since last activity" => Kind::Inactivity,
-            (Derivation::Events, _) => event_rule(artifact, &step.feature)
-                .map_or(Kind::LeftOut("no rule counts it"), Kind::Events),
+            (Derivation::Events, _) => {
+                event_rule(artifact, &step.feature).map_or(Kind::LeftOut("no rule counts it"), Kind::Events)
+            }
             _ => Kind::LeftOut("no rule tests it"),
         }
     }
@@ -335,7 +340,8 @@ fn event_rule(artifact: &ModelArtifact, feature: &str) -> Option<EventRule> {
         note,
     };
     // Privacy-proxy opens count at a weight in the model; the rules count them or not.
-    let mpp = (spec.mpp_open_weight > 0.0).then_some("counts privacy-proxy opens at a weight; the rules leave them out");
+    let mpp =
+        (spec.mpp_open_weight > 0.0).then_some("counts privacy-proxy opens at a weight; the rules leave them out");
     if let Some(kind) = spec.event_types.iter().find(|t| t.as_str() == name) {
         return Some(rule(kind, mpp.filter(|_| kind.eq_ignore_ascii_case("email_open"))));
     }
@@ -466,7 +472,15 @@ impl FeatureRules<'_> {
             } else {
                 rule.in_list = Some(values);
             }
-            out.push(rule, format!("{} of the model's log-odds", signed(*points as f64 / self.per_log_odds)));
+            let against = if *other {
+                "against a value rare in training"
+            } else {
+                "against a value not seen in training"
+            };
+            out.push(
+                rule,
+                format!("{} log-odds {against}", signed(*points as f64 / self.per_log_odds)),
+            );
         }
         if let Some(points) = missing_points.filter(|&p| p != 0.0) {
             let mut rule = column_rule(format!("{} missing", self.step.feature), source, points);
@@ -516,7 +530,10 @@ impl FeatureRules<'_> {
             }
             rule.name = format!("{} = {kind}", self.step.feature);
             rule.points = points;
-            out.push(rule, format!("against a company domain ({})", signed(points / self.per_log_odds)));
+            out.push(
+                rule,
+                format!("against a company domain ({})", signed(points / self.per_log_odds)),
+            );
         }
         if levels.iter().any(|l| l == MISSING_LEVEL) {
             let points = self.points(weight_of(MISSING_LEVEL) - reference);
@@ -606,7 +623,11 @@ impl FeatureRules<'_> {
             };
             out.push(
                 rule,
-                format!("a lead from {} on: {:+} points in all", number_text(*cut), points[r + 1] - points[0]),
+                format!(
+                    "a lead from {} on: {:+} points in all",
+                    number_text(*cut),
+                    points[r + 1] - points[0]
+                ),
             );
         }
         if event.is_none() {
@@ -655,7 +676,10 @@ impl FeatureRules<'_> {
         if last != never {
             out.push(
                 any_event("any activity".into(), last - never, None),
-                format!("against a lead with no activity at all: {:+} points in all", last - never),
+                format!(
+                    "against a lead with no activity at all: {:+} points in all",
+                    last - never
+                ),
             );
         }
         for (k, cut) in cuts.iter().enumerate() {
@@ -683,7 +707,11 @@ impl FeatureRules<'_> {
         let mut missing = (0.0, 0usize);
         for (k, &r) in self.rows.iter().enumerate() {
             let x = values[r];
-            let slot = if x.is_nan() { &mut missing } else { &mut sums[range_of(x)] };
+            let slot = if x.is_nan() {
+                &mut missing
+            } else {
+                &mut sums[range_of(x)]
+            };
             slot.0 += self.contribution[k];
             slot.1 += 1;
         }
@@ -810,7 +838,10 @@ pub struct Fidelity {
 pub fn to_toml(table: &PointsTable, model: &str, fidelity: &Fidelity) -> String {
     let mut t = String::new();
     let scale = &table.scale;
-    let _ = writeln!(t, "# Points table of the model {model}, written by leadscore export-points.");
+    let _ = writeln!(
+        t,
+        "# Points table of the model {model}, written by leadscore export-points."
+    );
     let _ = writeln!(t, "#");
     let _ = writeln!(
         t,
@@ -823,16 +854,27 @@ pub fn to_toml(table: &PointsTable, model: &str, fidelity: &Fidelity) -> String 
         100.0 * table.base_rate,
         number_text(scale.base_points)
     );
-    let _ = writeln!(t, "# of every rule it meets; a number's rules are steps (\"≥ 3\" and \"≥ 6\" both hold at 7).");
+    let _ = writeln!(
+        t,
+        "# of every rule it meets; a number's rules are steps (\"≥ 3\" and \"≥ 6\" both hold at 7)."
+    );
     let _ = writeln!(t, "#");
-    let _ = writeln!(t, "# Measured on {} ({} leads):", fidelity.data, crate::output::thousands(fidelity.leads));
+    let _ = writeln!(
+        t,
+        "# Measured on {} ({} leads):",
+        fidelity.data,
+        crate::output::thousands(fidelity.leads)
+    );
     let _ = writeln!(
         t,
         "#   Spearman rank correlation with the model's score: {:.4}",
         fidelity.spearman
     );
     if let Some((points, score)) = fidelity.roc_auc {
-        let _ = writeln!(t, "#   ROC AUC of these points: {points:.4} (the model's score: {score:.4})");
+        let _ = writeln!(
+            t,
+            "#   ROC AUC of these points: {points:.4} (the model's score: {score:.4})"
+        );
     }
     let _ = writeln!(
         t,
@@ -864,7 +906,10 @@ pub fn to_toml(table: &PointsTable, model: &str, fidelity: &Fidelity) -> String 
     );
     if !table.left_out.is_empty() {
         let _ = writeln!(t, "#");
-        let _ = writeln!(t, "# Left out (their average is in the base); spread of each one's effect in log-odds:");
+        let _ = writeln!(
+            t,
+            "# Left out (their average is in the base); spread of each one's effect in log-odds:"
+        );
         for left in &table.left_out {
             let _ = writeln!(t, "#   {} — {} ({:.2})", left.feature, left.why, left.spread);
         }
@@ -888,7 +933,10 @@ pub fn to_toml(table: &PointsTable, model: &str, fidelity: &Fidelity) -> String 
         let _ = writeln!(t, "segment_by = {}", quoted(by));
     }
     let _ = writeln!(t);
-    let _ = writeln!(t, "[bands]                 # the model's bands and MQL threshold, in points");
+    let _ = writeln!(
+        t,
+        "[bands]                 # the model's bands and MQL threshold, in points"
+    );
     let names: Vec<String> = file.bands.names.iter().map(|n| quoted(n)).collect();
     let cuts: Vec<String> = file.bands.cuts.iter().map(|&c| number_text(c)).collect();
     let _ = writeln!(t, "names = [{}]", names.join(", "));

@@ -33,7 +33,10 @@ fn export(model: &Path, data: &Path, out: &Path, extra: &[&str]) -> std::process
 
 /// The header's figure after `label` (e.g. "Spearman rank correlation with the model's score:").
 fn header_number(text: &str, label: &str) -> f64 {
-    let line = text.lines().find(|l| l.contains(label)).unwrap_or_else(|| panic!("no {label} in\n{text}"));
+    let line = text
+        .lines()
+        .find(|l| l.contains(label))
+        .unwrap_or_else(|| panic!("no {label} in\n{text}"));
     let after = &line[line.find(label).unwrap() + label.len()..];
     after
         .split_whitespace()
@@ -52,13 +55,12 @@ fn a_category_and_a_flag_become_the_hand_computed_points() {
     for i in 0..4000 {
         let source = ["Referral", "Paid", "Organic"][(uniform(&mut state) * 3.0) as usize];
         let newsletter = if uniform(&mut state) < 0.4 { "yes" } else { "no" };
-        let log_odds = -1.0
-            + match source {
+        let log_odds =
+            -1.0 + match source {
                 "Referral" => 1.2,
                 "Paid" => -0.4,
                 _ => 0.0,
-            }
-            + if newsletter == "yes" { 0.8 } else { 0.0 };
+            } + if newsletter == "yes" { 0.8 } else { 0.0 };
         let converted = uniform(&mut state) < 1.0 / (1.0 + f64::exp(-log_odds));
         csv.push_str(&format!("L{i},{source},{newsletter},{}\n", u8::from(converted)));
     }
@@ -79,7 +81,12 @@ fn a_category_and_a_flag_become_the_hand_computed_points() {
     let per_log_odds = 20.0 / std::f64::consts::LN_2 * slope;
     let names: Vec<String> = serde_json::from_value(artifact["input_names"].clone()).unwrap();
     let weights: Vec<f64> = serde_json::from_value(artifact["model"]["coefficients"].clone()).unwrap();
-    let weight = |name: &str| weights[names.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name}: {names:?}"))];
+    let weight = |name: &str| {
+        weights[names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("{name}: {names:?}"))]
+    };
 
     let table: toml::Table = toml::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let rules = table["rules"].as_array().unwrap();
@@ -94,7 +101,10 @@ fn a_category_and_a_flag_become_the_hand_computed_points() {
         let found = points_of(&format!("source = {source}")).unwrap_or(0);
         assert_eq!(found, expected, "source = {source}");
     }
-    assert!(points_of("source = Referral").unwrap() > 20, "Referral's +1.2 log-odds is about +35 points");
+    assert!(
+        points_of("source = Referral").unwrap() > 20,
+        "Referral's +1.2 log-odds is about +35 points"
+    );
     // The flag: yes against no, one input standardised (divided by its spread).
     let step = artifact["pipeline"]["steps"]
         .as_array()
@@ -137,7 +147,11 @@ fn a_category_and_a_flag_become_the_hand_computed_points() {
         let cells = &rows[lead[0].as_str()];
         let expected = base
             + points_of(&format!("source = {}", cells[1])).unwrap_or(0)
-            + if cells[2] == "yes" { points_of("newsletter = yes").unwrap_or(0) } else { 0 };
+            + if cells[2] == "yes" {
+                points_of("newsletter = yes").unwrap_or(0)
+            } else {
+                0
+            };
         assert_eq!(lead[1], expected.to_string(), "lead {}", lead[0]);
     }
 }
@@ -179,7 +193,14 @@ fn synthetic_leads_export_faithfully_and_points_reproduces_the_header() {
     common::train_synth(&history, &model, &["--rules", common::EXAMPLE_RULES]);
     let out = dir.path().join("blended.toml");
     let output = leadscore()
-        .args(["export-points", "--points-to-double", "10", "--base-points", "0", "--model"])
+        .args([
+            "export-points",
+            "--points-to-double",
+            "10",
+            "--base-points",
+            "0",
+            "--model",
+        ])
         .arg(&model)
         .arg("--data")
         .arg(&leads)
@@ -193,7 +214,10 @@ fn synthetic_leads_export_faithfully_and_points_reproduces_the_header() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("10 points double a lead's odds"), "{text}");
     assert!(text.contains("event = \"*\"") && text.contains("within_days"), "{text}");
-    assert!(text.contains("name = \"demo_request_form\""), "the blended rules are kept: {text}");
+    assert!(
+        text.contains("name = \"demo_request_form\""),
+        "the blended rules are kept: {text}"
+    );
     let spearman = header_number(&text, "Spearman rank correlation with the model's score:");
     assert!(spearman >= 0.95, "Spearman {spearman}\n{text}");
 
@@ -215,7 +239,7 @@ fn synthetic_leads_export_faithfully_and_points_reproduces_the_header() {
     let summary = stderr_of(&output);
     for band in ["cold", "warm", "hot"] {
         let promised = by_points
-            .split(|c| c == '·' || c == ';' || c == ':')
+            .split(['·', ';', ':'])
             .find_map(|part| part.trim().strip_prefix(&format!("{band} ")))
             .unwrap_or_else(|| panic!("{band} in {by_points}"))
             .trim()
@@ -224,26 +248,17 @@ fn synthetic_leads_export_faithfully_and_points_reproduces_the_header() {
             .lines()
             .find(|l| l.trim_start().starts_with(band))
             .unwrap_or_else(|| panic!("{band} in {summary}"));
-        assert!(line.contains(&format!(" {promised} leads")), "{band}: {promised} promised, {line}");
+        assert!(
+            line.contains(&format!(" {promised} leads")),
+            "{band}: {promised} promised, {line}"
+        );
     }
     let mqls = header_number(by_points, "MQL");
     let line = summary.lines().find(|l| l.contains("MQL (≥")).unwrap();
     assert!(
-        line.contains(&format!(" {} leads", common_thousands(mqls as usize))),
+        line.contains(&format!(" {} leads", leadscore::output::thousands(mqls as usize))),
         "{mqls} MQLs promised: {line}"
     );
-}
-
-fn common_thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[test]
@@ -255,7 +270,11 @@ fn what_cannot_be_exported_is_refused_before_writing() {
     let out = dir.path().join("points.toml");
     let output = export(&model, &data, &out, &["--points-to-double", "0"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
-    assert!(stderr_of(&output).contains("--points-to-double"), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("--points-to-double"),
+        "{}",
+        stderr_of(&output)
+    );
     assert!(!out.exists());
 
     let history = dir.path().join("history");

@@ -288,7 +288,11 @@ points = 4
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(3));
-    assert!(stderr_of(&output).contains("whole number of events"), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("whole number of events"),
+        "{}",
+        stderr_of(&output)
+    );
 }
 
 #[test]

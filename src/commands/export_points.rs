@@ -16,7 +16,10 @@ use crate::scoring::{read_batch, score_batch, Batch, BatchInputs};
 pub fn run(args: &ExportPointsArgs) -> Result<(PointsTable, Fidelity)> {
     let steps = Steps::new(false);
     let inputs = &args.inputs;
-    let mut read = vec![(Some(inputs.model.as_path()), "--model"), (Some(inputs.data.as_path()), "--data")];
+    let mut read = vec![
+        (Some(inputs.model.as_path()), "--model"),
+        (Some(inputs.data.as_path()), "--data"),
+    ];
     read.extend(super::each_file(&inputs.events, "--events"));
     guard_outputs(&read, &[(Some(&args.out), "--out")])?;
     if !(args.points_to_double.is_finite() && args.points_to_double > 0.0) {

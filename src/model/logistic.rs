@@ -81,9 +81,9 @@ impl Coordinates {
             for &code in &group.codes {
                 per_range[code as usize] += 1.0;
             }
-            for r in 1..=group.width {
+            for (r, &leads_in_range) in per_range.iter().enumerate().skip(1) {
                 let k = group.first + r - 1;
-                squares[k] = per_range[r];
+                squares[k] = leads_in_range;
                 penalty[k] = alpha[k] + if r < group.width { alpha[k + 1] } else { 0.0 };
             }
         }
@@ -119,9 +119,9 @@ impl Coordinates {
         for &(first, width) in &self.steps {
             // w holds the levels v_1..v_m; the steps are their rises.
             let mut below = 0.0;
-            for k in first..first + width {
-                let level = w[k];
-                w[k] = level - below;
+            for x in &mut w[first..first + width] {
+                let level = *x;
+                *x = level - below;
                 below = level;
             }
         }

@@ -262,7 +262,8 @@ fn compile_event(rule: &Rule) -> std::result::Result<Criterion, Problem> {
         if rule.cap.is_some() {
             return Err((
                 "cap",
-                "a rule with at_least gives its points once, when the lead has that many events: it takes no cap".into(),
+                "a rule with at_least gives its points once, when the lead has that many events: it takes no cap"
+                    .into(),
                 "remove the cap, or at_least to give points per event up to the cap",
             ));
         }
