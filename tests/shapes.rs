@@ -22,20 +22,24 @@ fn curve(json: &serde_json::Value, feature: &str) -> Vec<(f64, f64)> {
     serde_json::from_value(found["points"].clone()).unwrap()
 }
 
-#[test]
-fn a_planted_bend_is_recovered_and_a_straight_line_stays_straight() {
-    // Conversion rises with visits up to 5 and not after; with a score it rises steadily.
+/// Leads whose conversion rises with visits up to 5 and not after, and steadily with a score.
+fn planted_leads(n: usize) -> String {
     let mut state = 7;
     let mut csv = String::from("lead_id,visits,fit_index,converted\n");
-    for i in 0..30_000 {
+    for i in 0..n {
         let visits = (uniform(&mut state) * 12.0).floor();
         let score = (uniform(&mut state) * 100.0).round();
         let log_odds = -2.5 + 0.5 * visits.min(5.0) + 0.03 * score;
         let converted = uniform(&mut state) < 1.0 / (1.0 + (-log_odds).exp());
         csv.push_str(&format!("L{i},{visits},{score},{}\n", u8::from(converted)));
     }
+    csv
+}
+
+#[test]
+fn a_planted_bend_is_recovered_and_a_straight_line_stays_straight() {
     let dir = tempfile::tempdir().unwrap();
-    let data = write(dir.path(), "leads.csv", csv);
+    let data = write(dir.path(), "leads.csv", planted_leads(30_000));
     let model = dir.path().join("model.lsm");
     let output = leadscore()
         .args(["train", "--target", "converted", "--id", "lead_id", "--data"])
@@ -85,4 +89,44 @@ fn a_planted_bend_is_recovered_and_a_straight_line_stays_straight() {
             "score {x}: {y:.3} against the line's {line:.3} ({score:?})"
         );
     }
+}
+
+#[test]
+fn a_column_keeps_the_shape_the_config_gives_it_and_unknown_names_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "leads.csv", planted_leads(5_000));
+    let train = |config: &str| {
+        let path = write(dir.path(), "leadscore.toml", config);
+        let model = dir.path().join("model.lsm");
+        let output = leadscore()
+            .args(["train", "--target", "converted", "--id", "lead_id", "--data"])
+            .arg(&data)
+            .arg("--config")
+            .arg(&path)
+            .arg("--out")
+            .arg(&model)
+            .output()
+            .unwrap();
+        (output, model)
+    };
+    // Every number with a shape, but the score straight: only visits has a curve.
+    let (output, model) = train("[features]\nshape = \"bins\"\nshapes = { fit_index = \"linear\" }\n");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let json = inspect_json(&model);
+    let shaped: Vec<&str> = (json["curves"].as_array().unwrap().iter())
+        .map(|c| c["feature"].as_str().unwrap())
+        .collect();
+    assert_eq!(shaped, ["visits"]);
+    // Every number straight, but visits with its shape.
+    let (output, model) = train("[features]\nshape = \"linear\"\nshapes = { visits = \"bins\" }\n");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(curve(&inspect_json(&model), "visits").len() > 2);
+
+    let (output, _) = train("[features]\nshapes = { vists = \"bins\" }\n");
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("\"vists\"") && stderr.contains("visits, fit_index"),
+        "{stderr}"
+    );
 }

@@ -250,6 +250,10 @@ pub struct FeatureConfig {
     pub log1p: Log1p,
     /// Whether numbers enter with a shape (steps at their quantiles) or as straight lines.
     pub shape: Shape,
+    /// The same for one number (a column, or an activity feature such as `events: page views`):
+    /// `shapes = { "TotalVisits" = "bins", "Page Views Per Visit" = "linear" }`; the others
+    /// follow `shape`.
+    pub shapes: BTreeMap<String, Shape>,
     /// What to do about columns that leak the outcome.
     pub leakage: LeakagePolicy,
     /// Single-feature ROC AUC at or above which a column is flagged as leakage.
@@ -274,6 +278,7 @@ impl Default for FeatureConfig {
             max_categories: 100,
             log1p: Log1p::Auto,
             shape: Shape::Auto,
+            shapes: BTreeMap::new(),
             leakage: LeakagePolicy::Warn,
             leakage_auc: 0.95,
             competitor_domains: Vec::new(),

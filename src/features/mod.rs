@@ -295,7 +295,11 @@ fn fit_step(column: &FeatureColumn, train: &[usize], config: &FeatureConfig) -> 
                 }
             };
             let (mean, std) = mean_and_std(&train.iter().map(|&i| transformed(v[i])).collect::<Vec<_>>());
-            let cuts = if !is_boolean && config.shape != Shape::Linear {
+            let shape = match config.shapes.get(&column.name) {
+                Some(Shape::Auto) | None => config.shape,
+                Some(&own) => own,
+            };
+            let cuts = if !is_boolean && shape != Shape::Linear {
                 cut_points(&present)
             } else {
                 Vec::new()

@@ -436,6 +436,7 @@ fn fit_pipeline(
     train_rows: &[usize],
     progress: &dyn Progress,
 ) -> Result<(FeaturePipeline, Vec<Dropped>)> {
+    check_shapes(settings, leads, features)?;
     let (pipeline, dropped) = step(progress, "fitting the feature pipeline", || {
         FeaturePipeline::fit(&leads.table.features, train_rows, features).map_err(|all_missing| {
             let source = leads.source_of(&all_missing.0);
@@ -454,6 +455,30 @@ fn fit_pipeline(
         ));
     }
     Ok((pipeline, dropped))
+}
+
+/// `[features] shapes` may only name numbers the model reads.
+fn check_shapes(settings: &TrainSettings, leads: &TrainingLeads, features: &FeatureConfig) -> Result<()> {
+    let numbers: Vec<&str> = (leads.table.features.iter())
+        .filter(|c| matches!(c.values, crate::data::values::Values::Numeric(_)))
+        .map(|c| c.name.as_str())
+        .collect();
+    for name in features.shapes.keys() {
+        if numbers.contains(&name.as_str()) {
+            continue;
+        }
+        let what = if leads.table.features.iter().any(|c| &c.name == name) {
+            "is not a number (a category, a yes/no or a date), so it has no shape"
+        } else {
+            "is not among the features the model reads"
+        };
+        return Err(Error::rejected(
+            Location::file(&settings.data).column(name),
+            format!("[features] shapes names \"{name}\", which {what}"),
+            format!("name one of the numbers: {}", numbers.join(", ")),
+        ));
+    }
+    Ok(())
 }
 
 /// The model inputs of `rows` of `columns`.
