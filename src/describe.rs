@@ -75,6 +75,42 @@ pub fn segments_table(artifact: &ModelArtifact) -> Vec<String> {
 /// A shaped number's effect at a few of its values: the log-odds it adds at each, against a
 /// lead at its median, at the cut points (every few) and the smallest and largest of them.
 pub fn curve(artifact: &ModelArtifact, step: usize) -> Option<Vec<(f64, f64)>> {
+    let (cuts, at) = shape(artifact, step)?;
+    let every = cuts.len().div_ceil(6).max(1);
+    let mut xs: Vec<f64> = cuts.iter().step_by(every).copied().collect();
+    if xs.last() != cuts.last() {
+        xs.extend(cuts.last());
+    }
+    Some(xs.into_iter().map(|x| (x, at(x))).collect())
+}
+
+/// A shaped number's whole curve, to draw: its effect at every cut point, just before each,
+/// and at `between` evenly spaced values from the first cut to the last (the straight part
+/// bends a log-scaled count between cuts).
+pub fn dense_curve(artifact: &ModelArtifact, step: usize, between: usize) -> Option<Vec<(f64, f64)>> {
+    let (cuts, at) = shape(artifact, step)?;
+    let (first, last) = (*cuts.first()?, *cuts.last()?);
+    let mut xs: Vec<f64> = (0..=between)
+        .map(|k| first + (last - first) * k as f64 / between.max(1) as f64)
+        .chain(cuts.iter().copied())
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let mut points = Vec::with_capacity(2 * xs.len());
+    for (k, &x) in xs.iter().enumerate() {
+        // A step rises at its cut: draw the level just before it too.
+        if k > 0 && cuts.binary_search_by(|c| c.total_cmp(&x)).is_ok() {
+            let before = x - (x - xs[k - 1]) * 1e-6;
+            points.push((before, at(before)));
+        }
+        points.push((x, at(x)));
+    }
+    Some(points)
+}
+
+/// A shaped number's cut points and what it adds to the log-odds at a value, against a lead
+/// at its median.
+fn shape(artifact: &ModelArtifact, step: usize) -> Option<(&[f64], impl Fn(f64) -> f64 + '_)> {
     let Encoding::Shaped {
         median,
         log1p,
@@ -89,17 +125,12 @@ pub fn curve(artifact: &ModelArtifact, step: usize) -> Option<Vec<(f64, f64)>> {
     let first: usize = artifact.pipeline.steps[..step].iter().map(|s| s.width()).sum();
     let w = &artifact.model.coefficients[first..first + artifact.pipeline.steps[step].width()];
     let rises = crate::features::encoded::step_sums(&w[1 + usize::from(*missing_flag)..]);
-    let at = |x: f64| {
+    let raw = move |x: f64| {
         let t = if *log1p { x.max(0.0).ln_1p() } else { x };
         w[0] * (t - mean) / std + rises[cuts.partition_point(|&c| c <= x)]
     };
-    let every = cuts.len().div_ceil(6).max(1);
-    let mut xs: Vec<f64> = cuts.iter().step_by(every).copied().collect();
-    if xs.last() != cuts.last() {
-        xs.extend(cuts.last());
-    }
-    let base = at(*median);
-    Some(xs.into_iter().map(|x| (x, at(x) - base)).collect())
+    let base = raw(*median);
+    Some((cuts.as_slice(), move |x: f64| raw(x) - base))
 }
 
 /// The curves of the shaped numbers: what each adds to the log-odds at a few of its values.

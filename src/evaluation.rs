@@ -278,7 +278,10 @@ fn build_report(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated
         capacity: report::capacity(outcome, &score, settings.period.name(), periods, settings.capacity),
         rule_audit: (evaluated.audited.as_ref())
             .map(|(rules, points)| audit::audit(rules, points, &evaluated.batch.rows, outcome)),
-        factors: report::factors(&artifact.factors(), 8, artifact.training.warnings.clone()),
+        factors: report::Factors {
+            shapes: report::shapes(artifact),
+            ..report::factors(&artifact.factors(), 8, artifact.training.warnings.clone())
+        },
         drift: report::drift(&evaluated.drift),
         warnings: warnings(artifact, settings, evaluated)?,
         segments: segments_section(artifact, evaluated, &probability),

@@ -347,6 +347,16 @@ pub fn push_fixed(line: &mut Vec<u8>, x: f64, decimals: u32) {
     }
 }
 
+/// A number as a person writes it: `3`, `2.5`, `0.125`.
+pub fn number_text(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        let text = format!("{x:.6}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 /// A count with thousands separators: 1234567 → "1,234,567".
 pub fn thousands(n: usize) -> String {
     let digits = n.to_string();

@@ -21,6 +21,7 @@ use crate::data::values::Values;
 use crate::data::{Derivation, FeatureColumn};
 use crate::features::{Encoding, FeatureStep, MISSING_LEVEL};
 use crate::model::loss::logit;
+use crate::output::number_text;
 
 /// How totals map to odds.
 #[derive(Debug, Clone, Copy)]
@@ -802,16 +803,6 @@ fn spread(values: &[f64]) -> f64 {
 
 fn signed(x: f64) -> String {
     format!("{x:+.2}")
-}
-
-/// A number as a person writes it: `3`, `2.5`, `0.125`.
-fn number_text(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
-    } else {
-        let text = format!("{x:.6}");
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
 }
 
 /// How the exported points hold up against the model on the leads given.

@@ -89,6 +89,42 @@ fn a_planted_bend_is_recovered_and_a_straight_line_stays_straight() {
             "score {x}: {y:.3} against the line's {line:.3} ({score:?})"
         );
     }
+
+    // The report draws both curves, the same as inspect gives them, and says so in words.
+    let out = dir.path().join("report");
+    let output = leadscore()
+        .args(["evaluate", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(include_str!("../src/report/report.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let shapes = report["factors"]["shapes"].as_array().expect("factors.shapes");
+    let drawn: Vec<&str> = shapes.iter().map(|s| s["feature"].as_str().unwrap()).collect();
+    // The score moves the log-odds by 0.03 × 100 = 3, visits by 0.5 × 5 = 2.5.
+    assert_eq!(drawn, ["fit_index", "visits"], "the widest effect first");
+    let summary: Vec<(f64, f64)> = serde_json::from_value(shapes[1]["summary"].clone()).unwrap();
+    assert_eq!(summary, visits);
+    // The drawn curve passes through every value inspect shows.
+    let points: Vec<(f64, f64)> = serde_json::from_value(shapes[1]["points"].clone()).unwrap();
+    for (x, y) in &visits {
+        assert!(
+            points.iter().any(|p| p.0 == *x && (p.1 - y).abs() < 1e-12),
+            "{x}: {points:?}"
+        );
+    }
+    let svg = std::fs::read_to_string(out.join("charts/shapes.svg")).unwrap();
+    assert!(svg.contains("visits") && svg.contains("fit_index"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Numbers with a shape") && html.contains("\nfit_index\n</text>"));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The report's charts, drawn as SVG with plotters: reliability diagram, score histogram of
 //! converters and the others, ROC curves, cumulative gains, conversion per score bucket, and
-//! leads per period against sales capacity.
+//! leads per period against sales capacity; and the curves of the numbers that entered the
+//! model with a shape.
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -36,6 +37,8 @@ pub struct Chart {
     pub title: &'static str,
     /// The SVG document.
     pub svg: String,
+    /// Wider than the others (a row of panels): shown across the page, never beside a table.
+    pub wide: bool,
 }
 
 /// All the report's charts, in report order.
@@ -52,19 +55,37 @@ pub fn all(report: &Report) -> Result<Vec<Chart>> {
         ("buckets", "Conversion per 10-point score bucket", buckets),
         ("capacity", "Leads per period above each threshold", capacity),
     ];
-    charts
+    let mut drawn = charts
         .into_iter()
-        .map(|(name, title, draw)| {
-            let mut svg = String::new();
-            {
-                let area = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-                area.fill(&WHITE).map_err(chart_error(name))?;
-                draw(report, &area).map_err(chart_error(name))?;
-                area.present().map_err(chart_error(name))?;
-            }
-            Ok(Chart { name, title, svg })
-        })
-        .collect()
+        .map(|(name, title, draw)| draw_chart(report, name, title, SIZE, draw))
+        .collect::<Result<Vec<_>>>()?;
+    if !report.factors.shapes.is_empty() {
+        let rows = report.factors.shapes.len().div_ceil(SHAPE_COLUMNS) as u32;
+        drawn.push(draw_chart(
+            report,
+            "shapes",
+            "What each number adds to the log-odds across its values",
+            (840, 260 * rows),
+            shapes,
+        )?);
+    }
+    Ok(drawn)
+}
+
+fn draw_chart(report: &Report, name: &'static str, title: &'static str, size: (u32, u32), draw: Draw) -> Result<Chart> {
+    let mut svg = String::new();
+    {
+        let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        area.fill(&WHITE).map_err(chart_error(name))?;
+        draw(report, &area).map_err(chart_error(name))?;
+        area.present().map_err(chart_error(name))?;
+    }
+    Ok(Chart {
+        name,
+        title,
+        svg,
+        wide: size.0 > SIZE.0,
+    })
 }
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
@@ -355,4 +376,48 @@ fn capacity(report: &Report, area: &Area) -> Drawn {
         .label(format!("current MQL threshold: {mql:.0}"))
         .legend(line_legend(INK));
     legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+/// Panels per row of the shapes chart.
+const SHAPE_COLUMNS: usize = 3;
+
+/// One small panel per shaped number, all on the same log-odds scale so that their effects
+/// compare at a glance; a zero line marks a lead at the number's median.
+fn shapes(report: &Report, area: &Area) -> Drawn {
+    let curves = &report.factors.shapes;
+    let (low, high) = (curves.iter().flat_map(|c| c.points.iter().map(|p| p.1)))
+        .fold((0.0f64, 0.0f64), |(l, h), y| (l.min(y), h.max(y)));
+    let pad = ((high - low) * 0.08).max(0.05);
+    let rows = curves.len().div_ceil(SHAPE_COLUMNS);
+    let line = colour(ScoreKind::Model);
+    for (curve, panel) in curves.iter().zip(area.split_evenly((rows, SHAPE_COLUMNS))) {
+        let (first, last) = (
+            curve.points.first().map_or(0.0, |p| p.0),
+            curve.points.last().map_or(1.0, |p| p.0),
+        );
+        let span = if last > first { last - first } else { 1.0 };
+        let mut chart = ChartBuilder::on(&panel)
+            .caption(&curve.feature, (FONT, 14).into_font().color(&INK))
+            .margin(8)
+            .x_label_area_size(26)
+            .y_label_area_size(40)
+            .build_cartesian_2d(first..first + span, (low - pad)..(high + pad))?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .axis_style(INK)
+            .x_labels(4)
+            .y_labels(5)
+            .x_label_formatter(&|v| crate::output::number_text(*v))
+            .y_label_formatter(&|v| if v.abs() < 0.05 { "0".into() } else { format!("{v:+.1}") })
+            .label_style((FONT, 11).into_font().color(&INK))
+            .draw()?;
+        chart.draw_series(LineSeries::new(
+            [(first, 0.0), (first + span, 0.0)],
+            IDEAL.stroke_width(1),
+        ))?;
+        chart.draw_series(LineSeries::new(curve.points.clone(), line.stroke_width(2)))?;
+    }
+    Ok(())
 }

@@ -538,12 +538,7 @@ fn factors(report: &Report, doc: &mut Vec<Block>) {
             table.push(
                 vec![
                     f.input.clone(),
-                    if f.role == "explicit" {
-                        "who the lead is"
-                    } else {
-                        "what the lead does"
-                    }
-                    .into(),
+                    role_words(&f.role).into(),
                     format!("{:+.3}", f.coefficient),
                     f.words.clone(),
                 ],
@@ -552,11 +547,51 @@ fn factors(report: &Report, doc: &mut Vec<Block>) {
         }
         doc.push(Block::Table(table));
     }
+    shapes(report, doc);
     if !report.factors.training_warnings.is_empty() {
         doc.push(Block::Heading(3, "Warnings from training".into()));
         for w in &report.factors.training_warnings {
             doc.push(Block::Warning(w.clone()));
         }
+    }
+}
+
+/// The curves of the numbers that entered with a shape: a chart, and a table of a few values.
+fn shapes(report: &Report, doc: &mut Vec<Block>) {
+    let shapes = &report.factors.shapes;
+    if shapes.is_empty() {
+        return;
+    }
+    doc.push(Block::Heading(3, "Numbers with a shape".into()));
+    doc.push(Block::Paragraph(
+        "These numbers entered the model as a curve, not a straight line: what each adds to the log-odds of \
+         converting across its values, against a lead at its median (0). All on the same scale, the widest effect \
+         first; the first visits may count and the hundredth not. A rise of 0.7 doubles the odds."
+            .into(),
+    ));
+    doc.push(Block::Charts(vec!["shapes"]));
+    let mut table = Table::new(
+        &["number", "kind", "from each value on: log-odds"],
+        &[false, false, false],
+    );
+    for curve in shapes {
+        let shown: Vec<String> = (curve.summary.iter())
+            .map(|(x, y)| format!("{} {y:+.2}", crate::output::number_text(*x)))
+            .collect();
+        table.push(
+            vec![curve.feature.clone(), role_words(&curve.role).into(), shown.join(" · ")],
+            false,
+        );
+    }
+    doc.push(Block::Table(table));
+}
+
+/// `explicit` or `implicit` in words.
+fn role_words(role: &str) -> &'static str {
+    if role == "explicit" {
+        "who the lead is"
+    } else {
+        "what the lead does"
     }
 }
 

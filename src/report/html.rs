@@ -39,6 +39,7 @@ p { margin: 8px 0; max-width: 80ch; }
 .warning { background: var(--flag); border-left: 4px solid #d97706; padding: 8px 12px; margin: 10px 0; border-radius: 4px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 16px; margin: 12px 0; }
 .charts.single { grid-template-columns: minmax(0, 620px); }
+.charts.wide { grid-template-columns: minmax(0, 900px); }
 .pair { display: grid; grid-template-columns: minmax(400px, 1fr) auto; gap: 20px; align-items: start; margin: 12px 0; }
 .pair .charts { margin: 0; }
 .pair table { margin-top: 0; }
@@ -59,6 +60,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 13px; }
   h2 { break-after: avoid; }
   figure, table, .figures { break-inside: avoid; }
   .charts, .pair { grid-template-columns: 1fr 1fr; }
+  .charts.wide { grid-template-columns: 1fr; }
 }
 "#;
 
@@ -89,7 +91,10 @@ fn table(t: &Table, out: &mut String) {
 const PAIRED_COLUMNS: usize = 6;
 
 fn charts_html(names: &[&str], charts: &[Chart], out: &mut String) {
-    out.push_str(if names.len() == 1 {
+    let wide = charts.iter().any(|c| c.wide && names.contains(&c.name));
+    out.push_str(if wide {
+        "<div class=\"charts wide\">\n"
+    } else if names.len() == 1 {
         "<div class=\"charts single\">\n"
     } else {
         "<div class=\"charts\">\n"
@@ -125,7 +130,8 @@ pub fn render(report: &Report, blocks: &[Block], charts: &[Chart]) -> String {
     while let Some(block) = blocks.next() {
         // A single chart and a narrow table after it sit side by side.
         if let (Block::Charts(names), Some(Block::Table(t))) = (block, blocks.peek()) {
-            if names.len() == 1 && t.headers.len() <= PAIRED_COLUMNS {
+            let wide = charts.iter().any(|c| c.wide && names.contains(&c.name));
+            if names.len() == 1 && t.headers.len() <= PAIRED_COLUMNS && !wide {
                 out.push_str("<div class=\"pair\">\n");
                 charts_html(names, charts, &mut out);
                 table(t, &mut out);

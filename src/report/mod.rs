@@ -391,6 +391,53 @@ pub struct Factors {
     pub negative: Vec<Factor>,
     /// Warnings from training (leakage and others).
     pub training_warnings: Vec<String>,
+    /// The numbers that entered with a shape, the widest effect first (at most
+    /// [`SHAPES_SHOWN`]): what each adds to the log-odds across its values.
+    #[serde(default)]
+    pub shapes: Vec<ShapeCurve>,
+}
+
+/// Shaped numbers drawn in the report, at most.
+pub const SHAPES_SHOWN: usize = 6;
+
+/// What a shaped number adds to the log-odds across its values, against a lead at its median.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShapeCurve {
+    /// The feature, e.g. `TotalVisits`.
+    pub feature: String,
+    /// `explicit` (who the lead is) or `implicit` (what the lead does).
+    pub role: String,
+    /// (value, log-odds) from its first cut point to its last, steps drawn where they rise.
+    pub points: Vec<(f64, f64)>,
+    /// The few values `inspect` shows, for the tables.
+    pub summary: Vec<(f64, f64)>,
+}
+
+/// The model's shaped numbers, the widest effect (highest minus lowest log-odds) first.
+pub fn shapes(artifact: &crate::artifact::ModelArtifact) -> Vec<ShapeCurve> {
+    let mut curves: Vec<(f64, ShapeCurve)> = (0..artifact.pipeline.steps.len())
+        .filter_map(|s| {
+            let points = crate::describe::dense_curve(artifact, s, 120)?;
+            let (low, high) =
+                (points.iter()).fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| (l.min(p.1), h.max(p.1)));
+            let step = &artifact.pipeline.steps[s];
+            let role = match step.role {
+                crate::config::Role::Explicit => "explicit",
+                crate::config::Role::Implicit => "implicit",
+            };
+            Some((
+                high - low,
+                ShapeCurve {
+                    feature: step.feature.clone(),
+                    role: role.into(),
+                    points,
+                    summary: crate::describe::curve(artifact, s)?,
+                },
+            ))
+        })
+        .collect();
+    curves.sort_by(|a, b| b.0.total_cmp(&a.0));
+    curves.into_iter().take(SHAPES_SHOWN).map(|(_, c)| c).collect()
 }
 
 /// One model input in plain words.
@@ -753,6 +800,7 @@ pub fn factors(all: &[crate::artifact::Factor], top: usize, training_warnings: V
             .map(plain)
             .collect(),
         training_warnings,
+        shapes: Vec::new(),
     }
 }
 
