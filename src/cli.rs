@@ -44,6 +44,9 @@ pub enum Command {
     /// Report on labelled leads whether scores can be trusted: calibration, separation, bands,
     /// threshold against sales capacity, rule audit, model factors and drift (HTML, Markdown, JSON).
     Evaluate(EvaluateArgs),
+    /// Compare model files on the same labelled leads — the model in use against a retrained
+    /// one — with a paired test, what changes for sales, and a verdict: promote, keep or inconclusive.
+    Compare(CompareArgs),
     /// Write one SQL query (DuckDB, PostgreSQL or Spark SQL) that scores leads in the warehouse as `score` does.
     ExportSql(ExportSqlArgs),
     /// Write the model as a points table (a rules file): integer points per value and per range
@@ -363,6 +366,42 @@ pub struct EvaluateArgs {
     /// shown with the others, for a team moving from the tool's scoring to leadscore's.
     #[arg(long, value_name = "COLUMN")]
     pub compare_column: Option<String>,
+}
+
+/// `leadscore compare`
+#[derive(Debug, Args)]
+#[command(after_help = "Example:
+  leadscore compare --model models/live.lsm --model models/candidate.lsm \\
+                    --data last_quarter.csv --events events.csv --out reports/compare-2026-12
+
+The first --model is the champion (the model in use); each other one is a challenger compared
+with it. Every model scores the same labelled leads (leads some model cannot score are left out
+of every figure, and counted). The report folder holds compare.html, compare.md with its charts,
+compare.json (schema: compare.schema.json) and scores.csv (each lead's score under every model).
+
+The verdict, per challenger: promote when the 95 % interval of its ROC AUC minus the champion's
+(paired: DeLong's test for two scores of the same leads, on the 0–100 score as sales rank by it)
+lies above zero and its calibration error is at most 1 point above the champion's; keep when the
+interval lies below zero, or when it ranks better but is less well calibrated (recalibrate it
+and compare again); otherwise inconclusive. The exit code is 0 whatever the verdict: read it
+from the summary line or compare.json.")]
+pub struct CompareArgs {
+    /// A model file written by `leadscore train`: the champion first, then one or more challengers.
+    #[arg(long = "model", value_name = "FILE", required = true, num_args = 1)]
+    pub models: Vec<PathBuf>,
+    /// Labelled leads (CSV or Parquet) with every model's columns and the outcome.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Their activity events, when a model (or its rules) uses events; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub events: Vec<PathBuf>,
+    /// Cutoff (YYYY-MM-DD or an RFC 3339 timestamp) for dates and events when the leads have no
+    /// snapshot column (default: each model's [data] as_of, else today at 00:00 UTC).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<AsOf>,
+    /// Folder for the report (created; files in it are replaced).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `leadscore export-sql`

@@ -50,14 +50,14 @@ pub struct EvaluateSettings {
 }
 
 /// The scored, labelled leads the report is made of.
-struct Evaluated {
-    batch: Batch,
-    outcome: Vec<bool>,
-    scores: Vec<LeadScore>,
-    model_probability: Vec<f64>,
+pub(crate) struct Evaluated {
+    pub(crate) batch: Batch,
+    pub(crate) outcome: Vec<bool>,
+    pub(crate) scores: Vec<LeadScore>,
+    pub(crate) model_probability: Vec<f64>,
     /// The rules audited and the points they gave, when there are rules.
     audited: Option<(RuleSet, Points)>,
-    drift: DriftReport,
+    pub(crate) drift: DriftReport,
     /// The compared column's score of each scored lead, and how many had none.
     compared: Option<(Vec<f64>, usize)>,
 }
@@ -74,7 +74,11 @@ pub fn evaluate(artifact: &ModelArtifact, settings: &EvaluateSettings, progress:
 }
 
 /// Reads and scores the leads, and counts the audited rules' points.
-fn score_labelled(artifact: &ModelArtifact, settings: &EvaluateSettings, progress: &dyn Progress) -> Result<Evaluated> {
+pub(crate) fn score_labelled(
+    artifact: &ModelArtifact,
+    settings: &EvaluateSettings,
+    progress: &dyn Progress,
+) -> Result<Evaluated> {
     let blended_rules = artifact.blended_rules(&settings.model_path)?;
     if let Some((rules, path)) = &settings.audited_rules {
         if rules.needs_events() && settings.events.is_empty() {
@@ -311,7 +315,7 @@ fn segments_section(
 }
 
 /// The model as the report names it.
-fn model_info(artifact: &ModelArtifact, path: &Path) -> report::ModelInfo {
+pub(crate) fn model_info(artifact: &ModelArtifact, path: &Path) -> report::ModelInfo {
     report::ModelInfo {
         file: path.display().to_string(),
         trained_at: artifact.trained_at.clone(),
@@ -330,7 +334,7 @@ fn model_info(artifact: &ModelArtifact, path: &Path) -> report::ModelInfo {
 }
 
 /// The creation dates the scored leads cover, when they have them.
-fn covered_period(batch: &Batch) -> Option<report::Period> {
+pub(crate) fn covered_period(batch: &Batch) -> Option<report::Period> {
     let created: Vec<i64> = match &batch.table.created {
         Some(created) => batch.rows.iter().filter_map(|&r| created[r]).collect(),
         None => Vec::new(),

@@ -24,6 +24,7 @@ pub mod blend;
 pub mod calibration;
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod data;
 pub mod describe;

@@ -1,5 +1,6 @@
 //! One module per subcommand; [`run`] dispatches.
 
+pub mod compare;
 pub mod demo;
 pub mod evaluate;
 pub mod events;
@@ -32,6 +33,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Score(args) => score::run(&args).map(|_| ()),
         Command::Recalibrate(args) => recalibrate::run(&args).map(|_| ()),
         Command::Evaluate(args) => evaluate::run(&args).map(|_| ()),
+        Command::Compare(args) => compare::run(&args).map(|_| ()),
         Command::ExportSql(args) => export_sql::run(&args),
         Command::ExportPoints(args) => export_points::run(&args).map(|_| ()),
         Command::Events(args) => events::run(&args),

@@ -73,11 +73,21 @@ pub fn all(report: &Report) -> Result<Vec<Chart>> {
 }
 
 fn draw_chart(report: &Report, name: &'static str, title: &'static str, size: (u32, u32), draw: Draw) -> Result<Chart> {
+    svg_chart(name, title, size, |area| draw(report, area))
+}
+
+/// A chart drawn by `draw` on a white area of `size`.
+fn svg_chart(
+    name: &'static str,
+    title: &'static str,
+    size: (u32, u32),
+    draw: impl FnOnce(&Area) -> Drawn,
+) -> Result<Chart> {
     let mut svg = String::new();
     {
         let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         area.fill(&WHITE).map_err(chart_error(name))?;
-        draw(report, &area).map_err(chart_error(name))?;
+        draw(&area).map_err(chart_error(name))?;
         area.present().map_err(chart_error(name))?;
     }
     Ok(Chart {
@@ -420,4 +430,40 @@ fn shapes(report: &Report, area: &Area) -> Drawn {
         chart.draw_series(LineSeries::new(curve.points.clone(), line.stroke_width(2)))?;
     }
     Ok(())
+}
+
+/// The colour of the `i`-th model compared (the champion first).
+pub fn model_colour(i: usize) -> RGBColor {
+    const PALETTE: [RGBColor; 4] = [
+        RGBColor(234, 88, 12),
+        RGBColor(29, 78, 216),
+        RGBColor(21, 128, 61),
+        RGBColor(126, 34, 206),
+    ];
+    PALETTE[i % PALETTE.len()]
+}
+
+/// A line chart of shares on both axes (ROC curves, cumulative gains) with the diagonal of a
+/// random order: one labelled line per model, in [`model_colour`]s.
+pub fn share_lines(
+    name: &'static str,
+    title: &'static str,
+    axes: (&str, &str),
+    lines: &[(String, Vec<(f64, f64)>)],
+) -> Result<Chart> {
+    svg_chart(name, title, SIZE, |area| {
+        let mut chart = plot(area, Axis::share(1.0, axes.0), Axis::share(1.0, axes.1))?;
+        chart
+            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], IDEAL.stroke_width(1)))?
+            .label("random order")
+            .legend(line_legend(IDEAL));
+        for (i, (label, points)) in lines.iter().enumerate().rev() {
+            let c = model_colour(i);
+            chart
+                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
+                .label(label.clone())
+                .legend(line_legend(c));
+        }
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
+    })
 }

@@ -36,7 +36,8 @@ pub struct Table {
 }
 
 impl Table {
-    fn new(headers: &[&str], numeric: &[bool]) -> Table {
+    /// A table with these headers; `numeric` columns are right-aligned.
+    pub fn new(headers: &[&str], numeric: &[bool]) -> Table {
         Table {
             headers: headers.iter().map(|h| h.to_string()).collect(),
             numeric: numeric.to_vec(),
@@ -44,7 +45,8 @@ impl Table {
         }
     }
 
-    fn push(&mut self, row: Vec<String>, highlight: bool) {
+    /// A row; a highlighted one stands out.
+    pub fn push(&mut self, row: Vec<String>, highlight: bool) {
         self.rows.push(row);
         self.highlight.push(highlight);
     }

@@ -110,21 +110,25 @@ fn charts_html(names: &[&str], charts: &[Chart], out: &mut String) {
     out.push_str("</div>\n");
 }
 
-/// The page.
+/// The page of an evaluation report.
 pub fn render(report: &Report, blocks: &[Block], charts: &[Chart]) -> String {
+    render_page(&super::Page::of_report(report), blocks, charts)
+}
+
+/// A report page: its title, the line under it, the blocks and charts, and the footer.
+pub fn render_page(page: &super::Page, blocks: &[Block], charts: &[Chart]) -> String {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str(&format!(
-        "<title>Lead score evaluation — {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
-        escape(&report.model.file)
+        "<title>{} — {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
+        escape(&page.title),
+        escape(&page.subject)
     ));
     out.push_str(&format!(
-        "<header><h1>Lead score evaluation</h1><p>Model {} · leads {} · written {} by leadscore {}</p></header>\n",
-        escape(&report.model.file),
-        escape(&report.data.file),
-        escape(report.generated_at.get(..16).unwrap_or(&report.generated_at)).replace('T', " "),
-        escape(&report.leadscore_version)
+        "<header><h1>{}</h1><p>{}</p></header>\n",
+        escape(&page.title),
+        escape(&page.byline)
     ));
     let mut blocks = blocks.iter().peekable();
     while let Some(block) = blocks.next() {
@@ -168,9 +172,9 @@ pub fn render(report: &Report, blocks: &[Block], charts: &[Chart]) -> String {
             Block::Charts(names) => charts_html(names, charts, &mut out),
         }
     }
-    out.push_str(
-        "<footer>Every figure is in report.json beside this page (schema: report.schema.json). \
-         Scores and outcomes per lead are in scores.csv.</footer>\n</main>\n</body>\n</html>\n",
-    );
+    out.push_str(&format!(
+        "<footer>{}</footer>\n</main>\n</body>\n</html>\n",
+        escape(&page.footer)
+    ));
     out
 }

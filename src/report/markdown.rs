@@ -49,19 +49,14 @@ fn table(t: &Table, out: &mut String) {
     out.push('\n');
 }
 
-/// The Markdown text; charts are linked as `charts/NAME.svg`.
+/// The Markdown text of an evaluation report; charts are linked as `charts/NAME.svg`.
 pub fn render(report: &Report, blocks: &[Block], charts: &[Chart]) -> String {
-    let mut out = format!(
-        "# Lead score evaluation\n\nModel {} · leads {} · written {} by leadscore {}\n\n",
-        escape(&report.model.file),
-        escape(&report.data.file),
-        report
-            .generated_at
-            .get(..16)
-            .unwrap_or(&report.generated_at)
-            .replace('T', " "),
-        report.leadscore_version
-    );
+    render_page(&super::Page::of_report(report), blocks, charts)
+}
+
+/// A report page as Markdown; charts are linked as `charts/NAME.svg`.
+pub fn render_page(page: &super::Page, blocks: &[Block], charts: &[Chart]) -> String {
+    let mut out = format!("# {}\n\n{}\n\n", escape(&page.title), escape(&page.byline));
     for block in blocks {
         match block {
             Block::Heading(level, text) => {
@@ -83,6 +78,7 @@ pub fn render(report: &Report, blocks: &[Block], charts: &[Chart]) -> String {
             }
         }
     }
-    out.push_str("Every figure is in `report.json` (schema: `report.schema.json`); scores and outcomes per lead are in `scores.csv`.\n");
+    out.push_str(&escape(&page.footer));
+    out.push('\n');
     out
 }

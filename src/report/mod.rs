@@ -30,7 +30,7 @@ pub const HISTOGRAM_WIDTH: u32 = 5;
 /// Width of the score buckets of the bands table.
 pub const BUCKET_WIDTH: u32 = 10;
 /// Points kept on each ROC curve (the curve is thinned evenly to this many).
-const ROC_POINTS: usize = 200;
+pub const ROC_POINTS: usize = 200;
 
 /// Everything in `report.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -397,6 +397,43 @@ pub struct Factors {
     pub shapes: Vec<ShapeCurve>,
 }
 
+/// What frames a report page: its title, what it is about (for the window title), the line
+/// under the title, and the footer.
+pub struct Page {
+    /// `Lead score evaluation`.
+    pub title: String,
+    /// The model file, or the files compared.
+    pub subject: String,
+    /// `Model … · leads … · written … by leadscore …`.
+    pub byline: String,
+    /// Where the figures are, under the page.
+    pub footer: String,
+}
+
+impl Page {
+    /// The page of an evaluation report.
+    pub fn of_report(report: &Report) -> Page {
+        Page {
+            title: "Lead score evaluation".into(),
+            subject: report.model.file.clone(),
+            byline: format!(
+                "Model {} · leads {} · written {} by leadscore {}",
+                report.model.file,
+                report.data.file,
+                report
+                    .generated_at
+                    .get(..16)
+                    .unwrap_or(&report.generated_at)
+                    .replace('T', " "),
+                report.leadscore_version
+            ),
+            footer: "Every figure is in report.json beside this page (schema: report.schema.json). Scores and \
+                     outcomes per lead are in scores.csv."
+                .into(),
+        }
+    }
+}
+
 /// Shaped numbers drawn in the report, at most.
 pub const SHAPES_SHOWN: usize = 6;
 
@@ -579,7 +616,7 @@ pub fn separation(outcome: &[bool], score: &[f64], series: &[Series], blended: b
 }
 
 /// At most `keep` points of a curve, evenly spaced, always with the first and the last.
-fn thin(points: Vec<(f64, f64)>, keep: usize) -> Vec<(f64, f64)> {
+pub fn thin(points: Vec<(f64, f64)>, keep: usize) -> Vec<(f64, f64)> {
     if points.len() <= keep {
         return points;
     }
