@@ -19,6 +19,7 @@
 //! [`progress::Progress`].
 
 pub mod artifact;
+pub mod backtest;
 pub mod bands;
 pub mod blend;
 pub mod calibration;

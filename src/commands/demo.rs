@@ -39,6 +39,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         out: data.clone(),
         format: None,
         segments: false,
+        drift: false,
     })?;
     let config = args.out.join("leadscore.toml");
     crate::output::write_atomically(&config, demo_config().as_bytes())?;
@@ -81,6 +82,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         out: batch.clone(),
         format: None,
         segments: false,
+        drift: false,
     })?;
     println!("\n4/5 scoring them");
     let scored = args.out.join("scored.csv");

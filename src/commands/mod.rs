@@ -1,5 +1,6 @@
 //! One module per subcommand; [`run`] dispatches.
 
+pub mod backtest;
 pub mod compare;
 pub mod demo;
 pub mod evaluate;
@@ -33,6 +34,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Score(args) => score::run(&args).map(|_| ()),
         Command::Recalibrate(args) => recalibrate::run(&args).map(|_| ()),
         Command::Evaluate(args) => evaluate::run(&args).map(|_| ()),
+        Command::Backtest(args) => backtest::run(&args).map(|_| ()),
         Command::Compare(args) => compare::run(&args).map(|_| ()),
         Command::ExportSql(args) => export_sql::run(&args),
         Command::ExportPoints(args) => export_points::run(&args).map(|_| ()),

@@ -12,6 +12,7 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     let show_progress = args.leads >= 200_000 && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let planted = crate::synth::Planted {
         segments: args.segments,
+        drift: args.drift,
     };
     let summary = crate::synth::generate(args.leads, args.seed, &args.out, args.format, planted, |done| {
         if show_progress {

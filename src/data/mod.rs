@@ -308,6 +308,14 @@ const CUTOFF_NAMES: [&str; 11] = [
     "observedat",
 ];
 
+/// The column of `columns` named like an outcome (`converted`, `outcome`, `won`, …), as
+/// training finds it when `[data] target` is not set.
+pub fn target_column(columns: &[String]) -> Option<&str> {
+    (columns.iter())
+        .find(|c| TARGET_NAMES.contains(&normalised(c).as_str()))
+        .map(String::as_str)
+}
+
 /// The column of `columns` named like a lead's cutoff (`snapshot_at`, `cutoff`, `as_of`, …),
 /// when exactly one is.
 pub fn cutoff_column(columns: &[String]) -> Option<&str> {
@@ -856,7 +864,7 @@ fn weekday_name(t: i64) -> &'static str {
 /// Parses the outcome column: every row must be 1/0, true/false, yes/no or y/n; or, when
 /// `converted_values` lists the values of a stage column that mean converted, a lead converted
 /// when its value is one of them (ignoring case), and not otherwise (an empty cell too).
-fn parse_outcome(
+pub(crate) fn parse_outcome(
     frame: &RawFrame,
     name: &str,
     missing: &MissingTokens,

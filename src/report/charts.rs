@@ -434,11 +434,13 @@ fn shapes(report: &Report, area: &Area) -> Drawn {
 
 /// The colour of the `i`-th model compared (the champion first).
 pub fn model_colour(i: usize) -> RGBColor {
-    const PALETTE: [RGBColor; 4] = [
+    const PALETTE: [RGBColor; 6] = [
         RGBColor(234, 88, 12),
         RGBColor(29, 78, 216),
         RGBColor(21, 128, 61),
         RGBColor(126, 34, 206),
+        RGBColor(220, 38, 38),
+        RGBColor(13, 148, 136),
     ];
     PALETTE[i % PALETTE.len()]
 }
@@ -465,5 +467,73 @@ pub fn share_lines(
                 .legend(line_legend(c));
         }
         legend(&mut chart, SeriesLabelPosition::LowerRight)
+    })
+}
+
+/// Lines over periods (ROC AUC or calibration error per month of a backtest): one labelled line
+/// per series (label, [`model_colour`] index, values), the periods named under the axis.
+/// `share` labels the values in percent.
+pub fn period_lines(
+    name: &'static str,
+    title: &'static str,
+    y_desc: &str,
+    periods: &[String],
+    lines: &[(String, usize, Vec<f64>)],
+    share: bool,
+) -> Result<Chart> {
+    svg_chart(name, title, SIZE, |area| {
+        let values = lines
+            .iter()
+            .flat_map(|(_, _, v)| v.iter().copied())
+            .filter(|v| v.is_finite());
+        let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+        let (low, high) = if low.is_finite() { (low, high) } else { (0.0, 1.0) };
+        let pad = ((high - low) * 0.15).max(0.005);
+        // Room under the lines for the legend, a row per line.
+        let legend_room = (high - low + 2.0 * pad) * 0.12 * lines.len() as f64;
+        let y_format = |v: &f64| {
+            if share {
+                format!("{:.1}%", v * 100.0)
+            } else {
+                format!("{v:.3}")
+            }
+        };
+        let x_format = |v: &f64| {
+            let k = v.round();
+            if (v - k).abs() < 1e-9 && k >= 0.0 {
+                periods.get(k as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        let last = periods.len().saturating_sub(1).max(1) as f64;
+        let mut chart = plot(
+            area,
+            Axis {
+                range: -0.3..last + 0.3,
+                desc: String::new(),
+                ticks: periods.len().clamp(2, 12),
+                format: &x_format,
+            },
+            Axis {
+                range: (low - pad - legend_room).max(0.0)..high + pad,
+                desc: y_desc.to_string(),
+                ticks: 6,
+                format: &y_format,
+            },
+        )?;
+        for (label, colour, points) in lines.iter().rev() {
+            let c = model_colour(*colour);
+            let points: Vec<(f64, f64)> = (points.iter().enumerate())
+                .filter(|(_, v)| v.is_finite())
+                .map(|(k, &v)| (k as f64, v))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
+                .label(label.clone())
+                .legend(line_legend(c));
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
+        }
+        legend(&mut chart, SeriesLabelPosition::LowerLeft)
     })
 }

@@ -97,7 +97,17 @@ pub struct Planted {
     /// for Marketing Cloud company size works the other way, and the small Data Platform line
     /// (about 2 % of leads) values webinars three times as much.
     pub segments: bool,
+    /// Conversion that changes over the 18 months the leads are created in: webinars count
+    /// more month by month (0.5 → 2.0 per log-attendance), high-value page views less (0.9 →
+    /// 0.1), and a new lead source, Product Trial, appears from the tenth month (three leads
+    /// in ten from then on) and converts far better than the others (+1.5).
+    pub drift: bool,
 }
+
+/// Months the leads are created over (545 days).
+const MONTHS: f64 = 545.0 / 30.4375;
+/// With drift: the lead source that appears from the tenth month, and its effect.
+pub const NEW_SOURCE: (&str, f64) = ("Product Trial", 1.5);
 const FREE_MAIL: [&str; 4] = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"];
 const STUDENT: [&str; 3] = ["mit.edu", "stanford.edu", "ox.ac.uk"];
 /// Competitor domains planted in the data (use them in `[features] competitor_domains`).
@@ -239,7 +249,17 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize, export: Expor
         let (size, size_effect) = pick(&mut rng, &SIZES);
         let (level, level_effect) = pick(&mut rng, &LEVELS);
         let (country, country_effect) = pick(&mut rng, &COUNTRIES);
-        let (source, source_effect) = pick(&mut rng, &SOURCES);
+        let (mut source, mut source_effect) = pick(&mut rng, &SOURCES);
+        // With drift, how far through the 18 months the lead was created (0 → 1).
+        let elapsed = (created - START) as f64 / (30.4375 * DAY as f64) / MONTHS;
+        if planted.drift && elapsed * MONTHS >= 9.0 && rng.gen_bool(0.3) {
+            (source, source_effect) = NEW_SOURCE;
+        }
+        let (webinar_drift, views_weight) = if planted.drift {
+            (1.5 * elapsed, 0.9 - 0.8 * elapsed)
+        } else {
+            (0.0, 0.9)
+        };
         let (product, product_effect) = if planted.segments {
             let draw: f64 = rng.gen();
             let mut at = 0.0;
@@ -296,12 +316,12 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize, export: Expor
             + source_effect
             + product_effect
             + domain_effect
-            + 0.9 * seen.high_value_views.ln_1p()
+            + views_weight * seen.high_value_views.ln_1p()
             + demo_weight * seen.demo_requests.min(1.0)
             + 0.35 * seen.human_email_opens.ln_1p()
             + 0.3 * seen.clicks.ln_1p()
             + 0.25 * seen.downloads.ln_1p()
-            + webinar_weight * seen.webinars.ln_1p()
+            + (webinar_weight + webinar_drift) * seen.webinars.ln_1p()
             - 0.8 * f64::from(u8::from(seen.unsubscribed))
             - 0.02 * days_inactive;
         let probability = sigmoid(log_odds);
