@@ -93,7 +93,11 @@ fn a_frozen_model_decays_under_drift_and_retraining_holds() {
     assert!(html.contains("<svg") && html.contains("never retrained"));
     assert!(out.join("charts/auc.svg").exists() && out.join("backtest.md").exists());
     // Nothing of the work (the training and period files) is left behind.
-    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
     assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }
 

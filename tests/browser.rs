@@ -53,6 +53,28 @@ fn open(browser: &Path, profile: &Path, page: &Path, extra: &[&str]) -> (String,
     (String::from_utf8_lossy(&output.stdout).into_owned(), stderr_of(&output))
 }
 
+/// The page as the browser built it: every chart of `charts` is there as SVG (and no other),
+/// and nothing went wrong.
+fn rendered(browser: &Path, profile: &Path, page: &Path, charts: &[&str]) {
+    let (dom, log) = open(browser, profile, page, &["--dump-dom"]);
+    for chart in charts {
+        let start = dom
+            .find(&format!("<figure id=\"chart-{chart}\">"))
+            .unwrap_or_else(|| panic!("chart {chart} is missing from the rendered page"));
+        let figure = &dom[start..start + dom[start..].find("</figure>").unwrap()];
+        assert!(
+            figure.contains("<svg") && figure.contains("<line"),
+            "chart {chart} is empty"
+        );
+    }
+    assert_eq!(dom.matches("<svg").count(), charts.len());
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
+        .collect();
+    assert!(errors.is_empty(), "the page logged errors: {errors:#?}");
+}
+
 #[test]
 fn the_report_renders_in_chromium_with_its_charts() {
     let Some(browser) = chromium() else {
@@ -70,24 +92,12 @@ fn the_report_renders_in_chromium_with_its_charts() {
     let page = out.join("report/report.html").canonicalize().unwrap();
     let profile = dir.path().join("chromium-profile");
 
-    // The page as the browser built it: every chart is there as SVG, and nothing went wrong.
-    let (dom, log) = open(&browser, &profile, &page, &["--dump-dom"]);
-    for chart in ["reliability", "histogram", "roc", "gains", "buckets", "capacity"] {
-        let start = dom
-            .find(&format!("<figure id=\"chart-{chart}\">"))
-            .unwrap_or_else(|| panic!("chart {chart} is missing from the rendered page"));
-        let figure = &dom[start..start + dom[start..].find("</figure>").unwrap()];
-        assert!(
-            figure.contains("<svg") && figure.contains("<line"),
-            "chart {chart} is empty"
-        );
-    }
-    assert_eq!(dom.matches("<svg").count(), 6);
-    let errors: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
-        .collect();
-    assert!(errors.is_empty(), "the page logged errors: {errors:#?}");
+    rendered(
+        &browser,
+        &profile,
+        &page,
+        &["reliability", "histogram", "roc", "gains", "buckets", "capacity"],
+    );
 
     // A screenshot of the top of the report, for people (target/tmp/report.png).
     let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report.png");
@@ -110,4 +120,82 @@ fn the_report_renders_in_chromium_with_its_charts() {
         png.len()
     );
     eprintln!("screenshot of the report: {}", screenshot.display());
+}
+
+#[test]
+fn the_comparison_and_the_backtest_render_in_chromium_with_their_charts() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipped: Chromium is not installed (set LEADSCORE_REQUIRE_BROWSER=1 to require it)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let output = leadscore()
+        .args(["synth", "--drift", "--leads", "12000", "--out"])
+        .arg(&history)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let output = leadscore().args(args).output().unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+    };
+    let (leads, events) = (history.join("leads.csv"), history.join("events.csv"));
+    let (with_events, without) = (dir.path().join("a.lsm"), dir.path().join("b.lsm"));
+    for (model, extra) in [
+        (&with_events, vec!["--events".as_ref(), events.as_os_str()]),
+        (&without, vec![]),
+    ] {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["train".as_ref(), "--config".as_ref(), config.as_ref()];
+        args.extend([
+            "--data".as_ref(),
+            leads.as_os_str(),
+            "--out".as_ref(),
+            model.as_os_str(),
+        ]);
+        args.extend(extra);
+        run(&args);
+    }
+    let compared = dir.path().join("compare");
+    run(&[
+        "compare".as_ref(),
+        "--model".as_ref(),
+        without.as_os_str(),
+        "--model".as_ref(),
+        with_events.as_os_str(),
+        "--data".as_ref(),
+        leads.as_os_str(),
+        "--events".as_ref(),
+        events.as_os_str(),
+        "--out".as_ref(),
+        compared.as_os_str(),
+    ]);
+    let backtest = dir.path().join("backtest");
+    run(&[
+        "backtest".as_ref(),
+        "--config".as_ref(),
+        config.as_ref(),
+        "--periods".as_ref(),
+        "3".as_ref(),
+        "--data".as_ref(),
+        leads.as_os_str(),
+        "--events".as_ref(),
+        events.as_os_str(),
+        "--out".as_ref(),
+        backtest.as_os_str(),
+    ]);
+    let profile = dir.path().join("chromium-profile");
+    rendered(
+        &browser,
+        &profile,
+        &compared.join("compare.html").canonicalize().unwrap(),
+        &["roc", "gains"],
+    );
+    rendered(
+        &browser,
+        &profile,
+        &backtest.join("backtest.html").canonicalize().unwrap(),
+        &["auc", "ece"],
+    );
 }
