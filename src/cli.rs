@@ -130,6 +130,11 @@ pub struct SynthArgs {
     /// source (Product Trial) appears from the tenth month and converts far better.
     #[arg(long)]
     pub drift: bool,
+    /// The same leads as seen N days later (run again with the same --leads and --seed): each
+    /// lead's snapshot moves on by N days, so its activity of those days counts. Score both
+    /// files to try `score --previous` and `--triggers`.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub days_later: u32,
 }
 
 /// `leadscore train`
@@ -286,6 +291,28 @@ pub struct ScoreArgs {
     /// MiB of a CSV file read per batch: memory stays bounded whatever the file's length.
     #[arg(long, default_value_t = 32, value_name = "MIB")]
     pub batch_mib: u32,
+    /// An earlier scores file (of this model or another): each lead gets previous_score, change
+    /// and status (new, became_mql, left_mql, band_up, band_down, unchanged), and the summary
+    /// counts each.
+    #[arg(long, value_name = "FILE")]
+    pub previous: Option<PathBuf>,
+    /// With --previous: write the leads that crossed a threshold since (by default into the MQLs
+    /// or a hotter band) to this CSV file, with why: the routing list for sales.
+    #[arg(long, value_name = "FILE", requires = "previous")]
+    pub triggers: Option<PathBuf>,
+    /// The changes that are triggers (comma-separated).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "became_mql,band_up",
+        value_name = "STATUSES",
+        requires = "triggers"
+    )]
+    pub trigger_on: Vec<crate::scoring::changes::Status>,
+    /// Points a lead's score must have moved at least to be a trigger.
+    #[arg(long, value_name = "POINTS", default_value_t = 0.0, requires = "triggers")]
+    pub min_change: f64,
 }
 
 /// `leadscore export-points`

@@ -117,6 +117,8 @@ pub(crate) fn score_labelled(
             rejected: batch.table.n_rows,
             mqls: 0,
             repeated_ids: 0,
+            statuses: None,
+            triggers: 0,
         };
         return Err(crate::scoring::nothing_scored(
             &settings.data,

@@ -40,6 +40,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         format: None,
         segments: false,
         drift: false,
+        days_later: 0,
     })?;
     let config = args.out.join("leadscore.toml");
     crate::output::write_atomically(&config, demo_config().as_bytes())?;
@@ -83,6 +84,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         format: None,
         segments: false,
         drift: false,
+        days_later: 0,
     })?;
     println!("\n4/5 scoring them");
     let scored = args.out.join("scored.csv");
@@ -98,6 +100,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         keep: Vec::new(),
         fail_on_drift: false,
         batch_mib: 32,
+        previous: None,
+        triggers: None,
+        trigger_on: Vec::new(),
+        min_change: 0.0,
     })?;
     println!("\n5/5 evaluating the scores against the new leads' outcomes");
     let report = args.out.join("report");

@@ -7,6 +7,7 @@ use crate::cli::ScoreArgs;
 use crate::data::require_files;
 use crate::error::Result;
 use crate::output::{guard_outputs, thousands};
+use crate::scoring::changes::{Status, Triggers};
 use crate::scoring::{default_rejects_path, score_file, ScoreSettings, ScoreSummary};
 
 /// Runs `score`.
@@ -17,9 +18,23 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     let mut read = vec![
         (Some(inputs.model.as_path()), "--model"),
         (Some(inputs.data.as_path()), "--data"),
+        (args.previous.as_deref(), "--previous"),
     ];
     read.extend(super::each_file(&inputs.events, "--events"));
-    guard_outputs(&read, &[(Some(&args.out), "--out"), (Some(&rejects), "--rejects")])?;
+    guard_outputs(
+        &read,
+        &[
+            (Some(&args.out), "--out"),
+            (Some(&rejects), "--rejects"),
+            (args.triggers.as_deref(), "--triggers"),
+        ],
+    )?;
+    if !(args.min_change.is_finite() && args.min_change >= 0.0) {
+        return Err(crate::error::Error::Usage(format!(
+            "--min-change {}: give the points a score must move, e.g. --min-change 10",
+            args.min_change
+        )));
+    }
     let artifact = ModelArtifact::load(&args.inputs.model)?;
     require_files(&read[1..])?;
     let settings = ScoreSettings {
@@ -31,6 +46,12 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
         rejects,
         keep: args.keep.clone(),
         batch_bytes: args.batch_mib.max(1) as usize * 1024 * 1024,
+        previous: args.previous.clone(),
+        triggers: args.triggers.as_ref().map(|path| Triggers {
+            path: path.clone(),
+            on: args.trigger_on.clone(),
+            min_change: args.min_change,
+        }),
     };
     let scored = score_file(&artifact, &settings, &super::ProgressBar::new())?;
     eprintln!("{}", scored.drift.describe());
@@ -52,6 +73,20 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     let snapshot = artifact.schema.snapshot_column.as_deref();
     if let Some(line) = super::default_cutoff_line(inputs.as_of.is_some(), &artifact.config.data, snapshot) {
         println!("{line}");
+    }
+    if let (Some(statuses), Some(previous)) = (summary.statuses, &args.previous) {
+        let counted: Vec<String> = (Status::ALL.iter().zip(statuses))
+            .map(|(status, n)| format!("{} {}", thousands(n), status.word()))
+            .collect();
+        println!("since {}: {}", previous.display(), counted.join(", "));
+        if let Some(path) = &args.triggers {
+            println!(
+                "triggers: {} leads ({}) → {}",
+                thousands(summary.triggers),
+                args.trigger_on.iter().map(|s| s.word()).collect::<Vec<_>>().join(", "),
+                path.display()
+            );
+        }
     }
     if summary.repeated_ids > 0 {
         eprintln!(

@@ -13,6 +13,7 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     let planted = crate::synth::Planted {
         segments: args.segments,
         drift: args.drift,
+        days_later: args.days_later,
     };
     let summary = crate::synth::generate(args.leads, args.seed, &args.out, args.format, planted, |done| {
         if show_progress {

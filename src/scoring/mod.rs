@@ -23,6 +23,7 @@
 //! ```
 
 pub mod batch;
+pub mod changes;
 pub mod reasons;
 pub mod writer;
 
@@ -70,6 +71,10 @@ pub struct ScoreSettings {
     pub keep: Vec<String>,
     /// Bytes of a CSV lead file read per batch.
     pub batch_bytes: usize,
+    /// An earlier scores file: each lead's change since it (`--previous`).
+    pub previous: Option<PathBuf>,
+    /// With `previous`: the changes that go to a triggers file (`--triggers`).
+    pub triggers: Option<changes::Triggers>,
 }
 
 impl ScoreSettings {
@@ -85,6 +90,8 @@ impl ScoreSettings {
             out,
             keep: Vec::new(),
             batch_bytes: BATCH_BYTES,
+            previous: None,
+            triggers: None,
         }
     }
 }
@@ -100,6 +107,10 @@ pub struct ScoreSummary {
     pub mqls: usize,
     /// Leads whose id an earlier lead of the file has (each is scored as it is).
     pub repeated_ids: usize,
+    /// With earlier scores: leads per status, in [`changes::Status::ALL`] order.
+    pub statuses: Option<[usize; 6]>,
+    /// Leads written to the triggers file.
+    pub triggers: usize,
 }
 
 /// Scores written but not yet in place: [`Scored::publish`] renames the scores file (and the
@@ -112,6 +123,7 @@ pub struct Scored {
     scores: AtomicFile,
     rejects: Option<AtomicFile>,
     rejects_path: PathBuf,
+    triggers: Option<AtomicFile>,
 }
 
 impl Scored {
@@ -135,6 +147,9 @@ impl Scored {
     /// removed when no row was rejected this time.
     pub fn publish(self) -> Result<()> {
         self.scores.publish()?;
+        if let Some(triggers) = self.triggers {
+            triggers.publish()?;
+        }
         match self.rejects {
             Some(rejects) => rejects.publish(),
             None => remove_old(&self.rejects_path),
@@ -187,9 +202,16 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
         kept: settings.keep.clone(),
         rule_points: rules.is_some(),
         segment: artifact.segments.is_some(),
+        previous: settings.previous.is_some(),
     };
     header.check()?;
     crate::data::require_files(&[(Some(&settings.data), "--data")])?;
+    let previous = match &settings.previous {
+        Some(path) => Some(crate::progress::step(progress, "reading the earlier scores", || {
+            changes::Previous::read(path, &id_header)
+        })?),
+        None => None,
+    };
     let events = shaped_events(artifact, &settings.events, progress)?;
     let inputs = BatchInputs {
         model_path: &settings.model_path,
@@ -207,12 +229,19 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
         settings,
         header: &header,
         rules: rules.as_ref(),
+        previous: previous.as_ref(),
     };
     let scored = run.batches(&mut reader, &to_writer, progress);
     progress.finished();
     // The writer is always waited for, so that its temporary file is gone when scoring failed.
     let scores = finish_writing(to_writer, writer);
-    let (summary, drift, rejects, first_bad) = scored?;
+    let RunDone {
+        summary,
+        drift,
+        rejects,
+        triggers,
+        first_bad,
+    } = scored?;
     if summary.scored == 0 {
         return Err(nothing_scored(&settings.data, &summary, first_bad));
     }
@@ -223,6 +252,7 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
         scores: scores?,
         rejects,
         rejects_path: settings.rejects.clone(),
+        triggers,
     })
 }
 
@@ -232,6 +262,7 @@ struct Run<'a> {
     settings: &'a ScoreSettings,
     header: &'a Header,
     rules: Option<&'a RuleSet>,
+    previous: Option<&'a changes::Previous>,
 }
 
 impl Run<'_> {
@@ -242,7 +273,7 @@ impl Run<'_> {
         reader: &mut BatchReader,
         to_writer: &SyncSender<Written>,
         progress: &dyn Progress,
-    ) -> Result<(ScoreSummary, DriftCounts, Option<AtomicFile>, Option<BadCell>)> {
+    ) -> Result<RunDone> {
         let parquet = writes_parquet(&self.settings.out);
         let mut rejects: Option<AtomicFile> = None;
         let mut first_bad: Option<BadCell> = None;
@@ -254,6 +285,16 @@ impl Run<'_> {
             rejected: 0,
             mqls: 0,
             repeated_ids: 0,
+            statuses: self.previous.map(|_| [0; 6]),
+            triggers: 0,
+        };
+        let mut triggers = match (&self.settings.triggers, self.previous) {
+            (Some(t), Some(_)) => {
+                let mut file = AtomicFile::create(&t.path)?;
+                file.write(&changes::triggers_header(&self.header.id)?)?;
+                Some(file)
+            }
+            _ => None,
         };
         // 8 bytes a lead, for the count of repeated ids.
         let mut id_hashes: Vec<u64> = Vec::new();
@@ -262,6 +303,25 @@ impl Run<'_> {
             let (scores, counts) = score_batch(self.artifact, &batch);
             drift.add(&counts);
             let reasons = Reasons::new(self.artifact, &batch, self.rules);
+            let changes: Option<Vec<changes::Change>> = self.previous.map(|previous| {
+                let bands = &self.artifact.scorer.bands;
+                (batch.rows.iter().zip(&scores))
+                    .map(|(&row, s)| previous.change(&batch.table.ids[row], s.band, s.mql, bands))
+                    .collect()
+            });
+            if let (Some(changes), Some(counted)) = (&changes, summary.statuses.as_mut()) {
+                for change in changes {
+                    counted[changes::Status::ALL
+                        .iter()
+                        .position(|s| *s == change.status)
+                        .unwrap_or(0)] += 1;
+                }
+            }
+            if let (Some(file), Some(changes), Some(wanted)) = (triggers.as_mut(), &changes, &self.settings.triggers) {
+                let (lines, fired) = trigger_lines(self.artifact, &batch, &scores, changes, &reasons, wanted)?;
+                file.write(&lines)?;
+                summary.triggers += fired;
+            }
             let written = if parquet {
                 Written::Parquet(score_frame(
                     self.artifact,
@@ -269,9 +329,16 @@ impl Run<'_> {
                     &batch,
                     &scores,
                     reasons.all(&scores),
+                    changes.as_deref(),
                 )?)
             } else {
-                Written::Csv(score_lines(self.artifact, &batch, &scores, &reasons))
+                Written::Csv(score_lines(
+                    self.artifact,
+                    &batch,
+                    &scores,
+                    &reasons,
+                    changes.as_deref(),
+                ))
             };
             if to_writer.send(written).is_err() {
                 // The writer stopped: its error is returned when it is waited for.
@@ -304,8 +371,58 @@ impl Run<'_> {
             progress.advanced(done, total, &format!("{} leads scored", thousands(summary.scored)));
         }
         summary.repeated_ids = crate::data::repeated_ids(&mut id_hashes);
-        Ok((summary, drift, rejects, first_bad))
+        Ok(RunDone {
+            summary,
+            drift,
+            rejects,
+            triggers,
+            first_bad,
+        })
     }
+}
+
+/// What a run of batches leaves: its counts, the drift counts, the rejects and triggers files
+/// (not yet in place), and the first unreadable cell.
+struct RunDone {
+    summary: ScoreSummary,
+    drift: DriftCounts,
+    rejects: Option<AtomicFile>,
+    triggers: Option<AtomicFile>,
+    first_bad: Option<BadCell>,
+}
+
+/// The triggers among a batch's leads as CSV lines, and how many: the id, the earlier and the
+/// new score, the change, the status, the band, and the reasons.
+fn trigger_lines(
+    artifact: &ModelArtifact,
+    batch: &Batch,
+    scores: &[LeadScore],
+    changes: &[changes::Change],
+    reasons: &Reasons,
+    triggers: &changes::Triggers,
+) -> Result<(Vec<u8>, usize)> {
+    let mut bytes = Vec::new();
+    let mut fired = 0;
+    let mut text = String::new();
+    for (k, (score, change)) in scores.iter().zip(changes).enumerate() {
+        if !triggers.fires(change, score.score) {
+            continue;
+        }
+        fired += 1;
+        text.clear();
+        reasons.write(&mut text, k, score);
+        let number = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x}"));
+        bytes.extend(writer::csv_line(&[
+            &batch.table.ids[batch.rows[k]],
+            &number(change.previous),
+            &number(Some(score.score)),
+            &change.points(score.score).map_or(String::new(), |p| format!("{p:+}")),
+            change.status.word(),
+            &artifact.scorer.bands.names[score.band],
+            &text,
+        ])?);
+    }
+    Ok((bytes, fired))
 }
 
 /// The error when no lead of a file could be scored: where the first bad cell was, and what

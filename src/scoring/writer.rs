@@ -9,6 +9,7 @@ use polars::prelude::{Column, DataFrame, DataType, Schema};
 use rayon::prelude::*;
 
 use super::batch::Batch;
+use super::changes::Change;
 use super::reasons::Reasons;
 use crate::artifact::ModelArtifact;
 use crate::error::{Error, Result};
@@ -85,7 +86,13 @@ pub struct Header {
     /// Whether the model has segments (then the segment whose model scored a lead has a
     /// column, after `model_probability`).
     pub segment: bool,
+    /// Whether each lead's change since earlier scores is written (`previous_score`, `change`,
+    /// `status`, last).
+    pub previous: bool,
 }
+
+/// Output columns of a lead's change since earlier scores.
+const CHANGE_COLUMNS: [&str; 3] = ["previous_score", "change", "status"];
 
 /// Output columns after the id and the kept columns.
 const SCORE_COLUMNS: [&str; 6] = ["score", "probability", "percentile", "band", "mql", "model_probability"];
@@ -105,6 +112,9 @@ impl Header {
             names.push("rule_points");
         }
         names.extend(PART_COLUMNS);
+        if self.previous {
+            names.extend(CHANGE_COLUMNS);
+        }
         names
     }
 
@@ -136,6 +146,14 @@ impl Header {
             .zip([DataType::String, DataType::Float64, DataType::String])
         {
             schema.insert((*name).into(), kind);
+        }
+        if self.previous {
+            for (name, kind) in CHANGE_COLUMNS
+                .iter()
+                .zip([DataType::Float64, DataType::Float64, DataType::String])
+            {
+                schema.insert((*name).into(), kind);
+            }
         }
         schema
     }
@@ -171,6 +189,7 @@ pub(crate) fn score_lines(
     batch: &Batch,
     scores: &[LeadScore],
     reasons: &Reasons,
+    changes: Option<&[Change]>,
 ) -> Vec<Vec<u8>> {
     (0..scores.len())
         .collect::<Vec<_>>()
@@ -211,6 +230,18 @@ pub(crate) fn score_lines(
                 text.clear();
                 reasons.write(&mut text, k, score);
                 push_csv_field(&mut line, &text);
+                if let Some(change) = changes.map(|c| &c[k]) {
+                    line.push(b',');
+                    if let Some(previous) = change.previous {
+                        push_number(&mut line, previous);
+                        line.push(b',');
+                        push_number(&mut line, score.score - previous);
+                    } else {
+                        line.push(b',');
+                    }
+                    line.push(b',');
+                    line.extend_from_slice(change.status.word().as_bytes());
+                }
                 line.push(b'\n');
             }
             line
@@ -225,6 +256,7 @@ pub(crate) fn score_frame(
     batch: &Batch,
     scores: &[LeadScore],
     reasons: Vec<String>,
+    changes: Option<&[Change]>,
 ) -> Result<DataFrame> {
     let text = |name: &str, rows: &[String]| -> Column {
         Column::new(
@@ -275,6 +307,24 @@ pub(crate) fn score_frame(
         number("engagement", &|s| s.engagement),
         Column::new("reasons".into(), reasons),
     ]);
+    if let Some(changes) = changes {
+        columns.extend([
+            Column::new(
+                "previous_score".into(),
+                changes.iter().map(|c| c.previous).collect::<Vec<Option<f64>>>(),
+            ),
+            Column::new(
+                "change".into(),
+                (changes.iter().zip(scores))
+                    .map(|(c, s)| c.points(s.score))
+                    .collect::<Vec<Option<f64>>>(),
+            ),
+            Column::new(
+                "status".into(),
+                changes.iter().map(|c| c.status.word()).collect::<Vec<_>>(),
+            ),
+        ]);
+    }
     DataFrame::new(scores.len(), columns).map_err(|e| Error::Runtime(format!("assembling the scores: {e}")))
 }
 

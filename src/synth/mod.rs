@@ -102,6 +102,10 @@ pub struct Planted {
     /// 0.1), and a new lead source, Product Trial, appears from the tenth month (three leads
     /// in ten from then on) and converts far better than the others (+1.5).
     pub drift: bool,
+    /// The same leads as seen this many days later: each lead's snapshot (its cutoff) moves on
+    /// by that much, so that its events of those days count too (`score --previous` of the
+    /// first file shows who crossed a threshold since). The truth stays the one at 45 days.
+    pub days_later: u32,
 }
 
 /// Months the leads are created over (545 days).
@@ -358,7 +362,7 @@ fn generate_chunk(seed: u64, chunk: usize, from: usize, to: usize, export: Expor
         let record = LeadRecord {
             lead,
             created,
-            snapshot,
+            snapshot: snapshot + i64::from(planted.days_later) * DAY,
             email: format!("{first}.{lead}@{domain}"),
             first,
             attributes,

@@ -1,0 +1,263 @@
+//! Between two batches: `score --previous` against an independent join of the two scores files
+//! (the same synthetic leads a week later), the triggers file, Parquet earlier scores, and
+//! refusals.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use common::{leadscore, stderr_of, stdout_of};
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+/// Column `name` of each row, by lead id (the first column).
+fn by_id(file: &(Vec<String>, Vec<Vec<String>>), name: &str) -> HashMap<String, String> {
+    let at = file
+        .0
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no {name}"));
+    file.1.iter().map(|r| (r[0].clone(), r[at].clone())).collect()
+}
+
+struct Batches {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    model: PathBuf,
+}
+
+/// A model, and 4,000 synthetic leads scored as they were and as they are a week later.
+fn batches() -> Batches {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    common::synth(&path.join("history"), 12_000, 3);
+    let model = path.join("model.lsm");
+    common::train_synth(&path.join("history"), &model, &[]);
+    for (folder, later) in [("before", "0"), ("after", "7")] {
+        let output = leadscore()
+            .args([
+                "synth",
+                "--leads",
+                "4000",
+                "--seed",
+                "9",
+                "--days-later",
+                later,
+                "--out",
+            ])
+            .arg(path.join(folder))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+    }
+    Batches {
+        _dir: dir,
+        dir: path,
+        model,
+    }
+}
+
+fn score(b: &Batches, folder: &str, out: &str, extra: &[&str]) -> std::process::Output {
+    leadscore()
+        .args(["score", "--as-of", "2026-12-01"])
+        .args(common::batch_args(&b.model, &b.dir.join(folder), &b.dir.join(out)))
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn statuses_and_triggers_match_a_join_of_the_two_scores_files() {
+    let b = batches();
+    let output = score(&b, "before", "before.csv", &[]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let previous = b.dir.join("before.csv");
+    let output = score(
+        &b,
+        "after",
+        "after.csv",
+        &[
+            "--previous",
+            previous.to_str().unwrap(),
+            "--triggers",
+            b.dir.join("to-call.csv").to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let before = read_csv(&previous);
+    let after = read_csv(&b.dir.join("after.csv"));
+    assert_eq!(&after.0[after.0.len() - 3..], ["previous_score", "change", "status"]);
+    // The join: each lead's status from its two rows, as a person would work it out.
+    let band_rank = |band: &str| ["cold", "warm", "hot"].iter().position(|b| *b == band).unwrap();
+    let (score0, band0, mql0) = (by_id(&before, "score"), by_id(&before, "band"), by_id(&before, "mql"));
+    let (score1, band1, mql1) = (by_id(&after, "score"), by_id(&after, "band"), by_id(&after, "mql"));
+    let (status, change) = (by_id(&after, "status"), by_id(&after, "change"));
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for (id, s1) in &score1 {
+        let expected = match score0.get(id) {
+            None => "new",
+            Some(_) if mql1[id] == "true" && mql0[id] == "false" => "became_mql",
+            Some(_) if mql1[id] == "false" && mql0[id] == "true" => "left_mql",
+            Some(_) if band_rank(&band1[id]) > band_rank(&band0[id]) => "band_up",
+            Some(_) if band_rank(&band1[id]) < band_rank(&band0[id]) => "band_down",
+            Some(_) => "unchanged",
+        };
+        assert_eq!(status[id], expected, "lead {id}");
+        let moved: f64 = s1.parse::<f64>().unwrap() - score0[id].parse::<f64>().unwrap();
+        assert_eq!(change[id].parse::<f64>().unwrap(), moved, "lead {id}");
+        *counts.entry(expected).or_default() += 1;
+    }
+    // A week of activity moves leads: some cross 60, none is new.
+    assert!(counts.get("became_mql").copied().unwrap_or(0) > 5, "{counts:?}");
+    assert_eq!(counts.get("new"), None);
+    // The leads whose score crossed 60 are exactly the became_mql ones (MQL at 60).
+    let crossed: Vec<&String> = (score1.keys())
+        .filter(|id| score0[*id].parse::<f64>().unwrap() < 60.0 && score1[*id].parse::<f64>().unwrap() >= 60.0)
+        .collect();
+    assert_eq!(crossed.len(), counts["became_mql"]);
+    assert!(crossed.iter().all(|id| status[*id] == "became_mql"));
+    // The summary counts them.
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout.contains(&format!("{} became_mql", counts["became_mql"])),
+        "{stdout}"
+    );
+    // The triggers file: the leads that became MQLs or moved up a band, and only them.
+    let triggers = read_csv(&b.dir.join("to-call.csv"));
+    assert_eq!(
+        triggers.0,
+        [
+            "lead_id",
+            "previous_score",
+            "score",
+            "change",
+            "status",
+            "band",
+            "reasons"
+        ]
+    );
+    let mut fired: Vec<&str> = triggers.1.iter().map(|r| r[0].as_str()).collect();
+    let mut wanted: Vec<&str> = (status.iter())
+        .filter(|(_, s)| *s == "became_mql" || *s == "band_up")
+        .map(|(id, _)| id.as_str())
+        .collect();
+    fired.sort_unstable();
+    wanted.sort_unstable();
+    assert_eq!(fired, wanted);
+    assert!(triggers.1.iter().all(|r| !r[6].is_empty()), "every trigger says why");
+
+    // Other crossings and a least change: leads that fell by 10 points or more out of a band or the MQLs.
+    let output = score(
+        &b,
+        "after",
+        "after2.csv",
+        &[
+            "--previous",
+            previous.to_str().unwrap(),
+            "--triggers",
+            b.dir.join("fell.csv").to_str().unwrap(),
+            "--trigger-on",
+            "left_mql,band_down",
+            "--min-change",
+            "10",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let fell = read_csv(&b.dir.join("fell.csv"));
+    let mut fired: Vec<&str> = fell.1.iter().map(|r| r[0].as_str()).collect();
+    let mut wanted: Vec<&str> = (status.iter())
+        .filter(|(id, s)| (*s == "left_mql" || *s == "band_down") && change[*id].parse::<f64>().unwrap().abs() >= 10.0)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    fired.sort_unstable();
+    wanted.sort_unstable();
+    assert_eq!(fired, wanted);
+
+    // Earlier scores written as Parquet give the same changes.
+    let output = score(&b, "before", "before.parquet", &[]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let output = score(
+        &b,
+        "after",
+        "after3.csv",
+        &["--previous", b.dir.join("before.parquet").to_str().unwrap()],
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(
+        std::fs::read(b.dir.join("after3.csv")).unwrap(),
+        std::fs::read(b.dir.join("after.csv")).unwrap()
+    );
+}
+
+#[test]
+fn new_leads_repeated_ids_and_unusable_earlier_files() {
+    let b = batches();
+    let output = score(&b, "before", "before.csv", &[]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    // An earlier file of two leads, one of them twice (the last row counts).
+    let before = read_csv(&b.dir.join("before.csv"));
+    let mut text = before.0.join(",") + "\n";
+    let quote = |r: &Vec<String>| {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(r).unwrap();
+        String::from_utf8(writer.into_inner().unwrap()).unwrap()
+    };
+    let mut first = before.1[0].clone();
+    let score_at = before.0.iter().position(|h| h == "score").unwrap();
+    first[score_at] = "0".into();
+    text += &quote(&first);
+    text += &quote(&before.1[0]);
+    text += &quote(&before.1[1]);
+    let earlier = common::write(&b.dir, "earlier.csv", text);
+    let output = score(&b, "before", "again.csv", &["--previous", earlier.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let again = read_csv(&b.dir.join("again.csv"));
+    let status = by_id(&again, "status");
+    assert_eq!(
+        status[&before.1[0][0]], "unchanged",
+        "the last row of a repeated id counts"
+    );
+    assert_eq!(status[&before.1[1][0]], "unchanged");
+    assert_eq!(status.values().filter(|s| *s == "new").count(), again.1.len() - 2);
+    assert!(stdout_of(&output).contains(&format!("{} new", leadscore::output::thousands(again.1.len() - 2))));
+
+    // A file that is not a scores file: exit 3, the column named, nothing written.
+    let output = score(
+        &b,
+        "after",
+        "not.csv",
+        &["--previous", b.dir.join("before/leads.csv").to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("score"), "{}", stderr_of(&output));
+    assert!(!b.dir.join("not.csv").exists());
+    // Triggers need earlier scores; the earlier scores may not be overwritten.
+    let output = score(
+        &b,
+        "after",
+        "t.csv",
+        &["--triggers", b.dir.join("t2.csv").to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    let output = score(
+        &b,
+        "after",
+        "before.csv",
+        &["--previous", b.dir.join("before.csv").to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert_eq!(
+        read_csv(&b.dir.join("before.csv")),
+        before,
+        "the earlier scores are untouched"
+    );
+}
