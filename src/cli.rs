@@ -313,6 +313,12 @@ pub struct ScoreArgs {
     /// Points a lead's score must have moved at least to be a trigger.
     #[arg(long, value_name = "POINTS", default_value_t = 0.0, requires = "triggers")]
     pub min_change: f64,
+    /// Write each lead's log-odds and the part each feature and each rule gives (columns
+    /// `log_odds`, `part: base`, `part: FEATURE`, `part: rule NAME`, …): the parts add up to the
+    /// log-odds (with Platt calibration, the score's own; with isotonic, before calibration). With
+    /// --previous of a file scored with --explain too, the triggers say which parts moved.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 /// `leadscore export-points`

@@ -261,3 +261,92 @@ fn new_leads_repeated_ids_and_unusable_earlier_files() {
         "the earlier scores are untouched"
     );
 }
+
+#[test]
+fn explained_parts_add_up_to_the_log_odds_and_triggers_name_the_parts_that_moved() {
+    let b = batches();
+    // A model blended with rules, so that rule parts are among the parts.
+    let model = b.dir.join("blended.lsm");
+    common::train_synth(&b.dir.join("history"), &model, &["--rules", common::EXAMPLE_RULES]);
+    let score = |folder: &str, out: &str, extra: &[&str]| {
+        let output = leadscore()
+            .args(["score", "--explain", "--as-of", "2026-12-01"])
+            .args(common::batch_args(&model, &b.dir.join(folder), &b.dir.join(out)))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+    };
+    score("before", "before.csv", &[]);
+    let previous = b.dir.join("before.csv");
+    let triggers = b.dir.join("to-call.csv");
+    score(
+        "after",
+        "after.csv",
+        &[
+            "--previous",
+            previous.to_str().unwrap(),
+            "--triggers",
+            triggers.to_str().unwrap(),
+        ],
+    );
+    let (header, rows) = read_csv(&b.dir.join("after.csv"));
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let parts: Vec<usize> = (0..header.len()).filter(|&j| header[j].starts_with("part: ")).collect();
+    assert!(
+        parts.iter().any(|&j| header[j].starts_with("part: rule ")),
+        "{header:?}"
+    );
+    assert!(
+        parts.iter().any(|&j| header[j] == "part: events: webinar"),
+        "{header:?}"
+    );
+    for row in &rows {
+        let log_odds: f64 = row[at("log_odds")].parse().unwrap();
+        let sum: f64 = parts.iter().map(|&j| row[j].parse::<f64>().unwrap()).sum();
+        assert!(
+            (sum - log_odds).abs() < 1e-9,
+            "lead {}: parts {sum} against {log_odds}",
+            row[0]
+        );
+        // With Platt's calibration the log-odds is the score's own.
+        let probability: f64 = row[at("probability")].parse().unwrap();
+        assert!(
+            (1.0 / (1.0 + (-log_odds).exp()) - probability).abs() < 5e-7,
+            "lead {}",
+            row[0]
+        );
+    }
+    // A trigger's reasons are the parts that moved most, by as much as the two files say.
+    let before = read_csv(&previous);
+    let earlier = |id: &str, name: &str| -> f64 {
+        let row = before.1.iter().find(|r| r[0] == id).unwrap();
+        row[before.0.iter().position(|h| h == name).unwrap()].parse().unwrap()
+    };
+    let fired = read_csv(&triggers);
+    assert!(!fired.1.is_empty());
+    for trigger in &fired.1 {
+        let row = rows.iter().find(|r| r[0] == trigger[0]).unwrap();
+        let first = trigger[6].split("; ").next().unwrap();
+        let (_sign, named) = first.split_once(' ').unwrap();
+        let (name, moved) = named.rsplit_once(" (").unwrap_or_else(|| panic!("{first}"));
+        let moved: f64 = moved.trim_end_matches(')').parse().unwrap();
+        let column = format!("part: {name}");
+        let now: f64 = row[at(&column)].parse().unwrap();
+        assert!(
+            (now - earlier(&trigger[0], &column) - moved).abs() < 0.006,
+            "lead {}: {first}",
+            trigger[0]
+        );
+        // The largest move comes first.
+        for &j in &parts[1..] {
+            let d = row[j].parse::<f64>().unwrap() - earlier(&trigger[0], &header[j]);
+            assert!(
+                d.abs() <= moved.abs() + 0.006,
+                "lead {}: {} moved {d}",
+                trigger[0],
+                header[j]
+            );
+        }
+    }
+}

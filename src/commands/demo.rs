@@ -104,6 +104,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         triggers: None,
         trigger_on: Vec::new(),
         min_change: 0.0,
+        explain: false,
     })?;
     println!("\n5/5 evaluating the scores against the new leads' outcomes");
     let report = args.out.join("report");

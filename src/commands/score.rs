@@ -52,6 +52,7 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
             on: args.trigger_on.clone(),
             min_change: args.min_change,
         }),
+        explain: args.explain,
     };
     let scored = score_file(&artifact, &settings, &super::ProgressBar::new())?;
     eprintln!("{}", scored.drift.describe());

@@ -2,8 +2,9 @@
 //! (`score --previous`), what that change is called (`new`, `became_mql`, `left_mql`,
 //! `band_up`, `band_down`, `unchanged`), and which changes are triggers for sales.
 //!
-//! The earlier file is read once, streamed (CSV) or by its four columns (Parquet), and kept
-//! compactly: 16 bytes a lead under the hash of its id, never as text.
+//! The earlier file is read once, streamed (CSV) or by its columns (Parquet), and kept
+//! compactly: 20 bytes a lead under the hash of its id, never as text; and, when both files
+//! explain themselves (`--explain`), 4 bytes a part, to say what moved.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -85,6 +86,8 @@ struct Earlier {
     /// Index into [`Previous::band_names`].
     band: u16,
     mql: bool,
+    /// Where its parts start in [`Previous::parts`] (`u32::MAX`: none kept).
+    parts_at: u32,
 }
 
 /// An earlier scores file, indexed by the hash of each lead's id.
@@ -93,6 +96,9 @@ pub struct Previous {
     pub path: PathBuf,
     by_id: HashMap<u64, Earlier>,
     band_names: Vec<String>,
+    /// The parts of every lead, `stride` each, in the order of the parts asked for.
+    parts: Vec<f32>,
+    stride: usize,
     /// Leads it holds.
     pub leads: usize,
     /// Leads whose id an earlier row of it has (the last row counts).
@@ -104,21 +110,35 @@ const NEEDED: [&str; 3] = ["score", "band", "mql"];
 
 impl Previous {
     /// Reads the earlier scores file `path` (CSV or Parquet, as `score` writes them), whose
-    /// lead ids are in column `id`.
-    pub fn read(path: &Path, id: &str) -> Result<Previous> {
+    /// lead ids are in column `id`. `explained` names the explanation columns of this run
+    /// (`log_odds`, then the parts; empty without `--explain`): the earlier file's parts of the
+    /// same names are kept when it has any (a part it lacks counts 0).
+    pub fn read(path: &Path, id: &str, explained: &[String]) -> Result<Previous> {
         let mut previous = Previous {
             path: path.to_path_buf(),
             by_id: HashMap::new(),
             band_names: Vec::new(),
+            parts: Vec::new(),
+            stride: explained.len().saturating_sub(1),
             leads: 0,
             repeated: 0,
         };
+        let wanted = explained.get(1..).unwrap_or_default();
         if crate::data::read::is_parquet(path) {
-            previous.read_parquet(id)?;
+            previous.read_parquet(id, wanted)?;
         } else {
-            previous.read_csv(id)?;
+            previous.read_csv(id, wanted)?;
         }
         Ok(previous)
+    }
+
+    /// The earlier parts of the lead with `id`, when both files explain themselves.
+    pub fn parts(&self, id: &str) -> Option<&[f32]> {
+        let earlier = self.by_id.get(&id_hash(id))?;
+        let at = usize::try_from(earlier.parts_at)
+            .ok()
+            .filter(|_| earlier.parts_at != u32::MAX)?;
+        self.parts.get(at..at + self.stride)
     }
 
     fn missing_column(&self, column: &str, id: &str) -> Error {
@@ -131,7 +151,7 @@ impl Previous {
         )
     }
 
-    fn add(&mut self, id: &str, score: f64, band: &str, mql: bool) {
+    fn add(&mut self, id: &str, score: f64, band: &str, mql: bool, parts: Option<&mut dyn Iterator<Item = f32>>) {
         let band = match self.band_names.iter().position(|b| b == band) {
             Some(k) => k,
             None => {
@@ -139,10 +159,19 @@ impl Previous {
                 self.band_names.len() - 1
             }
         };
+        let parts_at = match parts {
+            Some(parts) => {
+                let at = self.parts.len();
+                self.parts.extend(parts);
+                u32::try_from(at).unwrap_or(u32::MAX)
+            }
+            None => u32::MAX,
+        };
         let earlier = Earlier {
             score: score as f32,
             band: band.min(usize::from(u16::MAX)) as u16,
             mql,
+            parts_at,
         };
         self.leads += 1;
         if self.by_id.insert(id_hash(id), earlier).is_some() {
@@ -150,7 +179,7 @@ impl Previous {
         }
     }
 
-    fn read_csv(&mut self, id: &str) -> Result<()> {
+    fn read_csv(&mut self, id: &str, wanted: &[String]) -> Result<()> {
         let file = File::open(&self.path).map_err(|e| Error::io(&self.path, "read", e))?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(false)
@@ -165,6 +194,9 @@ impl Previous {
         for (slot, name) in at.iter_mut().zip(NEEDED) {
             *slot = position(name).ok_or_else(|| self.missing_column(name, id))?;
         }
+        // Where each part asked for is in the earlier file (None: it has no such part).
+        let part_at: Vec<Option<usize>> = wanted.iter().map(|name| position(name)).collect();
+        let keep_parts = part_at.iter().any(Option::is_some);
         let mut record = csv::StringRecord::new();
         let mut row = 0;
         loop {
@@ -184,20 +216,26 @@ impl Previous {
                 "false" => false,
                 other => return Err(self.bad_cell("mql", row, other)),
             };
-            self.add(cell(id_at), score, cell(at[1]), mql);
+            let mut parts = part_at
+                .iter()
+                .map(|at| at.and_then(|k| record.get(k)?.parse::<f32>().ok()).unwrap_or(0.0));
+            let parts = keep_parts.then_some(&mut parts as &mut dyn Iterator<Item = f32>);
+            self.add(cell(id_at), score, cell(at[1]), mql, parts);
         }
         Ok(())
     }
 
-    fn read_parquet(&mut self, id: &str) -> Result<()> {
+    fn read_parquet(&mut self, id: &str, wanted: &[String]) -> Result<()> {
         let file = File::open(&self.path).map_err(|e| Error::io(&self.path, "read", e))?;
-        let columns: Vec<String> = std::iter::once(id.to_string())
+        let mut columns: Vec<String> = std::iter::once(id.to_string())
             .chain(NEEDED.iter().map(|c| c.to_string()))
             .collect();
         let names = crate::data::read::column_names(&self.path)?;
         if let Some(missing) = columns.iter().find(|c| !names.contains(c)) {
             return Err(self.missing_column(missing, id));
         }
+        let present: Vec<&String> = wanted.iter().filter(|w| names.contains(w)).collect();
+        columns.extend(present.iter().map(|p| p.to_string()));
         let frame = ParquetReader::new(file)
             .with_columns(Some(columns.clone()))
             .finish()
@@ -221,6 +259,22 @@ impl Previous {
             .bool()
             .map_err(|e| self.unreadable(None, &e.to_string()))?
             .clone();
+        // Each part asked for, as numbers (None: the earlier file has no such part).
+        let mut part_columns = Vec::with_capacity(wanted.len());
+        for name in wanted {
+            part_columns.push(match present.contains(&name) {
+                true => Some(
+                    column(name)?
+                        .cast(&DataType::Float64)
+                        .map_err(|e| self.unreadable(None, &e.to_string()))?
+                        .f64()
+                        .map_err(|e| self.unreadable(None, &e.to_string()))?
+                        .clone(),
+                ),
+                false => None,
+            });
+        }
+        let keep_parts = !present.is_empty();
         for (row, (((id, score), band), mql)) in ids
             .iter()
             .zip(scores.iter())
@@ -231,7 +285,9 @@ impl Previous {
             let (Some(id), Some(score), Some(band), Some(mql)) = (id, score, band, mql) else {
                 return Err(self.bad_cell("score", row + 1, "an empty cell"));
             };
-            self.add(id, score, band, mql);
+            let mut parts = (part_columns.iter()).map(|c| c.as_ref().and_then(|c| c.get(row)).unwrap_or(0.0) as f32);
+            let parts = keep_parts.then_some(&mut parts as &mut dyn Iterator<Item = f32>);
+            self.add(id, score, band, mql, parts);
         }
         Ok(())
     }
@@ -294,6 +350,34 @@ impl Previous {
     }
 }
 
+/// Parts (log-odds) that moved less than this are not named in a change's reasons.
+const SMALLEST_MOVE: f64 = 0.05;
+/// Parts named in a change's reasons, at most.
+const MOVES_NAMED: usize = 4;
+
+/// What moved a lead's score since the earlier scores, the largest first: `+ events: form
+/// demo_request (+0.91); − inactivity decay (−0.30)`. `names` are the part columns (after
+/// `log_odds`), `now` and `earlier` the lead's parts in that order; the base is left out.
+pub fn moved_parts(out: &mut String, names: &[String], now: &[f64], earlier: &[f32]) {
+    use std::fmt::Write as _;
+    let mut moved: Vec<(usize, f64)> = (1..names.len().min(now.len()).min(earlier.len()))
+        .map(|j| (j, now[j] - f64::from(earlier[j])))
+        .filter(|(_, d)| d.abs() >= SMALLEST_MOVE)
+        .collect();
+    moved.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    for (n, (j, d)) in moved.into_iter().take(MOVES_NAMED).enumerate() {
+        if n > 0 {
+            out.push_str("; ");
+        }
+        let name = names[j].strip_prefix(super::explain::PART).unwrap_or(&names[j]);
+        let sign = if d >= 0.0 { '+' } else { '−' };
+        let _ = write!(out, "{sign} {name} ({d:+.2})");
+    }
+    if out.is_empty() {
+        out.push_str("no part moved by 0.05 log-odds or more");
+    }
+}
+
 /// Which changes go to the triggers file, and how large a change must be.
 #[derive(Debug, Clone)]
 pub struct Triggers {
@@ -330,11 +414,13 @@ mod tests {
             path: "earlier.csv".into(),
             by_id: HashMap::new(),
             band_names: Vec::new(),
+            parts: Vec::new(),
+            stride: 0,
             leads: 0,
             repeated: 0,
         };
         for &(id, score, band, mql) in rows {
-            p.add(id, score, band, mql);
+            p.add(id, score, band, mql, None);
         }
         p
     }
@@ -376,6 +462,25 @@ mod tests {
         // 30 is warm on these cuts: 50 stays warm; 80 was hot: 70 is a step down.
         assert_eq!(p.change("a", 1, false, &bands).status, Status::Unchanged);
         assert_eq!(p.change("b", 1, false, &bands).status, Status::BandDown);
+    }
+
+    #[test]
+    fn a_change_is_put_down_to_the_parts_that_moved_most() {
+        let names: Vec<String> = [
+            "part: base",
+            "part: job_level",
+            "part: events: webinar",
+            "part: inactivity decay",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut out = String::new();
+        moved_parts(&mut out, &names, &[-2.0, 0.5, 1.3, -0.4], &[-1.0, 0.5, 0.4, -0.1]);
+        assert_eq!(out, "+ events: webinar (+0.90); − inactivity decay (-0.30)");
+        out.clear();
+        moved_parts(&mut out, &names, &[0.0, 0.5, 0.4, -0.1], &[0.0, 0.5, 0.4, -0.1]);
+        assert_eq!(out, "no part moved by 0.05 log-odds or more");
     }
 
     #[test]

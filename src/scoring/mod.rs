@@ -24,6 +24,7 @@
 
 pub mod batch;
 pub mod changes;
+pub mod explain;
 pub mod reasons;
 pub mod writer;
 
@@ -75,6 +76,9 @@ pub struct ScoreSettings {
     pub previous: Option<PathBuf>,
     /// With `previous`: the changes that go to a triggers file (`--triggers`).
     pub triggers: Option<changes::Triggers>,
+    /// Whether each lead's log-odds and the part each feature and rule gives are written
+    /// (`--explain`).
+    pub explain: bool,
 }
 
 impl ScoreSettings {
@@ -92,6 +96,7 @@ impl ScoreSettings {
             batch_bytes: BATCH_BYTES,
             previous: None,
             triggers: None,
+            explain: false,
         }
     }
 }
@@ -203,12 +208,17 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
         rule_points: rules.is_some(),
         segment: artifact.segments.is_some(),
         previous: settings.previous.is_some(),
+        explain: if settings.explain {
+            explain::column_names(artifact, rules.as_ref())
+        } else {
+            Vec::new()
+        },
     };
     header.check()?;
     crate::data::require_files(&[(Some(&settings.data), "--data")])?;
     let previous = match &settings.previous {
         Some(path) => Some(crate::progress::step(progress, "reading the earlier scores", || {
-            changes::Previous::read(path, &id_header)
+            changes::Previous::read(path, &id_header, &header.explain)
         })?),
         None => None,
     };
@@ -317,8 +327,18 @@ impl Run<'_> {
                         .unwrap_or(0)] += 1;
                 }
             }
+            let explained = self
+                .settings
+                .explain
+                .then(|| explain::explain(self.artifact, &batch, self.rules));
             if let (Some(file), Some(changes), Some(wanted)) = (triggers.as_mut(), &changes, &self.settings.triggers) {
-                let (lines, fired) = trigger_lines(self.artifact, &batch, &scores, changes, &reasons, wanted)?;
+                let why = Why {
+                    reasons: &reasons,
+                    explained: explained.as_deref(),
+                    previous: self.previous,
+                    names: &self.header.explain,
+                };
+                let (lines, fired) = trigger_lines(self.artifact, &batch, &scores, changes, &why, wanted)?;
                 file.write(&lines)?;
                 summary.triggers += fired;
             }
@@ -330,6 +350,7 @@ impl Run<'_> {
                     &scores,
                     reasons.all(&scores),
                     changes.as_deref(),
+                    explained.as_deref(),
                 )?)
             } else {
                 Written::Csv(score_lines(
@@ -338,6 +359,7 @@ impl Run<'_> {
                     &scores,
                     &reasons,
                     changes.as_deref(),
+                    explained.as_deref(),
                 ))
             };
             if to_writer.send(written).is_err() {
@@ -391,14 +413,36 @@ struct RunDone {
     first_bad: Option<BadCell>,
 }
 
+/// What a trigger's reasons are made of: the parts that moved since the earlier scores when both
+/// files explain themselves, else the lead's reasons now.
+struct Why<'a> {
+    reasons: &'a Reasons<'a>,
+    explained: Option<&'a [(f64, Vec<f64>)]>,
+    previous: Option<&'a changes::Previous>,
+    /// The explanation columns (`log_odds`, then the parts).
+    names: &'a [String],
+}
+
+impl Why<'_> {
+    fn write(&self, out: &mut String, batch: &Batch, k: usize, score: &LeadScore) {
+        let id = &batch.table.ids[batch.rows[k]];
+        let earlier = self.previous.and_then(|p| p.parts(id));
+        if let (Some((_, parts)), Some(earlier)) = (self.explained.map(|e| &e[k]), earlier) {
+            changes::moved_parts(out, &self.names[1..], parts, earlier);
+        } else {
+            self.reasons.write(out, k, score);
+        }
+    }
+}
+
 /// The triggers among a batch's leads as CSV lines, and how many: the id, the earlier and the
-/// new score, the change, the status, the band, and the reasons.
+/// new score, the change, the status, the band, and why.
 fn trigger_lines(
     artifact: &ModelArtifact,
     batch: &Batch,
     scores: &[LeadScore],
     changes: &[changes::Change],
-    reasons: &Reasons,
+    why: &Why,
     triggers: &changes::Triggers,
 ) -> Result<(Vec<u8>, usize)> {
     let mut bytes = Vec::new();
@@ -410,7 +454,7 @@ fn trigger_lines(
         }
         fired += 1;
         text.clear();
-        reasons.write(&mut text, k, score);
+        why.write(&mut text, batch, k, score);
         let number = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x}"));
         bytes.extend(writer::csv_line(&[
             &batch.table.ids[batch.rows[k]],

@@ -89,6 +89,8 @@ pub struct Header {
     /// Whether each lead's change since earlier scores is written (`previous_score`, `change`,
     /// `status`, last).
     pub previous: bool,
+    /// The explanation columns (`log_odds` and the parts, after the reasons), when asked for.
+    pub explain: Vec<String>,
 }
 
 /// Output columns of a lead's change since earlier scores.
@@ -112,6 +114,7 @@ impl Header {
             names.push("rule_points");
         }
         names.extend(PART_COLUMNS);
+        names.extend(self.explain.iter().map(String::as_str));
         if self.previous {
             names.extend(CHANGE_COLUMNS);
         }
@@ -146,6 +149,9 @@ impl Header {
             .zip([DataType::String, DataType::Float64, DataType::String])
         {
             schema.insert((*name).into(), kind);
+        }
+        for name in &self.explain {
+            schema.insert(name.as_str().into(), DataType::Float64);
         }
         if self.previous {
             for (name, kind) in CHANGE_COLUMNS
@@ -190,6 +196,7 @@ pub(crate) fn score_lines(
     scores: &[LeadScore],
     reasons: &Reasons,
     changes: Option<&[Change]>,
+    explained: Option<&[(f64, Vec<f64>)]>,
 ) -> Vec<Vec<u8>> {
     (0..scores.len())
         .collect::<Vec<_>>()
@@ -230,6 +237,12 @@ pub(crate) fn score_lines(
                 text.clear();
                 reasons.write(&mut text, k, score);
                 push_csv_field(&mut line, &text);
+                if let Some((log_odds, parts)) = explained.map(|e| &e[k]) {
+                    for x in std::iter::once(log_odds).chain(parts) {
+                        line.push(b',');
+                        push_number(&mut line, *x);
+                    }
+                }
                 if let Some(change) = changes.map(|c| &c[k]) {
                     line.push(b',');
                     if let Some(previous) = change.previous {
@@ -257,6 +270,7 @@ pub(crate) fn score_frame(
     scores: &[LeadScore],
     reasons: Vec<String>,
     changes: Option<&[Change]>,
+    explained: Option<&[(f64, Vec<f64>)]>,
 ) -> Result<DataFrame> {
     let text = |name: &str, rows: &[String]| -> Column {
         Column::new(
@@ -307,6 +321,14 @@ pub(crate) fn score_frame(
         number("engagement", &|s| s.engagement),
         Column::new("reasons".into(), reasons),
     ]);
+    if let Some(explained) = explained {
+        for (j, name) in header.explain.iter().enumerate() {
+            let values: Vec<f64> = (explained.iter())
+                .map(|(log_odds, parts)| if j == 0 { *log_odds } else { parts[j - 1] })
+                .collect();
+            columns.push(Column::new(name.as_str().into(), values));
+        }
+    }
     if let Some(changes) = changes {
         columns.extend([
             Column::new(
