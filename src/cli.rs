@@ -319,6 +319,18 @@ pub struct ScoreArgs {
     /// --previous of a file scored with --explain too, the triggers say which parts moved.
     #[arg(long)]
     pub explain: bool,
+    /// A column that says a lead is closed (won, lost, disqualified; default: the model's
+    /// [data] closed): closed leads are not scored and never triggers; they are counted and
+    /// listed in --closed-list.
+    #[arg(long, value_name = "COLUMN")]
+    pub closed: Option<String>,
+    /// The values of the --closed column that mean closed (comma-separated, ignoring case;
+    /// default: the model's [data] closed_values, else the column is yes/no).
+    #[arg(long, value_delimiter = ',', value_name = "VALUES")]
+    pub closed_values: Vec<String>,
+    /// Where the closed leads are listed (default: beside --out, as NAME.closed.csv).
+    #[arg(long, value_name = "FILE")]
+    pub closed_list: Option<PathBuf>,
 }
 
 /// `leadscore export-points`

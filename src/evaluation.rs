@@ -119,6 +119,7 @@ pub(crate) fn score_labelled(
             repeated_ids: 0,
             statuses: None,
             triggers: 0,
+            closed: 0,
         };
         return Err(crate::scoring::nothing_scored(
             &settings.data,

@@ -350,3 +350,98 @@ fn explained_parts_add_up_to_the_log_odds_and_triggers_name_the_parts_that_moved
         }
     }
 }
+
+/// `leads.csv` of `folder` with a `status` column: every third lead won, every third lost.
+fn with_status(b: &Batches, folder: &str) -> PathBuf {
+    let (header, rows) = read_csv(&b.dir.join(folder).join("leads.csv"));
+    let mut writer = csv::Writer::from_path(b.dir.join(folder).join("with-status.csv")).unwrap();
+    writer
+        .write_record(header.iter().map(String::as_str).chain(["status"]))
+        .unwrap();
+    for (k, row) in rows.iter().enumerate() {
+        let status = ["open", "Closed Won", "closed lost"][k % 3];
+        writer
+            .write_record(row.iter().map(String::as_str).chain([status]))
+            .unwrap();
+    }
+    writer.flush().unwrap();
+    b.dir.join(folder).join("with-status.csv")
+}
+
+#[test]
+fn closed_leads_are_listed_not_scored_and_never_triggers() {
+    let b = batches();
+    let before = with_status(&b, "before");
+    let after = with_status(&b, "after");
+    let run = |data: &Path, out: &str, extra: &[&str]| {
+        let output = leadscore()
+            .args(["score", "--as-of", "2026-12-01", "--model"])
+            .arg(&b.model)
+            .arg("--data")
+            .arg(data)
+            .arg("--events")
+            .arg(b.dir.join("before/events.csv"))
+            .arg("--out")
+            .arg(b.dir.join(out))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        output
+    };
+    run(&before, "before.csv", &[]);
+    let output = run(
+        &after,
+        "after.csv",
+        &[
+            "--closed",
+            "status",
+            "--closed-values",
+            "closed won,Closed Lost",
+            "--previous",
+            b.dir.join("before.csv").to_str().unwrap(),
+            "--triggers",
+            b.dir.join("to-call.csv").to_str().unwrap(),
+        ],
+    );
+    let all = read_csv(&before).1;
+    let closed_ids: Vec<&str> = (all.iter().enumerate())
+        .filter(|(k, _)| k % 3 != 0)
+        .map(|(_, r)| r[0].as_str())
+        .collect();
+    let scored = read_csv(&b.dir.join("after.csv"));
+    assert_eq!(scored.1.len(), all.len() - closed_ids.len());
+    assert!(scored.1.iter().all(|r| !closed_ids.contains(&r[0].as_str())));
+    let listed = read_csv(&b.dir.join("after.closed.csv"));
+    assert_eq!(listed.0, ["lead_id", "status"]);
+    let listed_ids: Vec<&str> = listed.1.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(listed_ids, closed_ids, "every closed lead listed, in file order");
+    let triggers = read_csv(&b.dir.join("to-call.csv"));
+    assert!(triggers.1.iter().all(|r| !closed_ids.contains(&r[0].as_str())));
+    assert!(
+        stdout_of(&output).contains(&format!(
+            "closed: {} leads",
+            leadscore::output::thousands(closed_ids.len())
+        )),
+        "{}",
+        stdout_of(&output)
+    );
+    // The same column read as yes/no: only "yes"-like values close a lead, so none here.
+    run(&after, "after2.csv", &["--closed", "status"]);
+    assert_eq!(read_csv(&b.dir.join("after2.closed.csv")).1.len(), 0);
+    assert_eq!(read_csv(&b.dir.join("after2.csv")).1.len(), all.len());
+    // A column the leads lack: exit 3, nothing written.
+    let output = leadscore()
+        .args(["score", "--closed", "stage", "--model"])
+        .arg(&b.model)
+        .arg("--data")
+        .arg(&after)
+        .arg("--events")
+        .arg(b.dir.join("before/events.csv"))
+        .arg("--out")
+        .arg(b.dir.join("after3.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    assert!(!b.dir.join("after3.csv").exists() && !b.dir.join("after3.closed.csv").exists());
+}

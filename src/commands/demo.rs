@@ -105,6 +105,9 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         trigger_on: Vec::new(),
         min_change: 0.0,
         explain: false,
+        closed: None,
+        closed_values: Vec::new(),
+        closed_list: None,
     })?;
     println!("\n5/5 evaluating the scores against the new leads' outcomes");
     let report = args.out.join("report");

@@ -8,12 +8,16 @@ use crate::data::require_files;
 use crate::error::Result;
 use crate::output::{guard_outputs, thousands};
 use crate::scoring::changes::{Status, Triggers};
-use crate::scoring::{default_rejects_path, score_file, ScoreSettings, ScoreSummary};
+use crate::scoring::{default_closed_path, default_rejects_path, score_file, Closed, ScoreSettings, ScoreSummary};
 
 /// Runs `score`.
 pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     let started = std::time::Instant::now();
     let rejects = args.rejects.clone().unwrap_or_else(|| default_rejects_path(&args.out));
+    let closed_list = args
+        .closed_list
+        .clone()
+        .unwrap_or_else(|| default_closed_path(&args.out));
     let inputs = &args.inputs;
     let mut read = vec![
         (Some(inputs.model.as_path()), "--model"),
@@ -27,8 +31,14 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
             (Some(&args.out), "--out"),
             (Some(&rejects), "--rejects"),
             (args.triggers.as_deref(), "--triggers"),
+            (Some(&closed_list), "--closed-list"),
         ],
     )?;
+    if !args.closed_values.is_empty() && args.closed.is_none() {
+        return Err(crate::error::Error::Usage(
+            "--closed-values needs --closed COLUMN: the column whose values they are".into(),
+        ));
+    }
     if !(args.min_change.is_finite() && args.min_change >= 0.0) {
         return Err(crate::error::Error::Usage(format!(
             "--min-change {}: give the points a score must move, e.g. --min-change 10",
@@ -37,6 +47,22 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     }
     let artifact = ModelArtifact::load(&args.inputs.model)?;
     require_files(&read[1..])?;
+    let data = &artifact.config.data;
+    let closed = args
+        .closed
+        .clone()
+        .or_else(|| data.closed.clone())
+        .map(|column| Closed {
+            values: if !args.closed_values.is_empty() {
+                args.closed_values.clone()
+            } else if Some(&column) == data.closed.as_ref() {
+                data.closed_values.clone()
+            } else {
+                Vec::new()
+            },
+            list: closed_list.clone(),
+            column,
+        });
     let settings = ScoreSettings {
         model_path: args.inputs.model.clone(),
         data: args.inputs.data.clone(),
@@ -53,6 +79,7 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
             min_change: args.min_change,
         }),
         explain: args.explain,
+        closed,
     };
     let scored = score_file(&artifact, &settings, &super::ProgressBar::new())?;
     eprintln!("{}", scored.drift.describe());
@@ -88,6 +115,19 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
                 path.display()
             );
         }
+    }
+    if let Some(closed) = &settings.closed {
+        println!(
+            "closed: {} leads (\"{}\" {}) not scored, listed in {}",
+            thousands(summary.closed),
+            closed.column,
+            if closed.values.is_empty() {
+                "yes".to_string()
+            } else {
+                closed.values.join(" / ")
+            },
+            closed.list.display()
+        );
     }
     if summary.repeated_ids > 0 {
         eprintln!(

@@ -70,6 +70,12 @@ pub struct DataConfig {
     /// or status rather than 1/0: `["customer"]` for HubSpot's Lifecycle Stage. Every other
     /// value, and an empty cell, means not converted.
     pub converted_values: Vec<String>,
+    /// A column that says a lead is closed (won, lost, disqualified): such leads are not scored
+    /// and never triggers; `score` counts them and lists them beside the scores.
+    pub closed: Option<String>,
+    /// The values of the `closed` column that mean closed (ignoring case), when it holds a
+    /// stage or status; without them the column is read as yes/no.
+    pub closed_values: Vec<String>,
     /// Without a snapshot column, each lead is taken as it was this many days after its
     /// creation (`time`): events after that are ignored and dates measured to it — what a
     /// CRM export needs, whose activity runs on past the outcome.
@@ -98,6 +104,8 @@ impl Default for DataConfig {
                 .map(String::from)
                 .to_vec(),
             converted_values: Vec::new(),
+            closed: None,
+            closed_values: Vec::new(),
             window_days: None,
             source: None,
             formats: BTreeMap::new(),

@@ -735,6 +735,8 @@ fn candidate_columns<'f>(
             Some("not in [features] include")
         } else if Some(name) == config.data.snapshot.as_deref() {
             Some("the snapshot (cutoff) column")
+        } else if Some(name) == config.data.closed.as_deref() {
+            Some("the closed-lead column ([data] closed)")
         } else if choice.required.is_empty() && !config.features.include.iter().any(|i| i == name) {
             crm_record(name)
         } else {

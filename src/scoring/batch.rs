@@ -38,6 +38,22 @@ pub struct Batch {
     pub segments: Vec<u32>,
 }
 
+impl Batch {
+    /// Keeps only the readable leads at the positions (in `rows`) where `keep` holds.
+    pub fn retain(&mut self, keep: &[bool]) {
+        let positions: Vec<usize> = (0..self.rows.len()).filter(|&k| keep[k]).collect();
+        if positions.len() == self.rows.len() {
+            return;
+        }
+        self.encoded = self.encoded.select_rows(&positions);
+        self.rows = positions.iter().map(|&k| self.rows[k]).collect();
+        self.model_z = positions.iter().map(|&k| self.model_z[k]).collect();
+        if !self.segments.is_empty() {
+            self.segments = positions.iter().map(|&k| self.segments[k]).collect();
+        }
+    }
+}
+
 /// What a batch is read with.
 pub struct BatchInputs<'a> {
     /// The model file (for messages).

@@ -79,6 +79,39 @@ pub struct ScoreSettings {
     /// Whether each lead's log-odds and the part each feature and rule gives are written
     /// (`--explain`).
     pub explain: bool,
+    /// Leads that are closed are not scored: the column that says so and where they are listed.
+    pub closed: Option<Closed>,
+}
+
+/// How a lead is known to be closed (won, lost, disqualified), and where closed leads go.
+#[derive(Debug, Clone)]
+pub struct Closed {
+    /// The column that says so.
+    pub column: String,
+    /// Its values that mean closed (ignoring case); empty: the column is yes/no.
+    pub values: Vec<String>,
+    /// The list of closed leads (CSV: the id and the column's value).
+    pub list: PathBuf,
+}
+
+impl Closed {
+    /// Whether a cell of the column means closed.
+    pub fn is_closed(&self, cell: &str) -> bool {
+        let cell = cell.trim();
+        if self.values.is_empty() {
+            crate::data::infer::parse_bool(cell) == Some(true)
+        } else {
+            self.values.iter().any(|v| v.trim().eq_ignore_ascii_case(cell))
+        }
+    }
+}
+
+/// Where the closed leads of scores file `out` are listed: `NAME.closed.csv` beside it.
+pub fn default_closed_path(out: &Path) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map_or("scores".into(), |s| s.to_string_lossy().into_owned());
+    out.with_file_name(format!("{stem}.closed.csv"))
 }
 
 impl ScoreSettings {
@@ -97,6 +130,7 @@ impl ScoreSettings {
             previous: None,
             triggers: None,
             explain: false,
+            closed: None,
         }
     }
 }
@@ -116,6 +150,8 @@ pub struct ScoreSummary {
     pub statuses: Option<[usize; 6]>,
     /// Leads written to the triggers file.
     pub triggers: usize,
+    /// Closed leads, listed and not scored.
+    pub closed: usize,
 }
 
 /// Scores written but not yet in place: [`Scored::publish`] renames the scores file (and the
@@ -129,6 +165,7 @@ pub struct Scored {
     rejects: Option<AtomicFile>,
     rejects_path: PathBuf,
     triggers: Option<AtomicFile>,
+    closed: Option<AtomicFile>,
 }
 
 impl Scored {
@@ -154,6 +191,9 @@ impl Scored {
         self.scores.publish()?;
         if let Some(triggers) = self.triggers {
             triggers.publish()?;
+        }
+        if let Some(closed) = self.closed {
+            closed.publish()?;
         }
         match self.rejects {
             Some(rejects) => rejects.publish(),
@@ -223,6 +263,18 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
         None => None,
     };
     let events = shaped_events(artifact, &settings.events, progress)?;
+    // The closed column is read with the kept ones, last, and taken off before writing.
+    let mut keep = settings.keep.clone();
+    if let Some(closed) = &settings.closed {
+        if !crate::data::read::column_names(&settings.data)?.contains(&closed.column) {
+            return Err(Error::rejected(
+                Location::file(&settings.data).column(&closed.column),
+                "the leads have no such column, which is to say which leads are closed",
+                "name the column with --closed (or [data] closed), or score without it",
+            ));
+        }
+        keep.push(closed.column.clone());
+    }
     let inputs = BatchInputs {
         model_path: &settings.model_path,
         data: &settings.data,
@@ -230,7 +282,7 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
         as_of: settings.as_of,
         rules: rules.as_ref(),
         with_outcome: false,
-        keep: &settings.keep,
+        keep: &keep,
     };
     let mut reader = BatchReader::open(artifact, &inputs, Some(settings.batch_bytes.max(1)), progress)?;
     let (to_writer, writer) = spawn_writer(ScoresFile::create(&settings.out, &header)?);
@@ -250,9 +302,10 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
         drift,
         rejects,
         triggers,
+        closed,
         first_bad,
     } = scored?;
-    if summary.scored == 0 {
+    if summary.scored == 0 && summary.closed == 0 {
         return Err(nothing_scored(&settings.data, &summary, first_bad));
     }
     let names: Vec<String> = artifact.pipeline.steps.iter().map(|s| s.feature.clone()).collect();
@@ -263,6 +316,7 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
         rejects,
         rejects_path: settings.rejects.clone(),
         triggers,
+        closed,
     })
 }
 
@@ -297,6 +351,15 @@ impl Run<'_> {
             repeated_ids: 0,
             statuses: self.previous.map(|_| [0; 6]),
             triggers: 0,
+            closed: 0,
+        };
+        let mut closed_list = match &self.settings.closed {
+            Some(closed) => {
+                let mut file = AtomicFile::create(&closed.list)?;
+                file.write(&writer::csv_line(&[&self.header.id, &closed.column])?)?;
+                Some(file)
+            }
+            None => None,
         };
         let mut triggers = match (&self.settings.triggers, self.previous) {
             (Some(t), Some(_)) => {
@@ -308,8 +371,18 @@ impl Run<'_> {
         };
         // 8 bytes a lead, for the count of repeated ids.
         let mut id_hashes: Vec<u64> = Vec::new();
-        while let Some(batch) = reader.next_batch()? {
+        while let Some(mut batch) = reader.next_batch()? {
             interrupt::check()?;
+            if let (Some(closed), Some(file)) = (&self.settings.closed, closed_list.as_mut()) {
+                let cells = batch.kept.pop().unwrap_or_default();
+                let open: Vec<bool> = batch.rows.iter().map(|&r| !closed.is_closed(&cells[r])).collect();
+                for (k, _) in open.iter().enumerate().filter(|(_, open)| !**open) {
+                    let row = batch.rows[k];
+                    file.write(&writer::csv_line(&[&batch.table.ids[row], &cells[row]])?)?;
+                    summary.closed += 1;
+                }
+                batch.retain(&open);
+            }
             let (scores, counts) = score_batch(self.artifact, &batch);
             drift.add(&counts);
             let reasons = Reasons::new(self.artifact, &batch, self.rules);
@@ -398,6 +471,7 @@ impl Run<'_> {
             drift,
             rejects,
             triggers,
+            closed: closed_list,
             first_bad,
         })
     }
@@ -410,6 +484,7 @@ struct RunDone {
     drift: DriftCounts,
     rejects: Option<AtomicFile>,
     triggers: Option<AtomicFile>,
+    closed: Option<AtomicFile>,
     first_bad: Option<BadCell>,
 }
 
