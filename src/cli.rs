@@ -331,6 +331,11 @@ pub struct ScoreArgs {
     /// Where the closed leads are listed (default: beside --out, as NAME.closed.csv).
     #[arg(long, value_name = "FILE")]
     pub closed_list: Option<PathBuf>,
+    /// Sales' manual points (CSV: lead id, points, reason[, who, expires]): added to the rule
+    /// points of the model's blend, named in the reasons (`+ sales: met at trade show (+20)`);
+    /// an adjustment no longer counts from its expiry date on.
+    #[arg(long, value_name = "FILE")]
+    pub adjustments: Option<PathBuf>,
 }
 
 /// `leadscore export-points`
@@ -419,6 +424,10 @@ pub struct EvaluateArgs {
     /// shown with the others, for a team moving from the tool's scoring to leadscore's.
     #[arg(long, value_name = "COLUMN")]
     pub compare_column: Option<String>,
+    /// Sales' manual points (as for score): added to the rule points, and each reason audited
+    /// like a rule (do the leads sales boost convert?).
+    #[arg(long, value_name = "FILE")]
+    pub adjustments: Option<PathBuf>,
 }
 
 /// `leadscore compare`

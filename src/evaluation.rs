@@ -47,6 +47,8 @@ pub struct EvaluateSettings {
     pub periods: Option<f64>,
     /// A column of the leads holding a score to rank beside leadscore's (the CRM's own).
     pub compare_column: Option<String>,
+    /// Sales' manual points (`--adjustments`): added to the rule points, audited like rules.
+    pub adjustments: Option<PathBuf>,
 }
 
 /// The scored, labelled leads the report is made of.
@@ -58,6 +60,8 @@ pub(crate) struct Evaluated {
     /// The rules audited and the points they gave, when there are rules.
     audited: Option<(RuleSet, Points)>,
     pub(crate) drift: DriftReport,
+    /// Sales' adjustments that counted.
+    pub(crate) adjustments: Option<crate::rules::adjustments::Adjustments>,
     /// The compared column's score of each scored lead, and how many had none.
     compared: Option<(Vec<f64>, usize)>,
 }
@@ -110,7 +114,16 @@ pub(crate) fn score_labelled(
         with_outcome: true,
         keep: &compared_column,
     };
-    let batch = read_batch(artifact, &inputs, progress)?;
+    let mut batch = read_batch(artifact, &inputs, progress)?;
+    let adjustments = crate::scoring::read_adjustments(
+        artifact,
+        settings.adjustments.as_deref(),
+        blended_rules.is_some(),
+        settings.as_of,
+    )?;
+    if let Some(adjustments) = &adjustments {
+        batch.adjust(adjustments);
+    }
     if batch.rows.is_empty() {
         let summary = crate::scoring::ScoreSummary {
             scored: 0,
@@ -120,6 +133,7 @@ pub(crate) fn score_labelled(
             statuses: None,
             triggers: 0,
             closed: 0,
+            adjustments: None,
         };
         return Err(crate::scoring::nothing_scored(
             &settings.data,
@@ -158,6 +172,7 @@ pub(crate) fn score_labelled(
         _ => None,
     };
     Ok(Evaluated {
+        adjustments,
         compared,
         batch,
         outcome,
@@ -283,8 +298,15 @@ fn build_report(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated
         gains: report::gains(outcome, &series, blended),
         bands: report::bands(outcome, &score, &probability, &artifact.scorer.bands),
         capacity: report::capacity(outcome, &score, settings.period.name(), periods, settings.capacity),
-        rule_audit: (evaluated.audited.as_ref())
-            .map(|(rules, points)| audit::audit(rules, points, &evaluated.batch.rows, outcome)),
+        rule_audit: (evaluated.audited.as_ref()).map(|(rules, points)| {
+            audit::audit(
+                rules,
+                points,
+                &evaluated.batch.rows,
+                outcome,
+                adjustment_columns(evaluated),
+            )
+        }),
         factors: report::Factors {
             shapes: report::shapes(artifact),
             ..report::factors(&artifact.factors(), 8, artifact.training.warnings.clone())
@@ -293,6 +315,40 @@ fn build_report(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated
         warnings: warnings(artifact, settings, evaluated)?,
         segments: segments_section(artifact, evaluated, &probability),
     })
+}
+
+/// Sales' adjustments as audit columns, one per reason: how many times each evaluated lead got
+/// it (its points over the reason's most common points).
+fn adjustment_columns(evaluated: &Evaluated) -> Vec<audit::Extra> {
+    let Some(adjustments) = &evaluated.adjustments else {
+        return Vec::new();
+    };
+    let ids: Vec<&str> = (evaluated.batch.rows.iter())
+        .map(|&r| evaluated.batch.table.ids[r].as_str())
+        .collect();
+    (adjustments.reasons.iter().enumerate())
+        .map(|(reason, name)| {
+            let given: Vec<f64> = (ids.iter())
+                .map(|id| {
+                    (adjustments.of(id).iter())
+                        .filter(|a| a.1 as usize == reason)
+                        .map(|a| a.0)
+                        .sum()
+                })
+                .collect();
+            let mut seen: Vec<f64> = given.iter().copied().filter(|&g| g != 0.0).collect();
+            seen.sort_by(f64::total_cmp);
+            // The most common non-zero amount (the smallest of the most common, on ties).
+            let points = (seen.chunk_by(|a, b| a == b))
+                .max_by(|a, b| a.len().cmp(&b.len()).then(b[0].total_cmp(&a[0])))
+                .map_or(1.0, |run| run[0]);
+            audit::Extra {
+                name: format!("sales: {name}"),
+                points,
+                counts: given.iter().map(|g| g / points).collect(),
+            }
+        })
+        .collect()
 }
 
 /// With segments: each segment's leads by its model and by the shared model alone (the pooled

@@ -445,3 +445,128 @@ fn closed_leads_are_listed_not_scored_and_never_triggers() {
     assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
     assert!(!b.dir.join("after3.csv").exists() && !b.dir.join("after3.closed.csv").exists());
 }
+
+#[test]
+fn sales_adjustments_add_points_show_in_reasons_expire_and_are_audited() {
+    let b = batches();
+    let model = b.dir.join("blended.lsm");
+    common::train_synth(&b.dir.join("history"), &model, &["--rules", common::EXAMPLE_RULES]);
+    let leads = read_csv(&b.dir.join("before/leads.csv"));
+    let converted_at = leads.0.iter().position(|h| h == "converted").unwrap();
+    // Right: 120 leads that did convert. Useless: 300 leads taken blindly (every 13th).
+    let mut text = String::from("lead_id,points,reason,who,expires\n");
+    let converted: Vec<&Vec<String>> = leads.1.iter().filter(|r| r[converted_at] == "1").take(120).collect();
+    for row in &converted {
+        text += &format!("{},20,met at trade show,ana,\n", row[0]);
+    }
+    for row in leads.1.iter().step_by(13).take(300) {
+        text += &format!("{},20,liked the chat,ben,\n", row[0]);
+    }
+    // One that expired before the cutoff, one that has not yet.
+    let (first, second) = (&leads.1[1][0], &leads.1[2][0]);
+    text += &format!("{first},50,old promise,ana,2026-11-01\n{second},-15,asked to wait,ben,2027-01-31\n");
+    let adjustments = common::write(&b.dir, "adjustments.csv", text);
+    let run = |command: &str, out: &str, extra: &[&str]| {
+        let output = leadscore()
+            .args([command, "--as-of", "2026-12-01"])
+            .args(common::batch_args(&model, &b.dir.join("before"), &b.dir.join(out)))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        output
+    };
+    run("score", "plain.csv", &["--explain"]);
+    let output = run(
+        "score",
+        "adjusted.csv",
+        &["--explain", "--adjustments", adjustments.to_str().unwrap()],
+    );
+    assert!(
+        stdout_of(&output).contains("sales' adjustments: 421 counted, 1 expired"),
+        "{}",
+        stdout_of(&output)
+    );
+    let (plain, adjusted) = (
+        read_csv(&b.dir.join("plain.csv")),
+        read_csv(&b.dir.join("adjusted.csv")),
+    );
+    let points = |file: &(Vec<String>, Vec<Vec<String>>), id: &str, column: &str| -> String {
+        let at = file.0.iter().position(|h| h == column).unwrap();
+        file.1.iter().find(|r| r[0] == id).unwrap()[at].clone()
+    };
+    let number = |text: String| text.parse::<f64>().unwrap();
+    // Hand-computed: each adjusted lead's rule points move by its adjustments, and no other's.
+    let lead = &converted[0][0];
+    let expected_move = if leads.1.iter().step_by(13).take(300).any(|r| &r[0] == lead) {
+        40.0
+    } else {
+        20.0
+    };
+    assert_eq!(
+        number(points(&adjusted, lead, "rule_points")) - number(points(&plain, lead, "rule_points")),
+        expected_move
+    );
+    assert_eq!(
+        points(&adjusted, first, "rule_points"),
+        points(&plain, first, "rule_points"),
+        "expired"
+    );
+    assert_eq!(
+        number(points(&adjusted, second, "rule_points")) - number(points(&plain, second, "rule_points")),
+        -15.0
+    );
+    assert!(points(&adjusted, lead, "reasons").contains("+ sales: met at trade show (+20)"));
+    assert!(points(&adjusted, second, "reasons").contains("− sales: asked to wait (-15)"));
+    // The sales part is the blend's weight of the points; the parts still add up.
+    let sales_part = number(points(&adjusted, second, "part: sales adjustments"));
+    assert!(sales_part < 0.0);
+    assert_eq!(number(points(&plain, second, "part: sales adjustments")), 0.0);
+    let at = |name: &str| adjusted.0.iter().position(|h| h == name).unwrap();
+    for row in &adjusted.1 {
+        let sum: f64 = (0..adjusted.0.len())
+            .filter(|&j| adjusted.0[j].starts_with("part: "))
+            .map(|j| row[j].parse::<f64>().unwrap())
+            .sum();
+        assert!((sum - row[at("log_odds")].parse::<f64>().unwrap()).abs() < 1e-9);
+    }
+
+    // evaluate audits each reason like a rule: the blind boost is flagged, the right one is not.
+    let out = b.dir.join("report");
+    leadscore()
+        .args(["evaluate", "--as-of", "2026-12-01", "--adjustments"])
+        .arg(&adjustments)
+        .args(common::batch_args(&model, &b.dir.join("before"), &out))
+        .output()
+        .map(|o| assert!(o.status.success(), "{}", stderr_of(&o)))
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let row = |name: &str| {
+        (report["rule_audit"]["rules"].as_array().unwrap().iter())
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no audit row {name}"))
+            .clone()
+    };
+    let (right, blind) = (row("sales: met at trade show"), row("sales: liked the chat"));
+    assert_eq!(right["kind"], "sales");
+    assert_eq!(right["fired"], 120);
+    assert_eq!(right["verdict"], "agrees", "{right}");
+    assert!(
+        ["fewer", "opposite"].contains(&blind["verdict"].as_str().unwrap()),
+        "{blind}"
+    );
+
+    // A model without rule points has nothing to add them to: exit 2.
+    let output = leadscore()
+        .args(["score", "--adjustments"])
+        .arg(&adjustments)
+        .args(common::batch_args(
+            &b.model,
+            &b.dir.join("before"),
+            &b.dir.join("no.csv"),
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("--rules"));
+}

@@ -435,6 +435,7 @@ fn score_period(settings: &BacktestSettings, model: &ModelArtifact, leads: &Path
         period: WorkPeriod::Week,
         periods: None,
         compare_column: None,
+        adjustments: None,
     };
     let evaluated = evaluation::score_labelled(model, &evaluate, &Silent)?;
     let outcome = &evaluated.outcome;

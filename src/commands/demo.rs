@@ -108,6 +108,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         closed: None,
         closed_values: Vec::new(),
         closed_list: None,
+        adjustments: None,
     })?;
     println!("\n5/5 evaluating the scores against the new leads' outcomes");
     let report = args.out.join("report");
@@ -124,6 +125,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         period: WorkPeriod::Week,
         periods: None,
         compare_column: None,
+        adjustments: None,
     })?;
     println!();
     println!("everything is in {}:", args.out.display());

@@ -34,6 +34,7 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
         (Some(inputs.model.as_path()), "--model"),
         (args.rules.as_deref(), "--rules"),
         (Some(inputs.data.as_path()), "--data"),
+        (args.adjustments.as_deref(), "--adjustments"),
     ];
     read.extend(super::each_file(&inputs.events, "--events"));
     guard_folder(&args.out, "--out", &read)?;
@@ -54,6 +55,7 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
         period: args.period,
         periods: args.periods,
         compare_column: args.compare_column.clone(),
+        adjustments: args.adjustments.clone(),
     };
     let report = evaluate(&artifact, &settings, &Steps::new(false))?;
     print_summary(&report, args);

@@ -23,6 +23,7 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
         (Some(inputs.model.as_path()), "--model"),
         (Some(inputs.data.as_path()), "--data"),
         (args.previous.as_deref(), "--previous"),
+        (args.adjustments.as_deref(), "--adjustments"),
     ];
     read.extend(super::each_file(&inputs.events, "--events"));
     guard_outputs(
@@ -80,6 +81,7 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
         }),
         explain: args.explain,
         closed,
+        adjustments: args.adjustments.clone(),
     };
     let scored = score_file(&artifact, &settings, &super::ProgressBar::new())?;
     eprintln!("{}", scored.drift.describe());
@@ -115,6 +117,14 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
                 path.display()
             );
         }
+    }
+    if let (Some((counted, expired)), Some(path)) = (summary.adjustments, &args.adjustments) {
+        println!(
+            "sales' adjustments: {} counted, {} expired, from {}",
+            thousands(counted),
+            thousands(expired),
+            path.display()
+        );
     }
     if let Some(closed) = &settings.closed {
         println!(

@@ -260,6 +260,7 @@ pub fn compare(settings: &CompareSettings, progress: &dyn Progress) -> Result<Co
             period: WorkPeriod::Week,
             periods: None,
             compare_column: None,
+            adjustments: None,
         };
         let evaluated = evaluation::score_labelled(&artifact, &evaluate, progress)?;
         let at = (evaluated.batch.rows.iter().enumerate())

@@ -29,7 +29,8 @@ pub struct RuleAudit {
     /// Log-odds one point of the current total is worth on these leads (null when the points do
     /// not rank leads the right way round).
     pub log_odds_per_point: Option<f64>,
-    /// One row per rule, in the rules file's order, then inactivity decay.
+    /// One row per rule, in the rules file's order, then inactivity decay, then each reason of
+    /// sales' adjustments.
     pub rules: Vec<RuleRow>,
 }
 
@@ -38,7 +39,7 @@ pub struct RuleAudit {
 pub struct RuleRow {
     /// Rule name (`inactivity` for the decay).
     pub name: String,
-    /// `column`, `event` or `decay`.
+    /// `column`, `event`, `decay` or `sales` (manual points of one reason).
     pub kind: String,
     /// Its points now (per count; for decay, per period of inactivity).
     pub points: f64,
@@ -102,9 +103,20 @@ pub fn verdict(current: f64, suggested: Option<f64>, fired: usize) -> &'static s
     }
 }
 
+/// A column audited beside the rules: sales' manual points of one reason.
+pub struct Extra {
+    /// `sales: met at trade show`.
+    pub name: String,
+    /// The points of one such adjustment (the most common).
+    pub points: f64,
+    /// How many times (points given over `points`) each evaluated lead got it.
+    pub counts: Vec<f64>,
+}
+
 /// Audits `rules` with the points they gave: `rows` are the evaluated leads (indices into
-/// `points`) and `outcome` their outcomes, in the same order.
-pub fn audit(rules: &RuleSet, points: &Points, rows: &[usize], outcome: &[bool]) -> RuleAudit {
+/// `points`) and `outcome` their outcomes, in the same order; `extra` are sales' adjustments,
+/// judged the same way (kind `sales`).
+pub fn audit(rules: &RuleSet, points: &Points, rows: &[usize], outcome: &[bool], extra: Vec<Extra>) -> RuleAudit {
     let n = rows.len();
     let base_rate = outcome.iter().filter(|&&y| y).count() as f64 / n.max(1) as f64;
     // Counts per rule per lead: the points given over the rule's points.
@@ -129,6 +141,11 @@ pub fn audit(rules: &RuleSet, points: &Points, rows: &[usize], outcome: &[bool])
         let periods = rows.iter().map(|&row| points.decay[row] / decay.points).collect();
         columns.push(("inactivity".into(), "decay".into(), decay.points, periods));
     }
+    columns.extend(
+        extra
+            .into_iter()
+            .map(|e| (e.name, "sales".to_string(), e.points, e.counts)),
+    );
 
     let effects = fit_effects(&columns.iter().map(|c| c.3.clone()).collect::<Vec<_>>(), outcome);
     let totals: Vec<f64> = rows.iter().map(|&row| points.total[row]).collect();
@@ -152,8 +169,14 @@ pub fn audit(rules: &RuleSet, points: &Points, rows: &[usize], outcome: &[bool])
             let when_fired = (fired > 0).then(|| converted as f64 / fired as f64);
             let effect = effects.as_ref().map_or(0.0, |e| e[r]);
             let suggested = per_point.filter(|_| effects.is_some()).map(|w| effect / w);
+            // Sales' boosts ask whether the leads sales boosted convert: one the data backs at
+            // least as strongly as its points agrees; only one it does not back is flagged.
+            let judged = match verdict(current, suggested, fired) {
+                "more" if kind == "sales" => "agrees",
+                other => other,
+            };
             RuleRow {
-                verdict: verdict(current, suggested, fired).to_string(),
+                verdict: judged.to_string(),
                 name,
                 kind,
                 points: current,

@@ -486,8 +486,14 @@ fn rule_audit(audit: &RuleAudit, doc: &mut Vec<Block>) {
     doc.push(Block::Paragraph(format!(
         "Each rule's effect is measured with all rules together (what it adds beyond the others), then put on \
          the scale of the current points. {scale} Flagged rows disagree in sign or by more than a factor of \
-         two; rules that fired for fewer than {} leads are not judged.",
-        super::audit::MIN_FIRED
+         two; rules that fired for fewer than {} leads are not judged.{}",
+        super::audit::MIN_FIRED,
+        if audit.rules.iter().any(|r| r.kind == "sales") {
+            " Rows named \"sales: …\" are sales' manual points of one reason: they are flagged when the leads \
+             sales boosted do not convert as their points say; a boost the data backs at least as strongly agrees."
+        } else {
+            ""
+        }
     )));
     let mut table = Table::new(
         &[

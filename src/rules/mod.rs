@@ -7,6 +7,7 @@
 //! time with a cap). Inactivity decay takes points per N days since the last activity. Totals
 //! can be capped and floored; bands and the MQL threshold turn points into actions.
 
+pub mod adjustments;
 pub mod engine;
 
 use std::collections::BTreeSet;

@@ -36,9 +36,36 @@ pub struct Batch {
     /// With segments: the segment of each of `rows` whose model scored it (`NONE`: the
     /// shared model); empty without.
     pub segments: Vec<u32>,
+    /// With sales' adjustments: each lead of `table`'s manual points (in `points.total` too)
+    /// and their reasons in words; empty without.
+    pub adjusted: Vec<(f64, String)>,
 }
 
 impl Batch {
+    /// Adds sales' manual points to each lead's rule points (the model must blend rule points).
+    pub fn adjust(&mut self, adjustments: &crate::rules::adjustments::Adjustments) {
+        let Some(points) = self.points.as_mut() else {
+            return;
+        };
+        self.adjusted = (self.table.ids.iter())
+            .map(|id| {
+                let of = adjustments.of(id);
+                let total: f64 = of.iter().map(|a| a.0).sum();
+                (
+                    total,
+                    if of.is_empty() {
+                        String::new()
+                    } else {
+                        adjustments.describe(id)
+                    },
+                )
+            })
+            .collect();
+        for (total, (adjusted, _)) in points.total.iter_mut().zip(&self.adjusted) {
+            *total += adjusted;
+        }
+    }
+
     /// Keeps only the readable leads at the positions (in `rows`) where `keep` holds.
     pub fn retain(&mut self, keep: &[bool]) {
         let positions: Vec<usize> = (0..self.rows.len()).filter(|&k| keep[k]).collect();
@@ -249,6 +276,7 @@ impl<'a> BatchReader<'a> {
             model_z,
             row_offset,
             kept,
+            adjusted: Vec::new(),
         }))
     }
 }

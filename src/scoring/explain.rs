@@ -23,6 +23,7 @@ pub fn column_names(artifact: &ModelArtifact, rules: Option<&RuleSet>) -> Vec<St
     if let Some(rules) = rules {
         names.extend(rules.rules.iter().map(|r| format!("{PART}rule {}", r.rule.name)));
         names.push(format!("{PART}inactivity decay"));
+        names.push(format!("{PART}sales adjustments"));
         names.push(format!("{PART}points caps"));
     }
     names
@@ -62,9 +63,11 @@ pub fn explain(artifact: &ModelArtifact, batch: &Batch, rules: Option<&RuleSet>)
                 for &(rule, given) in &points.fired[row] {
                     per_rule[rule] += given;
                 }
-                let caps = points.total[row] - per_rule.iter().sum::<f64>() - points.decay[row];
+                let adjusted = batch.adjusted.get(row).map_or(0.0, |a| a.0);
+                let caps = points.total[row] - per_rule.iter().sum::<f64>() - points.decay[row] - adjusted;
                 parts.extend(per_rule.iter().map(|p| scale * p));
                 parts.push(scale * points.decay[row]);
+                parts.push(scale * adjusted);
                 parts.push(scale * caps);
             }
             parts[0] = log_odds - parts[1..].iter().sum::<f64>();

@@ -43,6 +43,7 @@ use crate::error::{Error, Location, Result};
 use crate::interrupt;
 use crate::output::{remove_old, thousands, AtomicFile};
 use crate::progress::Progress;
+use crate::rules::adjustments::Adjustments;
 use crate::rules::RuleSet;
 use crate::scorer::LeadScore;
 use reasons::Reasons;
@@ -81,6 +82,8 @@ pub struct ScoreSettings {
     pub explain: bool,
     /// Leads that are closed are not scored: the column that says so and where they are listed.
     pub closed: Option<Closed>,
+    /// Sales' manual points (`--adjustments`), added to the rule points.
+    pub adjustments: Option<PathBuf>,
 }
 
 /// How a lead is known to be closed (won, lost, disqualified), and where closed leads go.
@@ -131,6 +134,7 @@ impl ScoreSettings {
             triggers: None,
             explain: false,
             closed: None,
+            adjustments: None,
         }
     }
 }
@@ -152,6 +156,8 @@ pub struct ScoreSummary {
     pub triggers: usize,
     /// Closed leads, listed and not scored.
     pub closed: usize,
+    /// With adjustments: how many counted, and how many had expired.
+    pub adjustments: Option<(usize, usize)>,
 }
 
 /// Scores written but not yet in place: [`Scored::publish`] renames the scores file (and the
@@ -286,12 +292,19 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
     };
     let mut reader = BatchReader::open(artifact, &inputs, Some(settings.batch_bytes.max(1)), progress)?;
     let (to_writer, writer) = spawn_writer(ScoresFile::create(&settings.out, &header)?);
+    let adjustments = read_adjustments(
+        artifact,
+        settings.adjustments.as_deref(),
+        rules.is_some(),
+        settings.as_of,
+    )?;
     let run = Run {
         artifact,
         settings,
         header: &header,
         rules: rules.as_ref(),
         previous: previous.as_ref(),
+        adjustments: adjustments.as_ref(),
     };
     let scored = run.batches(&mut reader, &to_writer, progress);
     progress.finished();
@@ -320,6 +333,28 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
     })
 }
 
+/// Sales' adjustments from `path`, those that count at the cutoff (`as_of`, else the model's
+/// `[data] as_of`, else today); refused when the model blends no rule points to add them to.
+pub fn read_adjustments(
+    artifact: &ModelArtifact,
+    path: Option<&Path>,
+    blended: bool,
+    as_of: Option<i64>,
+) -> Result<Option<Adjustments>> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    if !blended {
+        return Err(Error::Usage(format!(
+            "--adjustments {}: the model blends no rule points to add sales' points to; train it with --rules (or [[rules]] in the config) to use adjustments",
+            path.display()
+        )));
+    }
+    let model_as_of = (artifact.config.data.as_of.as_deref()).and_then(|t| crate::formats::parse_timestamp(t.trim()));
+    let cutoff = as_of.or(model_as_of).unwrap_or_else(crate::data::today);
+    Adjustments::read(path, artifact.schema.id_column.as_deref(), cutoff).map(Some)
+}
+
 /// What every batch of a run is scored with.
 struct Run<'a> {
     artifact: &'a ModelArtifact,
@@ -327,6 +362,7 @@ struct Run<'a> {
     header: &'a Header,
     rules: Option<&'a RuleSet>,
     previous: Option<&'a changes::Previous>,
+    adjustments: Option<&'a Adjustments>,
 }
 
 impl Run<'_> {
@@ -352,6 +388,7 @@ impl Run<'_> {
             statuses: self.previous.map(|_| [0; 6]),
             triggers: 0,
             closed: 0,
+            adjustments: self.adjustments.map(|a| (a.counted, a.expired)),
         };
         let mut closed_list = match &self.settings.closed {
             Some(closed) => {
@@ -373,6 +410,9 @@ impl Run<'_> {
         let mut id_hashes: Vec<u64> = Vec::new();
         while let Some(mut batch) = reader.next_batch()? {
             interrupt::check()?;
+            if let Some(adjustments) = self.adjustments {
+                batch.adjust(adjustments);
+            }
             if let (Some(closed), Some(file)) = (&self.settings.closed, closed_list.as_mut()) {
                 let cells = batch.kept.pop().unwrap_or_default();
                 let open: Vec<bool> = batch.rows.iter().map(|&r| !closed.is_closed(&cells[r])).collect();

@@ -52,6 +52,13 @@ impl<'a> Reasons<'a> {
             }
             out.push_str("scored by the shared model (its segment has no model of its own)");
         }
+        if let Some((points, words)) = self.batch.adjusted.get(row).filter(|(_, words)| !words.is_empty()) {
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            let sign = if *points >= 0.0 { "+" } else { "−" };
+            let _ = write!(out, "{sign} {words}");
+        }
         if let (Some(points), Some(rules)) = (&self.batch.points, self.rules) {
             let mut fired = points.fired[row].clone();
             fired.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
