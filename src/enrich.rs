@@ -22,7 +22,9 @@ pub fn events_and_points(
         let points = rules.map(|r| engine::score(r, table, events, missing)).transpose()?;
         return Ok((None, points));
     };
-    let mut tally = rules.map(|r| engine::EventTally::new(r, table.n_rows));
+    let mut tally = rules
+        .map(|r| engine::EventTally::new(r, table.n_rows).resetting(table))
+        .transpose()?;
     let cutoff = &table.cutoff;
     let (columns, counts) = aggregate_and(source, missing, spec, &table.ids, cutoff, |lead, event| {
         if let Some(tally) = tally.as_mut() {

@@ -183,6 +183,11 @@ pub fn build(artifact: &ModelArtifact, leads: &Leads, scale: Scale) -> Result<Po
     if let Some(blend) = &artifact.blend {
         let per_point = per_unit * slope * points_weight;
         points.segment_by = blend.rules.points.segment_by.clone();
+        if let Some(column) = &blend.rules.points.reset_on {
+            approximated.push(format!(
+                "the blended rules count events only after \"{column}\" ([points] reset_on); the table counts every event of the lead"
+            ));
+        }
         if blend.rules.points.min_total.is_some() || blend.rules.points.max_total.is_some() {
             approximated.push(
                 "the blended rules' floor and cap of their total (min_total, max_total) are not kept: they would bound the whole table's total".into(),

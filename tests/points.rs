@@ -408,3 +408,83 @@ fn rules_can_live_in_leadscore_toml() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr_of(&output).contains("--rules"));
 }
+
+#[test]
+fn points_reset_at_a_stage_change_count_only_the_events_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // L1 changed stage on 10 February: of its four page views, the two after count. L2 has no
+    // date: all its events count. L3 changed stage after all its events: none count, but its
+    // column rule does.
+    let leads = write(
+        dir.path(),
+        "leads.csv",
+        "lead_id,job,stage_changed_at\nL1,VP,2026-02-10\nL2,VP,\nL3,Intern,2026-02-25\n",
+    );
+    let events = write(
+        dir.path(),
+        "events.csv",
+        "lead_id,timestamp,event_type\n\
+         L1,2026-02-01 09:00:00,page_view\nL1,2026-02-05 09:00:00,page_view\n\
+         L1,2026-02-11 09:00:00,page_view\nL1,2026-02-20 09:00:00,page_view\n\
+         L2,2026-02-01 09:00:00,page_view\nL2,2026-02-21 09:00:00,page_view\n\
+         L3,2026-02-02 09:00:00,page_view\nL3,2026-02-24 09:00:00,form_submit\n",
+    );
+    let rules = write(
+        dir.path(),
+        "rules.toml",
+        r#"
+[points]
+reset_on = "stage_changed_at"
+
+[[rules]]
+name = "page_view"
+event = "page_view"
+points = 5
+
+[[rules]]
+name = "form"
+event = "form_submit"
+points = 30
+
+[[rules]]
+name = "vp"
+column = "job"
+equals = "VP"
+points = 10
+"#,
+    );
+    let run = |rules: &std::path::Path, out: &str| {
+        let out = dir.path().join(out);
+        let output = leadscore()
+            .args(["points", "--rules"])
+            .arg(rules)
+            .arg("--data")
+            .arg(&leads)
+            .arg("--events")
+            .arg(&events)
+            .args(["--as-of", "2026-03-01", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        let text = std::fs::read_to_string(&out).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                (cells[0].to_string(), cells[1].to_string())
+            })
+            .collect::<HashMap<String, String>>()
+    };
+    let points = run(&rules, "points.csv");
+    assert_eq!(points["L1"], "20", "10 (VP) + 2 page views after the change × 5");
+    assert_eq!(points["L2"], "20", "10 (VP) + both page views × 5");
+    assert_eq!(points["L3"], "0", "its events came before the change");
+    // Without the reset every event counts.
+    let text = std::fs::read_to_string(&rules)
+        .unwrap()
+        .replace("reset_on", "# reset_on");
+    let plain = write(dir.path(), "plain.toml", text);
+    let points = run(&plain, "plain.csv");
+    assert_eq!((points["L1"].as_str(), points["L3"].as_str()), ("30", "35"));
+}

@@ -63,6 +63,7 @@ impl From<PointsSettingsV4> for crate::config::rules::PointsSettings {
             segment_by: old.segment_by,
             max_total: old.max_total,
             min_total: old.min_total,
+            reset_on: None,
         }
     }
 }

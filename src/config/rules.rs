@@ -19,6 +19,10 @@ pub struct PointsSettings {
     pub max_total: Option<f64>,
     /// Total points never go below this (e.g. 0).
     pub min_total: Option<f64>,
+    /// A date column of the leads (when the lead last changed stage): event rules count only
+    /// the events after it, as Mautic resets a contact's points when its stage changes. Column
+    /// rules and inactivity decay are not affected; a lead without a date counts all events.
+    pub reset_on: Option<String>,
 }
 
 /// The rules: `[points]`, `[bands]`, `[decay]` and `[[rules]]`, in a rules file of their own or

@@ -52,7 +52,7 @@ pub fn score(
 ) -> Result<Points> {
     let tally = match events {
         Some(source) => {
-            let mut tally = EventTally::new(rules, table.n_rows);
+            let mut tally = EventTally::new(rules, table.n_rows).resetting(table)?;
             for_each_event(source, missing, &table.ids, &table.cutoff, |lead, event| {
                 tally.add(lead, table.cutoff[lead], event)
             })?;
@@ -82,6 +82,8 @@ pub struct EventTally<'a> {
     candidates: Vec<usize>,
     last_activity: Vec<Option<i64>>,
     seen_types: BTreeSet<String>,
+    /// With `[points] reset_on`: per lead, the time after which its events count.
+    since: Vec<i64>,
 }
 
 impl<'a> EventTally<'a> {
@@ -110,7 +112,42 @@ impl<'a> EventTally<'a> {
             wanted,
             last_activity: vec![None; n],
             seen_types: BTreeSet::new(),
+            since: Vec::new(),
         }
+    }
+
+    /// With `[points] reset_on`: each lead of `table` counts only its events after its date in
+    /// that column (its last stage change). The column is read as the leads' features read a
+    /// date: as its age in days at the lead's cutoff.
+    pub fn resetting(mut self, table: &LeadTable) -> Result<Self> {
+        let Some(column) = &self.rules.file.points.reset_on else {
+            return Ok(self);
+        };
+        let age = (table.features.iter())
+            .find(|f| &f.source == column && f.derivation == Derivation::AgeDays)
+            .ok_or_else(|| {
+                Error::rejected(
+                    Location::file(&table.path).column(column),
+                    "[points] reset_on names a column the leads do not have as dates",
+                    format!(
+                        "name the date column of each lead's last stage change (YYYY-MM-DD); the file has: {}",
+                        table.input_columns.join(", ")
+                    ),
+                )
+            })?;
+        let Values::Numeric(days) = &age.values else {
+            return Ok(self);
+        };
+        self.since = (days.iter().zip(&table.cutoff))
+            .map(|(&d, &cutoff)| {
+                if d.is_nan() {
+                    i64::MIN
+                } else {
+                    cutoff - (d * DAY).round() as i64
+                }
+            })
+            .collect();
+        Ok(self)
     }
 
     /// Counts an event of `lead`, whose cutoff is `cutoff`.
@@ -120,6 +157,9 @@ impl<'a> EventTally<'a> {
         }
         if !event.privacy_proxy {
             self.last_activity[lead] = Some(self.last_activity[lead].map_or(event.time, |t| t.max(event.time)));
+        }
+        if self.since.get(lead).is_some_and(|&since| event.time <= since) {
+            return;
         }
         let lower;
         let kind = if event.event_type.bytes().any(|b| b.is_ascii_uppercase()) {

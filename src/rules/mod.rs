@@ -202,6 +202,7 @@ impl RuleSet {
                 Criterion::Event => None,
             })
             .chain(self.file.points.segment_by.as_deref())
+            .chain(self.file.points.reset_on.as_deref())
             .collect();
         columns.sort_unstable();
         columns.dedup();

@@ -62,6 +62,11 @@ pub fn export(
     options: &Options,
     source: &str,
 ) -> Result<String, Unsupported> {
+    if let Some(column) = rules.and_then(|r| r.file.points.reset_on.as_deref()) {
+        return Err(Unsupported(format!(
+            "the blended rules count events only after each lead's \"{column}\" ([points] reset_on), which the query does not do yet: score with leadscore score"
+        )));
+    }
     let needs_events = artifact.events.is_some() || rules.is_some_and(RuleSet::needs_events);
     if needs_events && options.events_table.is_none() {
         return Err(Unsupported(
