@@ -131,6 +131,7 @@ pub(crate) fn score_labelled(
             mqls: 0,
             repeated_ids: 0,
             statuses: None,
+            other_bands: None,
             triggers: 0,
             closed: 0,
             adjustments: None,

@@ -108,7 +108,14 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
         let counted: Vec<String> = (Status::ALL.iter().zip(statuses))
             .map(|(status, n)| format!("{} {}", thousands(n), status.word()))
             .collect();
-        println!("since {}: {}", previous.display(), counted.join(", "));
+        let whose = match &summary.other_bands {
+            None => "the same bands".to_string(),
+            Some(bands) => format!(
+                "another model's bands, {}: its scores placed on this model's cut points",
+                bands.join(", ")
+            ),
+        };
+        println!("since {} ({whose}): {}", previous.display(), counted.join(", "));
         if let Some(path) = &args.triggers {
             println!(
                 "triggers: {} leads ({}) → {}",

@@ -312,6 +312,11 @@ impl Previous {
         )
     }
 
+    /// The earlier file's band names, in the order first met.
+    pub fn band_names(&self) -> &[String] {
+        &self.band_names
+    }
+
     /// Whether the earlier file's bands are all among `bands`' names (the same model, or one
     /// with the same bands).
     pub fn same_bands(&self, bands: &Bands) -> bool {

@@ -152,6 +152,9 @@ pub struct ScoreSummary {
     pub repeated_ids: usize,
     /// With earlier scores: leads per status, in [`changes::Status::ALL`] order.
     pub statuses: Option<[usize; 6]>,
+    /// With earlier scores whose bands are not this model's: their band names (the file came
+    /// from another model; its bands were placed by score on this model's cuts).
+    pub other_bands: Option<Vec<String>>,
     /// Leads written to the triggers file.
     pub triggers: usize,
     /// Closed leads, listed and not scored.
@@ -386,6 +389,9 @@ impl Run<'_> {
             mqls: 0,
             repeated_ids: 0,
             statuses: self.previous.map(|_| [0; 6]),
+            other_bands: (self.previous)
+                .filter(|p| !p.same_bands(&self.artifact.scorer.bands))
+                .map(|p| p.band_names().to_vec()),
             triggers: 0,
             closed: 0,
             adjustments: self.adjustments.map(|a| (a.counted, a.expired)),
