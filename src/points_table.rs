@@ -88,8 +88,12 @@ pub struct Leads<'a> {
     pub contributions: &'a [Vec<f64>],
 }
 
-/// Ranges a number without a shape of its own is cut into (at its deciles).
-const NUMBER_RANGES: usize = 10;
+/// Ranges a number without a shape of its own is cut into, at most.
+const NUMBER_RANGES: usize = 12;
+/// The least rise, in points, from one range of such a number to the next.
+const LEAST_RISE: f64 = 1.5;
+/// Share of the leads above the last range's start, at most (the range reaches its top value).
+const TOP_SHARE: f64 = 0.005;
 
 /// Builds the points table of `artifact` on `leads`.
 pub fn build(artifact: &ModelArtifact, leads: &Leads, scale: Scale) -> Result<PointsTable, NotExportable> {
@@ -595,7 +599,9 @@ impl FeatureRules<'_> {
         let present: Vec<f64> = self.rows.iter().map(|&r| values[r]).filter(|x| !x.is_nan()).collect();
         let mut cuts: Vec<f64> = match &self.step.encoding {
             Encoding::Shaped { cuts, .. } => cuts.clone(),
-            _ => decile_cuts(present),
+            encoding => spread_cuts(present, |x| {
+                self.per_log_odds * number_contribution(encoding, self.weights, x)
+            }),
         };
         if event.is_some() {
             // Events are counted: a number reached is a whole number.
@@ -659,7 +665,9 @@ impl FeatureRules<'_> {
         let present: Vec<f64> = self.rows.iter().map(|&r| values[r]).filter(|x| !x.is_nan()).collect();
         let mut cuts: Vec<f64> = match &self.step.encoding {
             Encoding::Shaped { cuts, .. } => cuts.clone(),
-            _ => decile_cuts(present),
+            encoding => spread_cuts(present, |x| {
+                self.per_log_odds * number_contribution(encoding, self.weights, x)
+            }),
         };
         // Whole days, as people count them.
         cuts = cuts.iter().map(|c| c.round()).filter(|&c| c >= 1.0).collect();
@@ -744,17 +752,38 @@ impl FeatureRules<'_> {
     }
 }
 
-/// Cut points at the deciles of `present` (distinct, above the least value).
-fn decile_cuts(mut present: Vec<f64>) -> Vec<f64> {
+/// Cut points for a number that enters the model as a straight line (perhaps of `ln(1 + x)`),
+/// whose effect in points at `x` is `points_at(x)`: where the effect has risen (or fallen) by an
+/// even share of its whole span since the last cut, and by [`LEAST_RISE`] points at least, up
+/// to the value all but [`TOP_SHARE`] of `present` stay below — so the many leads with few
+/// events and the few with many each get their own ranges.
+fn spread_cuts(mut present: Vec<f64>, points_at: impl Fn(f64) -> f64) -> Vec<f64> {
     if present.is_empty() {
         return Vec::new();
     }
     present.sort_unstable_by(f64::total_cmp);
-    let mut cuts: Vec<f64> = (1..NUMBER_RANGES)
-        .map(|k| present[k * present.len() / NUMBER_RANGES])
-        .filter(|&c| c > present[0])
-        .collect();
-    cuts.dedup();
+    let low = present[0];
+    let high = present[((1.0 - TOP_SHARE) * (present.len() - 1) as f64) as usize];
+    // Candidates: the distinct values up to `high`, or its 0.5 % quantiles when there are many.
+    let mut candidates: Vec<f64> = present.iter().copied().filter(|&x| x > low && x <= high).collect();
+    candidates.dedup();
+    if candidates.len() > 200 {
+        candidates = (1..200)
+            .map(|k| present[k * (present.len() - 1) / 200])
+            .filter(|&x| x > low && x <= high)
+            .collect();
+        candidates.dedup();
+    }
+    let span = (points_at(high) - points_at(low)).abs();
+    let step = (span / NUMBER_RANGES as f64).max(LEAST_RISE);
+    let mut cuts = Vec::new();
+    let mut last = points_at(low);
+    for x in candidates {
+        if (points_at(x) - last).abs() >= step {
+            cuts.push(x);
+            last = points_at(x);
+        }
+    }
     cuts
 }
 

@@ -188,6 +188,36 @@ fn synthetic_leads_export_faithfully_and_points_reproduces_the_header() {
     assert!((points_auc - score_auc).abs() <= 0.01, "{points_auc} vs {score_auc}");
     assert!(text.contains("created_at: month — rules do not test dates"), "{text}");
 
+    // With events, no rules: the counts' ranges spread over their effect reach the issue's
+    // target (Spearman ≥ 0.98, ROC AUC within 0.005). Measured: 0.986 and 0.002 on these
+    // leads; 0.996 and 0.001 on 20,000.
+    let model = dir.path().join("events.lsm");
+    common::train_synth(&history, &model, &[]);
+    let out = dir.path().join("events.toml");
+    let output = leadscore()
+        .args(["export-points", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&leads)
+        .arg("--events")
+        .arg(&events)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let spearman = header_number(&text, "Spearman rank correlation with the model's score:");
+    assert!(spearman >= 0.98, "Spearman {spearman}\n{text}");
+    let points_auc = header_number(&text, "ROC AUC of these points:");
+    let score_auc = header_number(&text, "(the model's score:");
+    assert!((points_auc - score_auc).abs() <= 0.005, "{points_auc} vs {score_auc}");
+    // A count's ranges reach its many-events leads: more than two steps of page views.
+    assert!(
+        text.matches("name = \"events: high-value page views ≥").count() >= 3,
+        "{text}"
+    );
+
     // With events and the example rules blended: engagement becomes event rules.
     let model = dir.path().join("blended.lsm");
     common::train_synth(&history, &model, &["--rules", common::EXAMPLE_RULES]);
@@ -219,7 +249,7 @@ fn synthetic_leads_export_faithfully_and_points_reproduces_the_header() {
         "the blended rules are kept: {text}"
     );
     let spearman = header_number(&text, "Spearman rank correlation with the model's score:");
-    assert!(spearman >= 0.95, "Spearman {spearman}\n{text}");
+    assert!(spearman >= 0.97, "Spearman {spearman}\n{text}");
 
     // `leadscore points` gives the bands and MQLs the header promises.
     let scored = dir.path().join("points.csv");
