@@ -1074,9 +1074,27 @@ mod tests {
     }
 
     #[test]
-    fn decile_cuts_skip_the_least_value_and_repeats() {
-        let values: Vec<f64> = (0..100).map(|i| (i / 20) as f64).collect();
-        assert_eq!(decile_cuts(values), vec![1.0, 2.0, 3.0, 4.0]);
-        assert!(decile_cuts(vec![]).is_empty());
+    fn a_count_is_cut_where_its_effect_rises_by_an_even_share() {
+        // 900 leads without events and 100 with 1 to 100: the deciles would give one cut (at
+        // 1). An effect of 10 points per ln(1 + x) spans 10 ln 96 = 45.6 points up to 95 (the
+        // value at 99.5 % of the leads): a cut each 3.8 points, so at 1 (6.9 points), 2 (11.0),
+        // 4 (16.1: 3 is only 2.9 above 2).
+        let mut values = vec![0.0; 900];
+        values.extend((1..=100).map(f64::from));
+        let points = |x: f64| 10.0 * x.ln_1p();
+        let cuts = spread_cuts(values.clone(), points);
+        assert_eq!(cuts[..3], [1.0, 2.0, 4.0]);
+        assert!(cuts.len() >= 8 && cuts.len() <= 12, "{cuts:?}");
+        for pair in cuts.windows(2) {
+            assert!(
+                points(pair[1]) - points(pair[0]) >= 10.0 * 96f64.ln() / 12.0 - 1e-9,
+                "{cuts:?}"
+            );
+        }
+        assert!(*cuts.last().unwrap() <= 95.0);
+        // A small effect: no more cuts than 1.5 points apart allow.
+        let cuts = spread_cuts(values, |x| 0.5 * x.ln_1p());
+        assert!(cuts.len() <= 2, "{cuts:?}");
+        assert!(spread_cuts(Vec::new(), points).is_empty());
     }
 }
