@@ -166,3 +166,110 @@ fn a_column_keeps_the_shape_the_config_gives_it_and_unknown_names_are_refused() 
         "{stderr}"
     );
 }
+
+#[test]
+fn monotone_numbers_only_rise_or_fall_and_the_figures_say_what_it_costs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "leads.csv", planted_leads(30_000));
+    let train = |name: &str, config: &str| {
+        let path = write(dir.path(), &format!("{name}.toml"), config);
+        let model = dir.path().join(format!("{name}.lsm"));
+        let output = leadscore()
+            .args(["train", "--target", "converted", "--id", "lead_id", "--data"])
+            .arg(&data)
+            .arg("--config")
+            .arg(&path)
+            .arg("--out")
+            .arg(&model)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        (model, stderr_of(&output) + &common::stdout_of(&output))
+    };
+    // Leads that differ in one number only, scored with every value of it.
+    let grid = |column: &str, values: &[f64]| {
+        let mut csv = String::from("lead_id,visits,fit_index,converted\n");
+        for (k, v) in values.iter().enumerate() {
+            let (visits, fit) = if column == "visits" { (*v, 50.0) } else { (3.0, *v) };
+            csv.push_str(&format!("G{k},{visits},{fit},0\n"));
+        }
+        write(dir.path(), &format!("grid-{column}.csv"), csv)
+    };
+    let probabilities = |model: &std::path::Path, column: &str, values: &[f64]| -> Vec<f64> {
+        let out = dir.path().join("grid-scores.csv");
+        let output = leadscore()
+            .args(["score", "--model"])
+            .arg(model)
+            .arg("--data")
+            .arg(grid(column, values))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        let text = std::fs::read_to_string(&out).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+            .collect()
+    };
+    let visits: Vec<f64> = (0..12).map(f64::from).collect();
+    let scores: Vec<f64> = (0..=100).step_by(5).map(f64::from).collect();
+
+    let (free, _) = train("free", "[features]\nshape = \"bins\"\n");
+    let (kept, stderr) = train(
+        "kept",
+        "[features]\nshape = \"bins\"\nmonotone = { visits = \"increasing\", fit_index = \"decreasing\" }\n",
+    );
+    assert!(stderr.contains("\"visits\" is kept monotone"), "{stderr}");
+    // Visits: never lower with more (the free model's wiggles after 5 are gone), and still
+    // rising to 5 as planted.
+    let p = probabilities(&kept, "visits", &visits);
+    assert!(p.windows(2).all(|w| w[1] >= w[0]), "{p:?}");
+    assert!(p[5] > p[1] + 0.1, "{p:?}");
+    // The score, which truly raises conversion, asked to fall: it can only stay flat.
+    let p = probabilities(&kept, "fit_index", &scores);
+    assert!(p.windows(2).all(|w| w[1] <= w[0]), "{p:?}");
+    assert!(p.first() == p.last(), "{p:?}");
+    let p = probabilities(&free, "fit_index", &scores);
+    assert!(p.last().unwrap() > &(p[0] + 0.2), "{p:?}");
+    // The figures are the monotone folds': the wrong way round costs ROC AUC, and says so.
+    let auc = |model: &std::path::Path| {
+        inspect_json(model)["artifact"]["training"]["validation"]["roc_auc"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(auc(&kept) < auc(&free) - 0.05, "{} against {}", auc(&kept), auc(&free));
+    let (right, _) = train(
+        "right",
+        "[features]\nshape = \"bins\"\nmonotone = { visits = \"increasing\" }\n",
+    );
+    assert!(
+        (auc(&right) - auc(&free)).abs() < 0.002,
+        "{} against {}",
+        auc(&right),
+        auc(&free)
+    );
+
+    // A name that is not a number the model reads: exit 3.
+    let path = write(
+        dir.path(),
+        "bad.toml",
+        "[features]\nmonotone = { vists = \"increasing\" }\n",
+    );
+    let output = leadscore()
+        .args(["train", "--target", "converted", "--id", "lead_id", "--data"])
+        .arg(&data)
+        .arg("--config")
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.path().join("bad.lsm"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("[features] monotone names \"vists\""),
+        "{}",
+        stderr_of(&output)
+    );
+}

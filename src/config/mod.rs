@@ -227,6 +227,16 @@ pub enum Shape {
     Bins,
 }
 
+/// The way a number must move the score: `[features] monotone`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Monotone {
+    /// More of it never lowers the score.
+    Increasing,
+    /// More of it never raises the score.
+    Decreasing,
+}
+
 /// Whether skewed counts get `log1p`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -262,6 +272,9 @@ pub struct FeatureConfig {
     /// `shapes = { "TotalVisits" = "bins", "Page Views Per Visit" = "linear" }`; the others
     /// follow `shape`.
     pub shapes: BTreeMap<String, Shape>,
+    /// Numbers whose effect must only rise (or only fall) with them:
+    /// `monotone = { "TotalVisits" = "increasing", "events: days since last activity" = "decreasing" }`.
+    pub monotone: BTreeMap<String, Monotone>,
     /// What to do about columns that leak the outcome.
     pub leakage: LeakagePolicy,
     /// Single-feature ROC AUC at or above which a column is flagged as leakage.
@@ -287,6 +300,7 @@ impl Default for FeatureConfig {
             log1p: Log1p::Auto,
             shape: Shape::Auto,
             shapes: BTreeMap::new(),
+            monotone: BTreeMap::new(),
             leakage: LeakagePolicy::Warn,
             leakage_auc: 0.95,
             competitor_domains: Vec::new(),

@@ -5,6 +5,7 @@
 use linfa::traits::Fit;
 
 use super::holdout::HeldOut;
+use super::monotone;
 use super::read::TrainingLeads;
 use super::TrainSettings;
 use crate::blend::{final_log_odds, Blend};
@@ -214,6 +215,48 @@ pub(super) fn fit_model(
         }
         None => (x_all, x_train, searched, base_penalty.clone(), None, Vec::new()),
     };
+    let mut searched = searched;
+    // Monotone numbers: the out-of-fold predictions (and so the figures, the blend and the
+    // calibration) come from fold models kept monotone as the final one is.
+    if !config.features.monotone.is_empty() {
+        let z = step(progress, "cross-fitting the models kept monotone", || {
+            let oof = &searched.out_of_fold;
+            let mut z = vec![0.0; oof.rows.len()];
+            let folds = oof.folds.iter().max().map_or(0, |f| f + 1);
+            for fold in 0..folds {
+                let (outside, inside): (Vec<usize>, Vec<usize>) =
+                    (0..oof.rows.len()).partition(|&k| oof.folds[k] == fold);
+                let leads_of = |ks: &[usize]| -> Vec<usize> { ks.iter().map(|&k| train_rows[oof.rows[k]]).collect() };
+                let (rows_in, rows_out) = (leads_of(&inside), leads_of(&outside));
+                let y_in: Vec<bool> = inside.iter().map(|&k| y_train[oof.rows[k]]).collect();
+                let fit = |x: &EncodedLeads, penalty: Option<Vec<f64>>, start: &LogisticModel| {
+                    LogisticParams::new()
+                        .alpha(1.0 / searched.grid.best_c)
+                        .max_iterations(model_config.max_iterations)
+                        .penalty_scale(penalty)
+                        .warm_start(Some(start))
+                        .fit(&labelled(x, &y_in))
+                        .map_err(fit_failed)
+                };
+                let x_in = encode(&pipeline, &leads.table.features, &rows_in)?;
+                let unconstrained = fit(&x_in, base_penalty.clone(), &searched.start)?;
+                let (fold_pipeline, _, model, _) = monotone::constrain(
+                    pipeline.clone(),
+                    unconstrained,
+                    &config.features.monotone,
+                    |p| encode(p, &leads.table.features, &rows_in),
+                    |p| p.penalty_scale(STEP_PULL),
+                    fit,
+                )?;
+                let held = model.log_odds(&encode(&fold_pipeline, &leads.table.features, &rows_out)?);
+                for (&k, z_k) in outside.iter().zip(held) {
+                    z[k] = z_k;
+                }
+            }
+            Ok(z)
+        })?;
+        searched.out_of_fold.z = z;
+    }
     let oof = &searched.out_of_fold;
     let y_oof: Vec<bool> = oof.rows.iter().map(|&k| y_train[k]).collect();
     let points_oof = points_of(&mut oof.rows.iter().map(|&k| train_rows[k]));
@@ -326,6 +369,39 @@ pub(super) fn fit_model(
         step(progress, "fitting the final model on every lead", || {
             fit_at_best(&x_all, &y_all, &start)
         })?
+    };
+    let (pipeline, x_all, model) = if config.features.monotone.is_empty() {
+        (pipeline, x_all, model)
+    } else {
+        let (pipeline, x_all, model, done) = step(progress, "keeping the monotone numbers monotone", || {
+            monotone::constrain(
+                pipeline,
+                model,
+                &config.features.monotone,
+                |p| encode(p, &leads.table.features, &all_rows),
+                |p| p.penalty_scale(STEP_PULL),
+                |x, penalty, start| {
+                    LogisticParams::new()
+                        .alpha(1.0 / searched.grid.best_c)
+                        .max_iterations(model_config.max_iterations)
+                        .penalty_scale(penalty)
+                        .warm_start(Some(start))
+                        .fit(&labelled(x, &y_all))
+                        .map_err(fit_failed)
+                },
+            )
+        })?;
+        for (feature, merged) in &done.merged {
+            warnings.push(format!(
+                "\"{feature}\" is kept monotone: {merged} of its steps went the other way and were merged with the range below"
+            ));
+        }
+        for feature in &done.held {
+            warnings.push(format!(
+                "\"{feature}\" is kept monotone: its straight part went the other way and is held at 0"
+            ));
+        }
+        (pipeline, x_all, model)
     };
     let train_summary = Summary::of(&y_all, &model.predict(&x_all));
     // Each lead blended and calibrated as scoring will (by its segment's, when it has its own).
@@ -457,13 +533,20 @@ fn fit_pipeline(
     Ok((pipeline, dropped))
 }
 
-/// `[features] shapes` may only name numbers the model reads.
+/// `[features] shapes` and `monotone` may only name numbers the model reads.
 fn check_shapes(settings: &TrainSettings, leads: &TrainingLeads, features: &FeatureConfig) -> Result<()> {
     let numbers: Vec<&str> = (leads.table.features.iter())
         .filter(|c| matches!(c.values, crate::data::values::Values::Numeric(_)))
         .map(|c| c.name.as_str())
         .collect();
-    for name in features.shapes.keys() {
+    if !features.monotone.is_empty() && settings.config.segments.by.is_some() {
+        return Err(Error::Usage(
+            "[features] monotone and [segments] cannot be used together yet: a segment's deviations would bend the curves; leave one out".into(),
+        ));
+    }
+    for (name, key) in
+        (features.shapes.keys().map(|n| (n, "shapes"))).chain(features.monotone.keys().map(|n| (n, "monotone")))
+    {
         if numbers.contains(&name.as_str()) {
             continue;
         }
@@ -474,7 +557,7 @@ fn check_shapes(settings: &TrainSettings, leads: &TrainingLeads, features: &Feat
         };
         return Err(Error::rejected(
             Location::file(&settings.data).column(name),
-            format!("[features] shapes names \"{name}\", which {what}"),
+            format!("[features] {key} names \"{name}\", which {what}"),
             format!("name one of the numbers: {}", numbers.join(", ")),
         ));
     }

@@ -30,6 +30,7 @@
 
 mod fit;
 mod holdout;
+mod monotone;
 mod read;
 mod recalibrate;
 mod segments;
