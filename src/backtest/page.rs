@@ -16,15 +16,10 @@ pub fn write(settings: &BacktestSettings, backtest: &Backtest) -> Result<()> {
         title: "Backtest: retraining over time".into(),
         subject: backtest.data.clone(),
         byline: format!(
-            "Leads {} · by {} · written {} by leadscore {}",
+            "Leads {} · by {} · {}",
             backtest.data,
             super::by_word(backtest.by),
-            backtest
-                .generated_at
-                .get(..16)
-                .unwrap_or(&backtest.generated_at)
-                .replace('T', " "),
-            backtest.leadscore_version
+            Page::written(&backtest.generated_at, &backtest.leadscore_version)
         ),
         footer: "Every figure is in backtest.json beside this page (schema: backtest.schema.json).".into(),
     };

@@ -3,7 +3,6 @@
 use super::Steps;
 use crate::backtest::{backtest, Backtest, BacktestSettings};
 use crate::cli::BacktestArgs;
-use crate::config::Config;
 use crate::data::require_files;
 use crate::error::{Error, Result};
 use crate::output::guard_folder;
@@ -23,15 +22,7 @@ pub fn run(args: &BacktestArgs) -> Result<Backtest> {
     ];
     read.extend(super::each_file(&args.events, "--events"));
     guard_folder(&args.out, "--out", &read)?;
-    let (config, config_rules) = match &args.config {
-        Some(path) => {
-            let text = Config::read_text(path)?;
-            let config = Config::parse_with(&text, path, args.source)?;
-            let rules = RuleSet::from_config(&config, &text, path)?;
-            (config, rules)
-        }
-        None => (Config::from_source(args.source)?, None),
-    };
+    let (config, config_rules) = super::read_config(args.config.as_deref(), args.source)?;
     let rules = match &args.rules {
         Some(path) => Some(RuleSet::load(path)?),
         None => config_rules,

@@ -56,6 +56,24 @@ impl Progress for Steps {
     }
 }
 
+/// The config file laid over `source`'s preset (or the preset's defaults without a file), and
+/// the file's own `[[rules]]`; everything validated before any lead is read.
+pub fn read_config(
+    path: Option<&std::path::Path>,
+    source: Option<crate::config::Source>,
+) -> Result<(crate::config::Config, Option<crate::rules::RuleSet>)> {
+    use crate::config::Config;
+    match path {
+        Some(path) => {
+            let text = Config::read_text(path)?;
+            let config = Config::parse_with(&text, path, source)?;
+            let rules = crate::rules::RuleSet::from_config(&config, &text, path)?;
+            Ok((config, rules))
+        }
+        None => Ok((Config::from_source(source)?, None)),
+    }
+}
+
 /// Each of a repeatable flag's files, as the file checks take them.
 pub fn each_file<'a>(
     files: &'a [std::path::PathBuf],

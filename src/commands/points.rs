@@ -4,7 +4,6 @@
 
 use super::Steps;
 use crate::cli::PointsArgs;
-use crate::config::Config;
 use crate::data::events::{EventSource, ShapedEvents};
 use crate::data::infer::MissingTokens;
 use crate::data::{load_leads, parse_as_of, ColumnChoice, LeadTable};
@@ -24,15 +23,7 @@ pub fn run(args: &PointsArgs) -> Result<Points> {
     guard_outputs(&read, &[(Some(&args.out), "--out")])?;
     let steps = Steps::new(false);
     // The whole rules file validates before any lead is read.
-    let (mut config, rules_in_config) = match &args.config {
-        Some(path) => {
-            let text = Config::read_text(path)?;
-            let config = Config::parse_with(&text, path, args.source)?;
-            let rules = RuleSet::from_config(&config, &text, path)?;
-            (config, rules)
-        }
-        None => (Config::from_source(args.source)?, None),
-    };
+    let (mut config, rules_in_config) = super::read_config(args.config.as_deref(), args.source)?;
     let (rules, rules_path) = match (&args.rules, rules_in_config) {
         (Some(path), _) => (RuleSet::load(path)?, path.clone()),
         (None, Some(rules)) => (rules, args.config.clone().unwrap_or_default()),

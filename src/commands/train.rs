@@ -61,15 +61,7 @@ pub fn run(args: &TrainArgs) -> Result<ModelArtifact> {
 /// The config file (or defaults) with the command-line flags applied, and the rules to blend:
 /// `--rules`, or the config's own `[[rules]]`.
 fn resolve_config(args: &TrainArgs) -> Result<(Config, Option<RuleSet>)> {
-    let (mut config, config_rules) = match &args.config {
-        Some(path) => {
-            let text = Config::read_text(path)?;
-            let config = Config::parse_with(&text, path, args.source)?;
-            let rules = RuleSet::from_config(&config, &text, path)?;
-            (config, rules)
-        }
-        None => (Config::from_source(args.source)?, None),
-    };
+    let (mut config, config_rules) = super::read_config(args.config.as_deref(), args.source)?;
     let rules = match &args.rules {
         Some(path) => Some(RuleSet::load(path)?),
         None => config_rules,

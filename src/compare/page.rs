@@ -43,11 +43,10 @@ fn page(c: &Comparison) -> Page {
         title: "Champion against challenger".into(),
         subject: names.join(" vs "),
         byline: format!(
-            "Models {} · leads {} · written {} by leadscore {}",
+            "Models {} · leads {} · {}",
             names.join(", "),
             c.data.file,
-            c.generated_at.get(..16).unwrap_or(&c.generated_at).replace('T', " "),
-            c.leadscore_version
+            Page::written(&c.generated_at, &c.leadscore_version)
         ),
         footer: "Every figure is in compare.json beside this page (schema: compare.schema.json). Each lead's score \
                  under every model is in scores.csv."

@@ -411,21 +411,22 @@ pub struct Page {
 }
 
 impl Page {
+    /// `written 2026-12-07 04:14 by leadscore 0.1.0`, from an RFC 3339 time.
+    pub fn written(generated_at: &str, version: &str) -> String {
+        let minute = generated_at.get(..16).unwrap_or(generated_at).replace('T', " ");
+        format!("written {minute} by leadscore {version}")
+    }
+
     /// The page of an evaluation report.
     pub fn of_report(report: &Report) -> Page {
         Page {
             title: "Lead score evaluation".into(),
             subject: report.model.file.clone(),
             byline: format!(
-                "Model {} · leads {} · written {} by leadscore {}",
+                "Model {} · leads {} · {}",
                 report.model.file,
                 report.data.file,
-                report
-                    .generated_at
-                    .get(..16)
-                    .unwrap_or(&report.generated_at)
-                    .replace('T', " "),
-                report.leadscore_version
+                Page::written(&report.generated_at, &report.leadscore_version)
             ),
             footer: "Every figure is in report.json beside this page (schema: report.schema.json). Scores and \
                      outcomes per lead are in scores.csv."
