@@ -55,6 +55,17 @@ pub enum FitError {
     Linfa(#[from] linfa::Error),
 }
 
+/// A failed fit as the error a command reports: a stop signal as the interruption it is,
+/// anything else as a failed run (exit code 1).
+impl From<FitError> for crate::error::Error {
+    fn from(e: FitError) -> Self {
+        match e {
+            FitError::Interrupted => crate::error::Error::Interrupted,
+            e => crate::error::Error::Runtime(format!("model fit failed: {e}")),
+        }
+    }
+}
+
 /// Where the solver moves: each input's weight times its scale (`θ = d ⊙ w`) — except the
 /// steps of a shaped number, which it sees as the levels of the number's ranges (`v_r`, the
 /// first `r` steps summed; range 0 is the base), times their scale. Neighbouring steps cover

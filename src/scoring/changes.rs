@@ -404,12 +404,6 @@ impl Triggers {
     }
 }
 
-/// The header of a triggers file: the id, the earlier and the new score, the change, the status,
-/// the band, and why.
-pub fn triggers_header(id: &str) -> Result<Vec<u8>> {
-    super::writer::csv_line(&[id, "previous_score", "score", "change", "status", "band", "reasons"])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -407,7 +407,7 @@ impl Run<'_> {
         let mut triggers = match (&self.settings.triggers, self.previous) {
             (Some(t), Some(_)) => {
                 let mut file = AtomicFile::create(&t.path)?;
-                file.write(&changes::triggers_header(&self.header.id)?)?;
+                file.write(&triggers_header(&self.header.id)?)?;
                 Some(file)
             }
             _ => None,
@@ -532,6 +532,12 @@ struct RunDone {
     triggers: Option<AtomicFile>,
     closed: Option<AtomicFile>,
     first_bad: Option<BadCell>,
+}
+
+/// The header of a triggers file: the id, the earlier and the new score, the change, the status,
+/// the band, and why.
+pub fn triggers_header(id: &str) -> Result<Vec<u8>> {
+    writer::csv_line(&[id, "previous_score", "score", "change", "status", "band", "reasons"])
 }
 
 /// What a trigger's reasons are made of: the parts that moved since the earlier scores when both

@@ -16,7 +16,7 @@ use crate::features::encoded::EncodedLeads;
 use crate::features::{Dropped, FeaturePipeline};
 use crate::metrics::{self, Summary};
 use crate::model::cv::{search, GridSearch, OutOfFold, SearchSettings, Searched};
-use crate::model::logistic::{labelled, FitError, LogisticModel};
+use crate::model::logistic::{labelled, LogisticModel};
 use crate::model::params::LogisticParams;
 use crate::model::sigmoid;
 use crate::progress::{step, Progress};
@@ -64,14 +64,6 @@ const OWN_CALIBRATION_OUTCOMES: usize = 50;
 
 /// Out-of-fold predictions below which isotonic calibration overfits (Platt is used instead).
 const ISOTONIC_MIN_LEADS: usize = 1_000;
-
-/// A fit that failed, as an error.
-pub(super) fn fit_failed(e: FitError) -> Error {
-    match e {
-        FitError::Interrupted => Error::Interrupted,
-        e => Error::Runtime(format!("model fit failed: {e}")),
-    }
-}
 
 /// Fits the pipeline, the model, the blend and the calibration, and measures them.
 ///
@@ -147,7 +139,7 @@ pub(super) fn fit_model(
         let searched = step(
             progress,
             &format!("choosing C by {}-fold cross-validation", settings.folds),
-            || search(x_train.as_ref().unwrap_or(&x_all), &y_train, &settings).map_err(fit_failed),
+            || search(x_train.as_ref().unwrap_or(&x_all), &y_train, &settings).map_err(Error::from),
         )?;
         let better = chosen
             .as_ref()
@@ -236,7 +228,7 @@ pub(super) fn fit_model(
                         .penalty_scale(penalty)
                         .warm_start(Some(start))
                         .fit(&labelled(x, &y_in))
-                        .map_err(fit_failed)
+                        .map_err(Error::from)
                 };
                 let x_in = encode(&pipeline, &leads.table.features, &rows_in)?;
                 let unconstrained = fit(&x_in, base_penalty.clone(), &searched.start)?;
@@ -326,7 +318,7 @@ pub(super) fn fit_model(
             .penalty_scale(penalty.clone())
             .warm_start(Some(start))
             .fit(&labelled(x, y))
-            .map_err(fit_failed)
+            .map_err(Error::from)
     };
     let (validation_model, validation_summary, validation_rules_roc_auc, start) = match &held_out.validation {
         None => {
@@ -387,7 +379,7 @@ pub(super) fn fit_model(
                         .penalty_scale(penalty)
                         .warm_start(Some(start))
                         .fit(&labelled(x, &y_all))
-                        .map_err(fit_failed)
+                        .map_err(Error::from)
                 },
             )
         })?;
@@ -582,10 +574,12 @@ pub(super) fn blend_and_calibrate(
     outcome: &[bool],
 ) -> Result<(Option<Blend>, Calibration)> {
     let blend = match rules {
-        Some(rules) => Some(Blend::fit(rules.file.clone(), z, points, outcome, fixed_rule_weight).map_err(fit_failed)?),
+        Some(rules) => {
+            Some(Blend::fit(rules.file.clone(), z, points, outcome, fixed_rule_weight).map_err(Error::from)?)
+        }
         None => None,
     };
     let final_z = final_log_odds(blend.as_ref(), z, |k| points.get(k).copied());
-    let calibration = Calibration::fit(method, &final_z, outcome).map_err(fit_failed)?;
+    let calibration = Calibration::fit(method, &final_z, outcome).map_err(Error::from)?;
     Ok((blend, calibration))
 }

@@ -2,7 +2,6 @@
 //! model of their own, how hard their models are pulled toward the shared one (chosen by
 //! cross-validation), and whether that beats one model for all.
 
-use super::fit::fit_failed;
 use super::read::TrainingLeads;
 use super::TrainSettings;
 use crate::error::{Error, Location, Result};
@@ -215,7 +214,7 @@ impl Pulls<'_> {
                 sample_max: usize::MAX,
                 ..self.search_settings.clone()
             };
-            let mut searched = search(&x, &y, &settings).map_err(fit_failed)?;
+            let mut searched = search(&x, &y, &settings).map_err(crate::error::Error::from)?;
             for row in searched.out_of_fold.rows.iter_mut() {
                 *row = self.sample[*row];
             }
