@@ -69,6 +69,14 @@ pub fn segments_table(artifact: &ModelArtifact) -> Vec<String> {
         ));
     }
     lines.push("leads of other values, or none, are scored by the shared model".into());
+    for (value, bands) in artifact.segment_bands() {
+        let cuts: Vec<String> = bands.cuts.iter().map(|c| crate::output::number_text(*c)).collect();
+        lines.push(format!(
+            "{value}: bands of its own, cut at {}, MQL at score ≥ {}",
+            cuts.join(" / "),
+            crate::output::number_text(bands.mql)
+        ));
+    }
     lines
 }
 

@@ -418,6 +418,13 @@ fn warnings(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated: &E
             "Only {conversions} conversions: every figure below is noisy; evaluate on more leads before changing rules or thresholds."
         ));
     }
+    let own_bands: Vec<String> = artifact.segment_bands().into_iter().map(|(value, _)| value).collect();
+    if !own_bands.is_empty() {
+        warnings.push(format!(
+            "Segments {} have bands and an MQL threshold of their own: the bands and capacity sections count every lead on the shared cut points, while score gives each of their leads its segment's band.",
+            own_bands.join(", ")
+        ));
+    }
     if evaluated.rejected() > 0 {
         warnings.push(format!(
             "{} leads could not be scored and are left out of every figure (see rejects.csv).",

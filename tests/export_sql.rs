@@ -538,7 +538,9 @@ fn segments_route_each_lead_to_its_segments_model_in_sql() {
         dir.path(),
         "segments.toml",
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml")).unwrap()
-            + "\n[segments]\nby = \"product_line\"\nmin_leads = 300\nmin_conversions = 30\npull = [1, 16]\n",
+            + "\n[segments]\nby = \"product_line\"\nmin_leads = 300\nmin_conversions = 30\npull = [1, 16]\n"
+            // CRM's sales team calls leads from a lower score, in bands of its own.
+            + "\n[[segments.override]]\nvalue = \"CRM\"\ncuts = [5, 12]\nmql = 9\n",
     );
     let model = dir.path().join("segments.lsm");
     train_without_events(&history, &model, &config, &[]);
@@ -548,6 +550,34 @@ fn segments_route_each_lead_to_its_segments_model_in_sql() {
     );
     let text = std::fs::read_to_string(history.join("leads.csv")).unwrap();
     let batch = write(dir.path(), "batch.csv", text.replacen(",Analytics,", ",Quantum,", 25));
+    // leadscore gives CRM's leads their own bands and MQL flag, the others the shared ones.
+    let scored = score_with_leadscore(&model, &batch, None, dir.path());
+    let product: HashMap<String, String> = (text.lines().skip(1))
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0].to_string(), cells[9].to_string())
+        })
+        .collect();
+    let mut crm_warm_or_hot = 0;
+    for (id, s) in &scored {
+        let (cuts, mql) = if product[id] == "CRM" {
+            ([5, 12], 9)
+        } else {
+            ([25, 60], 60)
+        };
+        let band = ["cold", "warm", "hot"][cuts.iter().filter(|&&c| s.score >= c).count()];
+        assert_eq!(
+            (s.band.as_str(), s.mql),
+            (band, s.score >= mql),
+            "lead {id} ({})",
+            product[id]
+        );
+        crm_warm_or_hot += usize::from(product[id] == "CRM" && band != "cold");
+    }
+    assert!(
+        crm_warm_or_hot > 100,
+        "{crm_warm_or_hot} CRM leads above its own first cut"
+    );
     let engines = assert_parity(&model, &batch, None, dir.path());
     eprintln!("parity checked on {engines} engines");
 }

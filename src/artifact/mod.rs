@@ -449,6 +449,18 @@ impl ModelArtifact {
         }
     }
 
+    /// The segments' own bands (`[[segments.override]]`): (value of the segments column,
+    /// bands). A lead of that value gets them whichever model scores it. Empty without
+    /// segments or overrides.
+    pub fn segment_bands(&self) -> Vec<(String, crate::bands::Bands)> {
+        if self.segments.is_none() {
+            return Vec::new();
+        }
+        (self.config.segments.overrides.iter())
+            .map(|o| (o.value.clone(), self.scorer.bands.with_override(o)))
+            .collect()
+    }
+
     /// The calibration of a lead of segment `code`.
     pub fn calibration_of(&self, code: u32) -> &crate::calibration::Calibration {
         match self.segment_calibrations.get(code as usize) {

@@ -356,6 +356,23 @@ pub struct SegmentsConfig {
     /// decide). A segment of few leads stays close to the shared model, one of many becomes
     /// its own.
     pub pull: Vec<f64>,
+    /// A segment's own score cut points and MQL threshold (`[[segments.override]]`): the
+    /// sales team of a product line may call leads at another score. Its rules are the rules
+    /// with `segment` set.
+    #[serde(rename = "override")]
+    pub overrides: Vec<SegmentOverride>,
+}
+
+/// `[[segments.override]]`: one segment's own bands on the 0–100 score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentOverride {
+    /// The segment (a value of `[segments] by`).
+    pub value: String,
+    /// Its cut points between the bands (as many as `[score] cuts`; default: those).
+    pub cuts: Option<Vec<f64>>,
+    /// Its MQL threshold (default: `[score] mql`).
+    pub mql: Option<f64>,
 }
 
 impl Default for SegmentsConfig {
@@ -365,6 +382,7 @@ impl Default for SegmentsConfig {
             min_leads: 1_000,
             min_conversions: 100,
             pull: Vec::new(),
+            overrides: Vec::new(),
         }
     }
 }
@@ -690,6 +708,28 @@ impl Config {
                 format!("{:?} must be positive numbers", self.segments.pull),
                 "use e.g. pull = [1, 4, 16] (multiples of the shared model's L2 strength)",
             );
+        }
+        for (i, o) in self.segments.overrides.iter().enumerate() {
+            let key = format!("segments.override[{}] \"{}\"", i + 1, o.value);
+            if self.segments.overrides[..i].iter().any(|p| p.value == o.value) {
+                return bad(
+                    &key,
+                    "is given twice".into(),
+                    "give each segment one [[segments.override]]",
+                );
+            }
+            let bands = self.score.0.with_override(o);
+            crate::bands::validate_bands(&bands, path, &key)?;
+            let outside = (bands.cuts.iter().copied())
+                .chain([bands.mql])
+                .find(|x| !(0.0..=100.0).contains(x));
+            if let Some(out) = outside {
+                return bad(
+                    &key,
+                    format!("{out} is outside 0–100"),
+                    "put the cut points and the MQL threshold between 0 and 100",
+                );
+            }
         }
         if m.grid_sample < 100 {
             return bad(

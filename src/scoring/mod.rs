@@ -219,7 +219,7 @@ pub fn score_batch(artifact: &ModelArtifact, batch: &Batch) -> (Vec<LeadScore>, 
     });
     let own = artifact.segment_calibrations.iter().any(Option::is_some);
     let calibrated = |k: usize, z: f64| artifact.calibration_of(batch.segments[k]).apply(z);
-    artifact.scorer.score(
+    let (mut scores, drift) = artifact.scorer.score(
         &artifact.pipeline,
         &artifact.input_steps(),
         &artifact.model,
@@ -227,7 +227,22 @@ pub fn score_batch(artifact: &ModelArtifact, batch: &Batch) -> (Vec<LeadScore>, 
         &batch.model_z,
         &final_z,
         own.then_some(&calibrated as &crate::scorer::Calibrate),
-    )
+    );
+    // Segments with bands of their own: their leads' band and MQL flag by those.
+    let segment_bands = artifact.segment_bands();
+    if let (false, Some(segmentation)) = (segment_bands.is_empty(), &artifact.segments) {
+        let values =
+            crate::model::segments::segment_values(&batch.table.features, batch.table.n_rows, &segmentation.column)
+                .unwrap_or_default();
+        for (score, &row) in scores.iter_mut().zip(&batch.rows) {
+            let value = values.get(row).and_then(Option::as_deref);
+            if let Some((_, bands)) = segment_bands.iter().find(|(v, _)| Some(v.as_str()) == value) {
+                score.band = bands.index_of(score.score);
+                score.mql = score.score >= bands.mql;
+            }
+        }
+    }
+    (scores, drift)
 }
 
 /// The events of `files`, read by the shapes of the model's `[[events.files]]`.

@@ -120,6 +120,17 @@ pub fn export(
     if let Some(segment) = &segment {
         derived.push(format!("{segment} AS segment_code"));
     }
+    // With segments that have bands of their own, each lead's segment value is carried too.
+    let valued = match &artifact.segments {
+        Some(segmentation) if !artifact.segment_bands().is_empty() => {
+            derived.push(format!(
+                "{} AS segment_value",
+                segment_value(d, segmentation, &columns)?
+            ));
+            true
+        }
+        _ => false,
+    };
     query.stage("features", &derived, from);
     let mut model_columns = vec![
         "lead_id".into(),
@@ -127,20 +138,14 @@ pub fn export(
         format!("{points} AS rule_points"),
     ];
     // The segment's number is carried to the last stage, which names it.
-    let carried: Vec<String> = segment.iter().map(|_| "segment_code".to_string()).collect();
+    let mut carried: Vec<String> = segment.iter().map(|_| "segment_code".to_string()).collect();
+    if valued {
+        carried.push("segment_value".into());
+    }
     model_columns.extend(carried.iter().cloned());
     query.stage("model", &model_columns, "features");
     score_stages(&mut query, d, artifact, &carried);
-    let bands = &artifact.scorer.bands;
-    let mut band = String::from("CASE");
-    for (b, cut) in bands.cuts.iter().enumerate().rev() {
-        band.push_str(&format!(
-            " WHEN score >= {} THEN {}",
-            d.num(*cut),
-            d.text(&bands.names[b + 1])
-        ));
-    }
-    band.push_str(&format!(" ELSE {} END", d.text(&bands.names[0])));
+    let (band, mql) = band_and_mql(d, artifact);
     let mut last = vec![
         format!(
             "lead_id AS {}",
@@ -149,7 +154,7 @@ pub fn export(
         format!("CAST(score AS INTEGER) AS score"),
         "probability".into(),
         format!("{band} AS band"),
-        format!("(score >= {}) AS mql", d.num(bands.mql)),
+        format!("{mql} AS mql"),
         "model_probability".into(),
     ];
     if let Some(segmentation) = &artifact.segments {
@@ -164,6 +169,39 @@ pub fn export(
         last.push("rule_points".into());
     }
     Ok(query.finish(&last, "scored", &header(artifact, rules, d, options, source)))
+}
+
+/// The band and the MQL flag of a lead's `score`: by the shared bands, or, for a lead of a
+/// segment with bands of its own (`[[segments.override]]`), by its `segment_value`'s.
+fn band_and_mql(d: Dialect, artifact: &ModelArtifact) -> (String, String) {
+    let of = |bands: &crate::bands::Bands| {
+        let mut band = String::from("CASE");
+        for (b, cut) in bands.cuts.iter().enumerate().rev() {
+            band.push_str(&format!(
+                " WHEN score >= {} THEN {}",
+                d.num(*cut),
+                d.text(&bands.names[b + 1])
+            ));
+        }
+        band.push_str(&format!(" ELSE {} END", d.text(&bands.names[0])));
+        (band, format!("(score >= {})", d.num(bands.mql)))
+    };
+    let shared = of(&artifact.scorer.bands);
+    let own: Vec<(String, (String, String))> = (artifact.segment_bands().into_iter())
+        .map(|(value, b)| (value, of(&b)))
+        .collect();
+    if own.is_empty() {
+        return shared;
+    }
+    let routed = |pick: fn(&(String, String)) -> &String| {
+        let mut case = String::from("CASE");
+        for (value, parts) in &own {
+            case.push_str(&format!(" WHEN segment_value = {} THEN {}", d.text(value), pick(parts)));
+        }
+        case.push_str(&format!(" ELSE {} END", pick(&shared)));
+        case
+    };
+    (routed(|p| &p.0), routed(|p| &p.1))
 }
 
 /// The `cleaned` stage's columns: the lead id (or the row number) and every column read, as
@@ -242,6 +280,16 @@ fn model_log_odds(d: Dialect, artifact: &ModelArtifact) -> String {
 /// Each lead's segment (its block, as `Segmentation::codes` numbers them), NULL for the
 /// shared model: from the segments column's cleaned text, or its yes/no.
 fn segment_of(d: Dialect, segmentation: &Segmentation, columns: &ReadColumns) -> Result<String, Unsupported> {
+    let mut case = format!("CASE {}", segment_value(d, segmentation, columns)?);
+    for (s, segment) in segmentation.segments.iter().enumerate() {
+        case.push_str(&format!(" WHEN {} THEN {s}", d.text(&segment.value)));
+    }
+    case.push_str(" END");
+    Ok(case)
+}
+
+/// A lead's value of the segments column, as text (`yes`/`no` for a yes/no column).
+fn segment_value(d: Dialect, segmentation: &Segmentation, columns: &ReadColumns) -> Result<String, Unsupported> {
     let k = columns
         .position(&segmentation.column)
         .ok_or_else(|| Unsupported(format!("the segments column \"{}\" is not read", segmentation.column)))?;
@@ -260,12 +308,7 @@ fn segment_of(d: Dialect, segmentation: &Segmentation, columns: &ReadColumns) ->
             )))
         }
     };
-    let mut case = format!("CASE {value}");
-    for (s, segment) in segmentation.segments.iter().enumerate() {
-        case.push_str(&format!(" WHEN {} THEN {s}", d.text(&segment.value)));
-    }
-    case.push_str(" END");
-    Ok(case)
+    Ok(value)
 }
 
 /// A model's log-odds over the pipeline's steps: one or more terms per step (its value

@@ -429,6 +429,16 @@ pub(super) fn fit_model(
         &training_z,
         calibrated,
     );
+    for o in &config.segments.overrides {
+        let seen = (segmentation.iter())
+            .any(|seg| seg.segments.iter().any(|s| s.value == o.value) || seg.small.iter().any(|s| s.value == o.value));
+        if !seen && segmentation.is_some() {
+            warnings.push(format!(
+                "[[segments.override]] \"{}\" is not a value the training leads have: no lead gets its bands until one does",
+                o.value
+            ));
+        }
+    }
     let segmentation = segmentation.map(|mut segmentation| {
         for s in 0..segmentation.segments.len() {
             segmentation.segments[s].moved = segmentation.moved(&model, s);
