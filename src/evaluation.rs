@@ -370,6 +370,7 @@ fn segments_section(
         &evaluated.batch.segments,
         &evaluated.outcome,
         probability,
+        &evaluated.scores.iter().map(|s| s.mql).collect::<Vec<_>>(),
         &shared_z,
     ))
 }

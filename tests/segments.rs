@@ -195,6 +195,11 @@ fn the_report_shows_each_segment_by_its_model_and_by_the_shared_one() {
     assert_eq!(json["segments"]["column"], "product_line");
     let leads: u64 = rows.iter().map(|r| r["leads"].as_u64().unwrap()).sum();
     assert_eq!(leads, json["data"]["leads"].as_u64().unwrap());
+    // The MQLs of the segments add up to the MQLs of all leads (no segment has bands of its own).
+    let mqls: u64 = rows.iter().map(|r| r["mqls"].as_u64().unwrap()).sum();
+    assert_eq!(mqls, json["bands"]["mql"]["leads"].as_u64().unwrap());
+    let converted: u64 = rows.iter().map(|r| r["mql_conversions"].as_u64().unwrap()).sum();
+    assert!(converted <= mqls && mqls > 0);
     // Marketing Cloud, where company size works the other way, gains most on the shared model.
     let marketing = rows.iter().find(|r| r["segment"] == "Marketing Cloud").unwrap();
     let gain = marketing["roc_auc"].as_f64().unwrap() - marketing["shared_roc_auc"].as_f64().unwrap();

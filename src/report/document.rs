@@ -106,9 +106,12 @@ fn segments(section: &super::SegmentsSection, doc: &mut Vec<Block>) {
             "mean score",
             "ROC AUC",
             "ROC AUC, shared model",
+            "PR AUC",
             "ECE",
+            "MQLs",
+            "MQL conversion",
         ],
-        &[false, true, true, true, true, true, true, true],
+        &[false, true, true, true, true, true, true, true, true, true, true],
     );
     for row in &section.rows {
         let better = row
@@ -124,7 +127,14 @@ fn segments(section: &super::SegmentsSection, doc: &mut Vec<Block>) {
                 format!("{:.1}", 100.0 * row.mean_probability),
                 opt(row.roc_auc, 4),
                 opt(row.shared_roc_auc, 4),
+                opt(row.pr_auc, 4),
                 opt_pct(row.ece),
+                count(row.mqls),
+                if row.mqls > 0 {
+                    pct(row.mql_conversions as f64 / row.mqls as f64)
+                } else {
+                    "–".into()
+                },
             ],
             better,
         );

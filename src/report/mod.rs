@@ -98,6 +98,15 @@ pub struct SegmentRow {
     pub ece: Option<f64>,
     /// Mean score probability.
     pub mean_probability: f64,
+    /// Average precision of the score.
+    #[serde(default)]
+    pub pr_auc: Option<f64>,
+    /// Leads at or above the MQL threshold (the segment's own, with `[[segments.override]]`).
+    #[serde(default)]
+    pub mqls: usize,
+    /// Of them, converted.
+    #[serde(default)]
+    pub mql_conversions: usize,
 }
 
 /// The segments section: for each segment code (`NONE`: the shared model's leads), the
@@ -108,6 +117,7 @@ pub fn segments(
     codes: &[u32],
     outcome: &[bool],
     probability: &[f64],
+    mql: &[bool],
     shared_z: &[f64],
 ) -> SegmentsSection {
     let mut rows = Vec::new();
@@ -127,6 +137,9 @@ pub fn segments(
             shared_roc_auc: metrics::roc_auc(&y, &pick(shared_z)),
             ece: Some(metrics::expected_calibration_error(&y, &p, 10)).filter(|e| e.is_finite()),
             mean_probability: p.iter().sum::<f64>() / p.len() as f64,
+            pr_auc: metrics::average_precision(&y, &p),
+            mqls: members.iter().filter(|&&k| mql[k]).count(),
+            mql_conversions: members.iter().filter(|&&k| mql[k] && outcome[k]).count(),
         });
     }
     SegmentsSection {
