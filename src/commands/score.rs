@@ -49,21 +49,28 @@ pub fn run(args: &ScoreArgs) -> Result<ScoreSummary> {
     let artifact = ModelArtifact::load(&args.inputs.model)?;
     require_files(&read[1..])?;
     let data = &artifact.config.data;
-    let closed = args
-        .closed
-        .clone()
-        .or_else(|| data.closed.clone())
-        .map(|column| Closed {
-            values: if !args.closed_values.is_empty() {
-                args.closed_values.clone()
-            } else if Some(&column) == data.closed.as_ref() {
-                data.closed_values.clone()
-            } else {
-                Vec::new()
-            },
-            list: closed_list.clone(),
-            column,
-        });
+    // The model's own [data] closed applies to files that have the column; --closed must.
+    let from_model = data.closed.clone().filter(|column| {
+        let present = crate::data::read::column_names(&args.inputs.data).is_ok_and(|names| names.contains(column));
+        if !present && args.closed.is_none() {
+            eprintln!(
+                "note: the model's [data] closed names \"{column}\", which {} does not have: every lead is scored",
+                args.inputs.data.display()
+            );
+        }
+        present
+    });
+    let closed = args.closed.clone().or(from_model).map(|column| Closed {
+        values: if !args.closed_values.is_empty() {
+            args.closed_values.clone()
+        } else if Some(&column) == data.closed.as_ref() {
+            data.closed_values.clone()
+        } else {
+            Vec::new()
+        },
+        list: closed_list.clone(),
+        column,
+    });
     let settings = ScoreSettings {
         model_path: args.inputs.model.clone(),
         data: args.inputs.data.clone(),
