@@ -41,17 +41,6 @@ impl Bands {
     }
 }
 
-impl Bands {
-    /// These bands with a segment's own cut points and MQL threshold.
-    pub fn with_override(&self, o: &crate::config::SegmentOverride) -> Bands {
-        Bands {
-            names: self.names.clone(),
-            cuts: o.cuts.clone().unwrap_or_else(|| self.cuts.clone()),
-            mql: o.mql.unwrap_or(self.mql),
-        }
-    }
-}
-
 /// Checks that band names and cut points fit together and rise strictly; `section` names the
 /// TOML section in messages.
 pub fn validate_bands(bands: &Bands, path: &Path, section: &str) -> Result<()> {

@@ -457,7 +457,7 @@ impl ModelArtifact {
             return Vec::new();
         }
         (self.config.segments.overrides.iter())
-            .map(|o| (o.value.clone(), self.scorer.bands.with_override(o)))
+            .map(|o| (o.value.clone(), o.bands(&self.scorer.bands)))
             .collect()
     }
 

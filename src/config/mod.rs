@@ -375,6 +375,17 @@ pub struct SegmentOverride {
     pub mql: Option<f64>,
 }
 
+impl SegmentOverride {
+    /// The `shared` bands with this segment's own cut points and MQL threshold.
+    pub fn bands(&self, shared: &crate::bands::Bands) -> crate::bands::Bands {
+        crate::bands::Bands {
+            names: shared.names.clone(),
+            cuts: self.cuts.clone().unwrap_or_else(|| shared.cuts.clone()),
+            mql: self.mql.unwrap_or(shared.mql),
+        }
+    }
+}
+
 impl Default for SegmentsConfig {
     fn default() -> Self {
         SegmentsConfig {
@@ -718,7 +729,7 @@ impl Config {
                     "give each segment one [[segments.override]]",
                 );
             }
-            let bands = self.score.0.with_override(o);
+            let bands = o.bands(&self.score.0);
             crate::bands::validate_bands(&bands, path, &key)?;
             let outside = (bands.cuts.iter().copied())
                 .chain([bands.mql])
