@@ -119,26 +119,14 @@ pub fn dense_curve(artifact: &ModelArtifact, step: usize, between: usize) -> Opt
 /// A shaped number's cut points and what it adds to the log-odds at a value, against a lead
 /// at its median.
 fn shape(artifact: &ModelArtifact, step: usize) -> Option<(&[f64], impl Fn(f64) -> f64 + '_)> {
-    let Encoding::Shaped {
-        median,
-        log1p,
-        mean,
-        std,
-        missing_flag,
-        cuts,
-    } = &artifact.pipeline.steps[step].encoding
-    else {
+    let encoding = &artifact.pipeline.steps[step].encoding;
+    let Encoding::Shaped { median, cuts, .. } = encoding else {
         return None;
     };
     let first: usize = artifact.pipeline.steps[..step].iter().map(|s| s.width()).sum();
     let w = &artifact.model.coefficients[first..first + artifact.pipeline.steps[step].width()];
-    let rises = crate::features::encoded::step_sums(&w[1 + usize::from(*missing_flag)..]);
-    let raw = move |x: f64| {
-        let t = if *log1p { x.max(0.0).ln_1p() } else { x };
-        w[0] * (t - mean) / std + rises[cuts.partition_point(|&c| c <= x)]
-    };
-    let base = raw(*median);
-    Some((cuts.as_slice(), move |x: f64| raw(x) - base))
+    let base = encoding.contribution(w, *median);
+    Some((cuts.as_slice(), move |x: f64| encoding.contribution(w, x) - base))
 }
 
 /// The curves of the shaped numbers: what each adds to the log-odds at a few of its values.

@@ -558,7 +558,7 @@ impl FeatureRules<'_> {
 
     /// A yes/no column: a rule for yes and one for a missing value, counted from no.
     fn flag(&self, out: &mut Builder) -> f64 {
-        let at = |x: f64| number_contribution(&self.step.encoding, self.weights, x);
+        let at = |x: f64| self.step.encoding.contribution(self.weights, x);
         let no = at(0.0);
         let source = &self.step.source;
         let yes = self.points(at(1.0) - no);
@@ -578,7 +578,7 @@ impl FeatureRules<'_> {
 
     /// Whether a multi-valued cell holds the label: one rule, counted from not.
     fn label(&self, out: &mut Builder, label: &str) -> f64 {
-        let at = |x: f64| number_contribution(&self.step.encoding, self.weights, x);
+        let at = |x: f64| self.step.encoding.contribution(self.weights, x);
         let without = at(0.0);
         let points = self.points(at(1.0) - without);
         if points != 0.0 {
@@ -599,9 +599,7 @@ impl FeatureRules<'_> {
         let present: Vec<f64> = self.rows.iter().map(|&r| values[r]).filter(|x| !x.is_nan()).collect();
         let mut cuts: Vec<f64> = match &self.step.encoding {
             Encoding::Shaped { cuts, .. } => cuts.clone(),
-            encoding => spread_cuts(present, |x| {
-                self.per_log_odds * number_contribution(encoding, self.weights, x)
-            }),
+            encoding => spread_cuts(present, |x| self.per_log_odds * encoding.contribution(self.weights, x)),
         };
         if event.is_some() {
             // Events are counted: a number reached is a whole number.
@@ -665,9 +663,7 @@ impl FeatureRules<'_> {
         let present: Vec<f64> = self.rows.iter().map(|&r| values[r]).filter(|x| !x.is_nan()).collect();
         let mut cuts: Vec<f64> = match &self.step.encoding {
             Encoding::Shaped { cuts, .. } => cuts.clone(),
-            encoding => spread_cuts(present, |x| {
-                self.per_log_odds * number_contribution(encoding, self.weights, x)
-            }),
+            encoding => spread_cuts(present, |x| self.per_log_odds * encoding.contribution(self.weights, x)),
         };
         // Whole days, as people count them.
         cuts = cuts.iter().map(|c| c.round()).filter(|&c| c >= 1.0).collect();
@@ -729,7 +725,7 @@ impl FeatureRules<'_> {
             slot.0 += self.contribution[k];
             slot.1 += 1;
         }
-        let at = |x: f64| number_contribution(&self.step.encoding, self.weights, x);
+        let at = |x: f64| self.step.encoding.contribution(self.weights, x);
         let levels = sums
             .iter()
             .enumerate()
@@ -785,41 +781,6 @@ fn spread_cuts(mut present: Vec<f64>, points_at: impl Fn(f64) -> f64) -> Vec<f64
         }
     }
     cuts
-}
-
-/// The log-odds contribution of a number `x` (NaN: missing) to a lead, as the model computes it.
-pub fn number_contribution(encoding: &Encoding, weights: &[f64], x: f64) -> f64 {
-    match encoding {
-        Encoding::Numeric {
-            median,
-            log1p,
-            mean,
-            std,
-            missing_flag,
-        }
-        | Encoding::Shaped {
-            median,
-            log1p,
-            mean,
-            std,
-            missing_flag,
-            ..
-        } => {
-            let value = if x.is_nan() { *median } else { x };
-            let line = if *log1p { value.max(0.0).ln_1p() } else { value };
-            let mut total = weights[0] * (line - mean) / std;
-            if *missing_flag && x.is_nan() {
-                total += weights[1];
-            }
-            if let Encoding::Shaped { cuts, .. } = encoding {
-                let first = 1 + usize::from(*missing_flag);
-                let reached = cuts.partition_point(|&c| c <= value);
-                total += weights[first..first + reached].iter().sum::<f64>();
-            }
-            total
-        }
-        Encoding::Categorical { .. } => 0.0,
-    }
 }
 
 fn mean(values: &[f64]) -> f64 {
@@ -1044,26 +1005,6 @@ fn write_rule(t: &mut String, rule: &Rule) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_number_contributes_as_the_model_computes_it() {
-        let encoding = Encoding::Shaped {
-            median: 2.0,
-            log1p: false,
-            mean: 3.0,
-            std: 2.0,
-            missing_flag: true,
-            cuts: vec![1.0, 4.0],
-        };
-        // weights: line, missing flag, step at 1, step at 4.
-        let weights = [0.5, -0.3, 0.2, 0.7];
-        // x = 5: 0.5·(5−3)/2 + 0.2 + 0.7.
-        assert!((number_contribution(&encoding, &weights, 5.0) - 1.4).abs() < 1e-12);
-        // x = 0: 0.5·(0−3)/2, no step reached.
-        assert!((number_contribution(&encoding, &weights, 0.0) + 0.75).abs() < 1e-12);
-        // Missing: the median's (2: line −0.25, step at 1) and the flag.
-        assert!((number_contribution(&encoding, &weights, f64::NAN) - (-0.25 - 0.3 + 0.2)).abs() < 1e-12);
-    }
 
     #[test]
     fn numbers_read_as_people_write_them() {

@@ -88,9 +88,10 @@ fn blocks(c: &Comparison) -> Vec<Block> {
     let mut doc = Vec::new();
     verdicts(c, &mut doc);
     side_by_side(c, &mut doc);
-    for challenge in &c.challengers {
-        for_sales(c, challenge, &mut doc);
-        inside(c, challenge, &mut doc);
+    // Challenger i is model i + 1.
+    for (i, challenge) in c.challengers.iter().enumerate() {
+        for_sales(c, i + 1, challenge, &mut doc);
+        inside(c, i + 1, challenge, &mut doc);
     }
     doc
 }
@@ -200,12 +201,8 @@ fn side_by_side(c: &Comparison, doc: &mut Vec<Block>) {
     doc.push(Block::Charts(vec!["roc", "gains"]));
 }
 
-fn for_sales(c: &Comparison, challenge: &Challenge, doc: &mut Vec<Block>) {
-    let i = 1 + c
-        .challengers
-        .iter()
-        .position(|x| std::ptr::eq(x, challenge))
-        .unwrap_or(0);
+/// `i`: the challenger's place among the models (the champion is 0).
+fn for_sales(c: &Comparison, i: usize, challenge: &Challenge, doc: &mut Vec<Block>) {
     let (a, b) = (&c.models[0], &c.models[i]);
     doc.push(Block::Heading(2, format!("3. What changes for sales with {}", name(b))));
     let mut mql = Table::new(
@@ -296,12 +293,8 @@ fn for_sales(c: &Comparison, challenge: &Challenge, doc: &mut Vec<Block>) {
     }
 }
 
-fn inside(c: &Comparison, challenge: &Challenge, doc: &mut Vec<Block>) {
-    let i = 1 + c
-        .challengers
-        .iter()
-        .position(|x| std::ptr::eq(x, challenge))
-        .unwrap_or(0);
+/// `i`: the challenger's place among the models (the champion is 0).
+fn inside(c: &Comparison, i: usize, challenge: &Challenge, doc: &mut Vec<Block>) {
     doc.push(Block::Heading(
         2,
         format!("4. What changed inside {}", name(&c.models[i])),

@@ -237,6 +237,16 @@ pub enum Monotone {
     Decreasing,
 }
 
+impl Monotone {
+    /// +1 for increasing, −1 for decreasing: a weight `w` goes the wanted way when `sign · w ≥ 0`.
+    pub fn sign(self) -> f64 {
+        match self {
+            Monotone::Increasing => 1.0,
+            Monotone::Decreasing => -1.0,
+        }
+    }
+}
+
 /// Whether skewed counts get `log1p`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]

@@ -72,6 +72,44 @@ pub enum Encoding {
     },
 }
 
+impl Encoding {
+    /// The log-odds contribution of a number `x` (NaN: missing) to a lead, as the model
+    /// computes it, with the step's `weights`; 0 for a category.
+    pub fn contribution(&self, weights: &[f64], x: f64) -> f64 {
+        match self {
+            Encoding::Numeric {
+                median,
+                log1p,
+                mean,
+                std,
+                missing_flag,
+            }
+            | Encoding::Shaped {
+                median,
+                log1p,
+                mean,
+                std,
+                missing_flag,
+                ..
+            } => {
+                let value = if x.is_nan() { *median } else { x };
+                let line = if *log1p { value.max(0.0).ln_1p() } else { value };
+                let mut total = weights[0] * (line - mean) / std;
+                if *missing_flag && x.is_nan() {
+                    total += weights[1];
+                }
+                if let Encoding::Shaped { cuts, .. } = self {
+                    let first = 1 + usize::from(*missing_flag);
+                    let reached = cuts.partition_point(|&c| c <= value);
+                    total += weights[first..first + reached].iter().sum::<f64>();
+                }
+                total
+            }
+            Encoding::Categorical { .. } => 0.0,
+        }
+    }
+}
+
 /// One feature of the pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureStep {
@@ -582,6 +620,26 @@ fn skewness(values: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_contributes_as_the_model_computes_it() {
+        let encoding = Encoding::Shaped {
+            median: 2.0,
+            log1p: false,
+            mean: 3.0,
+            std: 2.0,
+            missing_flag: true,
+            cuts: vec![1.0, 4.0],
+        };
+        // weights: line, missing flag, step at 1, step at 4.
+        let weights = [0.5, -0.3, 0.2, 0.7];
+        // x = 5: 0.5·(5−3)/2 + 0.2 + 0.7.
+        assert!((encoding.contribution(&weights, 5.0) - 1.4).abs() < 1e-12);
+        // x = 0: 0.5·(0−3)/2, no step reached.
+        assert!((encoding.contribution(&weights, 0.0) + 0.75).abs() < 1e-12);
+        // Missing: the median's (2: line −0.25, step at 1) and the flag.
+        assert!((encoding.contribution(&weights, f64::NAN) - (-0.25 - 0.3 + 0.2)).abs() < 1e-12);
+    }
     use crate::data::values::Categorical;
 
     #[test]

@@ -54,10 +54,7 @@ pub fn constrain(
         for step in &mut pipeline.steps {
             let width = step.width();
             if let Some(direction) = wanted.get(&step.feature) {
-                let sign = match direction {
-                    Monotone::Increasing => 1.0,
-                    Monotone::Decreasing => -1.0,
-                };
+                let sign = direction.sign();
                 let w = &model.coefficients[offset..offset + width];
                 if sign * w[0] < -1e-12 && !done.held.contains(&step.feature) {
                     hold_features.push(step.feature.clone());
@@ -121,10 +118,7 @@ pub fn constrain(
         let width = step.width();
         if let Some(direction) = wanted.get(&step.feature) {
             let w = &mut model.coefficients[offset..offset + width];
-            let sign = match direction {
-                Monotone::Increasing => 1.0,
-                Monotone::Decreasing => -1.0,
-            };
+            let sign = direction.sign();
             if done.held.contains(&step.feature) || sign * w[0] < 0.0 {
                 w[0] = 0.0;
             }
