@@ -28,13 +28,18 @@ pub fn segments_table(artifact: &ModelArtifact) -> Vec<String> {
         return Vec::new();
     };
     let auc = |a: Option<f64>| a.map_or("–".to_string(), |a| format!("{a:.4}"));
+    // The values' column is as wide as the longest value.
+    let names = (segmentation.segments.iter().map(|s| &s.value))
+        .chain(segmentation.small.iter().map(|s| &s.value))
+        .map(|v| v.chars().count())
+        .fold(20, usize::max);
     let mut lines = vec![
         format!(
             "by \"{}\", each pulled toward the shared model {} × its L2 strength (chosen by cross-validation)",
             segmentation.column, segmentation.pull
         ),
         format!(
-            "{:<20} {:>9} {:>11}  {:<7} {:>15}  {:>6}  calibration",
+            "{:<names$} {:>9} {:>11}  {:<7} {:>15}  {:>6}  calibration",
             "segment", "leads", "conversions", "model", "ROC AUC own/shared", "moved"
         ),
     ];
@@ -44,7 +49,7 @@ pub fn segments_table(artifact: &ModelArtifact) -> Vec<String> {
             _ => "shared".to_string(),
         };
         lines.push(format!(
-            "{:<20} {:>9} {:>11}  {:<7} {:>7} / {:<7}  {:>6.2}  {calibration}",
+            "{:<names$} {:>9} {:>11}  {:<7} {:>8} / {:<7}  {:>6.2}  {calibration}",
             s.value,
             thousands(s.leads),
             thousands(s.conversions),
@@ -56,7 +61,7 @@ pub fn segments_table(artifact: &ModelArtifact) -> Vec<String> {
     }
     for s in &segmentation.small {
         lines.push(format!(
-            "{:<20} {:>9} {:>11}  {:<7} ({})",
+            "{:<names$} {:>9} {:>11}  {:<7} ({})",
             s.value,
             thousands(s.leads),
             thousands(s.conversions),

@@ -58,18 +58,19 @@ pub fn contributions(
     model: &LogisticModel,
     leads: &EncodedLeads,
 ) -> Vec<Vec<f64>> {
+    let coefficients = leads.effective(&model.coefficients);
     (0..pipeline.steps.len())
         .into_par_iter()
         .map(|step| {
             let mut out = vec![0.0; leads.n_rows];
             for column in leads.numeric.iter().filter(|c| steps[c.input] == step) {
-                let w = model.coefficients[column.input];
+                let w = coefficients[column.input];
                 for (c, x) in out.iter_mut().zip(&column.values) {
                     *c += w * x;
                 }
             }
             for group in leads.groups.iter().filter(|g| steps[g.first] == step) {
-                let weights = &model.coefficients[group.first..group.first + group.width];
+                let weights = &coefficients[group.first..group.first + group.width];
                 for (c, &code) in out.iter_mut().zip(&group.codes) {
                     if code != NONE {
                         *c += weights[code as usize];
@@ -77,14 +78,13 @@ pub fn contributions(
                 }
             }
             for group in leads.steps.iter().filter(|g| steps[g.first] == step) {
-                let rise =
-                    crate::features::encoded::step_sums(&model.coefficients[group.first..group.first + group.width]);
+                let rise = crate::features::encoded::step_sums(&coefficients[group.first..group.first + group.width]);
                 for (c, &code) in out.iter_mut().zip(&group.codes) {
                     *c += rise[code as usize];
                 }
             }
             for block in leads.blocks.iter().filter(|b| steps[b.first] == step) {
-                let weights = &model.coefficients[block.first..];
+                let weights = &coefficients[block.first..];
                 for ((c, &code), x) in out.iter_mut().zip(&block.codes).zip(&block.values) {
                     if code != NONE {
                         *c += weights[code as usize] * x;

@@ -52,6 +52,7 @@ fn leads(n: usize, seed: u64) -> (EncodedLeads, Vec<bool>) {
         ],
         blocks: Vec::new(),
         steps: Vec::new(),
+        segment_blocks: None,
     };
     (encoded, outcome)
 }

@@ -6,6 +6,8 @@
 //! instead of per *input* and keeps 1 M leads × 170 inputs in tens of megabytes instead of a
 //! gigabyte — the model's products are memory-bound, so this is what makes fitting fast.
 
+use std::borrow::Cow;
+
 use ndarray::{Array2, ShapeBuilder};
 use rayon::prelude::*;
 
@@ -59,6 +61,35 @@ pub struct StepGroup {
     pub codes: Vec<u32>,
 }
 
+/// Where a pooled model's inputs are (see `model::segments`): the `base_width` shared inputs,
+/// then a copy of them for each of `segments` segments, then one intercept per segment.
+///
+/// The model's weights there are the shared coefficients `w`, each segment's deviation `δ_s`
+/// and its intercept's. A lead of segment `s` sets its inputs in its segment's copy only (a
+/// lead of no segment, in the shared inputs), where the weight it meets is `w + δ_s` (the
+/// segment's *own* coefficient, [`EncodedLeads::effective`]): one pass per feature, not two.
+/// The steps of shaped numbers are shared by every segment and set for every lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentBlocks {
+    /// Inputs of the shared model.
+    pub base_width: usize,
+    /// Segments with a model of their own.
+    pub segments: usize,
+}
+
+impl SegmentBlocks {
+    /// Each `(shared input, a segment's copy of it)` pair whose copy a segment's leads set
+    /// instead of the shared input: all but the steps of shaped numbers.
+    pub fn pairs(&self, steps: &[StepGroup]) -> Vec<(usize, usize)> {
+        let w = self.base_width;
+        let shared_step = |j: usize| steps.iter().any(|g| (g.first..g.first + g.width).contains(&j));
+        let copied: Vec<usize> = (0..w).filter(|&j| !shared_step(j)).collect();
+        (0..self.segments)
+            .flat_map(|s| copied.iter().map(move |&j| (j, w + s * w + j)))
+            .collect()
+    }
+}
+
 /// Encoded leads: numeric columns plus one-hot groups (and, for models with segments, each
 /// segment's copies of them).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -75,6 +106,8 @@ pub struct EncodedLeads {
     pub blocks: Vec<BlockNumeric>,
     /// The steps of shaped numbers.
     pub steps: Vec<StepGroup>,
+    /// For a pooled model's inputs, where the segments' blocks are.
+    pub segment_blocks: Option<SegmentBlocks>,
 }
 
 /// `sums[k]` = the first `k` weights summed, for `k` in `0..=weights.len()`.
@@ -133,10 +166,13 @@ impl EncodedLeads {
                     codes: rows.iter().map(|&r| b.codes[r]).collect(),
                 })
                 .collect(),
+            segment_blocks: self.segment_blocks,
         }
     }
 
-    /// The same inputs as an ordinary dense matrix (one row per lead).
+    /// The same inputs as an ordinary dense matrix (one row per lead), whose product with the
+    /// model's weights is the leads' log-odds less the intercept (with segment blocks, a
+    /// segment's lead sets the shared inputs too).
     pub fn to_dense(&self) -> Array2<f64> {
         let mut dense = Array2::zeros((self.n_rows, self.width).f());
         for column in &self.numeric {
@@ -167,10 +203,17 @@ impl EncodedLeads {
                 }
             }
         }
+        if let Some(blocks) = self.segment_blocks {
+            for (shared, own) in blocks.pairs(&self.steps) {
+                let copy = dense.column(own).to_owned();
+                dense.column_mut(shared).zip_mut_with(&copy, |d, c| *d += c);
+            }
+        }
         dense
     }
 
-    /// `intercept + weights · inputs` for leads `start..start + z.len()`, written into `z`.
+    /// `intercept + weights · inputs` for leads `start..start + z.len()`, written into `z`;
+    /// `weights` are the ones the inputs meet ([`EncodedLeads::effective`]).
     pub fn linear_into(&self, weights: &[f64], intercept: f64, start: usize, z: &mut [f64]) {
         z.fill(intercept);
         let end = start + z.len();
@@ -209,13 +252,40 @@ impl EncodedLeads {
         }
     }
 
-    /// Log-odds of every lead under `weights` and `intercept`.
+    /// Log-odds of every lead under the model's `weights` and `intercept`.
     pub fn log_odds(&self, weights: &[f64], intercept: f64) -> Vec<f64> {
+        let weights = self.effective(weights);
         let mut z = vec![0.0; self.n_rows];
         z.par_chunks_mut(CHUNK)
             .enumerate()
-            .for_each(|(k, chunk)| self.linear_into(weights, intercept, k * CHUNK, chunk));
+            .for_each(|(k, chunk)| self.linear_into(&weights, intercept, k * CHUNK, chunk));
         z
+    }
+
+    /// The weights the leads' inputs meet, from the model's: with segment blocks, a segment's
+    /// copy of an input meets the shared weight plus the segment's deviation; otherwise the
+    /// model's weights as they are.
+    pub fn effective<'a>(&self, weights: &'a [f64]) -> Cow<'a, [f64]> {
+        match self.segment_blocks {
+            None => Cow::Borrowed(weights),
+            Some(blocks) => {
+                let mut effective = weights.to_vec();
+                for (shared, own) in blocks.pairs(&self.steps) {
+                    effective[own] += weights[shared];
+                }
+                Cow::Owned(effective)
+            }
+        }
+    }
+
+    /// The gradient in the model's weights, from the one in the [`EncodedLeads::effective`]
+    /// weights (in place): a shared weight moves every segment's own.
+    pub fn gradient_of_weights(&self, gradient: &mut [f64]) {
+        if let Some(blocks) = self.segment_blocks {
+            for (shared, own) in blocks.pairs(&self.steps) {
+                gradient[shared] += gradient[own];
+            }
+        }
     }
 }
 
@@ -239,6 +309,7 @@ pub(crate) mod tests {
             }],
             blocks: Vec::new(),
             steps: Vec::new(),
+            segment_blocks: None,
         }
     }
 

@@ -269,11 +269,7 @@ impl FeaturePipeline {
                 let column = by_name.get(step.feature.as_str()).ok_or_else(|| step.feature.clone())?;
                 let mut part = EncodedLeads {
                     n_rows: rows.len(),
-                    width: 0,
-                    numeric: Vec::new(),
-                    groups: Vec::new(),
-                    blocks: Vec::new(),
-                    steps: Vec::new(),
+                    ..EncodedLeads::default()
                 };
                 encode_into(step, &column.values, rows, &mut part, offset);
                 Ok(part)
@@ -282,10 +278,7 @@ impl FeaturePipeline {
         let mut encoded = EncodedLeads {
             n_rows: rows.len(),
             width: self.width(),
-            numeric: Vec::new(),
-            groups: Vec::new(),
-            blocks: Vec::new(),
-            steps: Vec::new(),
+            ..EncodedLeads::default()
         };
         for part in parts {
             encoded.numeric.extend(part.numeric);

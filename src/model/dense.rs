@@ -33,9 +33,7 @@ pub fn fit_dense(columns: &[&[f64]], outcome: &[bool], params: LogisticParams) -
                 values: values.to_vec(),
             })
             .collect(),
-        groups: Vec::new(),
-        blocks: Vec::new(),
-        steps: Vec::new(),
+        ..EncodedLeads::default()
     };
     params.warm_start(None).fit(&labelled(&leads, outcome))
 }

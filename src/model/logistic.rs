@@ -3,7 +3,7 @@
 //! [`ValidLogisticParams`](super::params::ValidLogisticParams), which `Fit` coded leads into a [`LogisticModel`], which predicts.
 //!
 //! The objective and optimiser are linfa-logistic's — the summed log loss plus `α/2·‖w‖²`
-//! (intercept unpenalised), minimised by argmin's L-BFGS (memory 10) with a More–Thuente line
+//! (intercept unpenalised), minimised by argmin's L-BFGS (memory 10; 20 for a pooled model) with a More–Thuente line
 //! search — but the loss and its gradient are computed in one parallel pass over
 //! [`EncodedLeads`], which is an order of magnitude faster than dense matrix products on lead
 //! data (see the README's speed section). `tests/logistic_oracle.rs` checks that the fitted
@@ -24,7 +24,10 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use super::loss::{log_loss_and_gradient, logit, sigmoid};
-use crate::features::encoded::EncodedLeads;
+use crate::features::encoded::{EncodedLeads, SegmentBlocks};
+
+/// Steps L-BFGS remembers (linfa-logistic's).
+const LBFGS_MEMORY: usize = 10;
 
 /// A fitted logistic regression: `P(convert) = σ(intercept + coefficients · x)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,10 +75,43 @@ impl From<FitError> for crate::error::Error {
 /// nearly the same leads, so in steps the problem is badly conditioned and the solver crawls;
 /// in levels each range is its own leads, as a one-hot group is. A change of coordinates moves
 /// the path, not the minimum.
+///
+/// A pooled model's inputs are the shared coefficients `w` and each segment's deviation `δ_s`
+/// from them; the solver moves the segment's own coefficients `β_s = w + δ_s` (and its own
+/// intercept) instead. The shared inputs are set for every lead and a segment's copy for its
+/// leads, so `w` and `δ_s` move together and the solver crawls; `β_s` is moved by its segment's
+/// leads only, and `w` by the others, the penalty on `β_s − w` holding them together.
 struct Coordinates {
     scale: Vec<f64>,
     /// `(first, width)` of each step group.
     steps: Vec<(usize, usize)>,
+    /// A pooled model's segments.
+    pooled: Option<PooledInputs>,
+}
+
+/// Where a pooled model's segments are among the inputs.
+struct PooledInputs {
+    /// `(shared, a segment's own)` places of the inputs that a segment's leads set in their
+    /// segment's block ([`SegmentBlocks::pairs`]).
+    copied: Vec<(usize, usize)>,
+    /// `(shared, a segment's own)` places of the intercepts: the shared one is set for every
+    /// lead, a segment's for its leads.
+    intercepts: Vec<(usize, usize)>,
+}
+
+impl PooledInputs {
+    fn new(leads: &EncodedLeads, blocks: SegmentBlocks) -> PooledInputs {
+        let SegmentBlocks { base_width, segments } = blocks;
+        let first = base_width + segments * base_width;
+        PooledInputs {
+            copied: blocks.pairs(&leads.steps),
+            intercepts: (0..segments).map(|s| (leads.width, first + s)).collect(),
+        }
+    }
+
+    fn pairs(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.copied.iter().chain(&self.intercepts).copied()
+    }
 }
 
 impl Coordinates {
@@ -113,14 +149,26 @@ impl Coordinates {
             }
         }
         squares[leads.width] = leads.n_rows as f64;
+        let pooled = leads.segment_blocks.map(|blocks| PooledInputs::new(leads, blocks));
+        if let Some(pooled) = &pooled {
+            // A shared input is set by the leads of no segment, and pulled toward each
+            // segment's own; the shared intercept counts for the leads of no segment.
+            for &(shared, own) in &pooled.intercepts {
+                squares[shared] -= squares[own];
+            }
+            for (shared, own) in pooled.pairs() {
+                penalty[shared] += penalty[own];
+            }
+        }
         let scale = squares
             .iter()
             .zip(&penalty)
-            .map(|(s, a)| (0.25 * s + a).max(1e-12).sqrt())
+            .map(|(s, a)| (0.25 * s.max(0.0) + a).max(1e-12).sqrt())
             .collect();
         Coordinates {
             scale,
             steps: leads.steps.iter().map(|g| (g.first, g.width)).collect(),
+            pooled,
         }
     }
 
@@ -136,12 +184,23 @@ impl Coordinates {
                 below = level;
             }
         }
+        if let Some(pooled) = &self.pooled {
+            // w holds each segment's own coefficients; the deviations are their differences.
+            for (shared, own) in pooled.pairs() {
+                w[own] -= w[shared];
+            }
+        }
         w
     }
 
     /// The solver's point at the weights (then the intercept).
     fn point(&self, weights: &[f64]) -> Vec<f64> {
         let mut v = weights.to_vec();
+        if let Some(pooled) = &self.pooled {
+            for (shared, own) in pooled.pairs() {
+                v[own] += v[shared];
+            }
+        }
         for &(first, width) in &self.steps {
             let mut level = 0.0;
             for x in &mut v[first..first + width] {
@@ -161,6 +220,12 @@ impl Coordinates {
                 gradient[k] -= above;
             }
         }
+        if let Some(pooled) = &self.pooled {
+            // A shared coefficient moves every segment's deviation the other way.
+            for (shared, own) in pooled.pairs() {
+                gradient[shared] -= gradient[own];
+            }
+        }
         gradient.iter_mut().zip(&self.scale).for_each(|(g, d)| *g /= d);
     }
 
@@ -175,13 +240,20 @@ impl Coordinates {
                 g[k] = above;
             }
         }
+        if let Some(pooled) = &self.pooled {
+            for (shared, own) in pooled.pairs() {
+                g[shared] += g[own];
+            }
+        }
         g
     }
 
     /// How much larger a gradient can be in weights than in the solver's coordinates,
-    /// beyond the scale (the levels of the widest shaped number, summed).
+    /// beyond the scale (the levels of the widest shaped number, summed; a shared input's,
+    /// its segments' summed).
     fn spread(&self) -> f64 {
-        self.steps.iter().map(|&(_, width)| width as f64).fold(1.0, f64::max)
+        let segments = self.pooled.as_ref().map_or(0, |p| p.intercepts.len());
+        self.steps.iter().map(|&(_, width)| width as f64).fold(1.0, f64::max) * (segments + 1) as f64
     }
 }
 
@@ -376,8 +448,15 @@ pub(super) fn fit(leads: &EncodedLeads, outcome: &[bool], params: &Run) -> Resul
     let coordinates = Coordinates::new(leads, &alpha);
     let largest_scale = coordinates.scale.iter().copied().fold(1.0, f64::max);
     let tolerance = params.gradient_tolerance_per_lead * outcome.len() as f64 / largest_scale / coordinates.spread();
+    // A pooled model is a model per segment, held together by the pull: the solver remembers
+    // twice as many steps, so that each segment's curvature stays among them.
+    let memory = if leads.segment_blocks.is_some() {
+        2 * LBFGS_MEMORY
+    } else {
+        LBFGS_MEMORY
+    };
     let solver = StopLikeScikitLearn {
-        solver: LBFGS::new(MoreThuenteLineSearch::new(), 10)
+        solver: LBFGS::new(MoreThuenteLineSearch::new(), memory)
             .with_tolerance_grad(tolerance)
             .map_err(|e| FitError::Optimiser(e.to_string()))?,
         coordinates: &coordinates,

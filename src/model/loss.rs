@@ -14,13 +14,14 @@ pub fn log_loss_and_gradient(
     intercept: f64,
 ) -> (f64, Vec<f64>) {
     let width = leads.width;
+    let weights = leads.effective(weights);
     let partials: Vec<(f64, Vec<f64>)> = (0..leads.n_rows.div_ceil(CHUNK))
         .into_par_iter()
         .map(|k| {
             let start = k * CHUNK;
             let end = (start + CHUNK).min(leads.n_rows);
             let mut z = vec![0.0; end - start];
-            leads.linear_into(weights, intercept, start, &mut z);
+            leads.linear_into(&weights, intercept, start, &mut z);
             let mut loss = 0.0;
             // z becomes the residual σ(z) − y; the loss and σ share one exponential:
             // with e = exp(−|z|), softplus(±z) = max(±z, 0) + ln(1 + e) and σ(z) is 1/(1 + e)
@@ -74,6 +75,7 @@ pub fn log_loss_and_gradient(
         total += loss;
         gradient.iter_mut().zip(partial).for_each(|(g, p)| *g += p);
     }
+    leads.gradient_of_weights(&mut gradient);
     (total, gradient)
 }
 

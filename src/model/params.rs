@@ -15,6 +15,7 @@
 //!     groups: Vec::new(),
 //!     blocks: Vec::new(),
 //!     steps: Vec::new(),
+//!     segment_blocks: None,
 //! };
 //! let converted = [false, false, true, false, true, true];
 //! let model = LogisticParams::new()
@@ -213,6 +214,7 @@ mod tests {
             }],
             blocks: Vec::new(),
             steps: Vec::new(),
+            segment_blocks: None,
         }
     }
 
@@ -251,6 +253,7 @@ mod tests {
             groups: Vec::new(),
             blocks: Vec::new(),
             steps: Vec::new(),
+            segment_blocks: None,
         };
         let model = LogisticParams::new()
             .max_iterations(100)

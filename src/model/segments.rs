@@ -4,9 +4,8 @@
 //! plus its segment's deviation `δ_s`, which is penalised toward zero `pull` times harder than
 //! `w` is (its intercept `c_s` hardly at all, since segments convert at their own rates). The
 //! deviations are fitted together with the shared coefficients, as one logistic regression
-//! over inputs that are each base input once for every lead and once more in its segment's
-//! block ([`Segmentation::augment`]): a small segment stays close to the shared model, a large
-//! one becomes its own. Leads outside every segment (too small for a model of its own, or not
+//! over the shared inputs and a block of them per segment ([`Segmentation::augment`]): a small
+//! segment stays close to the shared model, a large one becomes its own. Leads outside every segment (too small for a model of its own, or not
 //! seen in training) are scored by the shared part alone.
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::logistic::LogisticModel;
 use crate::data::values::Values;
 use crate::data::{Derivation, FeatureColumn};
-use crate::features::encoded::{BlockNumeric, EncodedLeads, OneHotGroup, NONE};
+use crate::features::encoded::{BlockNumeric, EncodedLeads, OneHotGroup, SegmentBlocks, NONE};
 
 /// The penalty of a segment's intercept, as a multiple of the shared L2 strength: next to none.
 const INTERCEPT_PULL: f64 = 1e-3;
@@ -97,8 +96,10 @@ impl Segmentation {
             .collect()
     }
 
-    /// The leads' inputs for the pooled model: the shared inputs as they are, each copied into
-    /// its lead's segment block, and the segment's intercept.
+    /// The leads' inputs for the pooled model: a lead of a segment sets its inputs in its
+    /// segment's block (where it meets the shared weights plus the segment's deviation) and its
+    /// segment's intercept; a lead of no segment sets the shared inputs (see
+    /// [`SegmentBlocks`]).
     pub fn augment(&self, x: &EncodedLeads, codes: &[u32]) -> EncodedLeads {
         self.augmented(x.clone(), codes)
     }
@@ -106,35 +107,44 @@ impl Segmentation {
     /// [`Segmentation::augment`], taking the shared inputs' place.
     pub fn augmented(&self, x: EncodedLeads, codes: &[u32]) -> EncodedLeads {
         let w = self.base_width;
-        let block = |c: u32, offset: u32| if c == NONE { NONE } else { c * w as u32 + offset };
+        let segments = self.segments.len();
+        // A lead's place in a group: its code in the shared inputs, or in its segment's block.
+        let placed = |c: u32, code: u32| match (c, code) {
+            (_, NONE) => NONE,
+            (NONE, code) => code,
+            (c, code) => (c + 1) * w as u32 + code,
+        };
         let mut out = EncodedLeads {
             n_rows: x.n_rows,
             width: self.width(),
+            segment_blocks: Some(SegmentBlocks {
+                base_width: w,
+                segments,
+            }),
             ..EncodedLeads::default()
         };
-        for column in &x.numeric {
+        for column in x.numeric {
             out.blocks.push(BlockNumeric {
-                first: w + column.input,
-                values: column.values.clone(),
-                codes: codes.iter().map(|&c| block(c, 0)).collect(),
+                first: column.input,
+                values: column.values,
+                codes: codes.iter().map(|&c| placed(c, 0)).collect(),
             });
         }
-        for block_input in &x.blocks {
+        for block in x.blocks {
             out.blocks.push(BlockNumeric {
-                first: w + block_input.first,
-                values: block_input.values.clone(),
-                codes: (codes.iter().zip(&block_input.codes))
-                    .map(|(&c, &code)| if code == NONE { NONE } else { block(c, code) })
+                first: block.first,
+                codes: (codes.iter().zip(&block.codes))
+                    .map(|(&c, &code)| placed(c, code))
                     .collect(),
+                values: block.values,
             });
         }
-        let segments = self.segments.len();
-        for group in &x.groups {
+        for group in x.groups {
             out.groups.push(OneHotGroup {
-                first: w + group.first,
-                width: (segments.max(1) - 1) * w + group.width,
+                first: group.first,
+                width: segments * w + group.width,
                 codes: (codes.iter().zip(&group.codes))
-                    .map(|(&c, &code)| if code == NONE { NONE } else { block(c, code) })
+                    .map(|(&c, &code)| placed(c, code))
                     .collect(),
             });
         }
@@ -143,11 +153,8 @@ impl Segmentation {
             width: segments,
             codes: codes.to_vec(),
         });
-        out.numeric.extend(x.numeric);
-        out.groups.extend(x.groups);
-        out.blocks.extend(x.blocks);
         // A shaped number's steps are shared by every segment.
-        out.steps.extend(x.steps);
+        out.steps = x.steps;
         out
     }
 
