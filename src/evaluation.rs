@@ -314,7 +314,7 @@ fn build_report(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated
         },
         drift: report::drift(&evaluated.drift),
         warnings: warnings(artifact, settings, evaluated)?,
-        segments: segments_section(artifact, evaluated, &probability),
+        segments: segments_section(artifact, evaluated, &probability, &score),
     })
 }
 
@@ -353,26 +353,61 @@ fn adjustment_columns(evaluated: &Evaluated) -> Vec<audit::Extra> {
 }
 
 /// With segments: each segment's leads by its model and by the shared model alone (the pooled
-/// model's shared part, calibrated the same way).
+/// model's shared part, calibrated the same way), each in its own bands.
 fn segments_section(
     artifact: &ModelArtifact,
     evaluated: &Evaluated,
     probability: &[f64],
+    score: &[f64],
 ) -> Option<report::SegmentsSection> {
     let segmentation = artifact.segments.as_ref()?;
     let mut shared = artifact.model.clone();
     shared.coefficients[segmentation.base_width..].fill(0.0);
     let shared_z = shared.log_odds(&evaluated.batch.encoded);
-    let names: Vec<String> = segmentation.segments.iter().map(|s| s.value.clone()).collect();
-    Some(report::segments(
-        &segmentation.column,
-        &names,
-        &evaluated.batch.segments,
-        &evaluated.outcome,
+    // A row per segment with a model of its own, one for the shared model's leads, and one
+    // for the shared model's leads of each value with bands of its own.
+    let segments = segmentation.segments.len();
+    let mut names: Vec<String> = segmentation.segments.iter().map(|s| s.value.clone()).collect();
+    names.push("shared".into());
+    let mut bands = vec![artifact.scorer.bands.clone(); segments + 1];
+    let own = artifact.segment_bands();
+    for (value, own_bands) in &own {
+        match names.iter().position(|n| n == value) {
+            Some(s) if s < segments => bands[s] = own_bands.clone(),
+            _ => {
+                names.push(format!("{value} (shared model)"));
+                bands.push(own_bands.clone());
+            }
+        }
+    }
+    let batch = &evaluated.batch;
+    let values =
+        crate::model::segments::segment_values(&batch.table.features, batch.table.n_rows, &segmentation.column)
+            .unwrap_or_default();
+    let rows: Vec<usize> = (batch.rows.iter().zip(&batch.segments))
+        .map(|(&row, &code)| {
+            if code != crate::features::encoded::NONE {
+                return code as usize;
+            }
+            let value = values.get(row).and_then(Option::as_deref);
+            (own.iter()
+                .filter(|(v, _)| !segmentation.segments.iter().any(|s| &s.value == v)))
+            .position(|(v, _)| Some(v.as_str()) == value)
+            .map_or(segments, |k| segments + 1 + k)
+        })
+        .collect();
+    let band: Vec<(usize, bool)> = evaluated.scores.iter().map(|s| (s.band, s.mql)).collect();
+    Some(report::segments(&report::SegmentedLeads {
+        column: &segmentation.column,
+        names: &names,
+        rows: &rows,
+        outcome: &evaluated.outcome,
         probability,
-        &evaluated.scores.iter().map(|s| s.mql).collect::<Vec<_>>(),
-        &shared_z,
-    ))
+        score,
+        band: &band,
+        shared_z: &shared_z,
+        bands: &bands,
+    }))
 }
 
 /// The model as the report names it.
@@ -422,7 +457,7 @@ fn warnings(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated: &E
     let own_bands: Vec<String> = artifact.segment_bands().into_iter().map(|(value, _)| value).collect();
     if !own_bands.is_empty() {
         warnings.push(format!(
-            "Segments {} have bands and an MQL threshold of their own: the bands and capacity sections count every lead on the shared cut points, while score gives each of their leads its segment's band.",
+            "Segments {} have bands and an MQL threshold of their own: the bands and capacity sections count every lead on the shared cut points, while score gives each of their leads its segment's band, as the segments section does.",
             own_bands.join(", ")
         ));
     }

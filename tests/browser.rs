@@ -199,3 +199,70 @@ fn the_comparison_and_the_backtest_render_in_chromium_with_their_charts() {
         &["auc", "ece"],
     );
 }
+
+#[test]
+fn a_report_with_segments_renders_each_segments_charts_in_chromium() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipped: Chromium is not installed (set LEADSCORE_REQUIRE_BROWSER=1 to require it)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let output = leadscore().args(args).output().unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+    };
+    run(&[
+        "synth".as_ref(),
+        "--segments".as_ref(),
+        "--leads".as_ref(),
+        "12000".as_ref(),
+        "--out".as_ref(),
+        history.as_os_str(),
+    ]);
+    let config = common::write(
+        dir.path(),
+        "segments.toml",
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml")).unwrap()
+            + "\n[segments]\nby = \"product_line\"\nmin_leads = 300\nmin_conversions = 30\n"
+            + "\n[[segments.override]]\nvalue = \"CRM\"\ncuts = [5, 12]\nmql = 9\n",
+    );
+    let (leads, model, report) = (
+        history.join("leads.csv"),
+        dir.path().join("segments.lsm"),
+        dir.path().join("report"),
+    );
+    run(&[
+        "train".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--data".as_ref(),
+        leads.as_os_str(),
+        "--out".as_ref(),
+        model.as_os_str(),
+    ]);
+    run(&[
+        "evaluate".as_ref(),
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--data".as_ref(),
+        leads.as_os_str(),
+        "--out".as_ref(),
+        report.as_os_str(),
+    ]);
+    rendered(
+        &browser,
+        &dir.path().join("chromium-profile"),
+        &report.join("report.html").canonicalize().unwrap(),
+        &[
+            "reliability",
+            "histogram",
+            "roc",
+            "gains",
+            "buckets",
+            "capacity",
+            "segment_reliability",
+            "segment_gains",
+        ],
+    );
+}

@@ -204,6 +204,128 @@ fn the_report_shows_each_segment_by_its_model_and_by_the_shared_one() {
     let marketing = rows.iter().find(|r| r["segment"] == "Marketing Cloud").unwrap();
     let gain = marketing["roc_auc"].as_f64().unwrap() - marketing["shared_roc_auc"].as_f64().unwrap();
     assert!(gain > 0.005, "{marketing}");
+    // Each segment's bands, reliability bins and deciles hold all its leads and conversions.
+    for row in &rows {
+        let total = |key: &str, field: &str| -> u64 {
+            (row[key].as_array().unwrap().iter())
+                .map(|r| r[field].as_u64().unwrap())
+                .sum()
+        };
+        let (n, k) = (row["leads"].as_u64().unwrap(), row["conversions"].as_u64().unwrap());
+        assert_eq!(
+            (total("bands", "leads"), total("bands", "conversions")),
+            (n, k),
+            "{row}"
+        );
+        assert_eq!(total("reliability", "leads"), n, "{row}");
+        assert_eq!(
+            (total("gains", "leads"), total("gains", "conversions")),
+            (n, k),
+            "{row}"
+        );
+        assert_eq!(row["gains"].as_array().unwrap().len(), 10);
+    }
+    // Every lead is in the band its score falls in (no segment has bands of its own here):
+    // count them from scores.csv and the leads' product lines.
+    let product: std::collections::HashMap<String, String> =
+        (std::fs::read_to_string(next.join("leads.csv")).unwrap().lines().skip(1))
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                (cells[0].to_string(), cells[9].to_string())
+            })
+            .collect();
+    let scores = std::fs::read_to_string(report.join("scores.csv")).unwrap();
+    for row in &rows {
+        let segment = row["segment"].as_str().unwrap();
+        let of_row = |id: &str| {
+            let value = product[id].as_str();
+            if segment == "shared" {
+                !rows.iter().any(|r| r["segment"] == value)
+            } else {
+                value == segment
+            }
+        };
+        for band in row["bands"].as_array().unwrap() {
+            let (from, to) = (band["from"].as_f64().unwrap(), band["to"].as_f64().unwrap());
+            let counted = (scores.lines().skip(1))
+                .map(|l| l.split(',').collect::<Vec<_>>())
+                .filter(|c| of_row(c[0]))
+                .filter(|c| {
+                    let score: f64 = c[2].parse().unwrap();
+                    score >= from && score < to + 1.0
+                })
+                .count() as u64;
+            assert_eq!(counted, band["leads"].as_u64().unwrap(), "{segment}: {band}");
+        }
+    }
     let markdown = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(markdown.contains("9. Segments by"), "{markdown}");
+    assert!(markdown.contains("Bands and MQLs in each segment"), "{markdown}");
+    for chart in ["segment_reliability.svg", "segment_gains.svg"] {
+        assert!(markdown.contains(chart), "{chart} in {markdown}");
+    }
+}
+
+/// A segment with bands of its own (`[[segments.override]]`): the report's segments section
+/// counts its leads in its own bands, as `score` gives them.
+#[test]
+fn a_segments_own_bands_are_its_rows_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    run(&[
+        &"synth",
+        &"--segments",
+        &"--leads",
+        &"12000",
+        &"--seed",
+        &"5",
+        &"--out",
+        &history,
+    ]);
+    let config = write(
+        dir.path(),
+        "segments.toml",
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml")).unwrap()
+            + "\n[segments]\nby = \"product_line\"\nmin_leads = 300\nmin_conversions = 30\npull = [1, 16]\n"
+            + "\n[[segments.override]]\nvalue = \"CRM\"\ncuts = [5, 12]\nmql = 9\n",
+    );
+    let model = dir.path().join("segments.lsm");
+    let leads = history.join("leads.csv");
+    run(&[&"train", &"--config", &config, &"--data", &leads, &"--out", &model]);
+    let report = dir.path().join("report");
+    let said = run(&[&"evaluate", &"--model", &model, &"--data", &leads, &"--out", &report]);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    let rows = json["segments"]["rows"].as_array().unwrap();
+    // CRM's row: its own model's, or the shared model's leads of CRM.
+    let crm = (rows.iter())
+        .find(|r| r["segment"] == "CRM" || r["segment"] == "CRM (shared model)")
+        .expect("a row of CRM's leads");
+    let ranges: Vec<(u64, u64)> = (crm["bands"].as_array().unwrap().iter())
+        .map(|b| (b["from"].as_u64().unwrap(), b["to"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(ranges, [(0, 4), (5, 11), (12, 100)]);
+    // CRM's MQLs are its leads scored 9 or more; its bands hold its leads by its own cuts.
+    let product: Vec<String> = (std::fs::read_to_string(&leads).unwrap().lines().skip(1))
+        .map(|l| l.split(',').nth(9).unwrap().to_string())
+        .collect();
+    let scores = std::fs::read_to_string(report.join("scores.csv")).unwrap();
+    let crm_scores: Vec<f64> = (scores.lines().skip(1).zip(&product))
+        .filter(|(_, p)| p.as_str() == "CRM")
+        .map(|(l, _)| l.split(',').nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(crm["leads"].as_u64().unwrap() as usize, crm_scores.len());
+    let mqls = crm_scores.iter().filter(|&&s| s >= 9.0).count();
+    assert_eq!(crm["mqls"].as_u64().unwrap() as usize, mqls);
+    for (band, (from, to)) in crm["bands"].as_array().unwrap().iter().zip(&ranges) {
+        let within = (crm_scores.iter())
+            .filter(|&&s| s >= *from as f64 && s < *to as f64 + 1.0)
+            .count();
+        assert_eq!(band["leads"].as_u64().unwrap() as usize, within, "{band}");
+    }
+    assert!(
+        json["warnings"]
+            .to_string()
+            .contains("CRM have bands and an MQL threshold of their own"),
+        "{said}"
+    );
 }

@@ -9,6 +9,7 @@ use plotters::prelude::*;
 
 use super::{Report, ScoreKind};
 use crate::error::{Error, Result};
+use crate::metrics::{GainsRow, ReliabilityBin};
 
 /// Size of every chart, in SVG pixels (scaled to the page by CSS).
 const SIZE: (u32, u32) = (560, 360);
@@ -59,6 +60,22 @@ pub fn all(report: &Report) -> Result<Vec<Chart>> {
         .into_iter()
         .map(|(name, title, draw)| draw_chart(report, name, title, SIZE, draw))
         .collect::<Result<Vec<_>>>()?;
+    if report.segments.is_some() {
+        drawn.push(draw_chart(
+            report,
+            "segment_reliability",
+            "Does a score of 30 mean 30 % in each segment?",
+            SIZE,
+            segment_reliability,
+        )?);
+        drawn.push(draw_chart(
+            report,
+            "segment_gains",
+            "Conversions found by calling each segment's top-scored leads first",
+            SIZE,
+            segment_gains,
+        )?);
+    }
     if !report.factors.shapes.is_empty() {
         let rows = report.factors.shapes.len().div_ceil(SHAPE_COLUMNS) as u32;
         drawn.push(draw_chart(
@@ -188,12 +205,41 @@ fn line_legend(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32
 }
 
 fn reliability(report: &Report, area: &Area) -> Drawn {
-    let top = report
-        .reliability
-        .iter()
-        .flat_map(|r| r.bins.iter().map(|b| b.predicted.max(b.observed)))
+    let lines: Vec<(String, RGBColor, &[ReliabilityBin])> = (report.reliability.iter())
+        .map(|r| (r.label.clone(), colour(r.kind), r.bins.as_slice()))
+        .collect();
+    reliability_lines(area, &lines)
+}
+
+/// The score's reliability in each segment: one line per segment, through its groups of
+/// [`SEGMENT_BIN_LEADS`] leads or more (a small segment's few high scores would draw noise).
+fn segment_reliability(report: &Report, area: &Area) -> Drawn {
+    let rows = report.segments.as_ref().map_or(&[][..], |s| s.rows.as_slice());
+    let bins: Vec<Vec<ReliabilityBin>> = (rows.iter())
+        .map(|r| {
+            r.reliability
+                .iter()
+                .filter(|b| b.leads >= SEGMENT_BIN_LEADS)
+                .copied()
+                .collect()
+        })
+        .collect();
+    let lines: Vec<(String, RGBColor, &[ReliabilityBin])> = (rows.iter().zip(&bins).enumerate())
+        .map(|(i, (r, bins))| (r.segment.clone(), model_colour(i), bins.as_slice()))
+        .collect();
+    reliability_lines(area, &lines)
+}
+
+/// Fewest leads of a probability group drawn in the segments' reliability chart.
+pub const SEGMENT_BIN_LEADS: usize = 30;
+
+/// Reliability diagrams, one line each (label, colour, bins), the first drawn on top, against
+/// the diagonal of a calibrated score; zoomed to where the leads are.
+fn reliability_lines(area: &Area, lines: &[(String, RGBColor, &[ReliabilityBin])]) -> Drawn {
+    let top = (lines.iter())
+        .flat_map(|(_, _, bins)| bins.iter().map(|b| b.predicted.max(b.observed)))
         .fold(0.0f64, f64::max);
-    // Zoom to where the leads are: most lead scores sit well below 100 %.
+    // Most lead scores sit well below 100 %.
     let limit = ((top * 10.0).ceil() / 10.0).clamp(0.1, 1.0);
     let mut chart = plot(
         area,
@@ -204,14 +250,12 @@ fn reliability(report: &Report, area: &Area) -> Drawn {
         .draw_series(LineSeries::new([(0.0, 0.0), (limit, limit)], IDEAL.stroke_width(1)))?
         .label("perfectly calibrated")
         .legend(line_legend(IDEAL));
-    // The score last, on top.
-    for r in report.reliability.iter().rev() {
-        let c = colour(r.kind);
-        let points: Vec<(f64, f64)> = r.bins.iter().map(|b| (b.predicted, b.observed)).collect();
+    for (label, c, bins) in lines.iter().rev() {
+        let points: Vec<(f64, f64)> = bins.iter().map(|b| (b.predicted, b.observed)).collect();
         chart
             .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
-            .label(r.label.clone())
-            .legend(line_legend(c));
+            .label(label.clone())
+            .legend(line_legend(*c));
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
     }
     legend(&mut chart, SeriesLabelPosition::UpperLeft)
@@ -282,6 +326,24 @@ fn roc(report: &Report, area: &Area) -> Drawn {
 }
 
 fn gains(report: &Report, area: &Area) -> Drawn {
+    let lines: Vec<(String, RGBColor, &[GainsRow])> = (report.gains.iter())
+        .map(|g| (g.label.clone(), colour(g.kind), g.groups.as_slice()))
+        .collect();
+    gains_lines(area, &lines)
+}
+
+/// Cumulative gains within each segment: one line per segment.
+fn segment_gains(report: &Report, area: &Area) -> Drawn {
+    let rows = report.segments.as_ref().map_or(&[][..], |s| s.rows.as_slice());
+    let lines: Vec<(String, RGBColor, &[GainsRow])> = (rows.iter().enumerate())
+        .map(|(i, r)| (r.segment.clone(), model_colour(i), r.gains.as_slice()))
+        .collect();
+    gains_lines(area, &lines)
+}
+
+/// Cumulative gains, one line each (label, colour, deciles), the first drawn on top, against
+/// the diagonal of a random order.
+fn gains_lines(area: &Area, lines: &[(String, RGBColor, &[GainsRow])]) -> Drawn {
     let mut chart = plot(
         area,
         Axis::share(1.0, "share of leads called, top-scored first"),
@@ -291,15 +353,14 @@ fn gains(report: &Report, area: &Area) -> Drawn {
         .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], IDEAL.stroke_width(1)))?
         .label("random order")
         .legend(line_legend(IDEAL));
-    for g in report.gains.iter().rev() {
-        let c = colour(g.kind);
+    for (label, c, groups) in lines.iter().rev() {
         let points: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
-            .chain(g.groups.iter().map(|r| (r.cumulative_leads, r.cumulative_conversions)))
+            .chain(groups.iter().map(|r| (r.cumulative_leads, r.cumulative_conversions)))
             .collect();
         chart
             .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))?
-            .label(g.label.clone())
-            .legend(line_legend(c));
+            .label(label.clone())
+            .legend(line_legend(*c));
         chart.draw_series(points.iter().skip(1).map(|&p| Circle::new(p, 3, c.filled())))?;
     }
     legend(&mut chart, SeriesLabelPosition::LowerRight)

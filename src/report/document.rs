@@ -140,6 +140,73 @@ fn segments(section: &super::SegmentsSection, doc: &mut Vec<Block>) {
         );
     }
     doc.push(Block::Table(table));
+    doc.push(Block::Heading(3, "Calibration and gains in each segment".into()));
+    doc.push(Block::Paragraph(format!(
+        "Left: each segment's leads grouped by their probability in steps of 10 points, the mean score of a \
+         group against the share of it that converted (on the grey diagonal, a score means what it says in \
+         that segment too; groups of fewer than {} leads are left out). Right: the share of a segment's \
+         conversions found by calling its top-scored leads first.",
+        super::charts::SEGMENT_BIN_LEADS
+    )));
+    doc.push(Block::Charts(vec!["segment_reliability", "segment_gains"]));
+    let mut gains = Table::new(
+        &[
+            "segment",
+            "conversions in top 10 %",
+            "top 20 %",
+            "top 30 %",
+            "top 50 %",
+            "lift, top 10 %",
+        ],
+        &[false, true, true, true, true, true],
+    );
+    for row in &section.rows {
+        let found =
+            |deciles: usize| (row.gains.get(deciles - 1)).map_or("–".to_string(), |g| pct(g.cumulative_conversions));
+        gains.push(
+            vec![
+                row.segment.clone(),
+                found(1),
+                found(2),
+                found(3),
+                found(5),
+                row.gains.first().map_or("–".to_string(), |g| format!("{:.2}×", g.lift)),
+            ],
+            false,
+        );
+    }
+    doc.push(Block::Table(gains));
+    doc.push(Block::Heading(3, "Bands and MQLs in each segment".into()));
+    doc.push(Block::Paragraph(
+        "Each lead in the band score gave it: a segment with bands of its own ([[segments.override]]) by its \
+         own cut points, shown in its rows."
+            .into(),
+    ));
+    let mut bands = Table::new(
+        &[
+            "segment",
+            "band",
+            "scores",
+            "leads",
+            "share of leads",
+            "conversions",
+            "conversion",
+            "mean score",
+        ],
+        &[false, false, false, true, true, true, true, true],
+    );
+    for row in &section.rows {
+        for (k, band) in range_table(&row.bands, true, f64::INFINITY)
+            .rows
+            .into_iter()
+            .enumerate()
+        {
+            let mut cells = vec![if k == 0 { row.segment.clone() } else { String::new() }];
+            cells.extend(band);
+            bands.push(cells, false);
+        }
+    }
+    doc.push(Block::Table(bands));
 }
 
 fn score_of(report: &Report) -> Option<&ScoreMetrics> {

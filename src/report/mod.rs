@@ -107,43 +107,84 @@ pub struct SegmentRow {
     /// Of them, converted.
     #[serde(default)]
     pub mql_conversions: usize,
+    /// The segment's leads per band, each by its own band (its segment's cut points with
+    /// `[[segments.override]]`; the ranges are those of the row's segment).
+    #[serde(default)]
+    pub bands: Vec<ScoreRange>,
+    /// Reliability of the score on the segment's leads (10 equal-width probability bins).
+    #[serde(default)]
+    pub reliability: Vec<ReliabilityBin>,
+    /// The segment's leads in deciles of the score, top-scored first.
+    #[serde(default)]
+    pub gains: Vec<GainsRow>,
 }
 
-/// The segments section: for each segment code (`NONE`: the shared model's leads), the
-/// figures of `probability` and of the shared model's log-odds `shared_z`.
-pub fn segments(
-    column: &str,
-    names: &[String],
-    codes: &[u32],
-    outcome: &[bool],
-    probability: &[f64],
-    mql: &[bool],
-    shared_z: &[f64],
-) -> SegmentsSection {
+/// A batch's leads with segments, as the segments section reads them.
+pub struct SegmentedLeads<'a> {
+    /// The segments column.
+    pub column: &'a str,
+    /// The rows: the segments with a model of their own, then `shared`, then the values scored
+    /// by the shared model with bands of their own.
+    pub names: &'a [String],
+    /// Each lead's row.
+    pub rows: &'a [usize],
+    /// Whether each converted.
+    pub outcome: &'a [bool],
+    /// Each lead's calibrated probability.
+    pub probability: &'a [f64],
+    /// Each lead's 0–100 score.
+    pub score: &'a [f64],
+    /// Each lead's band (index in the band names) and MQL flag, by its own bands.
+    pub band: &'a [(usize, bool)],
+    /// Each lead's log-odds by the shared model alone.
+    pub shared_z: &'a [f64],
+    /// The bands of each row.
+    pub bands: &'a [Bands],
+}
+
+/// The segments section: for each row (a segment, or leads scored by the shared model), the
+/// figures of the score, its bands, reliability and gains, and the shared model's ROC AUC.
+pub fn segments(leads: &SegmentedLeads) -> SegmentsSection {
     let mut rows = Vec::new();
-    for code in (0..names.len() as u32).chain([crate::features::encoded::NONE]) {
-        let members: Vec<usize> = (0..codes.len()).filter(|&k| codes[k] == code).collect();
+    for (k, name) in leads.names.iter().enumerate() {
+        let members: Vec<usize> = (0..leads.rows.len()).filter(|&i| leads.rows[i] == k).collect();
         if members.is_empty() {
             continue;
         }
-        let pick = |values: &[f64]| -> Vec<f64> { members.iter().map(|&k| values[k]).collect() };
-        let y: Vec<bool> = members.iter().map(|&k| outcome[k]).collect();
-        let p = pick(probability);
+        let pick = |values: &[f64]| -> Vec<f64> { members.iter().map(|&i| values[i]).collect() };
+        let y: Vec<bool> = members.iter().map(|&i| leads.outcome[i]).collect();
+        let p = pick(leads.probability);
+        let mql = |i: usize| leads.band[i].1;
+        let bands = &leads.bands[k];
+        let mut edges = vec![0.0];
+        edges.extend(&bands.cuts);
+        edges.push(101.0);
+        let band_rows = (bands.names.iter().enumerate())
+            .map(|(b, name)| {
+                let within = (members.iter())
+                    .filter(|&&i| leads.band[i].0 == b)
+                    .map(|&i| (leads.outcome[i], leads.probability[i]));
+                score_range(name.clone(), edges[b] as u32, (edges[b + 1] - 1.0) as u32, within)
+            })
+            .collect();
         rows.push(SegmentRow {
-            segment: names.get(code as usize).cloned().unwrap_or_else(|| "shared".into()),
+            segment: name.clone(),
             leads: members.len(),
             conversions: y.iter().filter(|&&c| c).count(),
             roc_auc: metrics::roc_auc(&y, &p),
-            shared_roc_auc: metrics::roc_auc(&y, &pick(shared_z)),
+            shared_roc_auc: metrics::roc_auc(&y, &pick(leads.shared_z)),
             ece: Some(metrics::expected_calibration_error(&y, &p, 10)).filter(|e| e.is_finite()),
             mean_probability: p.iter().sum::<f64>() / p.len() as f64,
             pr_auc: metrics::average_precision(&y, &p),
-            mqls: members.iter().filter(|&&k| mql[k]).count(),
-            mql_conversions: members.iter().filter(|&&k| mql[k] && outcome[k]).count(),
+            mqls: members.iter().filter(|&&i| mql(i)).count(),
+            mql_conversions: members.iter().filter(|&&i| mql(i) && leads.outcome[i]).count(),
+            bands: band_rows,
+            reliability: metrics::reliability(&y, &p, RELIABILITY_BINS),
+            gains: metrics::gains(&y, &p, GAINS_GROUPS),
         });
     }
     SegmentsSection {
-        column: column.to_string(),
+        column: leads.column.to_string(),
         rows,
     }
 }
