@@ -72,11 +72,12 @@ fn hostile_length_prefixes_do_not_allocate() {
 /// trained on `leads_vN.csv`), with the scores that leadscore gave those leads
 /// (`score --as-of 2026-01-01`): this one loads them and gives the same bytes. Format 3 is a
 /// plain model; format 4 reads dates written 4/10/2024 2:46 PM and numbers written 1,250, and
-/// blends two rules.
+/// blends two rules; format 5 has a model per product line, whose inputs were laid out the way
+/// they were then (every lead sets the shared inputs and its segment's copy besides).
 #[test]
 fn model_files_written_by_the_leadscore_before_score_as_they_did() {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    for version in [3u32, 4] {
+    for version in [3u32, 4, 5] {
         let model = fixtures.join(format!("model_v{version}.lsm"));
         let header = std::fs::read(&model).unwrap();
         assert_eq!(

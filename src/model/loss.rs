@@ -130,6 +130,44 @@ mod tests {
         }
     }
 
+    /// A pooled model's leads, each setting its inputs in its segment's block: the gradient is
+    /// the model's (shared weights and deviations), not the one of the weights the leads meet.
+    #[test]
+    fn gradient_matches_finite_differences_for_a_pooled_model() {
+        use crate::model::segments::{Segment, Segmentation};
+        let segment = |value: &str| Segment {
+            value: value.into(),
+            leads: 0,
+            conversions: 0,
+            shared_roc_auc: None,
+            own_roc_auc: None,
+            moved: 0.0,
+        };
+        let mut base = crate::features::encoded::tests::example_with_blocks();
+        base.width = 8;
+        base.steps.push(crate::features::encoded::StepGroup {
+            first: 6,
+            width: 2,
+            codes: vec![2, 0, 1],
+        });
+        let segmentation = Segmentation::new("product", vec![segment("CRM"), segment("Analytics")], Vec::new(), 8);
+        let leads = segmentation.augment(&base, &[1, crate::features::encoded::NONE, 0]);
+        let outcome = [true, false, true];
+        let w: Vec<f64> = (0..leads.width).map(|k| ((k * 7) % 11) as f64 / 10.0 - 0.5).collect();
+        let (loss, gradient) = log_loss_and_gradient(&leads, &outcome, &w, 0.1);
+        let h = 1e-6;
+        for k in 0..w.len() {
+            let mut w2 = w.clone();
+            w2[k] += h;
+            let numeric = (log_loss_and_gradient(&leads, &outcome, &w2, 0.1).0 - loss) / h;
+            assert!(
+                (numeric - gradient[k]).abs() < 1e-5,
+                "input {k}: {numeric} vs {}",
+                gradient[k]
+            );
+        }
+    }
+
     #[test]
     fn gradient_matches_finite_differences_with_block_inputs_too() {
         let leads = crate::features::encoded::tests::example_with_blocks();

@@ -64,6 +64,11 @@ pub struct Segmentation {
     pub base_width: usize,
     /// The deviations' L2 strength, as a multiple of the shared one (chosen by cross-validation).
     pub pull: f64,
+    /// Whether a segment's leads set their inputs in their segment's block only (models from
+    /// this version on, [`SegmentBlocks`]). Older model files set the shared inputs for every
+    /// lead and the segment's copy besides, and are scored that way, to the last bit.
+    #[serde(default)]
+    pub own_blocks: bool,
 }
 
 impl Segmentation {
@@ -75,6 +80,7 @@ impl Segmentation {
             small,
             base_width,
             pull: 1.0,
+            own_blocks: true,
         }
     }
 
@@ -106,6 +112,9 @@ impl Segmentation {
 
     /// [`Segmentation::augment`], taking the shared inputs' place.
     pub fn augmented(&self, x: EncodedLeads, codes: &[u32]) -> EncodedLeads {
+        if !self.own_blocks {
+            return self.shared_and_copied(x, codes);
+        }
         let w = self.base_width;
         let segments = self.segments.len();
         // A lead's place in a group: its code in the shared inputs, or in its segment's block.
@@ -155,6 +164,55 @@ impl Segmentation {
         });
         // A shaped number's steps are shared by every segment.
         out.steps = x.steps;
+        out
+    }
+
+    /// The inputs as model files from before [`Segmentation::own_blocks`] have them: every
+    /// lead sets the shared inputs, and a segment's lead its copy of them besides.
+    fn shared_and_copied(&self, x: EncodedLeads, codes: &[u32]) -> EncodedLeads {
+        let w = self.base_width;
+        let block = |c: u32, offset: u32| if c == NONE { NONE } else { c * w as u32 + offset };
+        let copied = |c: u32, code: u32| if code == NONE { NONE } else { block(c, code) };
+        let segments = self.segments.len();
+        let mut out = EncodedLeads {
+            n_rows: x.n_rows,
+            width: self.width(),
+            ..EncodedLeads::default()
+        };
+        for column in &x.numeric {
+            out.blocks.push(BlockNumeric {
+                first: w + column.input,
+                values: column.values.clone(),
+                codes: codes.iter().map(|&c| block(c, 0)).collect(),
+            });
+        }
+        for input in &x.blocks {
+            out.blocks.push(BlockNumeric {
+                first: w + input.first,
+                values: input.values.clone(),
+                codes: (codes.iter().zip(&input.codes))
+                    .map(|(&c, &code)| copied(c, code))
+                    .collect(),
+            });
+        }
+        for group in &x.groups {
+            out.groups.push(OneHotGroup {
+                first: w + group.first,
+                width: (segments.max(1) - 1) * w + group.width,
+                codes: (codes.iter().zip(&group.codes))
+                    .map(|(&c, &code)| copied(c, code))
+                    .collect(),
+            });
+        }
+        out.groups.push(OneHotGroup {
+            first: w + segments * w,
+            width: segments,
+            codes: codes.to_vec(),
+        });
+        out.numeric.extend(x.numeric);
+        out.groups.extend(x.groups);
+        out.blocks.extend(x.blocks);
+        out.steps.extend(x.steps);
         out
     }
 
@@ -307,6 +365,41 @@ mod tests {
                 assert!((a - b).abs() < 0.01 * b.abs(), "segment {s}: {a} against {b}");
             }
         }
+        // The fit moves each segment's own coefficients: the minimum is the one of the same
+        // objective on the inputs laid out as older model files have them.
+        let older = Segmentation {
+            own_blocks: false,
+            ..segmentation.clone()
+        };
+        let older_fit = LogisticParams::new()
+            .alpha(1.0)
+            .penalty_scale(Some(segmentation.penalty_scale(1.0, None)))
+            .gradient_tolerance_per_lead(1e-9)
+            .fit(&labelled(&older.augment(&leads, &codes), &outcome))
+            .unwrap();
+        let tight = LogisticParams::new()
+            .alpha(1.0)
+            .penalty_scale(Some(segmentation.penalty_scale(1.0, None)))
+            .gradient_tolerance_per_lead(1e-9)
+            .fit(&labelled(&pooled_x, &outcome))
+            .unwrap();
+        // (How the intercept splits between the shared one and a segment's is all but free:
+        // the segments' models and the shared coefficients are what is compared.)
+        let close = |a: &LogisticModel, b: &LogisticModel| {
+            (a.coefficients.iter().chain([&a.intercept]))
+                .zip(b.coefficients.iter().chain([&b.intercept]))
+                .all(|(a, b)| (a - b).abs() < 1e-4)
+        };
+        for s in 0..2 {
+            let (a, b) = (segmentation.model_of(&tight, s), segmentation.model_of(&older_fit, s));
+            assert!(close(&a, &b), "segment {s}: {a:?} against {b:?}");
+        }
+        let (a, b) = (segmentation.shared(&tight), segmentation.shared(&older_fit));
+        assert!(a
+            .coefficients
+            .iter()
+            .zip(&b.coefficients)
+            .all(|(a, b)| (a - b).abs() < 1e-4));
         let (a, b) = (segmentation.model_of(&pooled, 0), segmentation.model_of(&pooled, 1));
         assert!(a
             .coefficients
@@ -334,6 +427,17 @@ mod tests {
         assert!((z[0] - one(&segmentation.model_of(&pooled, 1), 0)).abs() < 1e-12);
         assert!((z[1] - one(&shared, 1)).abs() < 1e-12);
         assert!((z[2] - one(&segmentation.model_of(&pooled, 0), 2)).abs() < 1e-12);
+        // Model files from before own blocks lay the inputs out otherwise, for the same log-odds.
+        let older = Segmentation {
+            own_blocks: false,
+            ..segmentation.clone()
+        };
+        let older_x = older.augment(&x, &codes);
+        assert_eq!(older_x.segment_blocks, None);
+        for (a, b) in pooled.log_odds(&older_x).iter().zip(&z) {
+            assert!((a - b).abs() < 1e-12, "{a} against {b}");
+        }
+        assert_eq!(older_x.to_dense(), pooled_x.to_dense());
         // Every pooled input but the segments' intercepts belongs to the step of its shared input.
         let steps = segmentation.input_steps(&[0, 1, 1, 1, 2, 2]);
         assert_eq!(steps.len(), pooled_x.width);
