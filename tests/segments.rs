@@ -329,3 +329,72 @@ fn a_segments_own_bands_are_its_rows_in_the_report() {
         "{said}"
     );
 }
+
+/// `[features] monotone` with segments: every segment's model is kept monotone, even the one
+/// whose leads were planted to go the other way.
+#[test]
+fn every_segments_model_is_kept_monotone() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two product lines; more visits raise conversion in line A and lower it in line B.
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut csv = String::from("lead_id,line,visits,fit_index,converted\n");
+    for k in 0..16_000 {
+        let line = if k % 2 == 0 { "A" } else { "B" };
+        let visits = (uniform() * 12.0).floor();
+        let fit_index = (uniform() * 100.0).round();
+        let slope = if line == "A" { 0.3 } else { -0.25 };
+        let z = -1.5 + slope * (visits - 6.0) + 0.02 * (fit_index - 50.0);
+        let converted = uniform() < 1.0 / (1.0 + (-z).exp());
+        csv.push_str(&format!("L{k},{line},{visits},{fit_index},{}\n", u8::from(converted)));
+    }
+    let data = write(dir.path(), "leads.csv", csv);
+    let train = |name: &str, features: &str| {
+        let config = write(
+            dir.path(),
+            &format!("{name}.toml"),
+            format!(
+                "[data]\ntarget = \"converted\"\nid = \"lead_id\"\n\n[features]\n{features}\n\n[segments]\nby = \"line\"\nmin_leads = 1000\nmin_conversions = 100\n"
+            ),
+        );
+        let model = dir.path().join(format!("{name}.lsm"));
+        let said = run(&[&"train", &"--config", &config, &"--data", &data, &"--out", &model]);
+        (model, said)
+    };
+    // Each line's leads with every number of visits, everything else the same.
+    let mut grid = String::from("lead_id,line,visits,fit_index,converted\n");
+    for line in ["A", "B"] {
+        for v in 0..12 {
+            grid.push_str(&format!("{line}{v},{line},{v},50,0\n"));
+        }
+    }
+    let grid = write(dir.path(), "grid.csv", grid);
+    let by_line = |model: &Path| -> Vec<Vec<f64>> {
+        let out = dir.path().join("grid-scores.csv");
+        run(&[&"score", &"--model", &model, &"--data", &grid, &"--out", &out]);
+        let text = std::fs::read_to_string(&out).unwrap();
+        let p: Vec<f64> = (text.lines().skip(1))
+            .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+            .collect();
+        p.chunks(12).map(<[f64]>::to_vec).collect()
+    };
+    let (free, said) = train("free", "shape = \"linear\"");
+    assert!(said.contains("segments      by \"line\""), "{said}");
+    let p = by_line(&free);
+    assert!(p[0][11] > p[0][0] + 0.2 && p[1][11] < p[1][0] - 0.1, "{p:?}");
+    let (kept, said) = train("kept", "shape = \"linear\"\nmonotone = { visits = \"increasing\" }");
+    assert!(said.contains("segments      by \"line\""), "{said}");
+    assert!(said.contains("\"visits\" is kept monotone in segment \"B\""), "{said}");
+    let p = by_line(&kept);
+    for line in &p {
+        assert!(line.windows(2).all(|w| w[1] >= w[0]), "{p:?}");
+    }
+    // Line A still rises as planted; in line B, where it fell, visits are held flat.
+    assert!(p[0][11] > p[0][0] + 0.2, "{p:?}");
+    assert!((p[1][11] - p[1][0]).abs() < 1e-3, "{p:?}");
+}

@@ -26,6 +26,9 @@ use serde::{Deserialize, Serialize};
 use super::loss::{log_loss_and_gradient, logit, sigmoid};
 use crate::features::encoded::{EncodedLeads, SegmentBlocks};
 
+/// How much harder than the shared strength a segment's own coefficient held at 0 is pulled.
+const HOLD_OWN: f64 = 1e8;
+
 /// Steps L-BFGS remembers (linfa-logistic's).
 const LBFGS_MEMORY: usize = 10;
 
@@ -117,7 +120,7 @@ impl PooledInputs {
 impl Coordinates {
     /// The scale: `d = sqrt(¼·Σx² + α)` per input (the intercept: `sqrt(¼·n)`), each input's
     /// own `α`; for a range's level, `¼·(its leads) + ` the `α` of the two steps it borders.
-    fn new(leads: &EncodedLeads, alpha: &[f64]) -> Coordinates {
+    fn new(leads: &EncodedLeads, alpha: &[f64], held: &[(usize, usize)], hold: f64) -> Coordinates {
         let mut squares = vec![0.0; leads.width + 1];
         let mut penalty: Vec<f64> = alpha.iter().copied().chain([0.0]).collect();
         for column in &leads.numeric {
@@ -159,6 +162,10 @@ impl Coordinates {
             for (shared, own) in pooled.pairs() {
                 penalty[shared] += penalty[own];
             }
+        }
+        // A segment's own coefficient held at 0 is one of the solver's coordinates.
+        for &(_, own) in held {
+            penalty[own] += hold;
         }
         let scale = squares
             .iter()
@@ -271,6 +278,10 @@ struct Objective<'a> {
     alpha: Vec<f64>,
     /// The strength, when all inputs have the same.
     uniform: Option<f64>,
+    /// `(shared, a segment's)` inputs whose sum (the segment's own coefficient) is held at 0 by
+    /// the strength `hold`.
+    held: Vec<(usize, usize)>,
+    hold: f64,
     coordinates: &'a Coordinates,
     last: Mutex<Option<Evaluation>>,
     /// Evaluations so far, and at most: the line search may not run on for ever.
@@ -301,7 +312,13 @@ impl Objective<'_> {
             penalty += w * w * if self.uniform.is_some() { 1.0 } else { *alpha };
         }
         // One strength for all: α·Σw², summed as it always was (the same bits, the same fit).
-        let cost = loss + 0.5 * self.uniform.map_or(penalty, |alpha| alpha * penalty);
+        let mut cost = loss + 0.5 * self.uniform.map_or(penalty, |alpha| alpha * penalty);
+        for &(shared, own) in &self.held {
+            let sum = weights[shared] + weights[own];
+            cost += 0.5 * self.hold * sum * sum;
+            gradient[shared] += self.hold * sum;
+            gradient[own] += self.hold * sum;
+        }
         self.coordinates.to_solver(&mut gradient);
         let gradient = Array1::from(gradient);
         if let Ok(mut last) = self.last.lock() {
@@ -408,6 +425,8 @@ pub(super) struct Run<'a> {
     pub start: Option<&'a LogisticModel>,
     /// Each input's penalty as a multiple of `alpha` (all 1 when `None`).
     pub penalty_scale: Option<&'a [f64]>,
+    /// Inputs of segments' blocks whose segment's own coefficient is held at 0.
+    pub held_own: &'a [usize],
 }
 
 /// Fits by L-BFGS in preconditioned coordinates; what `ValidLogisticParams`'s `Fit` runs.
@@ -445,7 +464,22 @@ pub(super) fn fit(leads: &EncodedLeads, outcome: &[bool], params: &Run) -> Resul
     // The solver sees the gradient in its own coordinates, g / d for most inputs; dividing the
     // tolerance by the largest d (and by how far levels' gradients spread to steps') keeps the
     // test on the true gradient at least as strict.
-    let coordinates = Coordinates::new(leads, &alpha);
+    // A segment's own coefficient held at 0: `(shared input, the segment's)` pairs whose sum is
+    // penalised `HOLD_OWN` times the strength.
+    let held: Vec<(usize, usize)> = match leads.segment_blocks {
+        Some(blocks) => (params.held_own.iter())
+            .filter(|&&k| k >= blocks.base_width && k < blocks.base_width * (blocks.segments + 1))
+            .map(|&k| (k % blocks.base_width, k))
+            .collect(),
+        None if params.held_own.is_empty() => Vec::new(),
+        None => {
+            return Err(FitError::InvalidParams(
+                "a segment's own coefficient can only be held in a pooled model".into(),
+            ))
+        }
+    };
+    let hold = HOLD_OWN * params.alpha.max(f64::MIN_POSITIVE);
+    let coordinates = Coordinates::new(leads, &alpha, &held, hold);
     let largest_scale = coordinates.scale.iter().copied().fold(1.0, f64::max);
     let tolerance = params.gradient_tolerance_per_lead * outcome.len() as f64 / largest_scale / coordinates.spread();
     // A pooled model is a model per segment, held together by the pull: the solver remembers
@@ -468,6 +502,8 @@ pub(super) fn fit(leads: &EncodedLeads, outcome: &[bool], params: &Run) -> Resul
         outcome,
         uniform: params.penalty_scale.is_none().then_some(params.alpha),
         alpha,
+        held,
+        hold,
         coordinates: &coordinates,
         last: Mutex::new(None),
         evaluations: std::sync::atomic::AtomicU64::new(0),

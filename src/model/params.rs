@@ -53,6 +53,7 @@ pub struct ValidLogisticParams {
     gradient_tolerance_per_lead: f64,
     start: Option<LogisticModel>,
     penalty_scale: Option<Vec<f64>>,
+    held_own: Vec<usize>,
 }
 
 impl ValidLogisticParams {
@@ -92,6 +93,7 @@ impl LogisticParams {
             gradient_tolerance_per_lead: GRADIENT_TOLERANCE_PER_LEAD,
             start: None,
             penalty_scale: None,
+            held_own: Vec::new(),
         })
     }
 
@@ -137,6 +139,14 @@ impl LogisticParams {
     /// more lightly than the shared ones.
     pub fn penalty_scale(mut self, scale: Option<Vec<f64>>) -> Self {
         self.0.penalty_scale = scale;
+        self
+    }
+
+    /// Inputs of segments' blocks whose segment's own coefficient (the shared one plus the
+    /// deviation) is held at (all but) 0: a number kept monotone whose effect went the other
+    /// way in that segment only. For pooled leads ([`EncodedLeads::segment_blocks`]).
+    pub fn hold_own(mut self, inputs: Vec<usize>) -> Self {
+        self.0.held_own = inputs;
         self
     }
 }
@@ -191,6 +201,7 @@ impl<'a> Fit<&'a EncodedLeads, &'a [bool], FitError> for ValidLogisticParams {
             gradient_tolerance_per_lead: self.gradient_tolerance_per_lead,
             start: self.start.as_ref(),
             penalty_scale: self.penalty_scale.as_deref(),
+            held_own: &self.held_own,
         };
         fit(dataset.records, dataset.targets, &run)
     }

@@ -84,6 +84,14 @@ impl Segmentation {
         }
     }
 
+    /// The same segments over `base_width` shared inputs (a pipeline refitted with fewer).
+    pub fn with_base_width(&self, base_width: usize) -> Segmentation {
+        Segmentation {
+            base_width,
+            ..self.clone()
+        }
+    }
+
     /// Inputs of the pooled model: the shared ones, a block of them per segment, and one
     /// intercept per segment.
     pub fn width(&self) -> usize {

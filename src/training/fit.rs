@@ -208,6 +208,24 @@ pub(super) fn fit_model(
         None => (x_all, x_train, searched, base_penalty.clone(), None, Vec::new()),
     };
     let mut searched = searched;
+    // Leads' inputs and penalties under a pipeline (keeping numbers monotone changes it): with
+    // segments, the pooled model's.
+    let inputs_of = |p: &FeaturePipeline, rows: &[usize]| -> Result<EncodedLeads> {
+        let x = encode(p, &leads.table.features, rows)?;
+        Ok(match &segmentation {
+            Some(s) => s
+                .with_base_width(p.width())
+                .augmented(x, &rows.iter().map(|&r| codes[r]).collect::<Vec<_>>()),
+            None => x,
+        })
+    };
+    let penalty_of = |p: &FeaturePipeline| -> Option<Vec<f64>> {
+        let base = p.penalty_scale(STEP_PULL);
+        match &segmentation {
+            Some(s) => Some(s.with_base_width(p.width()).penalty_scale(s.pull, base.as_deref())),
+            None => base,
+        }
+    };
     // Monotone numbers: the out-of-fold predictions (and so the figures, the blend and the
     // calibration) come from fold models kept monotone as the final one is.
     if !config.features.monotone.is_empty() {
@@ -221,26 +239,27 @@ pub(super) fn fit_model(
                 let leads_of = |ks: &[usize]| -> Vec<usize> { ks.iter().map(|&k| train_rows[oof.rows[k]]).collect() };
                 let (rows_in, rows_out) = (leads_of(&inside), leads_of(&outside));
                 let y_in: Vec<bool> = inside.iter().map(|&k| y_train[oof.rows[k]]).collect();
-                let fit = |x: &EncodedLeads, penalty: Option<Vec<f64>>, start: &LogisticModel| {
+                let fit = |x: &EncodedLeads, penalty: Option<Vec<f64>>, held: Vec<usize>, start: &LogisticModel| {
                     LogisticParams::new()
                         .alpha(1.0 / searched.grid.best_c)
                         .max_iterations(model_config.max_iterations)
                         .penalty_scale(penalty)
+                        .hold_own(held)
                         .warm_start(Some(start))
                         .fit(&labelled(x, &y_in))
                         .map_err(Error::from)
                 };
-                let x_in = encode(&pipeline, &leads.table.features, &rows_in)?;
-                let unconstrained = fit(&x_in, base_penalty.clone(), &searched.start)?;
+                let x_in = inputs_of(&pipeline, &rows_in)?;
+                let unconstrained = fit(&x_in, penalty.clone(), Vec::new(), &searched.start)?;
                 let (fold_pipeline, _, model, _) = monotone::constrain(
                     pipeline.clone(),
                     unconstrained,
                     &config.features.monotone,
-                    |p| encode(p, &leads.table.features, &rows_in),
-                    |p| p.penalty_scale(STEP_PULL),
+                    |p| inputs_of(p, &rows_in),
+                    penalty_of,
                     fit,
                 )?;
-                let held = model.log_odds(&encode(&fold_pipeline, &leads.table.features, &rows_out)?);
+                let held = model.log_odds(&inputs_of(&fold_pipeline, &rows_out)?);
                 for (&k, z_k) in outside.iter().zip(held) {
                     z[k] = z_k;
                 }
@@ -370,13 +389,14 @@ pub(super) fn fit_model(
                 pipeline,
                 model,
                 &config.features.monotone,
-                |p| encode(p, &leads.table.features, &all_rows),
-                |p| p.penalty_scale(STEP_PULL),
-                |x, penalty, start| {
+                |p| inputs_of(p, &all_rows),
+                penalty_of,
+                |x, penalty, held, start| {
                     LogisticParams::new()
                         .alpha(1.0 / searched.grid.best_c)
                         .max_iterations(model_config.max_iterations)
                         .penalty_scale(penalty)
+                        .hold_own(held)
                         .warm_start(Some(start))
                         .fit(&labelled(x, &y_all))
                         .map_err(Error::from)
@@ -393,8 +413,18 @@ pub(super) fn fit_model(
                 "\"{feature}\" is kept monotone: its straight part went the other way and is held at 0"
             ));
         }
+        for (feature, s) in &done.held_in {
+            let segment = (segmentation.as_ref())
+                .and_then(|seg| seg.segments.get(*s))
+                .map_or("?", |seg| seg.value.as_str());
+            warnings.push(format!(
+                "\"{feature}\" is kept monotone in segment \"{segment}\": its straight part went the other way there and is held at 0 in that segment's model"
+            ));
+        }
         (pipeline, x_all, model)
     };
+    // The pipeline kept monotone may have fewer inputs.
+    let segmentation = segmentation.map(|s| s.with_base_width(pipeline.width()));
     let train_summary = Summary::of(&y_all, &model.predict(&x_all));
     // Each lead blended and calibrated as scoring will (by its segment's, when it has its own).
     let own = |code: u32| segment_calibrations.get(code as usize).and_then(Option::as_ref);
@@ -541,11 +571,6 @@ fn check_shapes(settings: &TrainSettings, leads: &TrainingLeads, features: &Feat
         .filter(|c| matches!(c.values, crate::data::values::Values::Numeric(_)))
         .map(|c| c.name.as_str())
         .collect();
-    if !features.monotone.is_empty() && settings.config.segments.by.is_some() {
-        return Err(Error::Usage(
-            "[features] monotone and [segments] cannot be used together yet: a segment's deviations would bend the curves; leave one out".into(),
-        ));
-    }
     for (name, key) in
         (features.shapes.keys().map(|n| (n, "shapes"))).chain(features.monotone.keys().map(|n| (n, "monotone")))
     {

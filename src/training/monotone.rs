@@ -9,6 +9,10 @@
 //! Training does the same in each cross-fitting fold, so the out-of-fold figures, the blend and
 //! the calibration are those of models kept monotone (only the choice of C is made without);
 //! its warnings say how many steps were merged.
+//!
+//! With segments, every segment's model is kept monotone too: the steps of a shaped number are
+//! shared by every segment; a shared straight weight of the wrong sign is held at 0 in every
+//! model, and a segment's own (shared plus deviation) of the wrong sign in that segment's.
 
 use std::collections::BTreeMap;
 
@@ -30,6 +34,9 @@ pub struct Constrained {
     pub merged: BTreeMap<String, usize>,
     /// Numbers whose straight weight is held at 0.
     pub held: Vec<String>,
+    /// Numbers whose straight weight is held at 0 in one segment's model only (the segment's
+    /// place among the segments with a model of their own).
+    pub held_in: Vec<(String, usize)>,
 }
 
 /// Refits `model` until every number of `wanted` moves the log-odds one way only; `encode`
@@ -41,13 +48,16 @@ pub fn constrain(
     wanted: &BTreeMap<String, Monotone>,
     encode: impl Fn(&FeaturePipeline) -> Result<EncodedLeads>,
     penalty_of: impl Fn(&FeaturePipeline) -> Option<Vec<f64>>,
-    fit: impl Fn(&EncodedLeads, Option<Vec<f64>>, &LogisticModel) -> Result<LogisticModel>,
+    fit: impl Fn(&EncodedLeads, Option<Vec<f64>>, Vec<usize>, &LogisticModel) -> Result<LogisticModel>,
 ) -> Result<(FeaturePipeline, EncodedLeads, LogisticModel, Constrained)> {
     let mut done = Constrained::default();
     let mut x = encode(&pipeline)?;
+    // A pooled model's blocks: the shared inputs, then each segment's deviations from them.
+    let blocks = 1 + x.segment_blocks.map_or(0, |b| b.segments);
     for _ in 0..ROUNDS {
         let mut changed = false;
         let mut offset = 0;
+        let base_width = pipeline.width();
         // Coefficients to drop (merged steps), and straight weights to hold, by input index.
         let mut drop = Vec::new();
         let mut hold_features = Vec::new();
@@ -56,16 +66,27 @@ pub fn constrain(
             if let Some(direction) = wanted.get(&step.feature) {
                 let sign = direction.sign();
                 let w = &model.coefficients[offset..offset + width];
-                if sign * w[0] < -1e-12 && !done.held.contains(&step.feature) {
-                    hold_features.push(step.feature.clone());
-                    changed = true;
+                if !done.held.contains(&step.feature) {
+                    let straight: Vec<f64> = straight_weights(&model, base_width, blocks, offset).collect();
+                    if sign * straight[0] < -1e-12 {
+                        hold_features.push(step.feature.clone());
+                        changed = true;
+                    } else {
+                        for (s, own) in straight.iter().enumerate().skip(1) {
+                            let held = (step.feature.clone(), s - 1);
+                            if sign * own < -1e-12 && !done.held_in.contains(&held) {
+                                done.held_in.push(held);
+                                changed = true;
+                            }
+                        }
+                    }
                 }
                 if let Encoding::Shaped { missing_flag, cuts, .. } = &mut step.encoding {
                     let first = 1 + usize::from(*missing_flag);
                     let wrong: Vec<usize> = (0..cuts.len()).filter(|&k| sign * w[first + k] < -1e-12).collect();
                     for &k in wrong.iter().rev() {
                         cuts.remove(k);
-                        drop.push(offset + first + k);
+                        drop.extend((0..blocks).map(|b| b * base_width + offset + first + k));
                     }
                     if !wrong.is_empty() {
                         *done.merged.entry(step.feature.clone()).or_default() += wrong.len();
@@ -110,22 +131,40 @@ pub fn constrain(
             intercept: model.intercept,
         };
         x = encode(&pipeline)?;
-        model = fit(&x, held_penalty(&pipeline, penalty_of(&pipeline), &done.held), &start)?;
+        model = fit(
+            &x,
+            held_penalty(&pipeline, penalty_of(&pipeline), &done.held, blocks),
+            held_own(&pipeline, &done),
+            &start,
+        )?;
     }
     // What is held at 0, and steps a hair on the wrong side, are exactly 0.
     let mut offset = 0;
+    let base_width = pipeline.width();
     for step in &pipeline.steps {
         let width = step.width();
         if let Some(direction) = wanted.get(&step.feature) {
-            let w = &mut model.coefficients[offset..offset + width];
             let sign = direction.sign();
-            if done.held.contains(&step.feature) || sign * w[0] < 0.0 {
-                w[0] = 0.0;
+            let shared = model.coefficients[offset];
+            if done.held.contains(&step.feature) || sign * shared < 0.0 {
+                for b in 0..blocks {
+                    model.coefficients[b * base_width + offset] = 0.0;
+                }
+            }
+            for s in 1..blocks {
+                let own = straight_weights(&model, base_width, blocks, offset)
+                    .nth(s)
+                    .unwrap_or(0.0);
+                if done.held_in.contains(&(step.feature.clone(), s - 1)) || sign * own < 0.0 {
+                    model.coefficients[s * base_width + offset] = -model.coefficients[offset];
+                }
             }
             if let Encoding::Shaped { missing_flag, .. } = &step.encoding {
-                for c in &mut w[1 + usize::from(*missing_flag)..] {
-                    if sign * *c < 0.0 {
-                        *c = 0.0;
+                for k in offset + 1 + usize::from(*missing_flag)..offset + width {
+                    if sign * model.coefficients[k] < 0.0 {
+                        for b in 0..blocks {
+                            model.coefficients[b * base_width + k] = 0.0;
+                        }
                     }
                 }
             }
@@ -135,16 +174,57 @@ pub fn constrain(
     Ok((pipeline, x, model, done))
 }
 
-/// `penalty` (all 1 when `None`) with the straight weight of each `held` number held at 0.
-fn held_penalty(pipeline: &FeaturePipeline, penalty: Option<Vec<f64>>, held: &[String]) -> Option<Vec<f64>> {
+/// The straight weight of the number whose inputs start at `offset`, in the shared model and
+/// in each segment's (its deviation added), for a model of `blocks` blocks of `base_width`.
+fn straight_weights(
+    model: &LogisticModel,
+    base_width: usize,
+    blocks: usize,
+    offset: usize,
+) -> impl Iterator<Item = f64> + '_ {
+    let shared = model.coefficients[offset];
+    (0..blocks).map(move |b| {
+        if b == 0 {
+            shared
+        } else {
+            shared + model.coefficients[b * base_width + offset]
+        }
+    })
+}
+
+/// The inputs of the segments' deviations whose segment's own straight weight is held at 0.
+fn held_own(pipeline: &FeaturePipeline, done: &Constrained) -> Vec<usize> {
+    let base_width = pipeline.width();
+    let mut offset = 0;
+    let mut inputs = Vec::new();
+    for step in &pipeline.steps {
+        for (_, s) in done.held_in.iter().filter(|(f, _)| f == &step.feature) {
+            inputs.push((s + 1) * base_width + offset);
+        }
+        offset += step.width();
+    }
+    inputs
+}
+
+/// `penalty` (all 1 when `None`) with the straight weight of each `held` number held at 0, in
+/// each of `blocks` blocks (the shared model's and each segment's deviations).
+fn held_penalty(
+    pipeline: &FeaturePipeline,
+    penalty: Option<Vec<f64>>,
+    held: &[String],
+    blocks: usize,
+) -> Option<Vec<f64>> {
     if held.is_empty() {
         return penalty;
     }
-    let mut scale = penalty.unwrap_or_else(|| vec![1.0; pipeline.width()]);
+    let base_width = pipeline.width();
+    let mut scale = penalty.unwrap_or_else(|| vec![1.0; base_width]);
     let mut offset = 0;
     for step in &pipeline.steps {
         if held.contains(&step.feature) {
-            scale[offset] = HOLD;
+            for b in 0..blocks {
+                scale[b * base_width + offset] = HOLD;
+            }
         }
         offset += step.width();
     }
