@@ -72,7 +72,7 @@ pub fn evaluate(artifact: &ModelArtifact, settings: &EvaluateSettings, progress:
     let evaluated = score_labelled(artifact, settings, progress)?;
     let report = build_report(artifact, settings, &evaluated)?;
     step(progress, "writing the report", || {
-        write_report(settings, &report, &evaluated)
+        write_report(artifact, settings, &report, &evaluated)
     })?;
     Ok(report)
 }
@@ -499,7 +499,12 @@ fn warnings(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated: &E
 /// Writes the report folder: every file into a temporary folder first, then moved into place
 /// with the page last, so that when it is there everything it points to is too. A rejects file
 /// of an earlier report is removed when these leads have none.
-fn write_report(settings: &EvaluateSettings, report: &Report, evaluated: &Evaluated) -> Result<()> {
+fn write_report(
+    artifact: &ModelArtifact,
+    settings: &EvaluateSettings,
+    report: &Report,
+    evaluated: &Evaluated,
+) -> Result<()> {
     let charts = charts::all(report)?;
     let blocks = document::build(report);
     let json = serde_json::to_string_pretty(report).map_err(|e| Error::Runtime(format!("writing report.json: {e}")))?;
@@ -513,7 +518,7 @@ fn write_report(settings: &EvaluateSettings, report: &Report, evaluated: &Evalua
         "report.md",
         report::markdown::render(report, &blocks, &charts).as_bytes(),
     )?;
-    folder.write("scores.csv", &scores_csv(evaluated)?)?;
+    folder.write("scores.csv", &scores_csv(artifact, evaluated)?)?;
     if evaluated.rejected() > 0 {
         let id_header = evaluated.batch.table.id_column.as_deref().unwrap_or("row");
         let mut bytes = rejects_header(id_header)?;
@@ -537,12 +542,17 @@ fn date(seconds: i64) -> String {
 
 /// Each evaluated lead: id, outcome, score, probability, the model's own probability and the rule
 /// points, at full precision (so the figures can be recomputed from it exactly).
-fn scores_csv(evaluated: &Evaluated) -> Result<Vec<u8>> {
+fn scores_csv(artifact: &ModelArtifact, evaluated: &Evaluated) -> Result<Vec<u8>> {
     let points = evaluated.rule_points();
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["lead_id", "converted", "score", "probability", "model_probability"];
     if points.is_some() {
         header.push("rule_points");
+    }
+    // With segments, the segment whose model scored the lead (as `score` writes it).
+    let segments = artifact.segments.as_ref();
+    if segments.is_some() {
+        header.push("segment");
     }
     let error = |e: csv::Error| Error::Runtime(format!("formatting scores.csv: {e}"));
     writer.write_record(&header).map_err(error)?;
@@ -557,6 +567,15 @@ fn scores_csv(evaluated: &Evaluated) -> Result<Vec<u8>> {
         ];
         if let Some(points) = &points {
             record.push(format!("{}", points[k]));
+        }
+        if let Some(segmentation) = segments {
+            let code = evaluated
+                .batch
+                .segments
+                .get(k)
+                .copied()
+                .unwrap_or(crate::features::encoded::NONE);
+            record.push(segmentation.name_of(code).to_string());
         }
         writer.write_record(&record).map_err(error)?;
     }

@@ -235,6 +235,15 @@ fn the_report_shows_each_segment_by_its_model_and_by_the_shared_one() {
             })
             .collect();
     let scores = std::fs::read_to_string(report.join("scores.csv")).unwrap();
+    // scores.csv names the segment whose model scored each lead.
+    assert!(scores.lines().next().unwrap().ends_with(",segment"), "{scores:.200}");
+    for row in &rows {
+        let segment = row["segment"].as_str().unwrap();
+        let named = (scores.lines().skip(1))
+            .filter(|l| l.ends_with(&format!(",{segment}")))
+            .count();
+        assert_eq!(named as u64, row["leads"].as_u64().unwrap(), "{segment}");
+    }
     for row in &rows {
         let segment = row["segment"].as_str().unwrap();
         let of_row = |id: &str| {

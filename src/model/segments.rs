@@ -99,6 +99,12 @@ impl Segmentation {
         w + s * w + s
     }
 
+    /// The name of segment `code` as scores files write it: its value, or `shared` for the leads
+    /// the shared model scores ([`NONE`]).
+    pub fn name_of(&self, code: u32) -> &str {
+        self.segments.get(code as usize).map_or("shared", |s| s.value.as_str())
+    }
+
     /// Each lead's segment (its block), or [`NONE`] when it has no model of its own.
     pub fn codes<'a>(&self, values: impl Iterator<Item = Option<&'a str>>) -> Vec<u32> {
         values

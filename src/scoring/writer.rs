@@ -223,7 +223,7 @@ pub(crate) fn score_lines(
                 push_fixed(&mut line, score.model_probability, 6);
                 if let Some(segmentation) = &artifact.segments {
                     line.push(b',');
-                    push_csv_field(&mut line, segment_name(segmentation, batch.segments[k]));
+                    push_csv_field(&mut line, segmentation.name_of(batch.segments[k]));
                 }
                 if let Some(points) = &batch.points {
                     line.push(b',');
@@ -306,7 +306,7 @@ pub(crate) fn score_frame(
         columns.push(Column::new(
             "segment".into(),
             (batch.segments.iter())
-                .map(|&code| segment_name(segmentation, code))
+                .map(|&code| segmentation.name_of(code))
                 .collect::<Vec<_>>(),
         ));
     }
@@ -348,14 +348,6 @@ pub(crate) fn score_frame(
         ]);
     }
     DataFrame::new(scores.len(), columns).map_err(|e| Error::Runtime(format!("assembling the scores: {e}")))
-}
-
-/// The segment whose model scored a lead: its value, or `shared` for the shared model.
-fn segment_name(segmentation: &crate::model::segments::Segmentation, code: u32) -> &str {
-    segmentation
-        .segments
-        .get(code as usize)
-        .map_or("shared", |s| s.value.as_str())
 }
 
 /// The header of a rejects file: the row and line of the lead, its id (under the id column's
