@@ -152,7 +152,11 @@ pub(crate) fn score_labelled(
             "evaluate on leads of which some converted and some did not",
         ));
     }
-    let (scores, drift_counts) = step(progress, "scoring", || Ok(score_batch(artifact, &batch)))?;
+    let crate::scorer::BatchScores {
+        scores,
+        drift: drift_counts,
+        ..
+    } = step(progress, "scoring", || Ok(score_batch(artifact, &batch)))?;
     let model_probability: Vec<f64> = batch.model_z.iter().map(|&z| sigmoid(z)).collect();
     // The rules audited: the settings', or the model's own.
     let audited = match (&settings.audited_rules, blended_rules) {

@@ -245,7 +245,8 @@ impl Scorer {
     }
 
     /// Scores encoded leads whose model log-odds are `model_z` and final (blended) log-odds
-    /// are `z`, and counts them into the drift histograms.
+    /// are `z`, counts them into the drift histograms, and keeps the contributions the
+    /// reasons came from.
     /// `calibrated(lead, z)`, when given, is a lead's probability (a model with segments
     /// calibrates each lead by its segment's calibration); else the scorer's calibration.
     #[allow(clippy::too_many_arguments)]
@@ -258,7 +259,7 @@ impl Scorer {
         model_z: &[f64],
         z: &[f64],
         calibrated: Option<&Calibrate<'_>>,
-    ) -> (Vec<LeadScore>, DriftCounts) {
+    ) -> BatchScores {
         let contributions = contributions(pipeline, steps, model, leads);
         let fit = part(pipeline, &contributions, &self.baseline, Role::Explicit, leads.n_rows);
         let engagement = part(pipeline, &contributions, &self.baseline, Role::Implicit, leads.n_rows);
@@ -285,8 +286,23 @@ impl Scorer {
                 }
             })
             .collect();
-        (scores, drift)
+        BatchScores {
+            scores,
+            drift,
+            contributions,
+        }
     }
+}
+
+/// A batch of leads scored.
+pub struct BatchScores {
+    /// Each lead's score.
+    pub scores: Vec<LeadScore>,
+    /// The batch's counts in the drift histograms.
+    pub drift: DriftCounts,
+    /// Each pipeline step's log-odds contribution per lead (`contributions[step][lead]`, as
+    /// [`contributions`] gives them): what `score --explain` and the points table read.
+    pub contributions: Vec<Vec<f64>>,
 }
 
 /// One lead's score.

@@ -64,12 +64,8 @@ pub fn run(args: &ExportPointsArgs) -> Result<(PointsTable, Fidelity)> {
             "check the file against the columns the model was trained on (leadscore inspect)",
         ));
     }
-    let contributions = crate::scorer::contributions(
-        &artifact.pipeline,
-        &artifact.input_steps(),
-        &artifact.model,
-        &batch.encoded,
-    );
+    // The model's scores of the leads, and each feature's contributions to them.
+    let scored = score_batch(&artifact, &batch);
     let scale = Scale {
         points_to_double: args.points_to_double,
         base_points: args.base_points,
@@ -77,7 +73,7 @@ pub fn run(args: &ExportPointsArgs) -> Result<(PointsTable, Fidelity)> {
     let leads = Leads {
         features: &batch.table.features,
         rows: &batch.rows,
-        contributions: &contributions,
+        contributions: &scored.contributions,
     };
     let table = build(&artifact, &leads, scale).map_err(|e| {
         Error::rejected(
@@ -88,7 +84,15 @@ pub fn run(args: &ExportPointsArgs) -> Result<(PointsTable, Fidelity)> {
     })?;
     let model_name = inputs.model.display().to_string();
     let fidelity = steps.step("measuring the table against the model", || {
-        measure(&artifact, &table, &batch, &inputs.data, events, &model_name)
+        measure(
+            &artifact,
+            &table,
+            &batch,
+            &scored.scores,
+            &inputs.data,
+            events,
+            &model_name,
+        )
     })?;
     let text = to_toml(&table, &model_name, &fidelity);
     // The file must be one `leadscore points` reads: checked as it will be.
@@ -127,11 +131,13 @@ pub fn run(args: &ExportPointsArgs) -> Result<(PointsTable, Fidelity)> {
     Ok((table, fidelity))
 }
 
-/// Runs the table on the leads as `leadscore points` would and compares with the model's scores.
+/// Runs the table on the leads as `leadscore points` would and compares with the model's
+/// `scores` of them.
 fn measure(
     artifact: &ModelArtifact,
     table: &PointsTable,
     batch: &Batch,
+    scores: &[crate::scorer::LeadScore],
     data: &std::path::Path,
     events: Option<&std::path::Path>,
     model: &str,
@@ -154,7 +160,6 @@ fn measure(
     let missing = MissingTokens::new(&artifact.config.data.missing_values);
     let points = crate::rules::engine::score(&rules, &batch.table, events.map(EventSource::File), &missing)?;
     let totals: Vec<f64> = batch.rows.iter().map(|&r| points.total[r]).collect();
-    let (scores, _) = score_batch(artifact, batch);
     let score: Vec<f64> = scores.iter().map(|s| s.score).collect();
     let probability: Vec<f64> = scores.iter().map(|s| s.probability).collect();
     let roc_auc = batch.table.outcome.as_ref().and_then(|outcome| {

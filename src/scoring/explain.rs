@@ -30,14 +30,14 @@ pub fn column_names(artifact: &ModelArtifact, rules: Option<&RuleSet>) -> Vec<St
 }
 
 /// Each scored lead of `batch` (in `batch.rows` order): its log-odds and its parts, in
-/// [`column_names`] order after `log_odds`.
-pub fn explain(artifact: &ModelArtifact, batch: &Batch, rules: Option<&RuleSet>) -> Vec<(f64, Vec<f64>)> {
-    let contributions = crate::scorer::contributions(
-        &artifact.pipeline,
-        &artifact.input_steps(),
-        &artifact.model,
-        &batch.encoded,
-    );
+/// [`column_names`] order after `log_odds`, from its features' `contributions` (as scoring
+/// computed them, `contributions[step][lead]`).
+pub fn explain(
+    artifact: &ModelArtifact,
+    batch: &Batch,
+    rules: Option<&RuleSet>,
+    contributions: &[Vec<f64>],
+) -> Vec<(f64, Vec<f64>)> {
     let baseline = &artifact.scorer.baseline;
     let n_rules = rules.map_or(0, |r| r.rules.len());
     (0..batch.rows.len())

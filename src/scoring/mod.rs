@@ -212,14 +212,14 @@ impl Scored {
 }
 
 /// The scoring step: the final (blended) log-odds of a batch's readable leads, their scores,
-/// and their counts in the drift histograms.
-pub fn score_batch(artifact: &ModelArtifact, batch: &Batch) -> (Vec<LeadScore>, DriftCounts) {
+/// their counts in the drift histograms and their features' contributions.
+pub fn score_batch(artifact: &ModelArtifact, batch: &Batch) -> crate::scorer::BatchScores {
     let final_z = artifact.final_log_odds(&batch.model_z, &batch.segments, |k| {
         batch.points.as_ref().map(|p| p.total[batch.rows[k]])
     });
     let own = artifact.segment_calibrations.iter().any(Option::is_some);
     let calibrated = |k: usize, z: f64| artifact.calibration_of(batch.segments[k]).apply(z);
-    let (mut scores, drift) = artifact.scorer.score(
+    let mut scored = artifact.scorer.score(
         &artifact.pipeline,
         &artifact.input_steps(),
         &artifact.model,
@@ -234,7 +234,7 @@ pub fn score_batch(artifact: &ModelArtifact, batch: &Batch) -> (Vec<LeadScore>, 
         let values =
             crate::model::segments::segment_values(&batch.table.features, batch.table.n_rows, &segmentation.column)
                 .unwrap_or_default();
-        for (score, &row) in scores.iter_mut().zip(&batch.rows) {
+        for (score, &row) in scored.scores.iter_mut().zip(&batch.rows) {
             let value = values.get(row).and_then(Option::as_deref);
             if let Some((_, bands)) = segment_bands.iter().find(|(v, _)| Some(v.as_str()) == value) {
                 score.band = bands.index_of(score.score);
@@ -242,7 +242,7 @@ pub fn score_batch(artifact: &ModelArtifact, batch: &Batch) -> (Vec<LeadScore>, 
             }
         }
     }
-    (scores, drift)
+    scored
 }
 
 /// The events of `files`, read by the shapes of the model's `[[events.files]]`.
@@ -444,7 +444,11 @@ impl Run<'_> {
                 }
                 batch.retain(&open);
             }
-            let (scores, counts) = score_batch(self.artifact, &batch);
+            let crate::scorer::BatchScores {
+                scores,
+                drift: counts,
+                contributions,
+            } = score_batch(self.artifact, &batch);
             drift.add(&counts);
             let reasons = Reasons::new(self.artifact, &batch, self.rules);
             let changes: Option<Vec<changes::Change>> = self.previous.map(|previous| {
@@ -461,10 +465,9 @@ impl Run<'_> {
                         .unwrap_or(0)] += 1;
                 }
             }
-            let explained = self
-                .settings
-                .explain
-                .then(|| explain::explain(self.artifact, &batch, self.rules));
+            let explained =
+                (self.settings.explain).then(|| explain::explain(self.artifact, &batch, self.rules, &contributions));
+            drop(contributions);
             if let (Some(file), Some(changes), Some(wanted)) = (triggers.as_mut(), &changes, &self.settings.triggers) {
                 let why = Why {
                     reasons: &reasons,
