@@ -273,6 +273,66 @@ fn write_rows(frame: &RawFrame, rows: &[usize], path: &Path) -> Result<()> {
     writer.flush().map_err(|e| failed(&e))
 }
 
+/// The text of column `name` of the frame, one cell per row (empty when missing).
+fn column_cells<'a>(frame: &'a RawFrame, name: &str) -> Vec<&'a str> {
+    match frame.columns.iter().find(|c| c.name == name).map(|c| &c.cells) {
+        Some(RawCells::Text(cells)) => (0..frame.n_rows).map(|r| cells.get(r).unwrap_or("")).collect(),
+        _ => vec![""; frame.n_rows],
+    }
+}
+
+/// Writes the events of `all` (a file of the events form) of each period's leads (`periods`,
+/// rows whose ids are `ids`) into a file of that period's in `folder`, in one pass; events of
+/// other leads are left out. The files, in period order.
+fn split_events(all: &Path, ids: &[&str], periods: &[&[usize]], folder: &Path) -> Result<Vec<PathBuf>> {
+    let mut period_of: HashMap<&str, usize> = HashMap::new();
+    for (i, rows) in periods.iter().enumerate() {
+        for &r in rows.iter() {
+            period_of.insert(ids[r].trim(), i);
+        }
+    }
+    let failed = |path: &Path, e: &dyn std::fmt::Display| Error::Runtime(format!("{}: {e}", path.display()));
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(all)
+        .map_err(|e| failed(all, &e))?;
+    let header = reader.byte_headers().map_err(|e| failed(all, &e))?.clone();
+    let lead = (header.iter()).position(|h| h == b"lead_id").ok_or_else(|| {
+        Error::rejected(
+            Location::file(all).column("lead_id"),
+            "the events file has no such column",
+            "give the events of the leads with a lead_id column",
+        )
+    })?;
+    let files: Vec<PathBuf> = (0..periods.len())
+        .map(|i| folder.join(format!("events-{i}.csv")))
+        .collect();
+    let mut writers = (files.iter())
+        .map(|path| {
+            let file = std::fs::File::create(path).map_err(|e| Error::io(path, "create", e))?;
+            let mut writer = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 16, file));
+            writer.write_byte_record(&header).map_err(|e| failed(path, &e))?;
+            Ok(writer)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut record = csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record).map_err(|e| failed(all, &e))? {
+        let id = record
+            .get(lead)
+            .and_then(|id| std::str::from_utf8(id).ok())
+            .map(str::trim);
+        if let Some(&i) = id.and_then(|id| period_of.get(id)) {
+            writers[i]
+                .write_byte_record(&record)
+                .map_err(|e| failed(&files[i], &e))?;
+        }
+    }
+    for (writer, path) in writers.iter_mut().zip(&files) {
+        writer.flush().map_err(|e| failed(path, &e))?;
+    }
+    Ok(files)
+}
+
 /// Replays the history, writes the report folder and returns the backtest.
 pub fn backtest(settings: &BacktestSettings, progress: &dyn Progress) -> Result<Backtest> {
     let started = std::time::Instant::now();
@@ -328,6 +388,15 @@ pub fn backtest(settings: &BacktestSettings, progress: &dyn Progress) -> Result<
         .prefix(&crate::output::temp_prefix("backtest"))
         .tempdir()
         .map_err(|e| Error::io(std::env::temp_dir(), "create a temporary folder in", e))?;
+    // The activity exports read once into one events file, which every training reads.
+    let missing = crate::data::infer::MissingTokens::new(&settings.config.data.missing_values);
+    let shaped = crate::data::events::ShapedEvents::prepare_noted(
+        &settings.events,
+        &settings.config.events.files,
+        &missing,
+        progress,
+    )?;
+    let events: Vec<PathBuf> = shaped.iter().map(|s| s.path().to_path_buf()).collect();
     // Train one model per evaluated period, and write each period's leads.
     let mut models: Vec<ModelArtifact> = Vec::with_capacity(evaluated.len());
     let mut training_leads = Vec::with_capacity(evaluated.len());
@@ -341,7 +410,7 @@ pub fn backtest(settings: &BacktestSettings, progress: &dyn Progress) -> Result<
         let test_file = work.path().join(format!("leads-{i}.csv"));
         write_rows(&history.frame, &period_rows[p], &test_file)?;
         let train_settings = TrainSettings {
-            events: settings.events.clone(),
+            events: events.clone(),
             rules: settings.rules.clone(),
             ..TrainSettings::new(&train_file, settings.config.clone())
         };
@@ -355,6 +424,19 @@ pub fn backtest(settings: &BacktestSettings, progress: &dyn Progress) -> Result<
         training_leads.push(rows.len());
         test_files.push(test_file);
     }
+    // Each period's leads' events in a file of their own: scoring a period reads those only.
+    let period_events: Vec<Vec<PathBuf>> =
+        match (events.first(), models.first().and_then(|m| m.schema.id_column.clone())) {
+            (Some(all), Some(id)) => crate::progress::step(progress, "sorting the events by period", || {
+                let ids = column_cells(&history.frame, &id);
+                let periods: Vec<&[usize]> = evaluated.iter().map(|&p| period_rows[p].as_slice()).collect();
+                split_events(all, &ids, &periods, work.path())
+            })?
+            .into_iter()
+            .map(|file| vec![file])
+            .collect(),
+            _ => vec![events.clone(); evaluated.len()],
+        };
     // Score each period with the models the intervals use, each pair once.
     let mut scored: HashMap<(usize, usize), Figures> = HashMap::new();
     let mut counts = vec![(0, 0); evaluated.len()];
@@ -362,7 +444,12 @@ pub fn backtest(settings: &BacktestSettings, progress: &dyn Progress) -> Result<
         if let Some(found) = scored.get(&(model, period)) {
             return Ok(*found);
         }
-        let (found, leads, conversions) = score_period(settings, &models[model], &test_files[period])?;
+        let (found, leads, conversions) = score_period(
+            &models[model],
+            &test_files[period],
+            &period_events[period],
+            &settings.out,
+        )?;
         counts[period] = (leads, conversions);
         scored.insert((model, period), found);
         Ok(found)
@@ -422,15 +509,21 @@ pub fn backtest(settings: &BacktestSettings, progress: &dyn Progress) -> Result<
     Ok(result)
 }
 
-/// A period's leads scored by `model`: its figures, leads and conversions.
-fn score_period(settings: &BacktestSettings, model: &ModelArtifact, leads: &Path) -> Result<(Figures, usize, usize)> {
+/// A period's leads (their file, and their events') scored by `model`: its figures, leads
+/// and conversions.
+fn score_period(
+    model: &ModelArtifact,
+    leads: &Path,
+    events: &[PathBuf],
+    out: &Path,
+) -> Result<(Figures, usize, usize)> {
     let evaluate = EvaluateSettings {
         model_path: PathBuf::from("backtest"),
         data: leads.to_path_buf(),
-        events: settings.events.clone(),
+        events: events.to_vec(),
         audited_rules: None,
         as_of: None,
-        out: settings.out.clone(),
+        out: out.to_path_buf(),
         capacity: None,
         period: WorkPeriod::Week,
         periods: None,
