@@ -220,13 +220,8 @@ fn a_report_with_segments_renders_each_segments_charts_in_chromium() {
         "--out".as_ref(),
         history.as_os_str(),
     ]);
-    let config = common::write(
-        dir.path(),
-        "segments.toml",
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml")).unwrap()
-            + "\n[segments]\nby = \"product_line\"\nmin_leads = 300\nmin_conversions = 30\n"
-            + "\n[[segments.override]]\nvalue = \"CRM\"\ncuts = [5, 12]\nmql = 9\n",
-    );
+    // A model per product line; CRM's sales team calls leads from a lower score.
+    let config = common::segments_config(dir.path());
     let (leads, model, report) = (
         history.join("leads.csv"),
         dir.path().join("segments.lsm"),

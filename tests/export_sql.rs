@@ -534,14 +534,8 @@ fn segments_route_each_lead_to_its_segments_model_in_sql() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
-    let config = write(
-        dir.path(),
-        "segments.toml",
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml")).unwrap()
-            + "\n[segments]\nby = \"product_line\"\nmin_leads = 300\nmin_conversions = 30\npull = [1, 16]\n"
-            // CRM's sales team calls leads from a lower score, in bands of its own.
-            + "\n[[segments.override]]\nvalue = \"CRM\"\ncuts = [5, 12]\nmql = 9\n",
-    );
+    // A model per product line; CRM's sales team calls leads from a lower score.
+    let config = common::segments_config(dir.path());
     let model = dir.path().join("segments.lsm");
     train_without_events(&history, &model, &config, &[]);
     assert!(

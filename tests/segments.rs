@@ -291,13 +291,8 @@ fn a_segments_own_bands_are_its_rows_in_the_report() {
         &"--out",
         &history,
     ]);
-    let config = write(
-        dir.path(),
-        "segments.toml",
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml")).unwrap()
-            + "\n[segments]\nby = \"product_line\"\nmin_leads = 300\nmin_conversions = 30\npull = [1, 16]\n"
-            + "\n[[segments.override]]\nvalue = \"CRM\"\ncuts = [5, 12]\nmql = 9\n",
-    );
+    // A model per product line; CRM's sales team calls leads from a lower score.
+    let config = common::segments_config(dir.path());
     let model = dir.path().join("segments.lsm");
     let leads = history.join("leads.csv");
     run(&[&"train", &"--config", &config, &"--data", &leads, &"--out", &model]);

@@ -103,89 +103,63 @@ pub fn softplus(t: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::encoded::tests::example;
+    use crate::features::encoded::tests::{example, example_with_blocks};
+    use crate::features::encoded::{StepGroup, NONE};
 
-    #[test]
-    fn gradient_matches_finite_differences_with_step_inputs_too() {
-        let mut leads = crate::features::encoded::tests::example_with_blocks();
-        leads.width = 9;
-        leads.steps.push(crate::features::encoded::StepGroup {
-            first: 6,
-            width: 3,
-            codes: vec![2, 3, 0],
-        });
-        let outcome = [true, false, true];
-        let w = vec![0.3, -0.2, 0.1, 0.4, 0.7, -0.5, 0.2, -0.6, 0.9];
-        let (loss, gradient) = log_loss_and_gradient(&leads, &outcome, &w, 0.1);
+    /// Every input's gradient (and the intercept's) against a finite difference of the loss.
+    fn gradient_agrees_with_finite_differences(leads: &EncodedLeads, outcome: &[bool], w: &[f64], b: f64) {
+        let (loss, gradient) = log_loss_and_gradient(leads, outcome, w, b);
         let h = 1e-6;
-        for k in 0..w.len() {
-            let mut w2 = w.clone();
-            w2[k] += h;
-            let numeric = (log_loss_and_gradient(&leads, &outcome, &w2, 0.1).0 - loss) / h;
+        for k in 0..=w.len() {
+            let (mut w2, mut b2) = (w.to_vec(), b);
+            if k < w.len() {
+                w2[k] += h;
+            } else {
+                b2 += h;
+            }
+            let numeric = (log_loss_and_gradient(leads, outcome, &w2, b2).0 - loss) / h;
             assert!(
                 (numeric - gradient[k]).abs() < 1e-5,
                 "input {k}: {numeric} vs {}",
                 gradient[k]
             );
         }
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences_with_step_inputs_too() {
+        let mut leads = example_with_blocks();
+        leads.width = 9;
+        leads.steps.push(StepGroup {
+            first: 6,
+            width: 3,
+            codes: vec![2, 3, 0],
+        });
+        let w = [0.3, -0.2, 0.1, 0.4, 0.7, -0.5, 0.2, -0.6, 0.9];
+        gradient_agrees_with_finite_differences(&leads, &[true, false, true], &w, 0.1);
     }
 
     /// A pooled model's leads, each setting its inputs in its segment's block: the gradient is
     /// the model's (shared weights and deviations), not the one of the weights the leads meet.
     #[test]
     fn gradient_matches_finite_differences_for_a_pooled_model() {
-        use crate::model::segments::{Segment, Segmentation};
-        let segment = |value: &str| Segment {
-            value: value.into(),
-            leads: 0,
-            conversions: 0,
-            shared_roc_auc: None,
-            own_roc_auc: None,
-            moved: 0.0,
-        };
-        let mut base = crate::features::encoded::tests::example_with_blocks();
+        let mut base = example_with_blocks();
         base.width = 8;
-        base.steps.push(crate::features::encoded::StepGroup {
+        base.steps.push(StepGroup {
             first: 6,
             width: 2,
             codes: vec![2, 0, 1],
         });
-        let segmentation = Segmentation::new("product", vec![segment("CRM"), segment("Analytics")], Vec::new(), 8);
-        let leads = segmentation.augment(&base, &[1, crate::features::encoded::NONE, 0]);
-        let outcome = [true, false, true];
+        let segmentation = crate::model::segments::tests::two_segments(8);
+        let leads = segmentation.augment(&base, &[1, NONE, 0]);
         let w: Vec<f64> = (0..leads.width).map(|k| ((k * 7) % 11) as f64 / 10.0 - 0.5).collect();
-        let (loss, gradient) = log_loss_and_gradient(&leads, &outcome, &w, 0.1);
-        let h = 1e-6;
-        for k in 0..w.len() {
-            let mut w2 = w.clone();
-            w2[k] += h;
-            let numeric = (log_loss_and_gradient(&leads, &outcome, &w2, 0.1).0 - loss) / h;
-            assert!(
-                (numeric - gradient[k]).abs() < 1e-5,
-                "input {k}: {numeric} vs {}",
-                gradient[k]
-            );
-        }
+        gradient_agrees_with_finite_differences(&leads, &[true, false, true], &w, 0.1);
     }
 
     #[test]
     fn gradient_matches_finite_differences_with_block_inputs_too() {
-        let leads = crate::features::encoded::tests::example_with_blocks();
-        let outcome = [true, false, true];
-        let w = vec![0.3, -0.2, 0.1, 0.4, 0.7, -0.5];
-        let b = -0.1;
-        let (loss, gradient) = log_loss_and_gradient(&leads, &outcome, &w, b);
-        let h = 1e-6;
-        for k in 0..w.len() {
-            let mut w2 = w.clone();
-            w2[k] += h;
-            let numeric = (log_loss_and_gradient(&leads, &outcome, &w2, b).0 - loss) / h;
-            assert!(
-                (numeric - gradient[k]).abs() < 1e-5,
-                "input {k}: {numeric} vs {}",
-                gradient[k]
-            );
-        }
+        let w = [0.3, -0.2, 0.1, 0.4, 0.7, -0.5];
+        gradient_agrees_with_finite_differences(&example_with_blocks(), &[true, false, true], &w, -0.1);
     }
 
     #[test]
@@ -194,7 +168,7 @@ mod tests {
         let outcome = [true, false, true];
         let w = vec![0.3, -0.2, 0.1, 0.4];
         let b = 0.2;
-        let (loss, gradient) = log_loss_and_gradient(&leads, &outcome, &w, b);
+        let (loss, _) = log_loss_and_gradient(&leads, &outcome, &w, b);
         let z = leads.log_odds(&w, b);
         let direct: f64 = z
             .iter()
@@ -202,20 +176,6 @@ mod tests {
             .map(|(z, &y)| if y { softplus(-z) } else { softplus(*z) })
             .sum();
         assert!((loss - direct).abs() < 1e-12);
-        let h = 1e-6;
-        for k in 0..5 {
-            let (mut w2, mut b2) = (w.clone(), b);
-            if k < 4 {
-                w2[k] += h;
-            } else {
-                b2 += h;
-            }
-            let numeric = (log_loss_and_gradient(&leads, &outcome, &w2, b2).0 - loss) / h;
-            assert!(
-                (numeric - gradient[k]).abs() < 1e-5,
-                "input {k}: {numeric} vs {}",
-                gradient[k]
-            );
-        }
+        gradient_agrees_with_finite_differences(&leads, &outcome, &w, b);
     }
 }

@@ -308,11 +308,12 @@ impl Segmentation {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::features::encoded::tests::example_with_blocks;
 
-    fn two_segments(base_width: usize) -> Segmentation {
+    /// Segments CRM and Analytics of a column `product`, over `base_width` shared inputs.
+    pub(crate) fn two_segments(base_width: usize) -> Segmentation {
         let segment = |value: &str| Segment {
             value: value.into(),
             leads: 0,

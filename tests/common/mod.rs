@@ -17,6 +17,19 @@ pub fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
     path
 }
 
+/// `data/synth.toml` with a model per product line (segments of 300+ leads and 30+
+/// conversions, pulls 1 and 16), whose CRM sales team calls leads from a lower score in bands of
+/// its own (cut at 5 and 12, MQL at 9): written to `dir/segments.toml`.
+pub fn segments_config(dir: &Path) -> PathBuf {
+    write(
+        dir,
+        "segments.toml",
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/synth.toml")).unwrap()
+            + "\n[segments]\nby = \"product_line\"\nmin_leads = 300\nmin_conversions = 30\npull = [1, 16]\n"
+            + "\n[[segments.override]]\nvalue = \"CRM\"\ncuts = [5, 12]\nmql = 9\n",
+    )
+}
+
 /// A small lead file whose outcome depends on `visits` and `source`, `n` rows.
 pub fn small_leads_csv(n: usize) -> String {
     let mut csv = String::from("lead_id,visits,source,job_level,converted\n");
