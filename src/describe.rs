@@ -171,15 +171,9 @@ segments"
     for line in segments_table(artifact) {
         let _ = writeln!(out, "  {line}");
     }
-    let w = segmentation.base_width;
     for (s, segment) in segmentation.segments.iter().enumerate() {
-        let deviation = &artifact.model.coefficients[w + s * w..w + (s + 1) * w];
-        let mut moved: Vec<(f64, &String)> = deviation.iter().copied().zip(&artifact.input_names).collect();
-        moved.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()));
-        let shown: Vec<String> = (moved.iter())
-            .take(top)
-            .filter(|(d, _)| d.abs() >= 0.005)
-            .map(|(d, input)| format!("{input} {d:+.3}"))
+        let shown: Vec<String> = (segmentation.differs_most(&artifact.model, s, top).into_iter())
+            .map(|(input, d)| format!("{} {d:+.3}", artifact.input_names[input]))
             .collect();
         if !shown.is_empty() {
             let _ = writeln!(out, "  {}: differs most in {}", segment.value, shown.join(", "));

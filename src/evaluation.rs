@@ -356,6 +356,9 @@ fn adjustment_columns(evaluated: &Evaluated) -> Vec<audit::Extra> {
         .collect()
 }
 
+/// Inputs shown per segment where its model differs most from the shared one.
+const SEGMENT_INPUTS: usize = 5;
+
 /// With segments: each segment's leads by its model and by the shared model alone (the pooled
 /// model's shared part, calibrated the same way), each in its own bands.
 fn segments_section(
@@ -401,6 +404,19 @@ fn segments_section(
         })
         .collect();
     let band: Vec<(usize, bool)> = evaluated.scores.iter().map(|s| (s.band, s.mql)).collect();
+    let differs: Vec<Vec<report::SegmentInput>> = (0..segments)
+        .map(|s| {
+            (segmentation
+                .differs_most(&artifact.model, s, SEGMENT_INPUTS)
+                .into_iter())
+            .map(|(input, deviation)| report::SegmentInput {
+                input: artifact.input_names[input].clone(),
+                shared: artifact.model.coefficients[input],
+                own: artifact.model.coefficients[input] + deviation,
+            })
+            .collect()
+        })
+        .collect();
     Some(report::segments(&report::SegmentedLeads {
         column: &segmentation.column,
         names: &names,
@@ -411,6 +427,7 @@ fn segments_section(
         band: &band,
         shared_z: &shared_z,
         bands: &bands,
+        differs: &differs,
     }))
 }
 

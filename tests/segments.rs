@@ -267,9 +267,23 @@ fn the_report_shows_each_segment_by_its_model_and_by_the_shared_one() {
             assert_eq!(counted, band["leads"].as_u64().unwrap(), "{segment}: {band}");
         }
     }
+    // Where Marketing Cloud's model differs: company size, the other way round, with the
+    // weights the model file holds.
+    let differs = marketing["differs"].as_array().unwrap();
+    let small = (differs.iter())
+        .find(|d| d["input"] == "company_size = 1-10")
+        .unwrap_or_else(|| panic!("{differs:?}"));
+    let (shared, own) = coefficient(model, "company_size = 1-10");
+    let own = own.iter().find(|(s, _)| s == "Marketing Cloud").unwrap().1;
+    assert!((small["shared"].as_f64().unwrap() - shared).abs() < 1e-9, "{small}");
+    assert!((small["own"].as_f64().unwrap() - own).abs() < 1e-9, "{small}");
+    assert!(shared < 0.0 && own > 0.0, "{small}");
+    let shared_row = rows.iter().find(|r| r["segment"] == "shared");
+    assert!(shared_row.is_none_or(|r| r["differs"].as_array().unwrap().is_empty()));
     let markdown = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(markdown.contains("9. Segments by"), "{markdown}");
     assert!(markdown.contains("Bands and MQLs in each segment"), "{markdown}");
+    assert!(markdown.contains("Where each segment's model differs"), "{markdown}");
     for chart in ["segment_reliability.svg", "segment_gains.svg"] {
         assert!(markdown.contains(chart), "{chart} in {markdown}");
     }

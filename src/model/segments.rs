@@ -276,6 +276,19 @@ impl Segmentation {
         }
     }
 
+    /// The inputs where segment `s`'s model differs most from the shared one: at most `top`
+    /// of them, largest deviation first, those of 0.005 or more (input, deviation).
+    pub fn differs_most(&self, pooled: &LogisticModel, s: usize, top: usize) -> Vec<(usize, f64)> {
+        let w = self.base_width;
+        let mut moved: Vec<(usize, f64)> = pooled.coefficients[w + s * w..w + (s + 1) * w]
+            .iter()
+            .copied()
+            .enumerate()
+            .collect();
+        moved.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+        moved.into_iter().take(top).filter(|(_, d)| d.abs() >= 0.005).collect()
+    }
+
     /// How far segment `s`'s coefficients moved from the shared ones: ‖δ_s‖ / ‖w‖.
     pub fn moved(&self, pooled: &LogisticModel, s: usize) -> f64 {
         let w = self.base_width;

@@ -176,6 +176,37 @@ fn segments(section: &super::SegmentsSection, doc: &mut Vec<Block>) {
         );
     }
     doc.push(Block::Table(gains));
+    if section.rows.iter().any(|r| !r.differs.is_empty()) {
+        doc.push(Block::Heading(
+            3,
+            "Where each segment's model differs from the shared one".into(),
+        ));
+        doc.push(Block::Paragraph(
+            "The inputs whose weight (log-odds) moved most in each segment's model, beside the shared model's \
+             weight: what the segment's leads taught its model that the others did not. Highlighted: the \
+             segment's weight goes the other way."
+                .into(),
+        ));
+        let mut differs = Table::new(
+            &["segment", "input", "shared model", "segment's model"],
+            &[false, false, true, true],
+        );
+        for row in &section.rows {
+            for (k, d) in row.differs.iter().enumerate() {
+                let segment = if k == 0 { row.segment.clone() } else { String::new() };
+                differs.push(
+                    vec![
+                        segment,
+                        d.input.clone(),
+                        format!("{:+.3}", d.shared),
+                        format!("{:+.3}", d.own),
+                    ],
+                    d.shared.signum() != d.own.signum(),
+                );
+            }
+        }
+        doc.push(Block::Table(differs));
+    }
     doc.push(Block::Heading(3, "Bands and MQLs in each segment".into()));
     doc.push(Block::Paragraph(
         "Each lead in the band score gave it: a segment with bands of its own ([[segments.override]]) by its \

@@ -117,6 +117,21 @@ pub struct SegmentRow {
     /// The segment's leads in deciles of the score, top-scored first.
     #[serde(default)]
     pub gains: Vec<GainsRow>,
+    /// Where the segment's model differs most from the shared one (none for the shared
+    /// model's leads).
+    #[serde(default)]
+    pub differs: Vec<SegmentInput>,
+}
+
+/// One model input of a segment's model beside the shared one's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentInput {
+    /// The input, as `inspect` names it.
+    pub input: String,
+    /// Its weight (log-odds) in the shared model.
+    pub shared: f64,
+    /// Its weight in the segment's model.
+    pub own: f64,
 }
 
 /// A batch's leads with segments, as the segments section reads them.
@@ -140,6 +155,8 @@ pub struct SegmentedLeads<'a> {
     pub shared_z: &'a [f64],
     /// The bands of each row.
     pub bands: &'a [Bands],
+    /// Where each row's model differs most from the shared one.
+    pub differs: &'a [Vec<SegmentInput>],
 }
 
 /// The segments section: for each row (a segment, or leads scored by the shared model), the
@@ -181,6 +198,7 @@ pub fn segments(leads: &SegmentedLeads) -> SegmentsSection {
             bands: band_rows,
             reliability: metrics::reliability(&y, &p, RELIABILITY_BINS),
             gains: metrics::gains(&y, &p, GAINS_GROUPS),
+            differs: leads.differs.get(k).cloned().unwrap_or_default(),
         });
     }
     SegmentsSection {
