@@ -284,6 +284,20 @@ fn the_report_shows_each_segment_by_its_model_and_by_the_shared_one() {
     assert!(markdown.contains("9. Segments by"), "{markdown}");
     assert!(markdown.contains("Bands and MQLs in each segment"), "{markdown}");
     assert!(markdown.contains("Where each segment's model differs"), "{markdown}");
+    // Each segment's MQLs per week: its MQLs over the weeks the leads cover.
+    let weeks = json["capacity"]["periods"].as_f64().unwrap();
+    let per_week = format!("{:.1}", marketing["mqls"].as_f64().unwrap() / weeks);
+    let cells: Vec<Vec<String>> = (markdown.lines())
+        .map(|l| l.split('|').map(|c| c.trim().trim_matches('*').to_string()).collect())
+        .collect();
+    let header = (cells.iter())
+        .find(|c| c.iter().any(|h| h == "MQLs per week"))
+        .expect("a column of MQLs per week");
+    let column = header.iter().position(|h| h == "MQLs per week").unwrap();
+    let row = (cells.iter())
+        .find(|c| c.get(1).is_some_and(|s| s == "Marketing Cloud") && c.len() == header.len())
+        .expect("Marketing Cloud's row");
+    assert_eq!(row[column], per_week, "{row:?}");
     for chart in ["segment_reliability.svg", "segment_gains.svg"] {
         assert!(markdown.contains(chart), "{chart} in {markdown}");
     }

@@ -84,19 +84,21 @@ pub fn build(report: &Report) -> Vec<Block> {
     factors(report, &mut doc);
     drift(report, &mut doc);
     if let Some(section) = &report.segments {
-        segments(section, &mut doc);
+        segments(section, &report.capacity, &mut doc);
     }
     doc
 }
 
-fn segments(section: &super::SegmentsSection, doc: &mut Vec<Block>) {
+fn segments(section: &super::SegmentsSection, capacity: &super::Capacity, doc: &mut Vec<Block>) {
     doc.push(Block::Heading(2, format!("9. Segments by \"{}\"", section.column)));
-    doc.push(Block::Paragraph(
+    doc.push(Block::Paragraph(format!(
         "Each segment's leads are scored by its own model, pulled toward the shared one in training; leads of \
          segments too small or unseen in training by the shared model. ROC AUC by the shared model alone, on \
-         the same leads, shows what the segment's own model adds."
-            .into(),
-    ));
+         the same leads, shows what the segment's own model adds. MQLs per {} are each segment's MQLs over \
+         the {:.1} {}s these leads cover ({}): what each product line's sales team gets.",
+        capacity.period, capacity.periods, capacity.period, capacity.periods_from
+    )));
+    let per_period = format!("MQLs per {}", capacity.period);
     let mut table = Table::new(
         &[
             "segment",
@@ -109,9 +111,10 @@ fn segments(section: &super::SegmentsSection, doc: &mut Vec<Block>) {
             "PR AUC",
             "ECE",
             "MQLs",
+            &per_period,
             "MQL conversion",
         ],
-        &[false, true, true, true, true, true, true, true, true, true, true],
+        &[false, true, true, true, true, true, true, true, true, true, true, true],
     );
     for row in &section.rows {
         let better = row
@@ -130,6 +133,7 @@ fn segments(section: &super::SegmentsSection, doc: &mut Vec<Block>) {
                 opt(row.pr_auc, 4),
                 opt_pct(row.ece),
                 count(row.mqls),
+                format!("{:.1}", row.mqls as f64 / capacity.periods),
                 if row.mqls > 0 {
                     pct(row.mql_conversions as f64 / row.mqls as f64)
                 } else {
