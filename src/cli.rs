@@ -142,7 +142,11 @@ pub struct SynthArgs {
 #[command(after_help = "Examples:
   leadscore train --data leads.csv --target converted --out models/model.lsm
   leadscore train --data leads.csv --events events.csv --config leadscore.toml --out models/model.lsm
-  leadscore train --data Leads.csv --target Converted --id \"Prospect ID\" --exclude Tags --exclude \"Lead Quality\" --out x.lsm")]
+  leadscore train --data Leads.csv --target Converted --id \"Prospect ID\" --exclude Tags --exclude \"Lead Quality\" --out x.lsm
+
+A model per product line, persona or business unit, each pulled toward the shared model: in the
+config, [segments] by = \"product_line\" (docs/segments.md); train prints a table of the segments
+it kept, with their own and the shared model's ROC AUC.")]
 pub struct TrainArgs {
     /// Historical leads (CSV with , ; or tab separators, or Parquet), one row per lead, with the outcome.
     #[arg(long)]
@@ -152,7 +156,8 @@ pub struct TrainArgs {
     /// preset (repeat for several files: --events page_hits.csv --events email_stats.csv).
     #[arg(long, value_name = "FILE")]
     pub events: Vec<PathBuf>,
-    /// leadscore.toml with [data], [features], [events] and [model] settings; flags override it.
+    /// leadscore.toml with [data], [features], [events], [model], [blend], [score] and [segments]
+    /// settings (docs/configuration.md); flags override it.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// The tool the export comes from: its preset names the id, outcome and creation columns,
