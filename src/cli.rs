@@ -357,11 +357,24 @@ default 20 points double a lead's odds of converting and a lead at the odds of t
 leads' conversion rate has 50 points; the model's bands and MQL threshold are translated to
 points. The file's header says how faithful the table is on --data: the rank correlation of its
 points with the model's score, the ROC AUC of both, how many leads change band, and what the
-rules could not hold (dates, recency-weighted activity). Models with segments cannot be exported."
+rules could not hold (dates, recency-weighted activity).
+
+A model with segments ([segments]) is exported one segment at a time, as Pardot's scoring
+categories or one HubSpot score per product line hold it: --segment CRM writes the table of
+the model that scores the CRM leads (its own, or the shared model when CRM has none), with its
+bands, measured on the CRM leads of --data. Every table keeps the same scale, so a number of
+points means the same odds in each:
+  leadscore export-points --model models/model.lsm --data history.csv --segment CRM \\
+                          --out points-crm.toml"
 )]
 pub struct ExportPointsArgs {
     #[command(flatten)]
     pub inputs: ModelInputs,
+    /// With a model with segments: the value of the segments column whose leads' model to
+    /// export (required then; any value, those without a model of their own get the shared
+    /// model's table).
+    #[arg(long, value_name = "VALUE")]
+    pub segment: Option<String>,
     /// Where to write the points table (TOML, the rules format of `leadscore points`).
     #[arg(long)]
     pub out: PathBuf,

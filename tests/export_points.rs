@@ -306,6 +306,15 @@ fn what_cannot_be_exported_is_refused_before_writing() {
         stderr_of(&output)
     );
     assert!(!out.exists());
+    // --segment names a segment of a model with segments; this one has none.
+    let output = export(&model, &data, &out, &["--segment", "Referral"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("leave out --segment"),
+        "{}",
+        stderr_of(&output)
+    );
+    assert!(!out.exists());
 
     let history = dir.path().join("history");
     common::synth(&history, 3000, 9);
@@ -330,6 +339,6 @@ fn what_cannot_be_exported_is_refused_before_writing() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     let output = export(&segmented, &history.join("leads.csv"), &out, &[]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
-    assert!(stderr_of(&output).contains("segment"), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("--segment VALUE"), "{}", stderr_of(&output));
     assert!(!out.exists());
 }

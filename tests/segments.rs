@@ -430,3 +430,88 @@ fn every_segments_model_is_kept_monotone() {
     assert!(p[0][11] > p[0][0] + 0.2, "{p:?}");
     assert!((p[1][11] - p[1][0]).abs() < 1e-3, "{p:?}");
 }
+
+#[test]
+fn each_segments_model_is_exported_as_a_points_table_of_its_own() {
+    let (data, model, _) = segmented();
+    let (leads, events) = (data.join("leads.csv"), data.join("events.csv"));
+    let export = |out: &Path, segment: Option<&str>| {
+        let mut command = leadscore();
+        command.arg("export-points").arg("--model").arg(model);
+        command.arg("--data").arg(&leads).arg("--events").arg(&events);
+        command.arg("--out").arg(out);
+        if let Some(segment) = segment {
+            command.args(["--segment", segment]);
+        }
+        command.output().unwrap()
+    };
+    // Without --segment: refused before writing, with the values to choose from.
+    let out = work().join("points.toml");
+    let output = export(&out, None);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    let said = stderr_of(&output);
+    assert!(said.contains("--segment") && said.contains("Marketing Cloud"), "{said}");
+    assert!(!out.exists());
+
+    let artifact = inspect_json(model)["artifact"].clone();
+    let (_, own) = coefficient(model, "company_size = 1-10");
+    let segments = artifact["segments"]["segments"].as_array().unwrap();
+    let text = std::fs::read_to_string(&leads).unwrap();
+    let mut points_by_segment = Vec::new();
+    for (s, (value, weight)) in own.iter().enumerate() {
+        assert_eq!(segments[s]["value"].as_str(), Some(value.as_str()));
+        let out = work().join(format!("points-{s}.toml"));
+        let output = export(&out, Some(value));
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        assert!(
+            stdout_of(&output).contains(&format!("segment \"{value}\" (its own model)")),
+            "{}",
+            stdout_of(&output)
+        );
+        // By hand: the segment's own coefficient (shared plus its deviation), at its own
+        // calibration's slope; 20 points double the odds.
+        let own_calibration = &artifact["segment_calibrations"][s];
+        let calibration = if own_calibration.is_null() {
+            &artifact["scorer"]["calibration"]
+        } else {
+            &own_calibration["calibration"]
+        };
+        let slope = calibration["Platt"]["slope"].as_f64().unwrap();
+        let blend = if own_calibration.is_null() {
+            &artifact["blend"]
+        } else {
+            &own_calibration["blend"]
+        };
+        let model_weight = blend["model_weight"].as_f64().unwrap_or(1.0);
+        let expected = (20.0 / std::f64::consts::LN_2 * slope * model_weight * weight).round() as i64;
+        let written = std::fs::read_to_string(&out).unwrap();
+        let table: toml::Table = toml::from_str(&written).unwrap();
+        let found = (table["rules"].as_array().unwrap().iter())
+            .find(|r| {
+                r["name"].as_str().is_some_and(|n| n.starts_with("company_size = "))
+                    && (r.get("equals").and_then(|v| v.as_str()) == Some("1-10")
+                        || (r.get("in").and_then(|v| v.as_array()))
+                            .is_some_and(|values| values.iter().any(|v| v.as_str() == Some("1-10"))))
+            })
+            .map_or(0, |r| r["points"].as_integer().unwrap());
+        assert_eq!(found, expected, "{value}: company_size = 1-10");
+        points_by_segment.push((value.clone(), found));
+        // Measured on that segment's leads only.
+        let of_segment = text
+            .lines()
+            .skip(1)
+            .filter(|l| l.split(',').nth(9) == Some(value.as_str()))
+            .count();
+        assert!(
+            written.contains(&format!("({} leads)", common::thousands(of_segment))),
+            "{value}: {of_segment} leads\n{written}"
+        );
+    }
+    // Small companies convert more in Marketing Cloud only: the tables say so.
+    for (value, points) in &points_by_segment {
+        match value.as_str() {
+            "Marketing Cloud" => assert!(*points > 0, "{points_by_segment:?}"),
+            _ => assert!(*points < 0, "{points_by_segment:?}"),
+        }
+    }
+}

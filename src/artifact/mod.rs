@@ -461,6 +461,31 @@ impl ModelArtifact {
             .collect()
     }
 
+    /// The model that scores the leads whose segments column is `value`, as a model without
+    /// segments: the segment's own model, blend and calibration when it has them (`true`), else
+    /// the shared model's (`false`); with the value's own bands when `[[segments.override]]`
+    /// gives them. `None` for a model without segments.
+    pub fn model_for_segment(&self, value: &str) -> Option<(ModelArtifact, bool)> {
+        let segmentation = self.segments.as_ref()?;
+        let own = segmentation.segments.iter().position(|s| s.value == value.trim());
+        let mut one = self.clone();
+        one.model = match own {
+            Some(s) => segmentation.model_of(&self.model, s),
+            None => segmentation.shared(&self.model),
+        };
+        one.input_names.truncate(segmentation.base_width);
+        if let Some(Some(calibration)) = own.and_then(|s| self.segment_calibrations.get(s)) {
+            one.blend = calibration.blend.clone();
+            one.scorer.calibration = calibration.calibration.clone();
+        }
+        if let Some((_, bands)) = self.segment_bands().into_iter().find(|(v, _)| v == value.trim()) {
+            one.scorer.bands = bands;
+        }
+        one.segments = None;
+        one.segment_calibrations = Vec::new();
+        Some((one, own.is_some()))
+    }
+
     /// The calibration of a lead of segment `code`.
     pub fn calibration_of(&self, code: u32) -> &crate::calibration::Calibration {
         match self.segment_calibrations.get(code as usize) {
