@@ -158,7 +158,7 @@ fn curves(out: &mut String, artifact: &ModelArtifact) {
     }
 }
 
-/// Where each segment's model differs most from the shared one.
+/// Each segment's own top factors, and where its model differs most from the shared one.
 fn segment_factors(out: &mut String, artifact: &ModelArtifact, top: usize) {
     let Some(segmentation) = &artifact.segments else {
         return;
@@ -172,6 +172,20 @@ segments"
         let _ = writeln!(out, "  {line}");
     }
     for (s, segment) in segmentation.segments.iter().enumerate() {
+        // Its own top factors, three each way.
+        let own = segmentation.model_of(&artifact.model, s);
+        let mut ranked: Vec<(usize, f64)> = own.coefficients.iter().copied().enumerate().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let named = |(input, w): &(usize, f64)| format!("{} {w:+.3}", artifact.input_names[*input]);
+        let raising: Vec<String> = ranked.iter().filter(|f| f.1 > 0.0).take(3).map(named).collect();
+        let lowering: Vec<String> = ranked.iter().rev().filter(|f| f.1 < 0.0).take(3).map(named).collect();
+        let _ = writeln!(
+            out,
+            "  {}: raising most {} · lowering most {}",
+            segment.value,
+            raising.join(", "),
+            lowering.join(", ")
+        );
         let shown: Vec<String> = (segmentation.differs_most(&artifact.model, s, top).into_iter())
             .map(|(input, d)| format!("{} {d:+.3}", artifact.input_names[input]))
             .collect();

@@ -515,3 +515,43 @@ fn each_segments_model_is_exported_as_a_points_table_of_its_own() {
         }
     }
 }
+
+#[test]
+fn inspect_names_each_segments_top_factors_and_where_it_differs_most() {
+    let (_, model, _) = segmented();
+    let said = run(&[&"inspect", model]);
+    let artifact = inspect_json(model)["artifact"].clone();
+    let names: Vec<String> = serde_json::from_value(artifact["input_names"].clone()).unwrap();
+    let coefficients: Vec<f64> = serde_json::from_value(artifact["model"]["coefficients"].clone()).unwrap();
+    let w = artifact["segments"]["base_width"].as_u64().unwrap() as usize;
+    let segments = artifact["segments"]["segments"].as_array().unwrap();
+    assert!(!segments.is_empty());
+    for (s, segment) in segments.iter().enumerate() {
+        let value = segment["value"].as_str().unwrap();
+        let deviation = &coefficients[w + s * w..w + (s + 1) * w];
+        let own: Vec<f64> = (0..w).map(|j| coefficients[j] + deviation[j]).collect();
+        let largest = |v: &[f64], by: fn(f64) -> f64| (0..w).max_by(|&a, &b| by(v[a]).total_cmp(&by(v[b]))).unwrap();
+        let (up, down, moved) = (
+            largest(&own, |x| x),
+            largest(&own, |x| -x),
+            largest(deviation, f64::abs),
+        );
+        let line = |start: String| {
+            (said.lines().map(str::trim))
+                .find(|l| l.starts_with(&start))
+                .unwrap_or_else(|| panic!("no \"{start}\" in\n{said}"))
+                .to_string()
+        };
+        let factors = line(format!("{value}: raising most "));
+        assert!(
+            factors.contains(&format!("raising most {} {:+.3},", names[up], own[up]))
+                && factors.contains(&format!("lowering most {} {:+.3},", names[down], own[down])),
+            "{factors}"
+        );
+        let differs = line(format!("{value}: differs most in "));
+        assert!(
+            differs.contains(&format!("in {} {:+.3}", names[moved], deviation[moved])),
+            "{differs}"
+        );
+    }
+}
