@@ -555,3 +555,88 @@ fn inspect_names_each_segments_top_factors_and_where_it_differs_most() {
         );
     }
 }
+
+#[test]
+fn recalibrate_refits_each_segments_calibration_on_its_own_leads() {
+    let (data, model, _) = segmented();
+    // A recent batch where CRM leads convert half as often as they did: one converted CRM lead
+    // in two is now lost. The other product lines are as they were.
+    let text = std::fs::read_to_string(data.join("leads.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut recent = format!("{}\n", lines.next().unwrap());
+    let mut crm_converted = 0;
+    for line in lines {
+        let mut cells: Vec<&str> = line.split(',').collect();
+        if cells[9] == "CRM" && cells[10] == "1" {
+            crm_converted += 1;
+            if crm_converted % 2 == 0 {
+                cells[10] = "0";
+            }
+        }
+        recent.push_str(&cells.join(","));
+        recent.push('\n');
+    }
+    let recent = write(work(), "recent.csv", recent);
+    let events = data.join("events.csv");
+    let recalibrated = work().join("recalibrated.lsm");
+    let said = run(&[
+        &"recalibrate",
+        &"--model",
+        model,
+        &"--data",
+        &recent,
+        &"--events",
+        &events,
+        &"--out",
+        &recalibrated,
+    ]);
+    assert!(said.contains("per segment"), "{said}");
+    assert!(
+        (said.lines()).any(|l| l.trim_start().starts_with("CRM ") && l.contains("its own blend and calibration")),
+        "{said}"
+    );
+
+    // Scored by the recalibrated model, each product line's mean probability is its rate in the
+    // recent batch: CRM's halved, the others' as they were.
+    let scored = work().join("recalibrated.csv");
+    run(&[
+        &"score",
+        &"--model",
+        &recalibrated,
+        &"--data",
+        &recent,
+        &"--events",
+        &events,
+        &"--out",
+        &scored,
+    ]);
+    let outcomes: Vec<(String, bool)> = (std::fs::read_to_string(&recent).unwrap().lines().skip(1))
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[9].to_string(), cells[10] == "1")
+        })
+        .collect();
+    let mut reader = csv::Reader::from_path(&scored).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let probability = headers.iter().position(|h| h == "probability").unwrap();
+    let segment = headers.iter().position(|h| h == "segment").unwrap();
+    let mut by_line: std::collections::BTreeMap<String, (f64, f64, usize)> = Default::default();
+    for (record, (line, converted)) in reader.records().zip(&outcomes) {
+        let record = record.unwrap();
+        if &record[segment] != line {
+            continue; // scored by the shared model
+        }
+        let entry = by_line.entry(line.clone()).or_default();
+        entry.0 += record[probability].parse::<f64>().unwrap();
+        entry.1 += f64::from(u8::from(*converted));
+        entry.2 += 1;
+    }
+    assert!(by_line.contains_key("CRM"), "{by_line:?}");
+    for (line, (probability, converted, leads)) in &by_line {
+        let (mean, rate) = (probability / *leads as f64, converted / *leads as f64);
+        assert!(
+            (mean - rate).abs() < 0.004,
+            "{line}: mean probability {mean:.4}, rate {rate:.4}"
+        );
+    }
+}

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::output::{guard_outputs, thousands};
 use crate::rules::RuleSet;
 use crate::scoring::{read_batch, BatchInputs};
-use crate::training::recalibrate;
+use crate::training::{recalibrate, OWN_CALIBRATION_LEADS, OWN_CALIBRATION_OUTCOMES};
 
 /// Runs `recalibrate` and returns the new model.
 pub fn run(args: &RecalibrateArgs) -> Result<ModelArtifact> {
@@ -66,6 +66,34 @@ pub fn run(args: &RecalibrateArgs) -> Result<ModelArtifact> {
         before.roc_auc,
         after.roc_auc
     );
+    if !recalibrated.by_segment.is_empty() {
+        println!(
+            "  per segment (a blend and calibration of its own from {} leads with {} of each outcome):",
+            thousands(OWN_CALIBRATION_LEADS),
+            OWN_CALIBRATION_OUTCOMES
+        );
+        let width = (recalibrated.by_segment.iter().map(|s| s.value.chars().count()))
+            .max()
+            .unwrap_or(0)
+            .max(7);
+        for segment in &recalibrated.by_segment {
+            let whose = if segment.own { "its own" } else { "the shared" };
+            let check = match &segment.before_after {
+                Some((before, after)) => format!(
+                    "; on its {} held-out leads ECE {:.4} → {:.4}",
+                    thousands(segment.checked),
+                    before.ece,
+                    after.ece
+                ),
+                None => String::new(),
+            };
+            println!(
+                "    {:<width$}  {:>9} leads, {whose} blend and calibration{check}",
+                segment.value,
+                thousands(segment.leads)
+            );
+        }
+    }
     if let Some(blend) = &model.blend {
         println!(
             "  blend: {:+.4} log-odds per rule point, model weight {:.3}",

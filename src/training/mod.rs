@@ -37,7 +37,7 @@ mod segments;
 
 use std::path::PathBuf;
 
-pub use recalibrate::{recalibrate, Recalibrated};
+pub use recalibrate::{recalibrate, Recalibrated, SegmentCheck, OWN_CALIBRATION_LEADS, OWN_CALIBRATION_OUTCOMES};
 
 use crate::artifact::{fingerprint, InputSchema, ModelArtifact, TrainingReport, ValidationSplit, FORMAT_VERSION};
 use crate::config::{Config, SplitKind};

@@ -6,18 +6,19 @@ use std::path::Path;
 
 use super::fit::blend_and_calibrate;
 use crate::artifact::ModelArtifact;
-use crate::blend::{final_log_odds, Blend};
+use crate::blend::Blend;
 use crate::calibration::{Calibration, Method};
 use crate::error::{Error, Location, Result};
 use crate::metrics::Summary;
 use crate::model::split::stratified_holdout;
 use crate::rules::RuleSet;
+use crate::scorer::SegmentCalibration;
 use crate::scoring::Batch;
 
 /// Leads a segment needs here for a blend and calibration of its own.
-const OWN_CALIBRATION_LEADS: usize = 1_000;
+pub const OWN_CALIBRATION_LEADS: usize = 1_000;
 /// Leads of either outcome among them.
-const OWN_CALIBRATION_OUTCOMES: usize = 50;
+pub const OWN_CALIBRATION_OUTCOMES: usize = 50;
 
 /// Share of the labelled leads held out to show calibration before and after.
 const CHECK_FRACTION: f64 = 0.3;
@@ -32,6 +33,22 @@ pub struct Recalibrated {
     pub after: Summary,
     /// Leads held out to check.
     pub check_leads: usize,
+    /// With segments: each segment's leads, and its check.
+    pub by_segment: Vec<SegmentCheck>,
+}
+
+/// A segment's recalibration.
+pub struct SegmentCheck {
+    /// The value of the segments column.
+    pub value: String,
+    /// Its labelled leads.
+    pub leads: usize,
+    /// Whether it got a blend and calibration of its own (else the new shared ones).
+    pub own: bool,
+    /// Its leads held out to check.
+    pub checked: usize,
+    /// The model before and after on them, when they hold both outcomes.
+    pub before_after: Option<(Summary, Summary)>,
 }
 
 /// Refits `artifact`'s blend (with `rules`, when given) and calibration on the labelled leads of
@@ -83,63 +100,84 @@ pub fn recalibrate(
         let rule_weight = artifact.config.blend.rule_weight;
         blend_and_calibrate(rules, method, rule_weight, &z, &pick(positions, &points), &y)
     };
-    let probabilities = |blend: &Option<Blend>, calibration: &Calibration, positions: &[usize]| -> Vec<f64> {
-        let z = pick(positions, model_z);
-        final_log_odds(blend.as_ref(), &z, |i| points.get(positions[i]).copied())
-            .into_iter()
-            .map(|z| calibration.apply(z))
+    let segments = artifact.segments.as_ref().map_or(0, |s| s.segments.len());
+    let members = |positions: &[usize], s: usize| -> Vec<usize> {
+        (positions.iter().copied())
+            .filter(|&k| batch.segments.get(k) == Some(&(s as u32)))
             .collect()
     };
-    // The model as it scores: each lead by its segment's blend and calibration, when it has its own.
-    let as_it_scores = |positions: &[usize]| -> Vec<f64> {
+    // The shared blend and calibration, and each segment's own where it has leads enough here.
+    let fit_all = |positions: &[usize]| -> Result<Fitted> {
+        let (blend, calibration) = fit(positions)?;
+        let own = (0..segments)
+            .map(|s| {
+                let members = members(positions, s);
+                if !enough(&members, &outcome) {
+                    return Ok(None);
+                }
+                let (blend, calibration) = fit(&members)?;
+                Ok(Some(SegmentCalibration {
+                    blend,
+                    calibration,
+                    leads: members.len(),
+                }))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Fitted {
+            blend,
+            calibration,
+            own,
+        })
+    };
+    // Each lead's probability as `fitted` scores it: by its segment's blend and calibration,
+    // when it has its own.
+    let probabilities = |fitted: &Fitted, positions: &[usize]| -> Vec<f64> {
         (positions.iter())
             .map(|&k| {
                 let code = batch.segments.get(k).copied().unwrap_or(crate::features::encoded::NONE);
-                let point = points.get(k).copied().unwrap_or(0.0);
-                let z = artifact
-                    .blend_of(code)
-                    .map_or(model_z[k], |b| b.apply(model_z[k], point));
-                artifact.calibration_of(code).apply(z)
+                let (blend, calibration) = fitted.of(code);
+                let z = blend.map_or(model_z[k], |b| {
+                    b.apply(model_z[k], points.get(k).copied().unwrap_or(0.0))
+                });
+                calibration.apply(z)
             })
             .collect()
     };
 
     let all: Vec<usize> = (0..batch.rows.len()).collect();
     let split = stratified_holdout(&all, &outcome, CHECK_FRACTION, artifact.config.model.seed);
-    let (check_blend, check_calibration) = fit(&split.train)?;
-    let check_outcome: Vec<bool> = split.validation.iter().map(|&k| outcome[k]).collect();
-    let before = Summary::of(&check_outcome, &as_it_scores(&split.validation));
-    let after = Summary::of(
-        &check_outcome,
-        &probabilities(&check_blend, &check_calibration, &split.validation),
-    );
+    let old = Fitted {
+        blend: artifact.blend.clone(),
+        calibration: artifact.scorer.calibration.clone(),
+        own: artifact.segment_calibrations.clone(),
+    };
+    let check = fit_all(&split.train)?;
+    let summary = |fitted: &Fitted, positions: &[usize]| {
+        let outcome: Vec<bool> = positions.iter().map(|&k| outcome[k]).collect();
+        Summary::of(&outcome, &probabilities(fitted, positions))
+    };
+    let before = summary(&old, &split.validation);
+    let after = summary(&check, &split.validation);
 
-    let (blend, calibration) = fit(&all)?;
-    let mut recalibrated = artifact.clone();
-    recalibrated.blend = blend;
-    // Segments with leads enough here get their own blend and calibration again; the others
-    // the new shared ones.
-    recalibrated.segment_calibrations = (0..artifact.segment_calibrations.len() as u32)
-        .map(|s| {
-            let members: Vec<usize> = all
-                .iter()
-                .copied()
-                .filter(|&k| batch.segments.get(k) == Some(&s))
-                .collect();
-            let converted = members.iter().filter(|&&k| outcome[k]).count();
-            if members.len() < OWN_CALIBRATION_LEADS
-                || converted.min(members.len() - converted) < OWN_CALIBRATION_OUTCOMES
-            {
-                return Ok(None);
+    let fitted = fit_all(&all)?;
+    let by_segment = (artifact.segments.iter().flat_map(|s| s.segments.iter()).enumerate())
+        .map(|(s, segment)| {
+            let checked = members(&split.validation, s);
+            let shown = (checked.iter().any(|&k| outcome[k]) && checked.iter().any(|&k| !outcome[k]))
+                .then(|| (summary(&old, &checked), summary(&check, &checked)));
+            SegmentCheck {
+                value: segment.value.clone(),
+                leads: members(&all, s).len(),
+                own: fitted.own[s].is_some(),
+                checked: checked.len(),
+                before_after: shown,
             }
-            let (blend, calibration) = fit(&members)?;
-            Ok(Some(crate::scorer::SegmentCalibration {
-                blend,
-                calibration,
-                leads: members.len(),
-            }))
         })
-        .collect::<Result<_>>()?;
+        .collect();
+    let mut recalibrated = artifact.clone();
+    recalibrated.blend = fitted.blend;
+    recalibrated.segment_calibrations = fitted.own;
+    let calibration = fitted.calibration;
     let final_z = recalibrated.final_log_odds(model_z, &batch.segments, |k| points.get(k).copied());
     let codes = &batch.segments;
     let calibrated = |k: usize, z: f64| recalibrated.calibration_of(codes[k]).apply(z);
@@ -152,6 +190,31 @@ pub fn recalibrate(
         artifact: recalibrated,
         before,
         after,
-        check_leads: check_outcome.len(),
+        check_leads: split.validation.len(),
+        by_segment,
     })
+}
+
+/// A blend and calibration for every lead: the shared ones, and each segment's own.
+struct Fitted {
+    blend: Option<Blend>,
+    calibration: Calibration,
+    /// Each segment's own, where it had leads enough.
+    own: Vec<Option<SegmentCalibration>>,
+}
+
+impl Fitted {
+    /// The blend and calibration of a lead of segment `code`.
+    fn of(&self, code: u32) -> (Option<&Blend>, &Calibration) {
+        match self.own.get(code as usize) {
+            Some(Some(own)) => (own.blend.as_ref(), &own.calibration),
+            _ => (self.blend.as_ref(), &self.calibration),
+        }
+    }
+}
+
+/// Whether `leads` are enough for a segment's own blend and calibration.
+fn enough(leads: &[usize], outcome: &[bool]) -> bool {
+    let converted = leads.iter().filter(|&&k| outcome[k]).count();
+    leads.len() >= OWN_CALIBRATION_LEADS && converted.min(leads.len() - converted) >= OWN_CALIBRATION_OUTCOMES
 }
