@@ -417,7 +417,10 @@ Writes into --out: report.html (one self-contained page with inline charts, for 
 report.md with charts/*.svg (for notes and repositories), report.json with every figure
 (schema: report.schema.json), scores.csv (each lead's outcome and scores) and, when some leads
 cannot be scored, rejects.csv with the reason. The model-only probability, the rule points alone
-and the score are shown side by side."
+and the score are shown side by side.
+
+With a model with segments, a section shows each segment by its own model and by the shared
+one; --segment-capacity CRM=80 finds the MQL threshold that fits the CRM team's 80 leads a week."
 )]
 pub struct EvaluateArgs {
     #[command(flatten)]
@@ -434,6 +437,12 @@ pub struct EvaluateArgs {
     /// The period of --capacity.
     #[arg(long, value_enum, default_value_t = WorkPeriod::Week)]
     pub period: WorkPeriod,
+    /// With a model with segments: leads one segment's sales team can work per period, as
+    /// VALUE=LEADS (repeat for each: --segment-capacity CRM=80 --segment-capacity
+    /// "Marketing Cloud=50"; `shared=N` for the leads the shared model scores). The segments
+    /// section gives each the MQL threshold that fits, as a [[segments.override]] to paste.
+    #[arg(long, value_name = "VALUE=LEADS")]
+    pub segment_capacity: Vec<crate::evaluation::SegmentCapacity>,
     /// How many periods the leads cover (default: from their creation dates; one when they have none).
     #[arg(long, value_name = "N")]
     pub periods: Option<f64>,

@@ -43,12 +43,40 @@ pub struct EvaluateSettings {
     pub capacity: Option<f64>,
     /// The period of `capacity`.
     pub period: WorkPeriod,
+    /// Leads each segment's sales team can work per period (`--segment-capacity`).
+    pub segment_capacity: Vec<SegmentCapacity>,
     /// How many periods the leads cover, when not from their creation dates.
     pub periods: Option<f64>,
     /// A column of the leads holding a score to rank beside leadscore's (the CRM's own).
     pub compare_column: Option<String>,
     /// Sales' manual points (`--adjustments`): added to the rule points, audited like rules.
     pub adjustments: Option<PathBuf>,
+}
+
+/// One segment's sales capacity (`--segment-capacity VALUE=LEADS`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentCapacity {
+    /// The value of the segments column (`shared`: the leads the shared model scores).
+    pub value: String,
+    /// Leads per period.
+    pub leads: f64,
+}
+
+impl std::str::FromStr for SegmentCapacity {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<SegmentCapacity, String> {
+        let wrong = || format!("\"{text}\" is not VALUE=LEADS: write e.g. CRM=80 (80 leads per period)");
+        let (value, leads) = text.rsplit_once('=').ok_or_else(wrong)?;
+        let leads: f64 = leads.trim().parse().map_err(|_| wrong())?;
+        if value.trim().is_empty() || !(leads.is_finite() && leads > 0.0) {
+            return Err(wrong());
+        }
+        Ok(SegmentCapacity {
+            value: value.trim().to_string(),
+            leads,
+        })
+    }
 }
 
 /// The scored, labelled leads the report is made of.
@@ -83,6 +111,7 @@ pub(crate) fn score_labelled(
     settings: &EvaluateSettings,
     progress: &dyn Progress,
 ) -> Result<Evaluated> {
+    check_segment_capacity(artifact, settings)?;
     let blended_rules = artifact.blended_rules(&settings.model_path)?;
     if let Some((rules, path)) = &settings.audited_rules {
         if rules.needs_events() && settings.events.is_empty() {
@@ -282,6 +311,14 @@ fn build_report(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated
     };
     let conversions = outcome.iter().filter(|&&y| y).count();
     let rejected = evaluated.rejected();
+    let capacity = report::capacity(outcome, &score, settings.period.name(), periods, settings.capacity);
+    let segments = segments_section(
+        artifact,
+        evaluated,
+        &probability,
+        &score,
+        (capacity.periods, &settings.segment_capacity),
+    );
     Ok(Report {
         schema: "leadscore-evaluation".into(),
         schema_version: report::SCHEMA_VERSION,
@@ -302,7 +339,7 @@ fn build_report(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated
         separation: report::separation(outcome, &score, &series, blended),
         gains: report::gains(outcome, &series, blended),
         bands: report::bands(outcome, &score, &probability, &artifact.scorer.bands),
-        capacity: report::capacity(outcome, &score, settings.period.name(), periods, settings.capacity),
+        capacity,
         rule_audit: (evaluated.audited.as_ref()).map(|(rules, points)| {
             audit::audit(
                 rules,
@@ -318,7 +355,7 @@ fn build_report(artifact: &ModelArtifact, settings: &EvaluateSettings, evaluated
         },
         drift: report::drift(&evaluated.drift),
         warnings: warnings(artifact, settings, evaluated)?,
-        segments: segments_section(artifact, evaluated, &probability, &score),
+        segments,
     })
 }
 
@@ -356,6 +393,61 @@ fn adjustment_columns(evaluated: &Evaluated) -> Vec<audit::Extra> {
         .collect()
 }
 
+/// The names of the segments section's rows `--segment-capacity` may give: each segment with a
+/// model of its own, `shared`, and each value with bands of its own.
+fn capacity_names(artifact: &ModelArtifact) -> Vec<String> {
+    let Some(segmentation) = &artifact.segments else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = segmentation.segments.iter().map(|s| s.value.clone()).collect();
+    names.push("shared".into());
+    for (value, _) in artifact.segment_bands() {
+        if !names.contains(&value) {
+            names.push(value);
+        }
+    }
+    names
+}
+
+/// `--segment-capacity` names segments of the model, each once.
+fn check_segment_capacity(artifact: &ModelArtifact, settings: &EvaluateSettings) -> Result<()> {
+    let given = &settings.segment_capacity;
+    if given.is_empty() {
+        return Ok(());
+    }
+    let Some(segmentation) = &artifact.segments else {
+        return Err(Error::Usage(format!(
+            "{} has one model for every lead (it was trained without [segments]): use --capacity",
+            settings.model_path.display()
+        )));
+    };
+    let names = capacity_names(artifact);
+    for (k, capacity) in given.iter().enumerate() {
+        if !names.contains(&capacity.value) && segmentation.small.iter().any(|s| s.value == capacity.value) {
+            return Err(Error::Usage(format!(
+                "--segment-capacity {}: \"{}\" has no model of its own, its leads are among the shared model's: give their team's capacity as shared=LEADS (or bands of its own, [[segments.override]], for a row of its own)",
+                capacity.value, capacity.value
+            )));
+        }
+        if !names.contains(&capacity.value) {
+            return Err(Error::Usage(format!(
+                "--segment-capacity {}: the model has no segment \"{}\" of \"{}\"; give one of: {}",
+                capacity.value,
+                capacity.value,
+                segmentation.column,
+                names.join(", ")
+            )));
+        }
+        if given[..k].iter().any(|c| c.value == capacity.value) {
+            return Err(Error::Usage(format!(
+                "--segment-capacity names \"{}\" twice",
+                capacity.value
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Inputs shown per segment where its model differs most from the shared one.
 const SEGMENT_INPUTS: usize = 5;
 
@@ -366,6 +458,7 @@ fn segments_section(
     evaluated: &Evaluated,
     probability: &[f64],
     score: &[f64],
+    work: (f64, &[SegmentCapacity]),
 ) -> Option<report::SegmentsSection> {
     let segmentation = artifact.segments.as_ref()?;
     let mut shared = artifact.model.clone();
@@ -417,9 +510,19 @@ fn segments_section(
             .collect()
         })
         .collect();
+    // Each row's sales capacity: a row `X (shared model)` is value X's.
+    let (periods, given) = work;
+    let capacities: Vec<Option<f64>> = (names.iter())
+        .map(|name| {
+            let value = name.strip_suffix(" (shared model)").unwrap_or(name);
+            given.iter().find(|c| c.value == value).map(|c| c.leads)
+        })
+        .collect();
     Some(report::segments(&report::SegmentedLeads {
         column: &segmentation.column,
         names: &names,
+        periods,
+        capacities: &capacities,
         rows: &rows,
         outcome: &evaluated.outcome,
         probability,

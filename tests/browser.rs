@@ -244,7 +244,14 @@ fn a_report_with_segments_renders_each_segments_charts_in_chromium() {
         leads.as_os_str(),
         "--out".as_ref(),
         report.as_os_str(),
+        "--segment-capacity".as_ref(),
+        "CRM=15".as_ref(),
     ]);
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(
+        html.contains("MQL thresholds for each segment"),
+        "the CRM team's threshold"
+    );
     rendered(
         &browser,
         &dir.path().join("chromium-profile"),

@@ -360,6 +360,88 @@ fn a_segments_own_bands_are_its_rows_in_the_report() {
             .contains("CRM have bands and an MQL threshold of their own"),
         "{said}"
     );
+
+    // CRM's sales team can work half the MQLs a week it gets now: the threshold that fits,
+    // counted by hand from its leads' scores.
+    let weeks = json["capacity"]["periods"].as_f64().unwrap();
+    let capacity = (mqls as f64 / weeks / 2.0 * 10.0).round() / 10.0;
+    let outcome: Vec<bool> = (std::fs::read_to_string(&leads).unwrap().lines().skip(1))
+        .zip(&product)
+        .filter(|(_, p)| p.as_str() == "CRM")
+        .map(|(l, _)| l.split(',').nth(10) == Some("1"))
+        .collect();
+    let at = |t: f64| crm_scores.iter().filter(|&&s| s >= t).count();
+    let fits = (0..=100).find(|&t| at(t as f64) as f64 / weeks <= capacity).unwrap();
+    assert!(fits > 9, "half the MQLs need a threshold above 9: {fits}");
+    let found = (crm_scores.iter().zip(&outcome))
+        .filter(|(&s, &y)| y && s >= fits as f64)
+        .count();
+    let with_capacity = dir.path().join("with-capacity");
+    let said = run(&[
+        &"evaluate",
+        &"--model",
+        &model,
+        &"--data",
+        &leads,
+        &"--out",
+        &with_capacity,
+        &"--segment-capacity",
+        &format!("CRM={capacity}"),
+    ]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(with_capacity.join("report.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(include_str!("../src/report/report.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let rows = json["segments"]["rows"].as_array().unwrap();
+    let crm = (rows.iter())
+        .find(|r| r["segment"] == "CRM" || r["segment"] == "CRM (shared model)")
+        .unwrap();
+    let c = &crm["capacity"];
+    assert_eq!(c["capacity"].as_f64(), Some(capacity), "{c}");
+    assert_eq!(c["mql_threshold"].as_f64(), Some(9.0), "{c}");
+    assert!(
+        (c["mqls_per_period"].as_f64().unwrap() - mqls as f64 / weeks).abs() < 1e-9,
+        "{c}"
+    );
+    assert_eq!(c["fitting_threshold"].as_u64(), Some(fits), "{c}");
+    assert_eq!(c["at_fitting"]["leads"].as_u64(), Some(at(fits as f64) as u64), "{c}");
+    let recall = found as f64 / outcome.iter().filter(|&&y| y).count() as f64;
+    assert!(
+        (c["at_fitting"]["recall"].as_f64().unwrap() - recall).abs() < 1e-12,
+        "{c}"
+    );
+    assert!(
+        rows.iter().filter(|r| !r["capacity"].is_null()).count() == 1,
+        "only CRM's team was given"
+    );
+    assert!(
+        said.contains(&format!("segment {}: ", crm["segment"].as_str().unwrap())),
+        "{said}"
+    );
+    let markdown = std::fs::read_to_string(with_capacity.join("report.md")).unwrap();
+    assert!(
+        markdown.contains(&format!("value = \"CRM\", mql = {fits}")),
+        "{markdown}"
+    );
+
+    // A value the model does not know is refused before anything is read.
+    let output = leadscore()
+        .args(["evaluate", "--segment-capacity", "Quantum=5", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&leads)
+        .arg("--out")
+        .arg(dir.path().join("refused"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(stderr_of(&output).contains("give one of: "), "{}", stderr_of(&output));
+    assert!(!dir.path().join("refused").join("report.json").exists());
 }
 
 /// `[features] monotone` with segments: every segment's model is kept monotone, even the one

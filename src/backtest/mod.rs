@@ -518,6 +518,7 @@ fn score_period(
     out: &Path,
 ) -> Result<(Figures, usize, usize)> {
     let evaluate = EvaluateSettings {
+        segment_capacity: Vec::new(),
         model_path: PathBuf::from("backtest"),
         data: leads.to_path_buf(),
         events: events.to_vec(),

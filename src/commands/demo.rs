@@ -123,6 +123,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         out: report.clone(),
         capacity: Some(DEMO_CAPACITY),
         period: WorkPeriod::Week,
+        segment_capacity: Vec::new(),
         periods: None,
         compare_column: None,
         adjustments: None,

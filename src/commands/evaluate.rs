@@ -53,6 +53,7 @@ pub fn run(args: &EvaluateArgs) -> Result<Report> {
         out: args.out.clone(),
         capacity: args.capacity,
         period: args.period,
+        segment_capacity: args.segment_capacity.clone(),
         periods: args.periods,
         compare_column: args.compare_column.clone(),
         adjustments: args.adjustments.clone(),
@@ -87,6 +88,23 @@ fn print_summary(report: &Report, args: &EvaluateArgs) {
             .collect();
         if !flagged.is_empty() {
             println!("rules the data disagrees with: {}", flagged.join(", "));
+        }
+    }
+    for row in report.segments.iter().flat_map(|s| &s.rows) {
+        if let Some(c) = &row.capacity {
+            let period = &report.capacity.period;
+            let fits = match (c.fitting_threshold, &c.at_fitting) {
+                (Some(t), Some(at)) => format!(
+                    "MQL at ≥ {t} fits ({:.1} a {period}, {} of its conversions)",
+                    at.leads_per_period,
+                    document::pct(at.recall)
+                ),
+                _ => "even a score of 100 sends more".into(),
+            };
+            println!(
+                "segment {}: {:.0} leads a {period} → {fits}; now ≥ {:.0} sends {:.1} a {period}",
+                row.segment, c.capacity, c.mql_threshold, c.mqls_per_period
+            );
         }
     }
     if report.data.rejected > 0 {

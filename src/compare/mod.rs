@@ -250,6 +250,7 @@ pub fn compare(settings: &CompareSettings, progress: &dyn Progress) -> Result<Co
     for path in &settings.models {
         let artifact = ModelArtifact::load(path)?;
         let evaluate = EvaluateSettings {
+            segment_capacity: Vec::new(),
             model_path: path.clone(),
             data: settings.data.clone(),
             events: settings.events.clone(),

@@ -144,6 +144,7 @@ fn segments(section: &super::SegmentsSection, capacity: &super::Capacity, doc: &
         );
     }
     doc.push(Block::Table(table));
+    segment_capacity(section, capacity, doc);
     doc.push(Block::Heading(3, "Calibration and gains in each segment".into()));
     doc.push(Block::Paragraph(format!(
         "Left: each segment's leads grouped by their probability in steps of 10 points, the mean score of a \
@@ -242,6 +243,72 @@ fn segments(section: &super::SegmentsSection, capacity: &super::Capacity, doc: &
         }
     }
     doc.push(Block::Table(bands));
+}
+
+/// Each segment's MQL threshold against its sales team's capacity (`--segment-capacity`).
+fn segment_capacity(section: &super::SegmentsSection, capacity: &super::Capacity, doc: &mut Vec<Block>) {
+    let given: Vec<(&super::SegmentRow, &super::SegmentThreshold)> = (section.rows.iter())
+        .filter_map(|row| row.capacity.as_ref().map(|c| (row, c)))
+        .collect();
+    if given.is_empty() {
+        return;
+    }
+    let period = &capacity.period;
+    doc.push(Block::Heading(3, "MQL thresholds for each segment's sales team".into()));
+    let per = |what: &str| format!("{what} / {period}");
+    let mut table = Table::new(
+        &[
+            "segment",
+            &per("capacity"),
+            "MQL now",
+            &per("MQLs"),
+            "fits at",
+            &per("MQLs"),
+            "conversion",
+            "conversions found",
+        ],
+        &[false, true, true, true, true, true, true, true],
+    );
+    let mut settings = Vec::new();
+    for (row, c) in &given {
+        let at = c.at_fitting.as_ref();
+        table.push(
+            vec![
+                row.segment.clone(),
+                format!("{:.0}", c.capacity),
+                format!("{:.0}", c.mql_threshold),
+                format!("{:.1}", c.mqls_per_period),
+                c.fitting_threshold
+                    .map_or("none: even 100 sends more".into(), |t| t.to_string()),
+                at.map_or("–".into(), |a| format!("{:.1}", a.leads_per_period)),
+                at.map_or("–".into(), |a| opt_pct(a.precision)),
+                at.map_or("–".into(), |a| pct(a.recall)),
+            ],
+            c.mqls_per_period > c.capacity,
+        );
+        if let Some(t) = c.fitting_threshold {
+            settings.push(match row.segment.as_str() {
+                "shared" => format!("[score] mql = {t} for the shared model's leads"),
+                segment => format!(
+                    "[[segments.override]] value = \"{}\", mql = {t}",
+                    segment.strip_suffix(" (shared model)").unwrap_or(segment)
+                ),
+            });
+        }
+    }
+    doc.push(Block::Paragraph(format!(
+        "Each segment's MQLs per {period} against the leads its sales team can work (--segment-capacity): the \
+         MQL threshold now and the MQLs it sends, then the lowest threshold that fits, the MQLs it sends, the \
+         share of them that convert and the share of the segment's conversions they hold. Highlighted: the \
+         threshold now sends the team more than it can work."
+    )));
+    doc.push(Block::Table(table));
+    if !settings.is_empty() {
+        doc.push(Block::Paragraph(format!(
+            "To make them the segments' MQL thresholds, set in the training config and train again: {}.",
+            settings.join("; ")
+        )));
+    }
 }
 
 fn score_of(report: &Report) -> Option<&ScoreMetrics> {

@@ -121,6 +121,25 @@ pub struct SegmentRow {
     /// model's leads).
     #[serde(default)]
     pub differs: Vec<SegmentInput>,
+    /// With `--segment-capacity`: the MQL threshold that fits the segment's sales team.
+    #[serde(default)]
+    pub capacity: Option<SegmentThreshold>,
+}
+
+/// The MQL threshold that fits one segment's sales capacity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentThreshold {
+    /// Leads the segment's sales team can work per period (`--segment-capacity`).
+    pub capacity: f64,
+    /// The segment's MQL threshold now (its own with `[[segments.override]]`).
+    pub mql_threshold: f64,
+    /// Its MQLs per period now.
+    pub mqls_per_period: f64,
+    /// The lowest threshold whose leads per period stay within the capacity (null: even a
+    /// score of 100 gives more).
+    pub fitting_threshold: Option<u32>,
+    /// What that threshold gives the segment's team.
+    pub at_fitting: Option<ThresholdRow>,
 }
 
 /// One model input of a segment's model beside the shared one's.
@@ -141,6 +160,10 @@ pub struct SegmentedLeads<'a> {
     /// The rows: the segments with a model of their own, then `shared`, then the values scored
     /// by the shared model with bands of their own.
     pub names: &'a [String],
+    /// Periods the leads cover (as the capacity section counts them).
+    pub periods: f64,
+    /// Leads each row's sales team can work per period, where given.
+    pub capacities: &'a [Option<f64>],
     /// Each lead's row.
     pub rows: &'a [usize],
     /// Whether each converted.
@@ -199,6 +222,17 @@ pub fn segments(leads: &SegmentedLeads) -> SegmentsSection {
             reliability: metrics::reliability(&y, &p, RELIABILITY_BINS),
             gains: metrics::gains(&y, &p, GAINS_GROUPS),
             differs: leads.differs.get(k).cloned().unwrap_or_default(),
+            capacity: (leads.capacities.get(k).copied().flatten()).map(|work| {
+                let fits = capacity(&y, &pick(leads.score), "", (leads.periods, String::new()), Some(work));
+                SegmentThreshold {
+                    capacity: work,
+                    mql_threshold: bands.mql,
+                    mqls_per_period: members.iter().filter(|&&i| mql(i)).count() as f64
+                        / leads.periods.max(f64::MIN_POSITIVE),
+                    fitting_threshold: fits.fitting_threshold,
+                    at_fitting: (fits.fitting_threshold).map(|t| fits.thresholds[t as usize].clone()),
+                }
+            }),
         });
     }
     SegmentsSection {
