@@ -585,7 +585,7 @@ fn each_segments_model_is_exported_as_a_points_table_of_its_own() {
             .filter(|l| l.split(',').nth(9) == Some(value.as_str()))
             .count();
         assert!(
-            written.contains(&format!("({} leads)", common::thousands(of_segment))),
+            written.contains(&format!("({} leads)", leadscore::output::thousands(of_segment))),
             "{value}: {of_segment} leads\n{written}"
         );
     }

@@ -167,16 +167,3 @@ pub fn scored_bytes(model: &Path, data: &Path, out: &Path, as_of: &str) -> Vec<u
     assert!(output.status.success(), "score failed: {}", stderr_of(&output));
     std::fs::read(out).unwrap()
 }
-
-/// `n` as leadscore writes counts: 12,345.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (k, c) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
