@@ -153,6 +153,7 @@ fn a_better_model_is_promoted_a_worse_one_kept_and_a_model_against_itself_is_inc
     assert!(errors.is_empty(), "compare.json does not match its schema: {errors:#?}");
     let challenge = &json["challengers"][0];
     assert_eq!(challenge["verdict"], "promote");
+    assert!(json["segments"].is_null(), "neither model has segments");
     // The figures agree with the scores file: each model's ROC AUC from its column.
     let scores = std::fs::read_to_string(out.join("scores.csv")).unwrap();
     let rows: Vec<Vec<&str>> = scores.lines().skip(1).map(|l| l.split(',').collect()).collect();

@@ -722,3 +722,109 @@ fn recalibrate_refits_each_segments_calibration_on_its_own_leads() {
         );
     }
 }
+
+#[test]
+fn compare_shows_one_model_against_the_segmented_one_on_each_segment() {
+    let (data, segmented_model, _) = segmented();
+    let one = work().join("one.lsm");
+    common::train_synth(data, &one, &[]);
+    let batch = work().join("compare-batch");
+    run(&[
+        &"synth",
+        &"--segments",
+        &"--leads",
+        &"10000",
+        &"--seed",
+        &"29",
+        &"--out",
+        &batch,
+    ]);
+    let out = work().join("compare");
+    let said = run(&[
+        &"compare",
+        &"--model",
+        &one,
+        &"--model",
+        segmented_model,
+        &"--data",
+        &batch.join("leads.csv"),
+        &"--events",
+        &batch.join("events.csv"),
+        &"--out",
+        &out,
+    ]);
+    assert!(said.contains("by \"product_line\" (ROC AUC difference): "), "{said}");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(include_str!("../src/compare/compare.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let segments = &json["segments"];
+    assert_eq!(segments["column"], "product_line");
+    let rows = segments["rows"].as_array().unwrap();
+    let leads: u64 = rows.iter().map(|r| r["leads"].as_u64().unwrap()).sum();
+    assert_eq!(leads, json["data"]["leads"].as_u64().unwrap());
+
+    // Each row's figures from scores.csv (each lead's score by both models) and the leads'
+    // product lines: the ROC AUC of each model and the paired difference on the segment's leads.
+    let own: Vec<String> = (inspect_json(segmented_model)["artifact"]["segments"]["segments"]
+        .as_array()
+        .unwrap()
+        .iter())
+    .map(|s| s["value"].as_str().unwrap().to_string())
+    .collect();
+    let product: std::collections::HashMap<String, String> = (std::fs::read_to_string(batch.join("leads.csv"))
+        .unwrap()
+        .lines()
+        .skip(1))
+    .map(|l| {
+        let cells: Vec<&str> = l.split(',').collect();
+        (cells[0].to_string(), cells[9].to_string())
+    })
+    .collect();
+    let scores = std::fs::read_to_string(out.join("scores.csv")).unwrap();
+    for row in rows {
+        let segment = row["segment"].as_str().unwrap();
+        let of_row = |id: &str| {
+            let value = &product[id];
+            if segment == "shared" {
+                !own.contains(value)
+            } else {
+                value == segment
+            }
+        };
+        let cells: Vec<Vec<&str>> = (scores.lines().skip(1))
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|c| of_row(c[0]))
+            .collect();
+        assert_eq!(cells.len() as u64, row["leads"].as_u64().unwrap(), "{segment}");
+        let outcome: Vec<bool> = cells.iter().map(|c| c[1] == "1").collect();
+        let score = |k: usize| -> Vec<f64> { cells.iter().map(|c| c[2 + k].parse().unwrap()).collect() };
+        for k in 0..2 {
+            let auc = leadscore::metrics::roc_auc(&outcome, &score(k)).unwrap();
+            assert!(
+                (row["roc_auc"][k].as_f64().unwrap() - auc).abs() < 1e-12,
+                "{segment}: {row}"
+            );
+        }
+        let paired = leadscore::metrics::delong_paired(&outcome, &score(0), &score(1)).unwrap();
+        let written = &row["paired"][0];
+        assert!(
+            (written["difference"].as_f64().unwrap() - paired.difference).abs() < 1e-12,
+            "{row}"
+        );
+        assert!((written["low"].as_f64().unwrap() - paired.low).abs() < 1e-12, "{row}");
+    }
+    // Marketing Cloud, where company size works the other way, is where the segmented model
+    // gains most on one model.
+    let gain = |segment: &str| {
+        (rows.iter().find(|r| r["segment"] == segment))
+            .map_or(f64::NEG_INFINITY, |r| r["paired"][0]["difference"].as_f64().unwrap())
+    };
+    assert!(gain("Marketing Cloud") > 0.0, "{rows:?}");
+    let markdown = std::fs::read_to_string(out.join("compare.md")).unwrap();
+    assert!(markdown.contains("### By \"product\\_line\""), "{markdown}");
+}

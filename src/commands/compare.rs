@@ -52,6 +52,22 @@ pub fn run(args: &CompareArgs) -> Result<Comparison> {
             challenge.verdict
         );
     }
+    if let Some(segments) = &comparison.segments {
+        for (i, m) in comparison.models[1..].iter().enumerate() {
+            let each: Vec<String> = (segments.rows.iter())
+                .map(|row| match &row.paired[i] {
+                    Some(p) => format!("{} {:+.4}", row.segment, p.difference),
+                    None => format!("{} –", row.segment),
+                })
+                .collect();
+            println!(
+                "  {} by \"{}\" (ROC AUC difference): {}",
+                m.model.file,
+                segments.column,
+                each.join(", ")
+            );
+        }
+    }
     if comparison.data.left_out > 0 {
         eprintln!(
             "warning: {} leads could not be scored by every model and are left out",

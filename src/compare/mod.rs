@@ -67,6 +67,38 @@ pub struct Comparison {
     pub challengers: Vec<Challenge>,
     /// How the verdict is reached, in words.
     pub verdict_rule: String,
+    /// When a model has segments: every model on the leads of each of its segments.
+    #[serde(default)]
+    pub segments: Option<BySegment>,
+}
+
+/// Every model on the leads of each segment of a model with segments (the first compared).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BySegment {
+    /// The segments column.
+    pub column: String,
+    /// The model file whose segments these are.
+    pub model: String,
+    /// One row per segment with a model of its own, then `shared`: the leads its shared model
+    /// scores.
+    pub rows: Vec<SegmentFigures>,
+}
+
+/// The models on one segment's leads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentFigures {
+    /// The segment's value, or `shared`.
+    pub segment: String,
+    /// Its compared leads.
+    pub leads: usize,
+    /// Of them, converted.
+    pub conversions: usize,
+    /// Each model's ROC AUC of the score on them, the champion first (null with one outcome).
+    pub roc_auc: Vec<Option<f64>>,
+    /// Each model's calibration error on them (10 equal-count bins).
+    pub ece: Vec<Option<f64>>,
+    /// Each challenger's ROC AUC against the champion's on them, paired (DeLong).
+    pub paired: Vec<Option<PairedAuc>>,
 }
 
 /// The labelled leads of the comparison.
@@ -350,6 +382,51 @@ fn build(settings: &CompareSettings, scored: &[Scored]) -> Result<Comparison> {
         models: figures,
         challengers,
         verdict_rule: verdict_rule(),
+        segments: by_segment(scored, &rows, &outcome),
+    })
+}
+
+/// With a model with segments among those compared: every model on each of its segments.
+fn by_segment(scored: &[Scored], rows: &[usize], outcome: &[bool]) -> Option<BySegment> {
+    let (segmented, segmentation) = scored
+        .iter()
+        .find_map(|s| s.artifact.segments.as_ref().map(|seg| (s, seg)))?;
+    let codes = segmentation.codes_of(&segmented.evaluated.batch.table.features, rows);
+    let groups = (0..segmentation.segments.len() as u32).chain([crate::features::encoded::NONE]);
+    let rows = groups
+        .filter_map(|code| {
+            let members: Vec<usize> = (0..rows.len()).filter(|&k| codes[k] == code).collect();
+            if members.is_empty() {
+                return None;
+            }
+            let y: Vec<bool> = members.iter().map(|&k| outcome[k]).collect();
+            let of = |s: &Scored, value: fn(&crate::scorer::LeadScore) -> f64| -> Vec<f64> {
+                (members.iter())
+                    .map(|&k| value(&s.evaluated.scores[s.at[&rows[k]]]))
+                    .collect()
+            };
+            let scores: Vec<Vec<f64>> = scored.iter().map(|s| of(s, |l| l.score)).collect();
+            Some(SegmentFigures {
+                segment: segmentation.name_of(code).to_string(),
+                leads: members.len(),
+                conversions: y.iter().filter(|&&c| c).count(),
+                roc_auc: scores.iter().map(|score| metrics::roc_auc(&y, score)).collect(),
+                ece: (scored.iter())
+                    .map(|s| {
+                        Some(metrics::expected_calibration_error(&y, &of(s, |l| l.probability), 10))
+                            .filter(|e| e.is_finite())
+                    })
+                    .collect(),
+                paired: (scores[1..].iter())
+                    .map(|score| metrics::delong_paired(&y, &scores[0], score))
+                    .collect(),
+            })
+        })
+        .collect();
+    Some(BySegment {
+        column: segmentation.column.clone(),
+        model: segmented.path.display().to_string(),
+        rows,
     })
 }
 

@@ -199,6 +199,54 @@ fn side_by_side(c: &Comparison, doc: &mut Vec<Block>) {
     }
     doc.push(Block::Table(paired));
     doc.push(Block::Charts(vec!["roc", "gains"]));
+    if let Some(segments) = &c.segments {
+        by_segment(c, segments, doc);
+    }
+}
+
+/// Every model on the leads of each segment of a model with segments.
+fn by_segment(c: &Comparison, segments: &super::BySegment, doc: &mut Vec<Block>) {
+    doc.push(Block::Heading(
+        3,
+        format!("By \"{}\", the segments of {}", segments.column, segments.model),
+    ));
+    doc.push(Block::Paragraph(
+        "Each model on the leads of each segment with a model of its own, and on the leads the shared model \
+         scores (shared): does the challenger win on every product line, or only on the large ones? The \
+         difference is paired on the segment's leads; a small segment has a wide interval. Highlighted: the \
+         interval lies above zero."
+            .into(),
+    ));
+    let mut headers = vec!["segment".to_string(), "leads".into(), "conversions".into()];
+    headers.extend(c.models.iter().map(|m| format!("ROC AUC {}", name(m))));
+    for m in &c.models[1..] {
+        headers.push(format!("{} − champion", name(m)));
+        headers.push("95 % interval".into());
+    }
+    headers.extend(c.models.iter().map(|m| format!("ECE {}", name(m))));
+    let numeric: Vec<bool> = headers
+        .iter()
+        .enumerate()
+        .map(|(k, h)| k > 0 && h != "95 % interval")
+        .collect();
+    let mut table = Table::new(&headers.iter().map(String::as_str).collect::<Vec<_>>(), &numeric);
+    for row in &segments.rows {
+        let mut cells = vec![row.segment.clone(), thousands(row.leads), thousands(row.conversions)];
+        cells.extend(row.roc_auc.iter().map(|a| a.map_or("–".into(), |a| format!("{a:.4}"))));
+        for paired in &row.paired {
+            match paired {
+                Some(p) => {
+                    cells.push(format!("{:+.4}", p.difference));
+                    cells.push(format!("{:+.4} to {:+.4}", p.low, p.high));
+                }
+                None => cells.extend(["–".to_string(), "–".to_string()]),
+            }
+        }
+        cells.extend(row.ece.iter().map(|e| e.map_or("–".into(), pct)));
+        let wins = row.paired.iter().flatten().any(|p| p.low > 0.0);
+        table.push(cells, wins);
+    }
+    doc.push(Block::Table(table));
 }
 
 /// `i`: the challenger's place among the models (the champion is 0).
