@@ -518,11 +518,17 @@ fn segments_section(
             given.iter().find(|c| c.value == value).map(|c| c.leads)
         })
         .collect();
+    // The rows of segments and of the shared model's leads have their training leads'
+    // distribution; those of values with bands of their own do not.
+    let references: Vec<Option<&crate::drift::Histogram>> = (0..names.len())
+        .map(|k| (k <= segments).then(|| segmentation.score_reference_of(k)).flatten())
+        .collect();
     Some(report::segments(&report::SegmentedLeads {
         column: &segmentation.column,
         names: &names,
         periods,
         capacities: &capacities,
+        references: &references,
         rows: &rows,
         outcome: &evaluated.outcome,
         probability,

@@ -104,4 +104,25 @@ fn model_files_written_by_the_leadscore_before_score_as_they_did() {
             "format {version}"
         );
     }
+    // The model with segments from before each segment had its own drift reference: evaluated,
+    // its segments have no drift figure rather than a wrong one.
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    let output = leadscore()
+        .arg("evaluate")
+        .arg("--model")
+        .arg(fixtures.join("model_v5.lsm"))
+        .arg("--data")
+        .arg(fixtures.join("leads_v5.csv"))
+        .arg("--out")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    let rows = json["segments"]["rows"].as_array().unwrap();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r["score_psi"].is_null()),
+        "{rows:?}"
+    );
 }

@@ -714,6 +714,24 @@ fn recalibrate_refits_each_segments_calibration_on_its_own_leads() {
         entry.2 += 1;
     }
     assert!(by_line.contains_key("CRM"), "{by_line:?}");
+    // Each segment's drift reference is the recent leads' now: they show no drift against it.
+    let report = work().join("recalibrated-report");
+    run(&[
+        &"evaluate",
+        &"--model",
+        &recalibrated,
+        &"--data",
+        &recent,
+        &"--events",
+        &events,
+        &"--out",
+        &report,
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    for row in json["segments"]["rows"].as_array().unwrap() {
+        let psi = row["score_psi"].as_f64().unwrap();
+        assert!(psi < 0.01, "{}: {psi}", row["segment"]);
+    }
     for (line, (probability, converted, leads)) in &by_line {
         let (mean, rate) = (probability / *leads as f64, converted / *leads as f64);
         assert!(
@@ -827,4 +845,98 @@ fn compare_shows_one_model_against_the_segmented_one_on_each_segment() {
     assert!(gain("Marketing Cloud") > 0.0, "{rows:?}");
     let markdown = std::fs::read_to_string(out.join("compare.md")).unwrap();
     assert!(markdown.contains("### By \"product\\_line\""), "{markdown}");
+}
+
+#[test]
+fn a_segment_whose_leads_changed_shows_drift_of_its_own() {
+    let (data, model, _) = segmented();
+    let (leads, events) = (data.join("leads.csv"), data.join("events.csv"));
+    // The training leads, but of CRM only those scored at or above CRM's median: CRM's leads
+    // changed, the other product lines' did not.
+    let scored = work().join("training-scored.csv");
+    run(&[
+        &"score",
+        &"--model",
+        model,
+        &"--data",
+        &leads,
+        &"--events",
+        &events,
+        &"--out",
+        &scored,
+    ]);
+    let score: std::collections::HashMap<String, f64> = (std::fs::read_to_string(&scored).unwrap().lines().skip(1))
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0].to_string(), cells[1].parse().unwrap())
+        })
+        .collect();
+    let text = std::fs::read_to_string(&leads).unwrap();
+    let product = |l: &str| l.split(',').nth(9).unwrap().to_string();
+    let id = |l: &str| l.split(',').next().unwrap().to_string();
+    let mut crm: Vec<f64> = (text.lines().skip(1))
+        .filter(|l| product(l) == "CRM")
+        .map(|l| score[&id(l)])
+        .collect();
+    crm.sort_by(f64::total_cmp);
+    let median = crm[crm.len() / 2];
+    let mut changed = format!("{}\n", text.lines().next().unwrap());
+    for line in text.lines().skip(1) {
+        if product(line) != "CRM" || score[&id(line)] >= median {
+            changed.push_str(line);
+            changed.push('\n');
+        }
+    }
+    let changed = write(work(), "changed.csv", changed);
+    let report = work().join("drift-report");
+    let said = run(&[
+        &"evaluate",
+        &"--model",
+        model,
+        &"--data",
+        &changed,
+        &"--events",
+        &events,
+        &"--out",
+        &report,
+    ]);
+    assert!(said.contains("drift: segment CRM's score PSI"), "{said}");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    let rows = json["segments"]["rows"].as_array().unwrap();
+    // The PSI by hand: each segment's probabilities (scores.csv) in the bins of its training
+    // leads' distribution (the model file).
+    let segmentation = &inspect_json(model)["artifact"]["segments"];
+    let names: Vec<&str> = (segmentation["segments"].as_array().unwrap().iter())
+        .map(|s| s["value"].as_str().unwrap())
+        .chain(["shared"])
+        .collect();
+    let probabilities = std::fs::read_to_string(report.join("scores.csv")).unwrap();
+    for row in rows {
+        let segment = row["segment"].as_str().unwrap();
+        let s = names.iter().position(|n| *n == segment).unwrap();
+        let reference = &segmentation["score_reference"][s];
+        let edges: Vec<f64> = serde_json::from_value(reference["edges"].clone()).unwrap();
+        let shares: Vec<f64> = serde_json::from_value(reference["shares"].clone()).unwrap();
+        let mut counts = vec![0usize; edges.len() + 1];
+        for line in probabilities
+            .lines()
+            .skip(1)
+            .filter(|l| l.ends_with(&format!(",{segment}")))
+        {
+            let p: f64 = line.split(',').nth(3).unwrap().parse().unwrap();
+            counts[edges.iter().filter(|&&e| e < p).count()] += 1;
+        }
+        let n = counts.iter().sum::<usize>() as f64;
+        let actual: Vec<f64> = counts.iter().map(|&c| c as f64 / n).collect();
+        let psi = leadscore::metrics::psi(&shares, &actual);
+        let written = row["score_psi"].as_f64().unwrap();
+        assert!((written - psi).abs() < 1e-12, "{segment}: {written} against {psi}");
+        if segment == "CRM" {
+            assert!(psi > 0.25, "CRM's leads changed: {psi}");
+        } else {
+            assert!(psi < 0.01, "{segment}'s leads did not change: {psi}");
+        }
+    }
+    let markdown = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(markdown.contains("### Drift in each segment"), "{markdown}");
 }

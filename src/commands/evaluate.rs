@@ -91,6 +91,15 @@ fn print_summary(report: &Report, args: &EvaluateArgs) {
         }
     }
     for row in report.segments.iter().flat_map(|s| &s.rows) {
+        if let Some(psi) = row.score_psi.filter(|&p| p >= crate::drift::WATCH) {
+            println!(
+                "drift: segment {}'s score PSI {psi:.3} against its training leads ({})",
+                row.segment,
+                crate::report::drift_level(psi)
+            );
+        }
+    }
+    for row in report.segments.iter().flat_map(|s| &s.rows) {
         if let Some(c) = &row.capacity {
             let period = &report.capacity.period;
             let fits = match (c.fitting_threshold, &c.at_fitting) {

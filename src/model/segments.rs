@@ -69,6 +69,11 @@ pub struct Segmentation {
     /// lead and the segment's copy besides, and are scored that way, to the last bit.
     #[serde(default)]
     pub own_blocks: bool,
+    /// The training leads' probabilities in each segment with a model of its own, then in the
+    /// leads the shared model scores (`None`: there were none), as drift references. Empty in
+    /// model files from before them.
+    #[serde(default)]
+    pub score_reference: Vec<Option<crate::drift::Histogram>>,
 }
 
 impl Segmentation {
@@ -81,7 +86,28 @@ impl Segmentation {
             base_width,
             pull: 1.0,
             own_blocks: true,
+            score_reference: Vec::new(),
         }
+    }
+
+    /// The drift references of leads of segments `codes` whose probabilities are
+    /// `probabilities`: one per segment with a model of its own, then the shared model's leads.
+    pub fn score_references(&self, codes: &[u32], probabilities: &[f64]) -> Vec<Option<crate::drift::Histogram>> {
+        (0..=self.segments.len())
+            .map(|s| {
+                let of: Vec<f64> = (codes.iter().zip(probabilities))
+                    .filter(|(&c, _)| c as usize == s || (s == self.segments.len() && c == NONE))
+                    .map(|(_, &p)| p)
+                    .collect();
+                (!of.is_empty()).then(|| crate::drift::Histogram::fit(&of))
+            })
+            .collect()
+    }
+
+    /// The drift reference of the segments section's row `s` (a segment, or the shared model's
+    /// leads after them), when the model file has one.
+    pub fn score_reference_of(&self, s: usize) -> Option<&crate::drift::Histogram> {
+        self.score_reference.get(s).and_then(Option::as_ref)
     }
 
     /// The same segments over `base_width` shared inputs (a pipeline refitted with fewer).

@@ -212,6 +212,26 @@ fn segments(section: &super::SegmentsSection, capacity: &super::Capacity, doc: &
         }
         doc.push(Block::Table(differs));
     }
+    if section.rows.iter().any(|r| r.score_psi.is_some()) {
+        doc.push(Block::Heading(3, "Drift in each segment".into()));
+        doc.push(Block::Paragraph(
+            "PSI of each segment's score against its own training leads: a product line whose leads changed \
+             shows here even when all leads together look stable. Below 0.1 stable; from 0.1 watch; from 0.25 \
+             retrain or recalibrate."
+                .into(),
+        ));
+        let mut drift = Table::new(&["segment", "leads", "score PSI", "level"], &[false, true, true, false]);
+        for row in &section.rows {
+            if let Some(psi) = row.score_psi {
+                let level = super::drift_level(psi);
+                drift.push(
+                    vec![row.segment.clone(), count(row.leads), format!("{psi:.3}"), level.into()],
+                    level != "stable",
+                );
+            }
+        }
+        doc.push(Block::Table(drift));
+    }
     doc.push(Block::Heading(3, "Bands and MQLs in each segment".into()));
     doc.push(Block::Paragraph(
         "Each lead in the band score gave it: a segment with bands of its own ([[segments.override]]) by its \

@@ -124,6 +124,10 @@ pub struct SegmentRow {
     /// With `--segment-capacity`: the MQL threshold that fits the segment's sales team.
     #[serde(default)]
     pub capacity: Option<SegmentThreshold>,
+    /// PSI of the score against the segment's training leads (none for rows of values with
+    /// bands of their own, and for model files from before the references).
+    #[serde(default)]
+    pub score_psi: Option<f64>,
 }
 
 /// The MQL threshold that fits one segment's sales capacity.
@@ -164,6 +168,8 @@ pub struct SegmentedLeads<'a> {
     pub periods: f64,
     /// Leads each row's sales team can work per period, where given.
     pub capacities: &'a [Option<f64>],
+    /// Each row's drift reference (its training leads' probabilities), where the model has one.
+    pub references: &'a [Option<&'a crate::drift::Histogram>],
     /// Each lead's row.
     pub rows: &'a [usize],
     /// Whether each converted.
@@ -233,6 +239,8 @@ pub fn segments(leads: &SegmentedLeads) -> SegmentsSection {
                     at_fitting: (fits.fitting_threshold).map(|t| fits.thresholds[t as usize].clone()),
                 }
             }),
+            score_psi: (leads.references.get(k).copied().flatten())
+                .map(|reference| metrics::psi(&reference.shares, &reference.shares_of(&p))),
         });
     }
     SegmentsSection {

@@ -459,6 +459,14 @@ pub(super) fn fit_model(
         &training_z,
         calibrated,
     );
+    // Each segment's probabilities, as its drift reference.
+    let segmentation = segmentation.map(|mut segmentation| {
+        let probabilities: Vec<f64> = (training_z.iter().enumerate())
+            .map(|(k, &z)| calibrated.map_or_else(|| calibration.apply(z), |c| c(k, z)))
+            .collect();
+        segmentation.score_reference = segmentation.score_references(&codes, &probabilities);
+        segmentation
+    });
     for o in &config.segments.overrides {
         let seen = (segmentation.iter())
             .any(|seg| seg.segments.iter().any(|s| s.value == o.value) || seg.small.iter().any(|s| s.value == o.value));

@@ -180,6 +180,21 @@ pub fn recalibrate(
     let calibration = fitted.calibration;
     let final_z = recalibrated.final_log_odds(model_z, &batch.segments, |k| points.get(k).copied());
     let codes = &batch.segments;
+    // Each segment's drift reference, from these leads' new probabilities (as the shared one).
+    if let Some(segmentation) = &artifact.segments {
+        let probabilities: Vec<f64> = (final_z.iter().enumerate())
+            .map(
+                |(k, &z)| match recalibrated.segment_calibrations.get(codes[k] as usize) {
+                    Some(Some(own)) => own.calibration.apply(z),
+                    _ => calibration.apply(z),
+                },
+            )
+            .collect();
+        let references = segmentation.score_references(codes, &probabilities);
+        if let Some(segmentation) = recalibrated.segments.as_mut() {
+            segmentation.score_reference = references;
+        }
+    }
     let calibrated = |k: usize, z: f64| recalibrated.calibration_of(codes[k]).apply(z);
     recalibrated.scorer = if recalibrated.segment_calibrations.iter().any(Option::is_some) {
         artifact.scorer.recalibrated_by(calibration, &final_z, &calibrated)
