@@ -20,6 +20,27 @@ fn run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
     said
 }
 
+/// The report folder's `report.json`, checked against its schema.
+fn report_json(folder: &Path) -> serde_json::Value {
+    checked_json(
+        &folder.join("report.json"),
+        include_str!("../src/report/report.schema.json"),
+    )
+}
+
+/// The JSON file `file`, which must match the JSON Schema whose text is `schema`.
+fn checked_json(file: &Path, schema: &str) -> serde_json::Value {
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(schema).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{} against its schema: {errors:#?}", file.display());
+    json
+}
+
 /// Synthetic leads with product lines that convert differently (`synth --segments`), and a
 /// model with a model per product line: the folder, the model and what train said.
 fn segmented() -> &'static (PathBuf, PathBuf, String) {
@@ -183,14 +204,7 @@ fn the_report_shows_each_segment_by_its_model_and_by_the_shared_one() {
         &"--out",
         &report,
     ]);
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
-    let schema: serde_json::Value = serde_json::from_str(include_str!("../src/report/report.schema.json")).unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
-    let errors: Vec<String> = validator
-        .iter_errors(&json)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    let json = report_json(&report);
     let rows = json["segments"]["rows"].as_array().expect("a segments section").clone();
     assert_eq!(json["segments"]["column"], "product_line");
     let leads: u64 = rows.iter().map(|r| r["leads"].as_u64().unwrap()).sum();
@@ -326,7 +340,7 @@ fn a_segments_own_bands_are_its_rows_in_the_report() {
     run(&[&"train", &"--config", &config, &"--data", &leads, &"--out", &model]);
     let report = dir.path().join("report");
     let said = run(&[&"evaluate", &"--model", &model, &"--data", &leads, &"--out", &report]);
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    let json = report_json(&report);
     let rows = json["segments"]["rows"].as_array().unwrap();
     // CRM's row: its own model's, or the shared model's leads of CRM.
     let crm = (rows.iter())
@@ -388,15 +402,7 @@ fn a_segments_own_bands_are_its_rows_in_the_report() {
         &"--segment-capacity",
         &format!("CRM={capacity}"),
     ]);
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(with_capacity.join("report.json")).unwrap()).unwrap();
-    let schema: serde_json::Value = serde_json::from_str(include_str!("../src/report/report.schema.json")).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&json)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    let json = report_json(&with_capacity);
     let rows = json["segments"]["rows"].as_array().unwrap();
     let crm = (rows.iter())
         .find(|r| r["segment"] == "CRM" || r["segment"] == "CRM (shared model)")
@@ -727,7 +733,7 @@ fn recalibrate_refits_each_segments_calibration_on_its_own_leads() {
         &"--out",
         &report,
     ]);
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    let json = report_json(&report);
     for row in json["segments"]["rows"].as_array().unwrap() {
         let psi = row["score_psi"].as_f64().unwrap();
         assert!(psi < 0.01, "{}: {psi}", row["segment"]);
@@ -772,14 +778,10 @@ fn compare_shows_one_model_against_the_segmented_one_on_each_segment() {
         &out,
     ]);
     assert!(said.contains("by \"product_line\" (ROC AUC difference): "), "{said}");
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
-    let schema: serde_json::Value = serde_json::from_str(include_str!("../src/compare/compare.schema.json")).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&json)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    let json = checked_json(
+        &out.join("compare.json"),
+        include_str!("../src/compare/compare.schema.json"),
+    );
     let segments = &json["segments"];
     assert_eq!(segments["column"], "product_line");
     let rows = segments["rows"].as_array().unwrap();
@@ -901,7 +903,7 @@ fn a_segment_whose_leads_changed_shows_drift_of_its_own() {
         &report,
     ]);
     assert!(said.contains("drift: segment CRM's score PSI"), "{said}");
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("report.json")).unwrap()).unwrap();
+    let json = report_json(&report);
     let rows = json["segments"]["rows"].as_array().unwrap();
     // The PSI by hand: each segment's probabilities (scores.csv) in the bins of its training
     // leads' distribution (the model file).
