@@ -45,9 +45,14 @@ impl Histogram {
     pub fn counts_of(&self, values: &[f64]) -> Vec<usize> {
         let mut counts = vec![0usize; self.edges.len() + 1];
         for &v in values {
-            counts[self.edges.partition_point(|&e| e < v)] += 1;
+            counts[self.bin_of(v)] += 1;
         }
         counts
+    }
+
+    /// The bin of `value`.
+    pub fn bin_of(&self, value: f64) -> usize {
+        self.edges.partition_point(|&e| e < value)
     }
 
     /// Share of `values` in each bin.
@@ -77,6 +82,9 @@ pub struct DriftCounts {
     pub score: Vec<usize>,
     /// Per pipeline step, per bin.
     pub features: Vec<Vec<usize>>,
+    /// With segments: per segment's own score reference (then the shared model's leads'), per
+    /// bin; empty without.
+    pub segments: Vec<Vec<usize>>,
 }
 
 impl DriftCounts {
@@ -88,7 +96,39 @@ impl DriftCounts {
                 .zip(contributions)
                 .map(|(h, c)| h.counts_of(c))
                 .collect(),
+            segments: Vec::new(),
         }
+    }
+
+    /// Counts each lead's probability into its segment's reference: `segment_of[k]` is lead
+    /// `k`'s index in `references` (a segment, or the shared model's leads after them).
+    pub fn count_segments(
+        &mut self,
+        references: &[Option<Histogram>],
+        segment_of: impl Fn(usize) -> usize,
+        probabilities: &[f64],
+    ) {
+        let mut counts: Vec<Vec<usize>> = (references.iter())
+            .map(|r| vec![0; r.as_ref().map_or(0, |h| h.edges.len() + 1)])
+            .collect();
+        for (k, &p) in probabilities.iter().enumerate() {
+            let s = segment_of(k);
+            if let Some(Some(h)) = references.get(s) {
+                counts[s][h.bin_of(p)] += 1;
+            }
+        }
+        self.segments = counts;
+    }
+
+    /// The PSI of each segment's leads against its reference (`None`: no reference, or no
+    /// lead of it).
+    pub fn segment_psi(&self, references: &[Option<Histogram>]) -> Vec<Option<f64>> {
+        (references.iter().zip(&self.segments))
+            .map(|(r, counts)| {
+                let h = r.as_ref()?;
+                (counts.iter().sum::<usize>() > 0).then(|| psi(&h.shares, &shares(counts)))
+            })
+            .collect()
     }
 
     /// Adds another chunk's counts.
@@ -98,7 +138,9 @@ impl DriftCounts {
             return;
         }
         self.score.iter_mut().zip(&other.score).for_each(|(a, b)| *a += b);
-        for (mine, theirs) in self.features.iter_mut().zip(&other.features) {
+        for (mine, theirs) in
+            (self.features.iter_mut().chain(&mut self.segments)).zip(other.features.iter().chain(&other.segments))
+        {
             mine.iter_mut().zip(theirs).for_each(|(a, b)| *a += b);
         }
     }
@@ -115,6 +157,7 @@ impl DriftCounts {
         DriftReport {
             score_psi: psi(&reference.score.shares, &shares(&self.score)),
             features,
+            segments: Vec::new(),
         }
     }
 }
@@ -126,6 +169,9 @@ pub struct DriftReport {
     pub score_psi: f64,
     /// PSI per feature, largest first.
     pub features: Vec<(String, f64)>,
+    /// With segments: the PSI of each segment's score against its own training leads.
+    #[serde(default)]
+    pub segments: Vec<(String, f64)>,
 }
 
 impl DriftReport {
@@ -148,6 +194,12 @@ impl DriftReport {
         let mut out = format!("drift: score PSI {:.3} ({})", self.score_psi, level(self.score_psi));
         for (feature, psi) in self.features.iter().filter(|(_, p)| *p >= WATCH) {
             out.push_str(&format!("\n  \"{feature}\" PSI {psi:.3} ({})", level(*psi)));
+        }
+        for (segment, psi) in self.segments.iter().filter(|(_, p)| *p >= WATCH) {
+            out.push_str(&format!(
+                "\n  segment {segment}: score PSI {psi:.3} against its training leads ({})",
+                level(*psi)
+            ));
         }
         out
     }

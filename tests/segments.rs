@@ -941,4 +941,29 @@ fn a_segment_whose_leads_changed_shows_drift_of_its_own() {
     }
     let markdown = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(markdown.contains("### Drift in each segment"), "{markdown}");
+
+    // `score` says so too, with the same figure when it reads the leads in several batches.
+    let crm = (rows.iter().find(|r| r["segment"] == "CRM"))
+        .map(|r| r["score_psi"].as_f64().unwrap())
+        .unwrap();
+    let said = run(&[
+        &"score",
+        &"--batch-mib",
+        &"1",
+        &"--model",
+        model,
+        &"--data",
+        &changed,
+        &"--events",
+        &events,
+        &"--out",
+        &work().join("changed-scored.csv"),
+    ]);
+    assert!(
+        said.contains(&format!(
+            "segment CRM: score PSI {crm:.3} against its training leads (act"
+        )),
+        "{said}"
+    );
+    assert_eq!(said.matches("segment ").count(), 1, "only CRM drifted: {said}");
 }

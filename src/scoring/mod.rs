@@ -40,6 +40,7 @@ use crate::data::events::ShapedEvents;
 use crate::data::infer::BadCell;
 use crate::drift::{DriftCounts, DriftReport, ACT};
 use crate::error::{Error, Location, Result};
+use crate::features::encoded::NONE;
 use crate::interrupt;
 use crate::output::{remove_old, thousands, AtomicFile};
 use crate::progress::Progress;
@@ -228,6 +229,16 @@ pub fn score_batch(artifact: &ModelArtifact, batch: &Batch) -> crate::scorer::Ba
         &final_z,
         own.then_some(&calibrated as &crate::scorer::Calibrate),
     );
+    // Each segment's leads in the bins of its own training leads' scores.
+    if let Some(segmentation) = &artifact.segments {
+        let probabilities: Vec<f64> = scored.scores.iter().map(|s| s.probability).collect();
+        let last = segmentation.segments.len();
+        let segment_of = |k: usize| match batch.segments[k] {
+            NONE => last,
+            code => code as usize,
+        };
+        (scored.drift).count_segments(&segmentation.score_reference, segment_of, &probabilities);
+    }
     // Segments with bands of their own: their leads' band and MQL flag by those.
     let segment_bands = artifact.segment_bands();
     if let (false, Some(segmentation)) = (segment_bands.is_empty(), &artifact.segments) {
@@ -340,9 +351,23 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
         return Err(nothing_scored(&settings.data, &summary, first_bad));
     }
     let names: Vec<String> = artifact.pipeline.steps.iter().map(|s| s.feature.clone()).collect();
+    let mut drift_report = drift.report(&artifact.scorer.drift, &names);
+    if let Some(segmentation) = &artifact.segments {
+        let psi = drift.segment_psi(&segmentation.score_reference);
+        drift_report.segments = (psi.into_iter().enumerate())
+            .filter_map(|(s, psi)| {
+                let code = if s < segmentation.segments.len() {
+                    s as u32
+                } else {
+                    NONE
+                };
+                psi.map(|psi| (segmentation.name_of(code).to_string(), psi))
+            })
+            .collect();
+    }
     Ok(Scored {
         summary,
-        drift: drift.report(&artifact.scorer.drift, &names),
+        drift: drift_report,
         scores: scores?,
         rejects,
         rejects_path: settings.rejects.clone(),
