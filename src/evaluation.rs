@@ -523,7 +523,7 @@ fn segments_section(
     let references: Vec<Option<&crate::drift::Histogram>> = (0..names.len())
         .map(|k| (k <= segments).then(|| segmentation.score_reference_of(k)).flatten())
         .collect();
-    Some(report::segments(&report::SegmentedLeads {
+    let mut section = report::segments(&report::SegmentedLeads {
         column: &segmentation.column,
         names: &names,
         periods,
@@ -537,7 +537,30 @@ fn segments_section(
         shared_z: &shared_z,
         bands: &bands,
         differs: &differs,
-    }))
+    });
+    // The rules audited on each row's leads alone.
+    if let Some((rules, points)) = &evaluated.audited {
+        let extras = adjustment_columns(evaluated);
+        for row in &mut section.rows {
+            let k = names.iter().position(|n| *n == row.segment).unwrap_or(usize::MAX);
+            let members: Vec<usize> = (0..rows.len()).filter(|&i| rows[i] == k).collect();
+            let extras = (extras.iter())
+                .map(|e| audit::Extra {
+                    name: e.name.clone(),
+                    points: e.points,
+                    counts: members.iter().map(|&i| e.counts[i]).collect(),
+                })
+                .collect();
+            row.rule_audit = Some(audit::audit(
+                rules,
+                points,
+                &members.iter().map(|&i| batch.rows[i]).collect::<Vec<_>>(),
+                &members.iter().map(|&i| evaluated.outcome[i]).collect::<Vec<_>>(),
+                extras,
+            ));
+        }
+    }
+    Some(section)
 }
 
 /// The model as the report names it.

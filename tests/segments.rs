@@ -967,3 +967,74 @@ fn a_segment_whose_leads_changed_shows_drift_of_its_own() {
     );
     assert_eq!(said.matches("segment ").count(), 1, "only CRM drifted: {said}");
 }
+
+#[test]
+fn the_rules_are_audited_on_each_segments_leads_alone() {
+    let (data, model, _) = segmented();
+    let (leads, events) = (data.join("leads.csv"), data.join("events.csv"));
+    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/data/rules/example.toml");
+    let evaluate = |leads: &Path, out: &Path| {
+        run(&[
+            &"evaluate",
+            &"--model",
+            model,
+            &"--data",
+            &leads,
+            &"--events",
+            &events,
+            &"--rules",
+            &rules,
+            &"--out",
+            &out,
+        ])
+    };
+    let all = work().join("audit-all");
+    let said = evaluate(&leads, &all);
+    let json = report_json(&all);
+    // CRM's row is the audit of a file of CRM's leads alone.
+    let text = std::fs::read_to_string(&leads).unwrap();
+    let mut crm = format!("{}\n", text.lines().next().unwrap());
+    for line in text.lines().skip(1).filter(|l| l.split(',').nth(9) == Some("CRM")) {
+        crm.push_str(line);
+        crm.push('\n');
+    }
+    let crm_only = work().join("audit-crm");
+    evaluate(&write(work(), "crm.csv", crm), &crm_only);
+    let alone = report_json(&crm_only)["rule_audit"].clone();
+    let rows = json["segments"]["rows"].as_array().unwrap();
+    let row = rows.iter().find(|r| r["segment"] == "CRM").unwrap();
+    assert!(alone["rules"].as_array().is_some_and(|r| !r.is_empty()), "{alone}");
+    assert_eq!(row["rule_audit"], alone);
+    // Every row has its audit; the segments' fired counts add up to all leads'.
+    let fired = |audit: &serde_json::Value| -> Vec<u64> {
+        (audit["rules"].as_array().unwrap().iter())
+            .map(|r| r["fired"].as_u64().unwrap())
+            .collect()
+    };
+    let total = fired(&json["rule_audit"]);
+    let mut summed = vec![0; total.len()];
+    for row in rows {
+        for (s, n) in summed.iter_mut().zip(fired(&row["rule_audit"])) {
+            *s += n;
+        }
+    }
+    assert_eq!(summed, total);
+    // What the data disagrees with in a segment is said, and shown.
+    let flagged: Vec<&str> = (row["rule_audit"]["rules"].as_array().unwrap().iter())
+        .filter(|r| ["more", "fewer", "opposite"].contains(&r["verdict"].as_str().unwrap()))
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !flagged.is_empty(),
+        "the example rules are not all right for CRM: {row}"
+    );
+    assert!(
+        said.contains(&format!(
+            "rules the data disagrees with in segment CRM: {}",
+            flagged.join(", ")
+        )),
+        "{said}"
+    );
+    let markdown = std::fs::read_to_string(all.join("report.md")).unwrap();
+    assert!(markdown.contains("### Rule points in each segment"), "{markdown}");
+}

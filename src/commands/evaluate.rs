@@ -91,6 +91,19 @@ fn print_summary(report: &Report, args: &EvaluateArgs) {
         }
     }
     for row in report.segments.iter().flat_map(|s| &s.rows) {
+        let flagged: Vec<&str> = (row.rule_audit.iter().flat_map(|a| &a.rules))
+            .filter(|r| r.flagged())
+            .map(|r| r.name.as_str())
+            .collect();
+        if !flagged.is_empty() {
+            println!(
+                "rules the data disagrees with in segment {}: {}",
+                row.segment,
+                flagged.join(", ")
+            );
+        }
+    }
+    for row in report.segments.iter().flat_map(|s| &s.rows) {
         if let Some(psi) = row.score_psi.filter(|&p| p >= crate::drift::WATCH) {
             println!(
                 "drift: segment {}'s score PSI {psi:.3} against its training leads ({})",

@@ -212,6 +212,7 @@ fn segments(section: &super::SegmentsSection, capacity: &super::Capacity, doc: &
         }
         doc.push(Block::Table(differs));
     }
+    segment_rules(section, doc);
     if section.rows.iter().any(|r| r.score_psi.is_some()) {
         doc.push(Block::Heading(3, "Drift in each segment".into()));
         doc.push(Block::Paragraph(
@@ -263,6 +264,71 @@ fn segments(section: &super::SegmentsSection, capacity: &super::Capacity, doc: &
         }
     }
     doc.push(Block::Table(bands));
+}
+
+/// Whole points with their sign, and 0 without one (never "-0").
+fn signed_points(points: f64) -> String {
+    match points.round() {
+        0.0 => "0".into(),
+        p => format!("{p:+}"),
+    }
+}
+
+/// The rules the data disagrees with in each segment, audited on its leads alone.
+fn segment_rules(section: &super::SegmentsSection, doc: &mut Vec<Block>) {
+    if section.rows.iter().all(|r| r.rule_audit.is_none()) {
+        return;
+    }
+    doc.push(Block::Heading(3, "Rule points in each segment".into()));
+    let mut table = Table::new(
+        &[
+            "segment",
+            "rule",
+            "points",
+            "fired",
+            "conversion when fired",
+            "when not",
+            "suggested points",
+            "verdict",
+        ],
+        &[false, false, true, true, true, true, true, false],
+    );
+    for row in &section.rows {
+        let Some(audit) = &row.rule_audit else {
+            continue;
+        };
+        for (k, rule) in audit.rules.iter().filter(|r| r.flagged()).enumerate() {
+            table.push(
+                vec![
+                    if k == 0 { row.segment.clone() } else { String::new() },
+                    rule.name.clone(),
+                    format!("{:+}", rule.points),
+                    count(rule.fired),
+                    opt_pct(rule.conversion_when_fired),
+                    opt_pct(rule.conversion_when_not),
+                    rule.suggested_points.map_or("–".into(), signed_points),
+                    rule.verdict_words().into(),
+                ],
+                rule.verdict == "opposite",
+            );
+        }
+    }
+    if table.rows.is_empty() {
+        doc.push(Block::Paragraph(
+            "Audited on each segment's leads alone, as in section 6, the data agrees with every rule's points in \
+             every segment (or has too few leads to say)."
+                .into(),
+        ));
+        return;
+    }
+    doc.push(Block::Paragraph(
+        "The rules the data disagrees with, audited on each segment's leads alone as in section 6 (each \
+         segment on its own scale of points): a rule worth more in one product line and less in another is one \
+         to split into rules of their own per segment (a rule's segment field). Highlighted: the rule works \
+         the other way in that segment."
+            .into(),
+    ));
+    doc.push(Block::Table(table));
 }
 
 /// Each segment's MQL threshold against its sales team's capacity (`--segment-capacity`).
@@ -716,7 +782,7 @@ fn rule_audit(audit: &RuleAudit, doc: &mut Vec<Block>) {
                 opt_pct(r.conversion_when_fired),
                 opt_pct(r.conversion_when_not),
                 r.lift.map(|l| format!("{l:.2}×")).unwrap_or("–".into()),
-                r.suggested_points.map(|s| format!("{:+.0}", s)).unwrap_or("–".into()),
+                r.suggested_points.map_or("–".into(), signed_points),
                 r.verdict_words().into(),
             ],
             r.flagged(),

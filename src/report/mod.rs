@@ -128,6 +128,9 @@ pub struct SegmentRow {
     /// bands of their own, and for model files from before the references).
     #[serde(default)]
     pub score_psi: Option<f64>,
+    /// The rules audited on the segment's leads alone, when there are rules.
+    #[serde(default)]
+    pub rule_audit: Option<audit::RuleAudit>,
 }
 
 /// The MQL threshold that fits one segment's sales capacity.
@@ -241,6 +244,7 @@ pub fn segments(leads: &SegmentedLeads) -> SegmentsSection {
             }),
             score_psi: (leads.references.get(k).copied().flatten())
                 .map(|reference| metrics::psi(&reference.shares, &reference.shares_of(&p))),
+            rule_audit: None,
         });
     }
     SegmentsSection {
