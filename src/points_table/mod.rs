@@ -12,6 +12,10 @@
 //! (the month a lead was created, recency-weighted activity) is left out, its mean moved into the
 //! base, and named in the file's header with how much it moves scores.
 
+mod export;
+
+pub use export::{export, ExportSettings, Exported};
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
