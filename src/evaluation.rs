@@ -393,20 +393,34 @@ fn adjustment_columns(evaluated: &Evaluated) -> Vec<audit::Extra> {
         .collect()
 }
 
-/// The names of the segments section's rows `--segment-capacity` may give: each segment with a
-/// model of its own, `shared`, and each value with bands of its own.
-fn capacity_names(artifact: &ModelArtifact) -> Vec<String> {
-    let Some(segmentation) = &artifact.segments else {
-        return Vec::new();
+/// One row of the segments section: its name, the value `--segment-capacity` gives it by, and
+/// its bands.
+struct SectionRow {
+    name: String,
+    value: String,
+    bands: crate::bands::Bands,
+}
+
+/// The segments section's rows: one per segment with a model of its own, `shared` for the shared
+/// model's leads, and one for the shared model's leads of each value with bands of its own
+/// (`CRM (shared model)`, given by `CRM`).
+fn section_rows(artifact: &ModelArtifact, segmentation: &crate::model::segments::Segmentation) -> Vec<SectionRow> {
+    let row = |name: &str, value: &str, bands: &crate::bands::Bands| SectionRow {
+        name: name.to_string(),
+        value: value.to_string(),
+        bands: bands.clone(),
     };
-    let mut names: Vec<String> = segmentation.segments.iter().map(|s| s.value.clone()).collect();
-    names.push("shared".into());
-    for (value, _) in artifact.segment_bands() {
-        if !names.contains(&value) {
-            names.push(value);
+    let mut rows: Vec<SectionRow> = (segmentation.segments.iter())
+        .map(|s| row(&s.value, &s.value, &artifact.scorer.bands))
+        .collect();
+    rows.push(row("shared", "shared", &artifact.scorer.bands));
+    for (value, own_bands) in artifact.segment_bands() {
+        match segmentation.segments.iter().position(|s| s.value == value) {
+            Some(s) => rows[s].bands = own_bands,
+            None => rows.push(row(&format!("{value} (shared model)"), &value, &own_bands)),
         }
     }
-    names
+    rows
 }
 
 /// `--segment-capacity` names segments of the model, each once.
@@ -421,7 +435,10 @@ fn check_segment_capacity(artifact: &ModelArtifact, settings: &EvaluateSettings)
             settings.model_path.display()
         )));
     };
-    let names = capacity_names(artifact);
+    let names: Vec<String> = section_rows(artifact, segmentation)
+        .into_iter()
+        .map(|r| r.value)
+        .collect();
     for (k, capacity) in given.iter().enumerate() {
         if !names.contains(&capacity.value) && segmentation.small.iter().any(|s| s.value == capacity.value) {
             return Err(Error::Usage(format!(
@@ -467,19 +484,10 @@ fn segments_section(
     // A row per segment with a model of its own, one for the shared model's leads, and one
     // for the shared model's leads of each value with bands of its own.
     let segments = segmentation.segments.len();
-    let mut names: Vec<String> = segmentation.segments.iter().map(|s| s.value.clone()).collect();
-    names.push("shared".into());
-    let mut bands = vec![artifact.scorer.bands.clone(); segments + 1];
+    let section_rows = section_rows(artifact, segmentation);
+    let names: Vec<String> = section_rows.iter().map(|r| r.name.clone()).collect();
+    let bands: Vec<crate::bands::Bands> = section_rows.iter().map(|r| r.bands.clone()).collect();
     let own = artifact.segment_bands();
-    for (value, own_bands) in &own {
-        match names.iter().position(|n| n == value) {
-            Some(s) if s < segments => bands[s] = own_bands.clone(),
-            _ => {
-                names.push(format!("{value} (shared model)"));
-                bands.push(own_bands.clone());
-            }
-        }
-    }
     let batch = &evaluated.batch;
     let values =
         crate::model::segments::segment_values(&batch.table.features, batch.table.n_rows, &segmentation.column)
@@ -510,13 +518,10 @@ fn segments_section(
             .collect()
         })
         .collect();
-    // Each row's sales capacity: a row `X (shared model)` is value X's.
+    // Each row's sales capacity, given by its value.
     let (periods, given) = work;
-    let capacities: Vec<Option<f64>> = (names.iter())
-        .map(|name| {
-            let value = name.strip_suffix(" (shared model)").unwrap_or(name);
-            given.iter().find(|c| c.value == value).map(|c| c.leads)
-        })
+    let capacities: Vec<Option<f64>> = (section_rows.iter())
+        .map(|row| given.iter().find(|c| c.value == row.value).map(|c| c.leads))
         .collect();
     // The rows of segments and of the shared model's leads have their training leads'
     // distribution; those of values with bands of their own do not.

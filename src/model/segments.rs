@@ -90,13 +90,22 @@ impl Segmentation {
         }
     }
 
+    /// The row of a lead of segment `code` among the segments with a model of their own and,
+    /// after them, the shared model's leads ([`NONE`]); [`Segmentation::name_of`] names it.
+    pub fn row_of(&self, code: u32) -> usize {
+        match code {
+            NONE => self.segments.len(),
+            code => code as usize,
+        }
+    }
+
     /// The drift references of leads of segments `codes` whose probabilities are
     /// `probabilities`: one per segment with a model of its own, then the shared model's leads.
     pub fn score_references(&self, codes: &[u32], probabilities: &[f64]) -> Vec<Option<crate::drift::Histogram>> {
         (0..=self.segments.len())
             .map(|s| {
                 let of: Vec<f64> = (codes.iter().zip(probabilities))
-                    .filter(|(&c, _)| c as usize == s || (s == self.segments.len() && c == NONE))
+                    .filter(|(&c, _)| self.row_of(c) == s)
                     .map(|(_, &p)| p)
                     .collect();
                 (!of.is_empty()).then(|| crate::drift::Histogram::fit(&of))

@@ -47,12 +47,9 @@ pub struct Exported {
 pub fn export(settings: &ExportSettings, progress: &dyn Progress) -> Result<Exported> {
     let full = ModelArtifact::load(&settings.model)?;
     let one = one_model(&full, settings.segment.as_deref(), &settings.model)?;
-    crate::data::require_files(&[(Some(settings.data.as_path()), "--data")])?;
-    crate::data::require_files(
-        &(settings.events.iter())
-            .map(|e| (Some(e.as_path()), "--events"))
-            .collect::<Vec<_>>(),
-    )?;
+    let mut files = vec![(Some(settings.data.as_path()), "--data")];
+    files.extend(settings.events.iter().map(|e| (Some(e.as_path()), "--events")));
+    crate::data::require_files(&files)?;
     let rules = full.blended_rules(&settings.model)?;
     let events = crate::scoring::shaped_events(&full, &settings.events, progress)?;
     let events = events.as_ref().map(crate::data::events::ShapedEvents::path);

@@ -205,6 +205,7 @@ pub fn segments(leads: &SegmentedLeads) -> SegmentsSection {
         let p = pick(leads.probability);
         let mql = |i: usize| leads.band[i].1;
         let bands = &leads.bands[k];
+        let mqls = members.iter().filter(|&&i| mql(i)).count();
         let mut edges = vec![0.0];
         edges.extend(&bands.cuts);
         edges.push(101.0);
@@ -225,7 +226,7 @@ pub fn segments(leads: &SegmentedLeads) -> SegmentsSection {
             ece: Some(metrics::expected_calibration_error(&y, &p, 10)).filter(|e| e.is_finite()),
             mean_probability: p.iter().sum::<f64>() / p.len() as f64,
             pr_auc: metrics::average_precision(&y, &p),
-            mqls: members.iter().filter(|&&i| mql(i)).count(),
+            mqls,
             mql_conversions: members.iter().filter(|&&i| mql(i) && leads.outcome[i]).count(),
             bands: band_rows,
             reliability: metrics::reliability(&y, &p, RELIABILITY_BINS),
@@ -236,8 +237,7 @@ pub fn segments(leads: &SegmentedLeads) -> SegmentsSection {
                 SegmentThreshold {
                     capacity: work,
                     mql_threshold: bands.mql,
-                    mqls_per_period: members.iter().filter(|&&i| mql(i)).count() as f64
-                        / leads.periods.max(f64::MIN_POSITIVE),
+                    mqls_per_period: mqls as f64 / leads.periods.max(f64::MIN_POSITIVE),
                     fitting_threshold: fits.fitting_threshold,
                     at_fitting: (fits.fitting_threshold).map(|t| fits.thresholds[t as usize].clone()),
                 }

@@ -40,7 +40,6 @@ use crate::data::events::ShapedEvents;
 use crate::data::infer::BadCell;
 use crate::drift::{DriftCounts, DriftReport, ACT};
 use crate::error::{Error, Location, Result};
-use crate::features::encoded::NONE;
 use crate::interrupt;
 use crate::output::{remove_old, thousands, AtomicFile};
 use crate::progress::Progress;
@@ -232,11 +231,7 @@ pub fn score_batch(artifact: &ModelArtifact, batch: &Batch) -> crate::scorer::Ba
     // Each segment's leads in the bins of its own training leads' scores.
     if let Some(segmentation) = &artifact.segments {
         let probabilities: Vec<f64> = scored.scores.iter().map(|s| s.probability).collect();
-        let last = segmentation.segments.len();
-        let segment_of = |k: usize| match batch.segments[k] {
-            NONE => last,
-            code => code as usize,
-        };
+        let segment_of = |k: usize| segmentation.row_of(batch.segments[k]);
         (scored.drift).count_segments(&segmentation.score_reference, segment_of, &probabilities);
     }
     // Segments with bands of their own: their leads' band and MQL flag by those.
@@ -355,14 +350,7 @@ pub fn score_file(artifact: &ModelArtifact, settings: &ScoreSettings, progress: 
     if let Some(segmentation) = &artifact.segments {
         let psi = drift.segment_psi(&segmentation.score_reference);
         drift_report.segments = (psi.into_iter().enumerate())
-            .filter_map(|(s, psi)| {
-                let code = if s < segmentation.segments.len() {
-                    s as u32
-                } else {
-                    NONE
-                };
-                psi.map(|psi| (segmentation.name_of(code).to_string(), psi))
-            })
+            .filter_map(|(s, psi)| psi.map(|psi| (segmentation.name_of(s as u32).to_string(), psi)))
             .collect();
     }
     Ok(Scored {

@@ -174,27 +174,18 @@ pub fn recalibrate(
             }
         })
         .collect();
+    // Each segment's drift reference, from these leads' new probabilities (as the shared one).
+    let references = (artifact.segments.as_ref())
+        .map(|segmentation| segmentation.score_references(&batch.segments, &probabilities(&fitted, &all)));
     let mut recalibrated = artifact.clone();
     recalibrated.blend = fitted.blend;
     recalibrated.segment_calibrations = fitted.own;
+    if let (Some(segmentation), Some(references)) = (recalibrated.segments.as_mut(), references) {
+        segmentation.score_reference = references;
+    }
     let calibration = fitted.calibration;
     let final_z = recalibrated.final_log_odds(model_z, &batch.segments, |k| points.get(k).copied());
     let codes = &batch.segments;
-    // Each segment's drift reference, from these leads' new probabilities (as the shared one).
-    if let Some(segmentation) = &artifact.segments {
-        let probabilities: Vec<f64> = (final_z.iter().enumerate())
-            .map(
-                |(k, &z)| match recalibrated.segment_calibrations.get(codes[k] as usize) {
-                    Some(Some(own)) => own.calibration.apply(z),
-                    _ => calibration.apply(z),
-                },
-            )
-            .collect();
-        let references = segmentation.score_references(codes, &probabilities);
-        if let Some(segmentation) = recalibrated.segments.as_mut() {
-            segmentation.score_reference = references;
-        }
-    }
     let calibrated = |k: usize, z: f64| recalibrated.calibration_of(codes[k]).apply(z);
     recalibrated.scorer = if recalibrated.segment_calibrations.iter().any(Option::is_some) {
         artifact.scorer.recalibrated_by(calibration, &final_z, &calibrated)
