@@ -593,17 +593,26 @@ impl FeatureRules<'_> {
         self.per_log_odds * without
     }
 
+    /// A number's values, and where its ranges start: a shaped number's own cuts, else where
+    /// its effect has risen enough over the given leads (`None`: the column holds no numbers).
+    fn ranges(&self) -> Option<(&[f64], Vec<f64>)> {
+        let (Values::Numeric(values) | Values::Boolean(values)) = &self.column.values else {
+            return None;
+        };
+        let present: Vec<f64> = self.rows.iter().map(|&r| values[r]).filter(|x| !x.is_nan()).collect();
+        let cuts = match &self.step.encoding {
+            Encoding::Shaped { cuts, .. } => cuts.clone(),
+            encoding => spread_cuts(present, |x| self.per_log_odds * encoding.contribution(self.weights, x)),
+        };
+        Some((values, cuts))
+    }
+
     /// A number (or a number of events): a rule per range reached, each the rise of the mean
     /// contribution of the leads in it over the range below, and one for a missing value;
     /// counted from the lowest range.
     fn number(&self, out: &mut Builder, event: Option<EventRule>) -> f64 {
-        let (Values::Numeric(values) | Values::Boolean(values)) = &self.column.values else {
+        let Some((values, mut cuts)) = self.ranges() else {
             return 0.0;
-        };
-        let present: Vec<f64> = self.rows.iter().map(|&r| values[r]).filter(|x| !x.is_nan()).collect();
-        let mut cuts: Vec<f64> = match &self.step.encoding {
-            Encoding::Shaped { cuts, .. } => cuts.clone(),
-            encoding => spread_cuts(present, |x| self.per_log_odds * encoding.contribution(self.weights, x)),
         };
         if event.is_some() {
             // Events are counted: a number reached is a whole number.
@@ -661,13 +670,8 @@ impl FeatureRules<'_> {
     /// days, each for activity within its upper end (an event of any type within so many days
     /// of the cutoff), counted from the longest inactive.
     fn inactivity(&self, out: &mut Builder) -> f64 {
-        let (Values::Numeric(values) | Values::Boolean(values)) = &self.column.values else {
+        let Some((values, mut cuts)) = self.ranges() else {
             return 0.0;
-        };
-        let present: Vec<f64> = self.rows.iter().map(|&r| values[r]).filter(|x| !x.is_nan()).collect();
-        let mut cuts: Vec<f64> = match &self.step.encoding {
-            Encoding::Shaped { cuts, .. } => cuts.clone(),
-            encoding => spread_cuts(present, |x| self.per_log_odds * encoding.contribution(self.weights, x)),
         };
         // Whole days, as people count them.
         cuts = cuts.iter().map(|c| c.round()).filter(|&c| c >= 1.0).collect();
